@@ -1,0 +1,139 @@
+#include "harness/campaign.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "harness/case_evaluation.h"
+#include "harness/case_json.h"
+#include "harness/libtorch_runner.h"
+#include "harness/provenance.h"
+#include "reports/summary.h"
+
+namespace qdiff {
+
+namespace {
+
+// Reports are rewritten (atomically) this often, so a run that dies loses little.
+constexpr int64_t kFlushEveryCases = 250;
+
+std::string CaseId(uint64_t campaign_seed, int64_t index) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "s%llu-c%06lld", static_cast<unsigned long long>(campaign_seed),
+                static_cast<long long>(index));
+  return buf;
+}
+
+std::string FormatCornerTable(const std::map<std::string, int64_t>& counts, int64_t total) {
+  std::ostringstream s;
+  s << "Corners exercised (" << total << " cases):\n";
+  for (const auto& [name, n] : counts) {
+    char line[128];
+    std::snprintf(line, sizeof line, "  %-34s %8lld  %5.1f%%\n", name.c_str(),
+                  static_cast<long long>(n), total ? 100.0 * n / total : 0.0);
+    s << line;
+  }
+  return s.str();
+}
+
+void CountCorners(const GeneratedModel& g, std::map<std::string, int64_t>* counts) {
+  const Layer& l = g.model.layers[0];
+  ++(*counts)["op=" + std::string(OpKindName(l.op)) + (l.relu ? "_relu" : "")];
+  ++(*counts)["scales=" + g.tags.scale_kind];
+  ++(*counts)["values=" + g.tags.value_kind];
+  ++(*counts)["bias=" + g.tags.bias_kind];
+  ++(*counts)[std::string("weights=") + (l.weight.per_channel() ? "per_channel" : "per_tensor")];
+  if (l.op == OpKind::kConv2d && l.conv.groups > 1) {
+    ++(*counts)[l.conv.groups == g.model.input.shape[1] ? "conv=depthwise" : "conv=grouped"];
+  }
+  if (g.tags.large_accumulator) ++(*counts)["acc_beyond_2^24"];
+  if (g.tags.weight_zero_point_nonzero) ++(*counts)["weight_zero_point!=0"];
+  const int32_t z = g.model.input.zero_points[0];
+  if (z == 0 || z == 255) ++(*counts)["input_zero_point_at_extreme"];
+}
+
+void WriteRunJson(const CampaignSettings& s, const CampaignResult& r, const std::string& started,
+                  bool finished) {
+  nlohmann::json schemes = nlohmann::json::array();
+  for (Scheme id : s.schemes) schemes.push_back(GetScheme(id).name);
+  nlohmann::json ops = nlohmann::json::array();
+  for (OpKind op : s.generator.ops) ops.push_back(OpKindName(op));
+  nlohmann::json j{{"qdiff_version", QdiffVersion()},
+                   {"qdiff_git_hash", QdiffGitHash()},
+                   {"libtorch_version", LibTorchVersion()},
+                   {"engines", s.engines},
+                   {"cpu_flags", CpuFlags()},
+                   {"seed", s.seed},
+                   {"settings",
+                    {{"cases", s.cases},
+                     {"budget_seconds", s.budget_seconds},
+                     {"schemes", schemes},
+                     {"ops", ops},
+                     {"command_line", s.command_line}}},
+                   {"started", started},
+                   {"finished", finished ? UtcNowIso8601() : ""},
+                   {"cases_run", r.cases_run},
+                   {"unexplained_rows", r.unexplained_cases}};
+  WriteFileAtomically(s.out_dir + "/run.json", j.dump(2) + "\n");
+}
+
+}  // namespace
+
+CampaignResult RunCampaign(const CampaignSettings& s) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(s.out_dir + "/findings", ec);
+  if (ec) throw std::runtime_error(s.out_dir + ": cannot create the output folder: " + ec.message());
+  InitLibTorch();
+
+  const std::string started = UtcNowIso8601();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  CampaignResult result;
+  std::vector<CaseRow> cases;
+  std::vector<DiscrepancyRow> discrepancies;
+  std::map<std::string, int64_t> corners;
+  auto flush = [&](bool finished) {
+    result.summary = Summarize(cases, discrepancies);
+    WriteReport(s.out_dir, cases, discrepancies, result.summary);
+    WriteRunJson(s, result, started, finished);
+  };
+  Provenance provenance{QdiffVersion(), QdiffGitHash(), LibTorchVersion(), CpuFlags(),
+                        "qdiff run --seed " + std::to_string(s.seed), started};
+
+  for (int64_t i = 0;; ++i) {
+    if (s.cases > 0 && i >= s.cases) break;
+    if (s.budget_seconds > 0 && elapsed() >= s.budget_seconds) break;
+    const uint64_t seed = CaseSeed(s.seed, static_cast<uint64_t>(i));
+    GeneratedModel g = GenerateModel(seed, s.generator);
+    CountCorners(g, &corners);
+    Case c;
+    c.id = CaseId(s.seed, i);
+    c.seed = seed;
+    c.model = std::move(g.model);
+    c.provenance = provenance;
+    const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, s.engines, s.schemes));
+    for (const CaseRow& row : ev.case_rows) {
+      if (row.verdict == "unexplained") ++result.unexplained_cases;
+    }
+    if (ev.unexplained_elements > 0) {
+      // A finding is saved the moment it is found, as a self-contained case file.
+      c.description = "unexplained difference found by a campaign";
+      SaveCaseFile(c, s.out_dir + "/findings/" + c.id + ".json");
+    }
+    cases.insert(cases.end(), ev.case_rows.begin(), ev.case_rows.end());
+    discrepancies.insert(discrepancies.end(), ev.discrepancies.begin(), ev.discrepancies.end());
+    result.cases_run = i + 1;
+    if (result.cases_run % kFlushEveryCases == 0) flush(false);
+  }
+  flush(true);
+  result.corner_table = FormatCornerTable(corners, result.cases_run);
+  return result;
+}
+
+}  // namespace qdiff

@@ -1,0 +1,37 @@
+// The campaign loop of `qdiff run`: draws cases from the generators for a budget, sends each
+// through the data flow (case_evaluation.h), saves every finding as it is found, and writes the
+// reports. Only this loop knows the order of the steps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oracles/scheme.h"
+#include "properties/case_generator.h"
+#include "reports/rows.h"
+
+namespace qdiff {
+
+struct CampaignSettings {
+  int64_t cases = 0;            // stop after this many cases (0: no case limit)
+  double budget_seconds = 0;    // stop after this much wall time (0: no time limit)
+  uint64_t seed = 1;
+  std::vector<std::string> engines;  // validated, non-empty
+  std::vector<Scheme> schemes;       // non-empty
+  GeneratorSettings generator;
+  std::string out_dir;               // created if missing
+  std::string command_line;          // recorded in run.json
+};
+
+struct CampaignResult {
+  int64_t cases_run = 0;
+  int64_t unexplained_cases = 0;     // (case, engine, scheme) rows with verdict unexplained
+  std::vector<SummaryRow> summary;
+  std::string corner_table;          // what the generators exercised
+};
+
+// Throws std::runtime_error (with the path) when the output folder cannot be written.
+CampaignResult RunCampaign(const CampaignSettings& settings);
+
+}  // namespace qdiff

@@ -1,0 +1,43 @@
+// Case: a fully concrete, self-contained test case (DESIGN.md "The case"). Everything needed to
+// rerun it anywhere, with no generator involved, plus where it came from.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oracles/model.h"
+
+namespace qdiff {
+
+// Version of the case-file format written by this build; older versions are read or rejected
+// with a message naming the field.
+constexpr int kCaseFormatVersion = 1;
+
+struct Provenance {
+  std::string qdiff_version;
+  std::string git_hash;
+  std::string libtorch_version;
+  std::string cpu_flags;   // the flags that change results (e.g. "avx2 avx512_vnni")
+  std::string found_by;    // "run --seed 1", "hand-written", "seed-example", ...
+  std::string date;        // UTC, ISO 8601
+};
+
+struct Case {
+  std::string id;
+  uint64_t seed = 0;                 // generator seed, 0 if hand-written
+  std::string description;           // why this case exists (corpus files say it here)
+  std::string expected_verdict;      // corpus: verdict every listed engine/scheme must give, or ""
+  Model model;
+  std::vector<std::string> engines;  // engines to run; empty = every available engine
+  std::vector<std::string> schemes;  // schemes to compare; empty = all
+  Provenance provenance;
+};
+
+// Short op name of a layer for reports: "conv2d", "conv2d_relu", "linear", "linear_relu".
+std::string LayerOpName(const Layer& layer);
+
+// One-line shape summary of a layer for reports, e.g. "x1x3x8x8 w4x3x3x3 g1 s1,1 p1,1 d1,1 pc".
+std::string LayerShapeSummary(const Layer& layer, const std::vector<int64_t>& in_shape);
+
+}  // namespace qdiff

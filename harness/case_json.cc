@@ -1,0 +1,282 @@
+#include "harness/case_json.h"
+
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "reports/csv.h"
+
+namespace qdiff {
+
+using nlohmann::json;
+
+namespace {
+
+// Reader that names the file and the JSON path of every problem.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void Fail(const std::string& path, const std::string& what) const {
+    throw CaseFileError(source_ + ": field '" + path + "': " + what);
+  }
+
+  const json& Get(const json& obj, const std::string& path, const char* key) const {
+    if (!obj.is_object()) Fail(path, "expected an object");
+    auto it = obj.find(key);
+    if (it == obj.end()) Fail(path + "." + key, "missing");
+    return *it;
+  }
+
+  int64_t Int(const json& v, const std::string& path, int64_t lo = INT64_MIN,
+              int64_t hi = INT64_MAX) const {
+    if (!v.is_number_integer()) Fail(path, "expected an integer");
+    int64_t x = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)
+                    ? (Fail(path, "out of range"), 0)
+                    : v.get<int64_t>();
+    if (x < lo || x > hi) {
+      Fail(path, "value " + std::to_string(x) + " outside [" + std::to_string(lo) + ", " +
+                     std::to_string(hi) + "]");
+    }
+    return x;
+  }
+
+  double Double(const json& v, const std::string& path) const {
+    if (!v.is_number()) Fail(path, "expected a number");
+    return v.get<double>();
+  }
+
+  std::string String(const json& v, const std::string& path) const {
+    if (!v.is_string()) Fail(path, "expected a string");
+    return v.get<std::string>();
+  }
+
+  bool Bool(const json& v, const std::string& path) const {
+    if (!v.is_boolean()) Fail(path, "expected true or false");
+    return v.get<bool>();
+  }
+
+  const json& Array(const json& v, const std::string& path, size_t max_size) const {
+    if (!v.is_array()) Fail(path, "expected an array");
+    if (v.size() > max_size) Fail(path, "array longer than " + std::to_string(max_size));
+    return v;
+  }
+
+ private:
+  std::string source_;
+};
+
+constexpr size_t kMaxArray = size_t{1} << 24;  // same cap as ValidateModel's element limit
+
+json TensorToJson(const QTensor& t) {
+  return json{{"dtype", DTypeName(t.dtype)}, {"shape", t.shape},     {"scales", t.scales},
+              {"zero_points", t.zero_points}, {"axis", t.axis},      {"values", t.values}};
+}
+
+QTensor TensorFromJson(const Reader& r, const json& j, const std::string& path) {
+  QTensor t;
+  const std::string dtype = r.String(r.Get(j, path, "dtype"), path + ".dtype");
+  if (dtype == "quint8") {
+    t.dtype = DType::kQUInt8;
+  } else if (dtype == "qint8") {
+    t.dtype = DType::kQInt8;
+  } else {
+    r.Fail(path + ".dtype", "expected \"quint8\" or \"qint8\", got \"" + dtype + "\"");
+  }
+  const json& shape = r.Array(r.Get(j, path, "shape"), path + ".shape", 8);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    t.shape.push_back(r.Int(shape[i], path + ".shape[" + std::to_string(i) + "]", 1, 1 << 24));
+  }
+  const json& scales = r.Array(r.Get(j, path, "scales"), path + ".scales", 1 << 16);
+  for (size_t i = 0; i < scales.size(); ++i) {
+    t.scales.push_back(r.Double(scales[i], path + ".scales[" + std::to_string(i) + "]"));
+  }
+  const json& zps = r.Array(r.Get(j, path, "zero_points"), path + ".zero_points", 1 << 16);
+  for (size_t i = 0; i < zps.size(); ++i) {
+    t.zero_points.push_back(static_cast<int32_t>(
+        r.Int(zps[i], path + ".zero_points[" + std::to_string(i) + "]", INT32_MIN, INT32_MAX)));
+  }
+  t.axis = static_cast<int>(r.Int(r.Get(j, path, "axis"), path + ".axis", -1, 7));
+  const json& values = r.Array(r.Get(j, path, "values"), path + ".values", kMaxArray);
+  t.values.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    t.values.push_back(static_cast<int32_t>(
+        r.Int(values[i], path + ".values[" + std::to_string(i) + "]", INT32_MIN, INT32_MAX)));
+  }
+  return t;
+}
+
+json LayerToJson(const Layer& l) {
+  json j{{"op", OpKindName(l.op)},
+         {"relu", l.relu},
+         {"weight", TensorToJson(l.weight)},
+         // floats widened to double first: nlohmann prints a float's shortest float form, which
+         // would read back as a different double.
+         {"bias", l.bias ? json(std::vector<double>(l.bias->begin(), l.bias->end())) : json(nullptr)},
+         {"out_scale", l.out_scale},
+         {"out_zero_point", l.out_zero_point},
+         {"out_dtype", DTypeName(l.out_dtype)}};
+  if (l.op == OpKind::kConv2d) {
+    const Conv2dAttrs& a = l.conv;
+    j["stride"] = {a.stride[0], a.stride[1]};
+    j["padding"] = {a.padding[0], a.padding[1]};
+    j["dilation"] = {a.dilation[0], a.dilation[1]};
+    j["groups"] = a.groups;
+  }
+  return j;
+}
+
+void PairFromJson(const Reader& r, const json& layer, const std::string& path, const char* key,
+                  int64_t lo, int64_t out[2]) {
+  const std::string p = path + "." + key;
+  const json& v = r.Array(r.Get(layer, path, key), p, 2);
+  if (v.size() != 2) r.Fail(p, "expected 2 integers");
+  for (int d = 0; d < 2; ++d) out[d] = r.Int(v[d], p + "[" + std::to_string(d) + "]", lo, 1 << 16);
+}
+
+Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
+  Layer l;
+  const std::string op = r.String(r.Get(j, path, "op"), path + ".op");
+  if (op == "conv2d") {
+    l.op = OpKind::kConv2d;
+    PairFromJson(r, j, path, "stride", 1, l.conv.stride);
+    PairFromJson(r, j, path, "padding", 0, l.conv.padding);
+    PairFromJson(r, j, path, "dilation", 1, l.conv.dilation);
+    l.conv.groups = r.Int(r.Get(j, path, "groups"), path + ".groups", 1, 1 << 16);
+  } else if (op == "linear") {
+    l.op = OpKind::kLinear;
+  } else {
+    r.Fail(path + ".op", "expected \"conv2d\" or \"linear\", got \"" + op + "\"");
+  }
+  l.relu = r.Bool(r.Get(j, path, "relu"), path + ".relu");
+  l.weight = TensorFromJson(r, r.Get(j, path, "weight"), path + ".weight");
+  const json& bias = r.Get(j, path, "bias");
+  if (!bias.is_null()) {
+    r.Array(bias, path + ".bias", 1 << 16);
+    std::vector<float> b;
+    for (size_t i = 0; i < bias.size(); ++i) {
+      const std::string p = path + ".bias[" + std::to_string(i) + "]";
+      const double v = r.Double(bias[i], p);
+      if (static_cast<double>(static_cast<float>(v)) != v) r.Fail(p, "not exactly a float32 value");
+      b.push_back(static_cast<float>(v));
+    }
+    l.bias = std::move(b);
+  }
+  l.out_scale = r.Double(r.Get(j, path, "out_scale"), path + ".out_scale");
+  l.out_zero_point = static_cast<int32_t>(
+      r.Int(r.Get(j, path, "out_zero_point"), path + ".out_zero_point", INT32_MIN, INT32_MAX));
+  const std::string out_dtype = r.String(r.Get(j, path, "out_dtype"), path + ".out_dtype");
+  if (out_dtype == "quint8") {
+    l.out_dtype = DType::kQUInt8;
+  } else if (out_dtype == "qint8") {
+    l.out_dtype = DType::kQInt8;
+  } else {
+    r.Fail(path + ".out_dtype", "expected \"quint8\" or \"qint8\"");
+  }
+  return l;
+}
+
+std::vector<std::string> StringList(const Reader& r, const json& j, const std::string& path) {
+  std::vector<std::string> out;
+  const json& a = r.Array(j, path, 64);
+  for (size_t i = 0; i < a.size(); ++i) {
+    out.push_back(r.String(a[i], path + "[" + std::to_string(i) + "]"));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CaseToJson(const Case& c) {
+  json layers = json::array();
+  for (const Layer& l : c.model.layers) layers.push_back(LayerToJson(l));
+  const Provenance& p = c.provenance;
+  json j{{"format", "qdiff-case"},
+         {"version", kCaseFormatVersion},
+         {"id", c.id},
+         {"seed", c.seed},
+         {"description", c.description},
+         {"expected_verdict", c.expected_verdict},
+         {"engines", c.engines},
+         {"schemes", c.schemes},
+         {"input", TensorToJson(c.model.input)},
+         {"layers", layers},
+         {"provenance",
+          {{"qdiff_version", p.qdiff_version},
+           {"git_hash", p.git_hash},
+           {"libtorch_version", p.libtorch_version},
+           {"cpu_flags", p.cpu_flags},
+           {"found_by", p.found_by},
+           {"date", p.date}}}};
+  return j.dump(1) + "\n";
+}
+
+Case CaseFromJson(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw CaseFileError(source + ": not valid JSON: " + e.what());
+  }
+  Reader r(source);
+  if (!j.is_object()) r.Fail("(root)", "expected a JSON object");
+  if (r.String(r.Get(j, "", "format"), "format") != "qdiff-case") {
+    r.Fail("format", "expected \"qdiff-case\"");
+  }
+  const int64_t version = r.Int(r.Get(j, "", "version"), "version");
+  if (version != kCaseFormatVersion) {
+    r.Fail("version", "format version " + std::to_string(version) + " is not supported (this "
+                          "build reads version " + std::to_string(kCaseFormatVersion) + ")");
+  }
+  Case c;
+  c.id = r.String(r.Get(j, "", "id"), "id");
+  const json& seed = r.Get(j, "", "seed");
+  if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<int64_t>() >= 0)) {
+    r.Fail("seed", "expected a non-negative integer");
+  }
+  c.seed = seed.get<uint64_t>();
+  c.description = r.String(r.Get(j, "", "description"), "description");
+  c.expected_verdict = r.String(r.Get(j, "", "expected_verdict"), "expected_verdict");
+  c.engines = StringList(r, r.Get(j, "", "engines"), "engines");
+  c.schemes = StringList(r, r.Get(j, "", "schemes"), "schemes");
+  c.model.input = TensorFromJson(r, r.Get(j, "", "input"), "input");
+  const json& layers = r.Array(r.Get(j, "", "layers"), "layers", 64);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    c.model.layers.push_back(LayerFromJson(r, layers[i], "layers[" + std::to_string(i) + "]"));
+  }
+  if (j.contains("provenance")) {
+    const json& p = j["provenance"];
+    auto text_field = [&](const char* key) {
+      return p.contains(key) ? r.String(p[key], std::string("provenance.") + key) : std::string();
+    };
+    c.provenance = {text_field("qdiff_version"), text_field("git_hash"),
+                    text_field("libtorch_version"), text_field("cpu_flags"),
+                    text_field("found_by"), text_field("date")};
+  }
+  const std::string invalid = ValidateModel(c.model);
+  if (!invalid.empty()) {
+    // ValidateModel names the field first ("layers[0].weight.values: ...").
+    const size_t colon = invalid.find(':');
+    r.Fail(invalid.substr(0, colon), colon == std::string::npos ? "invalid" : invalid.substr(colon + 2));
+  }
+  return c;
+}
+
+Case LoadCaseFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CaseFileError(path + ": cannot open the case file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return CaseFromJson(text.str(), path);
+}
+
+void SaveCaseFile(const Case& c, const std::string& path) {
+  try {
+    WriteFileAtomically(path, CaseToJson(c));
+  } catch (const std::exception& e) {
+    throw CaseFileError(e.what());
+  }
+}
+
+}  // namespace qdiff

@@ -1,0 +1,91 @@
+#include "harness/classifier.h"
+
+#include <algorithm>
+
+namespace qdiff {
+
+const char* DiffClassName(DiffClass c) {
+  switch (c) {
+    case DiffClass::kTie: return "tie";
+    case DiffClass::kDoubleRounding: return "double_rounding";
+    case DiffClass::kZeroPointOrder: return "zero_point_order";
+    case DiffClass::kSaturation: return "saturation";
+    case DiffClass::kBias: return "bias";
+    case DiffClass::kMultiplier: return "multiplier";
+    case DiffClass::kFloatConversion: return "float_conversion";
+    case DiffClass::kCombined: return "combined";
+    case DiffClass::kUnexplained: return "unexplained";
+  }
+  return "unexplained";
+}
+
+std::optional<DiffClass> ParseDiffClass(const std::string& name) {
+  for (int i = 0; i <= static_cast<int>(DiffClass::kUnexplained); ++i) {
+    if (name == DiffClassName(static_cast<DiffClass>(i))) return static_cast<DiffClass>(i);
+  }
+  return std::nullopt;
+}
+
+DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
+                          const ChannelTerms& terms, int64_t acc, int32_t libtorch_out) {
+  if (!engine) return DiffClass::kUnexplained;
+  auto reproduces = [&](const Recipe& r) {
+    const std::optional<int32_t> y = EvaluateRecipe(r, terms, acc);
+    return y && *y == libtorch_out;
+  };
+  // One switch at a time, most specific first.
+  Recipe r = scheme;
+  r.rounding = engine->rounding;
+  if (r.rounding != scheme.rounding && reproduces(r)) {
+    return scheme.rounding == Rounding::kDoubleRoundingQ31 ? DiffClass::kDoubleRounding
+                                                            : DiffClass::kTie;
+  }
+  r = scheme;
+  r.zero_point_order = engine->zero_point_order;
+  if (r.zero_point_order != scheme.zero_point_order && reproduces(r)) {
+    return DiffClass::kZeroPointOrder;
+  }
+  r = scheme;
+  r.overflow = engine->overflow;
+  if (r.overflow != scheme.overflow && reproduces(r)) return DiffClass::kSaturation;
+  r = scheme;
+  r.bias = engine->bias;
+  if (r.bias != scheme.bias && reproduces(r)) return DiffClass::kBias;
+  r = scheme;
+  r.multiplier = engine->multiplier;
+  if (r.multiplier != scheme.multiplier && reproduces(r)) return DiffClass::kMultiplier;
+  r = scheme;
+  r.arithmetic = engine->arithmetic;
+  if (r.arithmetic != scheme.arithmetic && reproduces(r)) return DiffClass::kFloatConversion;
+  return reproduces(*engine) ? DiffClass::kCombined : DiffClass::kUnexplained;
+}
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kExact: return "exact";
+    case Verdict::kExplained: return "explained";
+    case Verdict::kUnexplained: return "unexplained";
+    case Verdict::kRejected: return "rejected";
+    case Verdict::kDegenerate: return "degenerate";
+  }
+  return "unexplained";
+}
+
+bool IsDegenerate(const std::vector<int32_t>& out, QuantRange range) {
+  if (out.empty()) return true;
+  const bool all_at_bounds = std::all_of(out.begin(), out.end(), [&](int32_t v) {
+    return v == range.qmin || v == range.qmax;
+  });
+  const bool all_equal =
+      out.size() > 1 && std::all_of(out.begin(), out.end(), [&](int32_t v) { return v == out[0]; });
+  return all_at_bounds || all_equal;
+}
+
+Verdict CaseVerdict(bool rejected, int64_t mismatches, int64_t unexplained, bool degenerate) {
+  if (rejected) return Verdict::kRejected;
+  if (unexplained > 0) return Verdict::kUnexplained;
+  if (degenerate) return Verdict::kDegenerate;
+  return mismatches > 0 ? Verdict::kExplained : Verdict::kExact;
+}
+
+}  // namespace qdiff

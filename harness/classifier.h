@@ -1,0 +1,48 @@
+// Classifier: why does a scheme's output differ from LibTorch's? Pure functions, no I/O.
+//
+// An element is explained by counterfactuals: the scheme's recipe is re-evaluated with ONE
+// ingredient switched to the engine recipe's choice; the first switch (in the order of DiffClass
+// below) that reproduces LibTorch's value names the class. If no single switch does but the
+// engine's whole recipe does, the class is `combined`; if not even that, `unexplained`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oracles/recipe.h"
+
+namespace qdiff {
+
+enum class DiffClass {
+  kTie,              // the tie rule (rounding ingredient) differs, scheme rounds once
+  kDoubleRounding,   // the scheme rounds twice (gemmlowp); one correct rounding reproduces LibTorch
+  kZeroPointOrder,   // zero point added before vs after rounding
+  kSaturation,       // out-of-int32 handling (cvtps2dq indefinite → range minimum)
+  kBias,             // bias representation (exact, int32-rounded, float)
+  kMultiplier,       // multiplier representation (exact, Q31, binary32 formula)
+  kFloatConversion,  // binary32 arithmetic (f32(acc) beyond 2^24, rounded products)
+  kCombined,         // only several ingredients together (the engine's full recipe) explain it
+  kUnexplained,      // not even the engine's recipe reproduces LibTorch: a bug candidate
+};
+
+const char* DiffClassName(DiffClass c);
+std::optional<DiffClass> ParseDiffClass(const std::string& name);
+
+// `engine` is the recipe of the engine that produced `libtorch_out` (nullopt if qdiff has none).
+DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
+                          const ChannelTerms& terms, int64_t acc, int32_t libtorch_out);
+
+enum class Verdict { kExact, kExplained, kUnexplained, kRejected, kDegenerate };
+const char* VerdictName(Verdict v);
+
+// A comparison tested nothing when every LibTorch output sits at a bound of the output range, or
+// when more than one element was compared and all are equal.
+bool IsDegenerate(const std::vector<int32_t>& libtorch_out, QuantRange range);
+
+// unexplained > (rejected) > degenerate > explained > exact: a finding is never hidden by a
+// degenerate output.
+Verdict CaseVerdict(bool rejected, int64_t mismatches, int64_t unexplained, bool degenerate);
+
+}  // namespace qdiff

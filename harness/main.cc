@@ -1,0 +1,228 @@
+// qdiff command line. Exit codes: 0 nothing unexplained, 1 findings (unexplained differences),
+// 2 usage or input error (the message names the bad flag, value, file or field).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "harness/campaign.h"
+#include "harness/case_evaluation.h"
+#include "harness/case_json.h"
+#include "harness/libtorch_runner.h"
+#include "harness/provenance.h"
+#include "harness/seed_example.h"
+#include "reports/schema.h"
+#include "reports/summary.h"
+
+namespace qdiff {
+namespace {
+
+constexpr int kExitOk = 0, kExitFindings = 1, kExitUsage = 2;
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+std::vector<std::string> ParseEngines(const std::string& flag) {
+  const std::vector<std::string> available = AvailableEngines();
+  if (flag.empty()) return available;
+  std::vector<std::string> engines;
+  for (const std::string& e : SplitList(flag)) {
+    if (std::find(available.begin(), available.end(), e) == available.end()) {
+      throw UsageError("--engines: unknown or unavailable engine '" + e + "' (available: " +
+                       Join(available) + ")");
+    }
+    engines.push_back(e);
+  }
+  if (engines.empty()) throw UsageError("--engines: empty list");
+  return engines;
+}
+
+std::vector<Scheme> ParseSchemes(const std::string& flag) {
+  std::vector<Scheme> schemes;
+  std::vector<std::string> names;
+  for (const SchemeDef* s : AllSchemes()) names.push_back(s->name);
+  if (flag.empty()) {
+    for (const SchemeDef* s : AllSchemes()) schemes.push_back(s->id);
+    return schemes;
+  }
+  for (const std::string& name : SplitList(flag)) {
+    std::optional<Scheme> s = ParseScheme(name);
+    if (!s) throw UsageError("--schemes: unknown scheme '" + name + "' (known: " + Join(names) + ")");
+    schemes.push_back(*s);
+  }
+  if (schemes.empty()) throw UsageError("--schemes: empty list");
+  return schemes;
+}
+
+std::vector<OpKind> ParseOps(const std::string& flag) {
+  if (flag.empty()) return {OpKind::kConv2d, OpKind::kLinear};
+  std::vector<OpKind> ops;
+  for (const std::string& name : SplitList(flag)) {
+    if (name == "conv2d") {
+      ops.push_back(OpKind::kConv2d);
+    } else if (name == "linear") {
+      ops.push_back(OpKind::kLinear);
+    } else {
+      throw UsageError("--ops: unknown op '" + name + "' (known: conv2d, linear)");
+    }
+  }
+  if (ops.empty()) throw UsageError("--ops: empty list");
+  return ops;
+}
+
+std::string DefaultRunDir(uint64_t seed) {
+  std::string now = UtcNowIso8601();  // 2026-11-26T17:05:01Z
+  now.erase(std::remove_if(now.begin(), now.end(), [](char ch) { return ch == ':' || ch == '-'; }),
+            now.end());
+  return "out/run-" + now + "-s" + std::to_string(seed);
+}
+
+int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& engines,
+               const std::string& schemes, const std::string& ops, std::string out,
+               const std::string& command_line) {
+  if (cases < 0) throw UsageError("--cases: must be >= 1");
+  if (budget < 0) throw UsageError("--budget: must be > 0 seconds");
+  CampaignSettings s;
+  s.cases = cases;
+  s.budget_seconds = budget;
+  if (cases == 0 && budget == 0) s.budget_seconds = 60;  // the default campaign: about a minute
+  s.seed = seed;
+  s.engines = ParseEngines(engines);
+  s.schemes = ParseSchemes(schemes);
+  s.generator.ops = ParseOps(ops);
+  s.out_dir = out.empty() ? DefaultRunDir(seed) : out;
+  s.command_line = command_line;
+  std::cout << "qdiff run: seed " << seed << ", engines " << Join(s.engines) << ", "
+            << (s.cases ? std::to_string(s.cases) + " cases" : "") << (s.cases && s.budget_seconds ? ", " : "")
+            << (s.budget_seconds ? std::to_string(s.budget_seconds) + " s budget" : "")
+            << ", output " << s.out_dir << std::endl;
+  const CampaignResult r = RunCampaign(s);
+  std::cout << r.corner_table << "\n" << FormatSummaryTable(r.summary) << "\n"
+            << r.cases_run << " cases; " << r.unexplained_cases
+            << " (case, engine, scheme) rows unexplained. Reports: " << s.out_dir << "/"
+            << std::endl;
+  return r.unexplained_cases > 0 ? kExitFindings : kExitOk;
+}
+
+int CommandReplay(const std::string& path) {
+  InitLibTorch();
+  const Case c = LoadCaseFile(path);
+  std::vector<std::string> unknown;
+  const std::vector<std::string> engines = CaseEngines(c, AvailableEngines(), &unknown);
+  const std::vector<Scheme> schemes = CaseSchemes(c, &unknown);
+  if (!unknown.empty()) {
+    std::cerr << path << ": not available here, skipped: " << Join(unknown) << "\n";
+  }
+  if (engines.empty()) throw UsageError(path + ": field 'engines': none of them is available");
+  const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, engines, schemes));
+  std::printf("%-8s %-16s %5s %7s %9s %9s %8s %8s %8s %5s  %s\n", "engine", "scheme", "layer",
+              "index", "acc", "exact", "integer", "libtorch", "float", "diff", "class");
+  for (const DiscrepancyRow& d : ev.discrepancies) {
+    std::printf("%-8s %-16s %5lld %7lld %9lld %9.4f %8lld %8lld %8lld %5lld  %s\n",
+                d.engine.c_str(), d.scheme.c_str(), (long long)d.layer, (long long)d.index,
+                (long long)d.acc, d.exact_value, (long long)d.integer_out,
+                (long long)d.libtorch_out, (long long)d.float_out, (long long)d.diff_lsb,
+                d.cls.c_str());
+  }
+  std::printf("\n%-8s %-16s %8s %10s %8s  %s\n", "engine", "scheme", "elements", "mismatches",
+              "max|d|", "verdict");
+  for (const CaseRow& r : ev.case_rows) {
+    std::printf("%-8s %-16s %8lld %10lld %8lld  %s%s%s\n", r.engine.c_str(), r.scheme.c_str(),
+                (long long)r.elements, (long long)r.mismatches_vs_libtorch,
+                (long long)r.max_abs_diff_lsb, r.verdict.c_str(), r.message.empty() ? "" : ": ",
+                r.message.c_str());
+  }
+  std::printf("\n%s: %lld unexplained elements\n", path.c_str(),
+              (long long)ev.unexplained_elements);
+  return ev.unexplained_elements > 0 ? kExitFindings : kExitOk;
+}
+
+int CommandReport(const std::string& dir) {
+  const Report r = LoadReport(dir);
+  std::cout << FormatSummaryTable(Summarize(r.cases, r.discrepancies));
+  const bool unexplained = std::any_of(r.cases.begin(), r.cases.end(),
+                                       [](const CaseRow& c) { return c.verdict == "unexplained"; });
+  return unexplained ? kExitFindings : kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"qdiff: differential tester of quantized inference (integer recipes vs LibTorch)"};
+  app.require_subcommand(1);
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+
+  int64_t cases = 0;
+  double budget = 0;
+  uint64_t seed = 1;
+  std::string engines, schemes, ops, out;
+  CLI::App* run = app.add_subcommand("run", "random conv2d/linear campaign; reports to --out");
+  run->add_option("--cases", cases, "number of cases (default: a 60 s budget)");
+  run->add_option("--budget", budget, "wall-time budget in seconds");
+  run->add_option("--seed", seed, "campaign seed (same seed: byte-identical CSVs)");
+  run->add_option("--engines", engines, "comma list (default: every available engine)");
+  run->add_option("--schemes", schemes, "comma list (default: all)");
+  run->add_option("--ops", ops, "comma list of conv2d, linear (default: both)");
+  run->add_option("--out", out, "output folder (default: out/run-<time>-s<seed>)");
+
+  std::string case_path;
+  CLI::App* replay = app.add_subcommand("replay", "rerun a case file bit for bit; exit 1 if it fails");
+  replay->add_option("case", case_path, "case JSON file")->required();
+
+  std::string report_dir;
+  CLI::App* report = app.add_subcommand("report", "print the summary of a run folder's CSVs");
+  report->add_option("dir", report_dir, "run output folder")->required();
+
+  CLI::App* seed_example =
+      app.add_subcommand("seed-example", "the forum question: Conv2d(1,1,1)+ReLU in integers");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "qdiff: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  try {
+    if (*run) return CommandRun(cases, budget, seed, engines, schemes, ops, out, command_line);
+    if (*replay) return CommandReplay(case_path);
+    if (*report) return CommandReport(report_dir);
+    if (*seed_example) return RunSeedExample(std::cout);
+  } catch (const UsageError& e) {
+    std::cerr << "qdiff: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const CaseFileError& e) {
+    std::cerr << "qdiff: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const ReportError& e) {
+    std::cerr << "qdiff: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "qdiff: error: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace qdiff
+
+int main(int argc, char** argv) { return qdiff::Main(argc, argv); }

@@ -1,0 +1,40 @@
+#include "oracles/observers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace qdiff {
+
+QuantRange ObserverRange(DType dtype, bool reduce_range) {
+  if (dtype == DType::kQUInt8) return reduce_range ? QuantRange{0, 127} : QuantRange{0, 255};
+  return reduce_range ? QuantRange{-64, 63} : QuantRange{-128, 127};
+}
+
+QParams MinMaxQParams(float min_val, float max_val, DType dtype, QScheme qscheme,
+                      bool reduce_range) {
+  const QuantRange r = ObserverRange(dtype, reduce_range);
+  const float eps = std::numeric_limits<float>::epsilon();
+  const float min_neg = std::min(min_val, 0.0f);
+  const float max_pos = std::max(max_val, 0.0f);
+  if (qscheme == QScheme::kSymmetric) {
+    // Python: max_pos / (float(qmax - qmin) / 2); the divisor is a double, the tensor float32.
+    const float divisor = static_cast<float>((r.qmax - r.qmin) / 2.0);
+    const float scale = std::max(std::max(-min_neg, max_pos) / divisor, eps);
+    return {scale, dtype == DType::kQUInt8 ? 128 : 0};
+  }
+  const float scale =
+      std::max((max_pos - min_neg) / static_cast<float>(r.qmax - r.qmin), eps);
+  const int32_t zp = r.qmin - static_cast<int32_t>(std::nearbyint(min_neg / scale));
+  return {scale, std::clamp(zp, r.qmin, r.qmax)};
+}
+
+int32_t QuantizeValue(float x, double scale, int32_t zero_point, DType dtype) {
+  const float inv_scale = 1.0f / static_cast<float>(scale);
+  const float q = std::nearbyint(x * inv_scale);
+  const QuantRange r = TypeRange(dtype);
+  const double v = static_cast<double>(zero_point) + q;
+  return static_cast<int32_t>(std::clamp<double>(v, r.qmin, r.qmax));
+}
+
+}  // namespace qdiff

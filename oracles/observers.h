@@ -1,0 +1,34 @@
+// PyTorch 1.13 observer arithmetic (torch/ao/quantization/observer.py, utils.py; SEMANTICS.md §2)
+// and the quantize formula of at::quantize_per_tensor (§1.1), so that a case can be calibrated
+// from float data exactly as PyTorch would.
+#pragma once
+
+#include <cstdint>
+
+#include "oracles/model.h"
+
+namespace qdiff {
+
+enum class QScheme { kAffine, kSymmetric };
+
+struct QParams {
+  double scale;        // float32 value, as the observer's float tensor holds it
+  int32_t zero_point;
+};
+
+// calculate_qmin_qmax: quint8 [0,255] ([0,127] with reduce_range), qint8 [-128,127] ([-64,63]).
+QuantRange ObserverRange(DType dtype, bool reduce_range);
+
+// UniformQuantizationObserverBase._calculate_qparams for one (min, max), in float32:
+//   min_neg = min(min,0), max_pos = max(max,0), eps = 2^-23
+//   affine:    scale = max(f32(f32(max_pos − min_neg) / (qmax − qmin)), eps),
+//              zp = clamp(qmin − RNE(f32(min_neg / scale)), qmin, qmax)
+//   symmetric: scale = max(f32(max(−min_neg, max_pos) / ((qmax − qmin)/2)), eps),
+//              zp = 0 (qint8) or 128 (quint8)
+QParams MinMaxQParams(float min_val, float max_val, DType dtype, QScheme qscheme,
+                      bool reduce_range);
+
+// at::quantize_per_tensor / quantize_val: clamp(z + RNE(f32(x · f32(1 / f32(scale)))), type range).
+int32_t QuantizeValue(float x, double scale, int32_t zero_point, DType dtype);
+
+}  // namespace qdiff

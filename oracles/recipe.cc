@@ -1,0 +1,215 @@
+#include "oracles/recipe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "oracles/fixed_point.h"
+
+namespace qdiff {
+
+namespace {
+
+float F32(double x) { return static_cast<float>(x); }
+
+int64_t ClampToInt32(int64_t v) {
+  return std::clamp<int64_t>(v, std::numeric_limits<int32_t>::min(),
+                             std::numeric_limits<int32_t>::max());
+}
+
+TieRule ToTieRule(Rounding r) {
+  switch (r) {
+    case Rounding::kHalfAway: return TieRule::kHalfAway;
+    case Rounding::kHalfUp: return TieRule::kHalfUp;
+    default: return TieRule::kHalfEven;
+  }
+}
+
+// Rounds a double by the rule; the double is exact (it holds a binary32 or small integer sum).
+double RoundDouble(double v, Rounding r) {
+  switch (r) {
+    case Rounding::kHalfAway: return std::round(v);
+    case Rounding::kHalfUp: return std::floor(v + 0.5);
+    default: return std::nearbyint(v);  // default FP environment: ties to even
+  }
+}
+
+// Final step shared by all paths: a rounded value r (zero point included) into the output range.
+// kCvtIndefinite models cvtps2dq: a value beyond int32 becomes INT32_MIN, which the saturating
+// packs turn into the range minimum (QNNPACK/FBGEMM with M > 1, SEMANTICS.md §3.1).
+int32_t Finish(int64_t rounded, bool out_of_int32, const Recipe& recipe, const QuantRange& range) {
+  if (out_of_int32 && recipe.overflow == Overflow::kCvtIndefinite) return range.qmin;
+  return static_cast<int32_t>(std::clamp<int64_t>(rounded, range.qmin, range.qmax));
+}
+
+float FloatBias(const Recipe& recipe, const ChannelTerms& t) {
+  switch (recipe.bias) {
+    case BiasForm::kFloatFbgemm: return t.bias_fbgemm;
+    case BiasForm::kFloatOnednn: return t.bias_onednn;
+    default: return F32(t.bias_exact.ToDouble());
+  }
+}
+
+Rational BiasValue(const Recipe& recipe, const ChannelTerms& t) {
+  switch (recipe.bias) {
+    case BiasForm::kExactReal: return t.bias_exact;
+    case BiasForm::kInt32Torch: return Rational::FromInt(t.bias_int32);
+    default: return Rational::FromDouble(FloatBias(recipe, t));
+  }
+}
+
+float FloatMultiplier(const Recipe& recipe, const ChannelTerms& t) {
+  switch (recipe.multiplier) {
+    case MultiplierForm::kF32Qnnpack: return t.multiplier_qnnpack;
+    case MultiplierForm::kF32Fbgemm: return t.multiplier_fbgemm;
+    case MultiplierForm::kF32Onednn: return t.multiplier_onednn;
+    case MultiplierForm::kQ31: return F32(QuantizedMultiplierValue(t.q31));
+    default: return F32(t.multiplier_exact.ToDouble());
+  }
+}
+
+Rational MultiplierValue(const Recipe& recipe, const ChannelTerms& t) {
+  switch (recipe.multiplier) {
+    case MultiplierForm::kExactReal: return t.multiplier_exact;
+    case MultiplierForm::kQ31: return Rational::FromDouble(QuantizedMultiplierValue(t.q31));
+    default: return Rational::FromDouble(FloatMultiplier(recipe, t));
+  }
+}
+
+std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms& t, int64_t acc,
+                                       RecipeTrace* trace) {
+  if (recipe.rounding == Rounding::kDoubleRoundingQ31) return std::nullopt;
+  const ChannelQuant& q = t.quant;
+  // a = acc + bias as the kernel holds it: integer bias added in int32 before cvtepi32_ps,
+  // float bias added to f32(acc).
+  float a;
+  if (!q.bias) {
+    a = F32(static_cast<double>(acc));
+  } else if (recipe.bias == BiasForm::kInt32Torch) {
+    a = F32(static_cast<double>(acc + t.bias_int32));
+  } else {
+    a = F32(static_cast<double>(acc)) + FloatBias(recipe, t);
+  }
+  const float m = FloatMultiplier(recipe, t);
+  const float prod = a * m;  // binary32 multiply (SSE: no excess precision; no FMA contraction)
+  float v = prod;
+  if (recipe.zero_point_order == ZeroPointOrder::kBeforeRounding) {
+    v = prod + static_cast<float>(q.z_y);
+  }
+  const double r = RoundDouble(v, recipe.rounding);
+  const bool out_of_int32 = !(r >= -2147483648.0 && r < 2147483648.0);
+  int64_t rounded = out_of_int32 ? 0 : static_cast<int64_t>(r);
+  if (recipe.zero_point_order == ZeroPointOrder::kAfterRounding) rounded += q.z_y;
+  if (trace) {
+    trace->bias_term = !q.bias ? 0.0
+                       : recipe.bias == BiasForm::kInt32Torch ? double(t.bias_int32)
+                                                               : FloatBias(recipe, t);
+    trace->multiplier = m;
+    trace->sum = a;
+    trace->value_before_rounding = prod;
+    trace->exact_tie = false;
+    trace->rounded = rounded;
+  }
+  return Finish(rounded, out_of_int32, recipe, q.range);
+}
+
+std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t, int64_t acc,
+                                     RecipeTrace* trace) {
+  const ChannelQuant& q = t.quant;
+  if (recipe.rounding == Rounding::kDoubleRoundingQ31) {
+    const bool int_bias = !q.bias || recipe.bias == BiasForm::kInt32Torch;
+    if (recipe.multiplier != MultiplierForm::kQ31 || !int_bias ||
+        recipe.zero_point_order != ZeroPointOrder::kAfterRounding) {
+      return std::nullopt;
+    }
+    // TFLite adds the int32 bias to the int32 accumulator; a sum beyond int32 saturates here.
+    const int32_t x = static_cast<int32_t>(ClampToInt32(acc + (q.bias ? t.bias_int32 : 0)));
+    const int64_t rounded =
+        int64_t{MultiplyByQuantizedMultiplierDoubleRounding(x, t.q31.multiplier, t.q31.shift)} +
+        q.z_y;
+    if (trace) {
+      trace->bias_term = q.bias ? double(t.bias_int32) : 0.0;
+      trace->multiplier = QuantizedMultiplierValue(t.q31);
+      trace->sum = x;
+      trace->value_before_rounding = x * QuantizedMultiplierValue(t.q31);
+      trace->exact_tie = false;
+      trace->rounded = rounded;
+    }
+    return Finish(rounded, false, recipe, q.range);
+  }
+  const Rational bias = q.bias ? BiasValue(recipe, t) : Rational::FromInt(0);
+  const Rational multiplier = MultiplierValue(recipe, t);
+  const Rational sum = Rational::FromInt(acc) + bias;
+  Rational v = sum * multiplier;
+  const double v_approx = v.ToDouble();
+  if (recipe.zero_point_order == ZeroPointOrder::kBeforeRounding) {
+    v = v + Rational::FromInt(q.z_y);
+  }
+  const RoundResult rr = RoundRational(v, ToTieRule(recipe.rounding));
+  int64_t rounded = rr.value;
+  const bool out_of_int32 = rounded < std::numeric_limits<int32_t>::min() ||
+                            rounded > std::numeric_limits<int32_t>::max();
+  if (recipe.zero_point_order == ZeroPointOrder::kAfterRounding) rounded += q.z_y;
+  if (trace) {
+    trace->bias_term = bias.ToDouble();
+    trace->multiplier = multiplier.ToDouble();
+    trace->sum = sum.ToDouble();
+    trace->value_before_rounding = v_approx;
+    trace->exact_tie = rr.is_tie;
+    trace->rounded = rounded;
+  }
+  return Finish(rounded, out_of_int32, recipe, q.range);
+}
+
+}  // namespace
+
+ChannelTerms PrepareChannel(const ChannelQuant& q) {
+  ChannelTerms t;
+  t.quant = q;
+  const Rational sx = Rational::FromDouble(q.s_x);
+  const Rational sw = Rational::FromDouble(q.s_w);
+  const Rational sy = Rational::FromDouble(q.s_y);
+  t.multiplier_exact = sx * sw / sy;
+  t.multiplier_double = q.s_x * q.s_w / q.s_y;
+  t.q31 = QuantizeMultiplier(t.multiplier_double);
+
+  // QNNPACK (QnnpackUtils.h::generate_requantization_scales).
+  t.multiplier_qnnpack = (F32(q.s_w) * F32(q.s_x)) * (1.0f / F32(q.s_y));
+  // FBGEMM (qconv.cpp / qlinear.cpp: act_times_w_scale / output scale, in float).
+  const float act_times_w_scale = F32(q.s_x) * F32(q.s_w);
+  t.multiplier_fbgemm = act_times_w_scale / F32(q.s_y);
+  // ONEDNN via ideep (utils.hpp::compute_scales): reciprocal scales.
+  const float src_s = F32(1.0 / q.s_x);
+  const float w_inv = q.per_channel ? 1.0f / F32(q.s_w) : F32(1.0 / q.s_w);
+  const float bias_scale = src_s * w_inv;
+  const float dst_s = F32(1.0 / q.s_y);
+  t.multiplier_onednn = dst_s / bias_scale;
+
+  if (q.bias) {
+    const float b = *q.bias;
+    t.bias_exact = Rational::FromDouble(b) / (sx * sw);
+    // quant_utils::QuantizeBias → quantize_per_tensor(b, s_x·s_w (double), 0, qint32).
+    const float inv = 1.0f / F32(q.s_w * q.s_x);
+    const double bq = std::nearbyint(static_cast<double>(b * inv));
+    t.bias_int32 = ClampToInt32(static_cast<int64_t>(std::clamp(bq, -4e18, 4e18)));
+    t.bias_fbgemm = q.per_channel ? b / act_times_w_scale
+                                  : b * F32(1.0 / static_cast<double>(act_times_w_scale));
+    t.bias_onednn = b * bias_scale;
+  } else {
+    t.bias_exact = Rational::FromInt(0);
+  }
+  return t;
+}
+
+std::optional<int32_t> EvaluateRecipe(const Recipe& recipe, const ChannelTerms& terms, int64_t acc,
+                                      RecipeTrace* trace) {
+  return recipe.arithmetic == Arithmetic::kFloat32 ? EvaluateFloat32(recipe, terms, acc, trace)
+                                                   : EvaluateExact(recipe, terms, acc, trace);
+}
+
+double ExactRealOutput(const ChannelTerms& terms, int64_t acc) {
+  Rational v = Rational::FromInt(acc) + terms.bias_exact;
+  return (v * terms.multiplier_exact).ToDouble() + terms.quant.z_y;
+}
+
+}  // namespace qdiff

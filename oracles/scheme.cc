@@ -1,0 +1,27 @@
+#include "oracles/scheme.h"
+
+namespace qdiff {
+
+const std::vector<const SchemeDef*>& AllSchemes() {
+  static const std::vector<const SchemeDef*> kAll = {
+      &kExactScheme,       &kDoubleRoundingScheme, &kSingleRoundingScheme,
+      &kQnnpackFp32Scheme, &kOnednnFp32Scheme,     &kFbgemmFp32Scheme,
+  };
+  return kAll;
+}
+
+const SchemeDef& GetScheme(Scheme id) {
+  for (const SchemeDef* s : AllSchemes()) {
+    if (s->id == id) return *s;
+  }
+  return kExactScheme;  // unreachable: every enumerator has a definition
+}
+
+std::optional<Scheme> ParseScheme(const std::string& name) {
+  for (const SchemeDef* s : AllSchemes()) {
+    if (name == s->name) return s->id;
+  }
+  return std::nullopt;
+}
+
+}  // namespace qdiff

@@ -1,0 +1,43 @@
+// RapidCheck generators of whole quantized models (conv2d / linear cases) that reach the corners
+// where requantization recipes disagree: exact ties (power-of-two scales), zero points at the
+// extremes, accumulators beyond 2^24, biases on half-LSB boundaries, and output scales derived
+// from the accumulator range so that outputs are not all clamped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <rapidcheck.h>
+
+#include "oracles/model.h"
+
+namespace qdiff {
+
+struct GeneratorSettings {
+  std::vector<OpKind> ops = {OpKind::kConv2d, OpKind::kLinear};
+};
+
+// The corners a generated case was aimed at (counted and printed by campaigns).
+struct CaseTags {
+  std::string scale_kind;   // "power_of_two" | "observer" | "log_uniform"
+  std::string value_kind;   // "uniform" | "extremes" | "near_zero_point"
+  std::string bias_kind;    // "none" | "random" | "half_lsb"
+  bool large_accumulator = false;  // some |acc| > 2^24
+  bool weight_zero_point_nonzero = false;
+};
+
+struct GeneratedModel {
+  Model model;
+  CaseTags tags;
+};
+
+rc::Gen<GeneratedModel> GenModel(const GeneratorSettings& settings);
+
+// Deterministic draw of one model: the same (seed, settings) always gives the same model.
+GeneratedModel GenerateModel(uint64_t seed, const GeneratorSettings& settings);
+
+// Seed of case `index` of a campaign with seed `campaign_seed` (SplitMix64 of both).
+uint64_t CaseSeed(uint64_t campaign_seed, uint64_t index);
+
+}  // namespace qdiff

@@ -1,0 +1,63 @@
+// Plain rows of the report files. The campaign fills them; sinks write them; `qdiff report`
+// reads them back. Column order and names are declared once, in schema.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qdiff {
+
+// cases.csv: one row per (case, engine, scheme).
+struct CaseRow {
+  std::string case_id;        // e.g. "s1-c000042"
+  uint64_t seed = 0;          // seed the case was generated from
+  std::string op;             // "conv2d", "conv2d_relu", "linear", "linear_relu"
+  std::string engine;         // "qnnpack", "onednn", ...
+  std::string scheme;         // "exact", "double_rounding", ...
+  std::string weight_quant;   // "per_tensor" | "per_channel"
+  std::string shape;          // human-readable layer shape, e.g. "x1x3x8x8 w4x3x3x3 g1 s1 p1 d1"
+  int64_t elements = 0;                 // output elements compared
+  int64_t mismatches_vs_libtorch = 0;   // scheme output != LibTorch int_repr
+  int64_t mismatches_vs_float = 0;      // float oracle != LibTorch int_repr
+  int64_t max_abs_diff_lsb = 0;         // max |scheme - LibTorch|
+  double mean_signed_diff_lsb = 0.0;    // mean (scheme - LibTorch) over all elements
+  std::string verdict;        // exact | explained | unexplained | rejected | degenerate | crashed | timeout
+  std::string classes;        // "tie:3;bias:1" (class:count, sorted by class name), empty if none
+  std::string message;        // LibTorch's message when rejected, else empty
+};
+
+// discrepancies.csv: one row per differing element (scheme output != LibTorch output).
+struct DiscrepancyRow {
+  std::string case_id;
+  std::string engine;
+  std::string scheme;
+  int64_t layer = 0;
+  int64_t index = 0;          // flat row-major index into the layer output
+  int64_t channel = 0;        // output channel of the element
+  int64_t acc = 0;            // exact int32 accumulator sum (x - z_x)(w - z_w), bias excluded
+  int64_t integer_bias = 0;   // bias as the scheme's integer term (0 if the scheme keeps it float)
+  double bias = 0.0;          // float bias of the channel
+  int64_t multiplier = 0;     // Q31 multiplier of the scheme (0 for float schemes)
+  int64_t shift = 0;          // exponent of the Q31 multiplier (real M = multiplier * 2^(shift-31))
+  double real_multiplier = 0; // s_x * s_w / s_y in double
+  double exact_value = 0;     // exact real output before rounding, zero point included
+  int64_t integer_out = 0;    // scheme output
+  int64_t libtorch_out = 0;   // LibTorch int_repr
+  int64_t float_out = 0;      // float oracle output
+  int64_t diff_lsb = 0;       // integer_out - libtorch_out
+  std::string cls;            // classifier class: tie, double_rounding, multiplier, bias, ...
+};
+
+// summary.csv: counts by op x engine x scheme, long format.
+// kind "verdict": name is a verdict, count = cases; kind "class": name is a class, count = elements.
+struct SummaryRow {
+  std::string op;
+  std::string engine;
+  std::string scheme;
+  std::string kind;   // "verdict" | "class"
+  std::string name;
+  int64_t count = 0;
+};
+
+}  // namespace qdiff

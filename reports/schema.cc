@@ -1,0 +1,248 @@
+#include "reports/schema.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <system_error>
+#include <type_traits>
+#include <variant>
+
+namespace qdiff {
+
+namespace {
+
+enum class Check {
+  kNone,         // strings: may be empty (numbers are always required)
+  kNonEmpty,     // strings: must not be empty
+  kNonNegative,  // integers: must be >= 0
+};
+
+// One column: its name, the field it maps to, and what a valid value is.
+template <class Row>
+struct Field {
+  const char* name;
+  std::variant<std::string Row::*, int64_t Row::*, uint64_t Row::*, double Row::*> member;
+  Check check = Check::kNone;
+};
+
+// The schemas. Column order = field order in rows.h.
+const std::vector<Field<CaseRow>>& CaseFields() {
+  static const std::vector<Field<CaseRow>> fields = {
+      {"case_id", &CaseRow::case_id, Check::kNonEmpty},
+      {"seed", &CaseRow::seed},
+      {"op", &CaseRow::op, Check::kNonEmpty},
+      {"engine", &CaseRow::engine, Check::kNonEmpty},
+      {"scheme", &CaseRow::scheme, Check::kNonEmpty},
+      {"weight_quant", &CaseRow::weight_quant},
+      {"shape", &CaseRow::shape},
+      {"elements", &CaseRow::elements, Check::kNonNegative},
+      {"mismatches_vs_libtorch", &CaseRow::mismatches_vs_libtorch, Check::kNonNegative},
+      {"mismatches_vs_float", &CaseRow::mismatches_vs_float, Check::kNonNegative},
+      {"max_abs_diff_lsb", &CaseRow::max_abs_diff_lsb, Check::kNonNegative},
+      {"mean_signed_diff_lsb", &CaseRow::mean_signed_diff_lsb},
+      {"verdict", &CaseRow::verdict, Check::kNonEmpty},
+      {"classes", &CaseRow::classes},
+      {"message", &CaseRow::message},
+  };
+  return fields;
+}
+
+const std::vector<Field<DiscrepancyRow>>& DiscrepancyFields() {
+  using R = DiscrepancyRow;
+  static const std::vector<Field<R>> fields = {
+      {"case_id", &R::case_id, Check::kNonEmpty},
+      {"engine", &R::engine, Check::kNonEmpty},
+      {"scheme", &R::scheme, Check::kNonEmpty},
+      {"layer", &R::layer, Check::kNonNegative},
+      {"index", &R::index, Check::kNonNegative},
+      {"channel", &R::channel, Check::kNonNegative},
+      {"acc", &R::acc},
+      {"integer_bias", &R::integer_bias},
+      {"bias", &R::bias},
+      {"multiplier", &R::multiplier},
+      {"shift", &R::shift},
+      {"real_multiplier", &R::real_multiplier},
+      {"exact_value", &R::exact_value},
+      {"integer_out", &R::integer_out},
+      {"libtorch_out", &R::libtorch_out},
+      {"float_out", &R::float_out},
+      {"diff_lsb", &R::diff_lsb},
+      {"cls", &R::cls, Check::kNonEmpty},
+  };
+  return fields;
+}
+
+const std::vector<Field<SummaryRow>>& SummaryFields() {
+  using R = SummaryRow;
+  static const std::vector<Field<R>> fields = {
+      {"op", &R::op, Check::kNonEmpty},         {"engine", &R::engine, Check::kNonEmpty},
+      {"scheme", &R::scheme, Check::kNonEmpty}, {"kind", &R::kind, Check::kNonEmpty},
+      {"name", &R::name, Check::kNonEmpty},     {"count", &R::count, Check::kNonNegative},
+  };
+  return fields;
+}
+
+template <class Row>
+std::vector<std::string> NamesOf(const std::vector<Field<Row>>& fields) {
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.emplace_back(f.name);
+  return names;
+}
+
+// Shown value in messages: quoted, cut to a readable length.
+std::string Show(const std::string& text) {
+  constexpr std::size_t kMax = 60;
+  if (text.size() <= kMax) return "\"" + text + "\"";
+  return "\"" + text.substr(0, kMax) + "...\"";
+}
+
+template <class Int>
+Int ParseInteger(const std::string& text, Check check, const std::string& file, int64_t line,
+                 const char* column) {
+  if (text.empty()) throw ReportError(file, line, column, "required integer value is empty");
+  Int value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value, 10);
+  if (ec == std::errc::result_out_of_range) {
+    throw ReportError(file, line, column,
+                      "integer " + Show(text) + " is out of range for " +
+                          (std::is_signed_v<Int> ? "int64" : "uint64"));
+  }
+  if (ec != std::errc() || ptr != end) {
+    if (std::is_unsigned_v<Int> && text[0] == '-') {
+      throw ReportError(file, line, column, "value " + Show(text) + " must not be negative");
+    }
+    throw ReportError(file, line, column, "not an integer: " + Show(text));
+  }
+  if constexpr (std::is_signed_v<Int>) {
+    if (check == Check::kNonNegative && value < 0) {
+      throw ReportError(file, line, column, "value " + Show(text) + " must not be negative");
+    }
+  }
+  return value;
+}
+
+double ParseDouble(const std::string& text, const std::string& file, int64_t line,
+                   const char* column) {
+  if (text.empty()) throw ReportError(file, line, column, "required number is empty");
+  double value = 0;
+  const char* end = text.data() + text.size();
+  // from_chars, not strtod: locale-free, and glibc's strtod sets ERANGE on subnormals (5e-324).
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::general);
+  if (ec == std::errc::result_out_of_range) {
+    throw ReportError(file, line, column, "number " + Show(text) + " is out of range for double");
+  }
+  if (ec != std::errc() || ptr != end) {
+    throw ReportError(file, line, column, "not a number: " + Show(text));
+  }
+  if (!std::isfinite(value)) {
+    throw ReportError(file, line, column, "non-finite value " + Show(text) + " is not allowed");
+  }
+  return value;
+}
+
+template <class Row>
+std::vector<std::string> ToFields(const Row& row, const std::vector<Field<Row>>& schema) {
+  std::vector<std::string> out;
+  out.reserve(schema.size());
+  for (const auto& f : schema) {
+    std::visit(
+        [&](auto member) {
+          const auto& v = row.*member;
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            out.push_back(v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            out.push_back(FormatDouble(v));
+          } else {
+            out.push_back(std::to_string(v));
+          }
+        },
+        f.member);
+  }
+  return out;
+}
+
+template <class Row>
+Row FromFields(const std::vector<std::string>& fields, const std::vector<Field<Row>>& schema,
+               const std::string& file, int64_t line) {
+  if (fields.size() != schema.size()) {
+    throw ReportError(file, line, "",
+                      "expected " + std::to_string(schema.size()) + " fields, got " +
+                          std::to_string(fields.size()));
+  }
+  Row row;
+  for (std::size_t i = 0; i < schema.size(); ++i) {
+    const Field<Row>& f = schema[i];
+    const std::string& text = fields[i];
+    std::visit(
+        [&](auto member) {
+          auto& v = row.*member;
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            if (f.check == Check::kNonEmpty && text.empty()) {
+              throw ReportError(file, line, f.name, "required value is empty");
+            }
+            v = text;
+          } else if constexpr (std::is_same_v<T, double>) {
+            v = ParseDouble(text, file, line, f.name);
+          } else {
+            v = ParseInteger<T>(text, f.check, file, line, f.name);
+          }
+        },
+        f.member);
+  }
+  return row;
+}
+
+}  // namespace
+
+const std::vector<std::string>& CaseColumns() {
+  static const std::vector<std::string> names = NamesOf(CaseFields());
+  return names;
+}
+const std::vector<std::string>& DiscrepancyColumns() {
+  static const std::vector<std::string> names = NamesOf(DiscrepancyFields());
+  return names;
+}
+const std::vector<std::string>& SummaryColumns() {
+  static const std::vector<std::string> names = NamesOf(SummaryFields());
+  return names;
+}
+
+std::vector<std::string> CaseToFields(const CaseRow& row) { return ToFields(row, CaseFields()); }
+std::vector<std::string> DiscrepancyToFields(const DiscrepancyRow& row) {
+  return ToFields(row, DiscrepancyFields());
+}
+std::vector<std::string> SummaryToFields(const SummaryRow& row) {
+  return ToFields(row, SummaryFields());
+}
+
+CaseRow CaseFromFields(const std::vector<std::string>& fields, const std::string& file,
+                       int64_t line) {
+  return FromFields(fields, CaseFields(), file, line);
+}
+DiscrepancyRow DiscrepancyFromFields(const std::vector<std::string>& fields,
+                                     const std::string& file, int64_t line) {
+  return FromFields(fields, DiscrepancyFields(), file, line);
+}
+SummaryRow SummaryFromFields(const std::vector<std::string>& fields, const std::string& file,
+                             int64_t line) {
+  SummaryRow row = FromFields(fields, SummaryFields(), file, line);
+  if (row.kind != "verdict" && row.kind != "class") {
+    throw ReportError(file, line, "kind",
+                      "must be \"verdict\" or \"class\", got " + Show(row.kind));
+  }
+  return row;
+}
+
+std::string FormatDouble(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buf[64];
+  // Same text as printf("%.17g") in the C locale.
+  const auto result = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 17);
+  return std::string(buf, result.ptr);
+}
+
+}  // namespace qdiff

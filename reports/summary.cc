@@ -1,0 +1,187 @@
+#include "reports/summary.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+
+namespace qdiff {
+
+namespace {
+
+using Key3 = std::tuple<std::string, std::string, std::string>;  // op, engine, scheme
+
+const std::vector<std::string>& FixedVerdictColumns() {
+  static const std::vector<std::string> v = {"exact", "explained", "unexplained", "rejected",
+                                             "degenerate"};
+  return v;
+}
+
+std::string JoinPath(const std::string& dir, const char* name) {
+  return (std::filesystem::path(dir) / name).string();
+}
+
+template <class Row>
+std::vector<Row> ReadRows(const std::string& path, const std::vector<std::string>& columns,
+                          Row (*parse)(const std::vector<std::string>&, const std::string&,
+                                       int64_t)) {
+  std::vector<Row> rows;
+  ReadCsv(path, columns, [&](const std::vector<std::string>& fields, int64_t line) {
+    rows.push_back(parse(fields, path, line));
+  });
+  return rows;
+}
+
+template <class Row>
+void WriteRows(const std::string& path, const std::vector<std::string>& columns,
+               const std::vector<Row>& rows,
+               std::vector<std::string> (*to_fields)(const Row&)) {
+  CsvWriter writer(columns);
+  for (const Row& row : rows) writer.AddRow(to_fields(row));
+  writer.WriteFile(path);
+}
+
+}  // namespace
+
+std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
+                                  const std::vector<DiscrepancyRow>& discrepancies) {
+  // (op, engine, scheme, kind, name) -> count; std::map order is the required output order.
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
+      counts;
+  // (case_id, engine, scheme) -> op
+  std::map<Key3, std::string> op_of;
+  for (const CaseRow& c : cases) {
+    auto [it, inserted] = op_of.emplace(Key3{c.case_id, c.engine, c.scheme}, c.op);
+    if (!inserted && it->second != c.op) {
+      throw ReportError("Summarize: case " + c.case_id + " (engine " + c.engine + ", scheme " +
+                        c.scheme + ") has two ops: " + it->second + " and " + c.op);
+    }
+    ++counts[{c.op, c.engine, c.scheme, "verdict", c.verdict}];
+  }
+  for (const DiscrepancyRow& d : discrepancies) {
+    auto it = op_of.find(Key3{d.case_id, d.engine, d.scheme});
+    if (it == op_of.end()) {
+      throw ReportError("Summarize: discrepancy of case " + d.case_id + " (engine " + d.engine +
+                        ", scheme " + d.scheme + ") has no row in cases");
+    }
+    ++counts[{it->second, d.engine, d.scheme, "class", d.cls}];
+  }
+  std::vector<SummaryRow> out;
+  out.reserve(counts.size());
+  for (const auto& [key, count] : counts) {
+    SummaryRow row;
+    std::tie(row.op, row.engine, row.scheme, row.kind, row.name) = key;
+    row.count = count;
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::string FormatSummaryTable(const std::vector<SummaryRow>& summary) {
+  struct Group {
+    std::map<std::string, int64_t> verdicts;
+    std::map<std::string, int64_t> classes;
+  };
+  std::map<Key3, Group> groups;
+  std::set<std::string> extra_verdicts;
+  std::set<std::string> class_names;
+  const auto& fixed = FixedVerdictColumns();
+  for (const SummaryRow& r : summary) {
+    Group& g = groups[Key3{r.op, r.engine, r.scheme}];
+    if (r.kind == "verdict") {
+      g.verdicts[r.name] += r.count;
+      if (std::find(fixed.begin(), fixed.end(), r.name) == fixed.end()) {
+        extra_verdicts.insert(r.name);
+      }
+    } else if (r.kind == "class") {
+      g.classes[r.name] += r.count;
+      class_names.insert(r.name);
+    } else {
+      throw std::invalid_argument("FormatSummaryTable: unknown kind \"" + r.kind + "\"");
+    }
+  }
+
+  // Build the cells, then pad: text columns left-aligned, counts right-aligned.
+  std::vector<std::string> header = {"op", "engine", "scheme", "cases"};
+  std::vector<std::string> verdict_cols = fixed;
+  verdict_cols.insert(verdict_cols.end(), extra_verdicts.begin(), extra_verdicts.end());
+  header.insert(header.end(), verdict_cols.begin(), verdict_cols.end());
+  const std::size_t separator = header.size();  // "|" before the class columns
+  if (!class_names.empty()) header.push_back("|");
+  header.insert(header.end(), class_names.begin(), class_names.end());
+
+  std::vector<std::vector<std::string>> table = {header};
+  for (const auto& [key, g] : groups) {
+    std::vector<std::string> line = {std::get<0>(key), std::get<1>(key), std::get<2>(key)};
+    int64_t total = 0;
+    for (const auto& [name, n] : g.verdicts) total += n;
+    line.push_back(std::to_string(total));
+    for (const std::string& v : verdict_cols) {
+      auto it = g.verdicts.find(v);
+      line.push_back(std::to_string(it == g.verdicts.end() ? 0 : it->second));
+    }
+    if (!class_names.empty()) line.push_back("|");
+    for (const std::string& c : class_names) {
+      auto it = g.classes.find(c);
+      line.push_back(std::to_string(it == g.classes.end() ? 0 : it->second));
+    }
+    table.push_back(std::move(line));
+  }
+
+  std::vector<std::size_t> width(header.size(), 0);
+  for (const auto& line : table) {
+    for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
+  }
+  std::string out;
+  for (const auto& line : table) {
+    std::string text;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      if (i > 0) text += "  ";
+      const std::string pad(width[i] - line[i].size(), ' ');
+      const bool left = i < 3 || i == separator;
+      text += left ? line[i] + pad : pad + line[i];
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text + "\n";
+  }
+  return out;
+}
+
+std::vector<CaseRow> ReadCases(const std::string& path) {
+  return ReadRows<CaseRow>(path, CaseColumns(), &CaseFromFields);
+}
+std::vector<DiscrepancyRow> ReadDiscrepancies(const std::string& path) {
+  return ReadRows<DiscrepancyRow>(path, DiscrepancyColumns(), &DiscrepancyFromFields);
+}
+std::vector<SummaryRow> ReadSummary(const std::string& path) {
+  return ReadRows<SummaryRow>(path, SummaryColumns(), &SummaryFromFields);
+}
+
+void WriteCases(const std::string& path, const std::vector<CaseRow>& rows) {
+  WriteRows<CaseRow>(path, CaseColumns(), rows, &CaseToFields);
+}
+void WriteDiscrepancies(const std::string& path, const std::vector<DiscrepancyRow>& rows) {
+  WriteRows<DiscrepancyRow>(path, DiscrepancyColumns(), rows, &DiscrepancyToFields);
+}
+void WriteSummary(const std::string& path, const std::vector<SummaryRow>& rows) {
+  WriteRows<SummaryRow>(path, SummaryColumns(), rows, &SummaryToFields);
+}
+
+Report LoadReport(const std::string& dir) {
+  Report report;
+  report.cases = ReadCases(JoinPath(dir, kCasesFile));
+  report.discrepancies = ReadDiscrepancies(JoinPath(dir, kDiscrepanciesFile));
+  return report;
+}
+
+void WriteReport(const std::string& dir, const std::vector<CaseRow>& cases,
+                 const std::vector<DiscrepancyRow>& discrepancies,
+                 const std::vector<SummaryRow>& summary) {
+  WriteDiscrepancies(JoinPath(dir, kDiscrepanciesFile), discrepancies);
+  WriteSummary(JoinPath(dir, kSummaryFile), summary);
+  WriteCases(JoinPath(dir, kCasesFile), cases);
+}
+
+}  // namespace qdiff

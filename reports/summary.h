@@ -1,0 +1,51 @@
+// Summaries of a campaign's rows, the printed summary table, and whole-report I/O
+// (DIR/cases.csv, DIR/discrepancies.csv, DIR/summary.csv).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reports/csv.h"
+#include "reports/rows.h"
+#include "reports/schema.h"
+
+namespace qdiff {
+
+// Per (op, engine, scheme): kind "verdict" rows = number of cases per verdict; kind "class" rows =
+// number of discrepancy elements per class, each discrepancy joined to its case by
+// (case_id, engine, scheme) to find the op. Only non-zero counts. Sorted by op, engine, scheme,
+// kind, name. Throws ReportError if a discrepancy has no case row, or if two case rows with the
+// same (case_id, engine, scheme) name different ops.
+std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
+                                  const std::vector<DiscrepancyRow>& discrepancies);
+
+// Fixed-width table, one line per op x engine x scheme (sorted), after a header line. Columns:
+// op, engine, scheme, cases (sum of all verdicts), exact, explained, unexplained, rejected,
+// degenerate, any other verdict present (e.g. crashed, timeout; sorted), then "|" and the element
+// count of every class present (sorted by name). Every line ends with '\n'.
+// Throws std::invalid_argument for a kind other than "verdict"/"class".
+std::string FormatSummaryTable(const std::vector<SummaryRow>& summary);
+
+// Single files (header checked, every field validated; see schema.h).
+std::vector<CaseRow> ReadCases(const std::string& path);
+std::vector<DiscrepancyRow> ReadDiscrepancies(const std::string& path);
+std::vector<SummaryRow> ReadSummary(const std::string& path);
+void WriteCases(const std::string& path, const std::vector<CaseRow>& rows);
+void WriteDiscrepancies(const std::string& path, const std::vector<DiscrepancyRow>& rows);
+void WriteSummary(const std::string& path, const std::vector<SummaryRow>& rows);
+
+struct Report {
+  std::vector<CaseRow> cases;
+  std::vector<DiscrepancyRow> discrepancies;
+};
+
+// Reads DIR/cases.csv and DIR/discrepancies.csv (for `qdiff report DIR`).
+Report LoadReport(const std::string& dir);
+
+// Writes DIR/discrepancies.csv, DIR/summary.csv, then DIR/cases.csv, each atomically (the set as
+// a whole is not atomic). DIR must exist.
+void WriteReport(const std::string& dir, const std::vector<CaseRow>& cases,
+                 const std::vector<DiscrepancyRow>& discrepancies,
+                 const std::vector<SummaryRow>& summary);
+
+}  // namespace qdiff
