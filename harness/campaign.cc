@@ -17,8 +17,9 @@ namespace qdiff {
 
 namespace {
 
-// Reports are rewritten (atomically) this often, so a run that dies loses little.
-constexpr int64_t kFlushEveryCases = 250;
+// Reports are rewritten (atomically) this often, so a run that dies loses little; by time, not
+// by case count, so that rewriting never dominates a long run.
+constexpr double kFlushEverySeconds = 15.0;
 
 std::string CaseId(uint64_t campaign_seed, int64_t index) {
   char buf[64];
@@ -106,6 +107,7 @@ CampaignResult RunCampaign(const CampaignSettings& s) {
   Provenance provenance{QdiffVersion(), QdiffGitHash(), LibTorchVersion(), CpuFlags(),
                         "qdiff run --seed " + std::to_string(s.seed), started};
 
+  double next_flush = kFlushEverySeconds;
   for (int64_t i = 0;; ++i) {
     if (s.cases > 0 && i >= s.cases) break;
     if (s.budget_seconds > 0 && elapsed() >= s.budget_seconds) break;
@@ -129,7 +131,10 @@ CampaignResult RunCampaign(const CampaignSettings& s) {
     cases.insert(cases.end(), ev.case_rows.begin(), ev.case_rows.end());
     discrepancies.insert(discrepancies.end(), ev.discrepancies.begin(), ev.discrepancies.end());
     result.cases_run = i + 1;
-    if (result.cases_run % kFlushEveryCases == 0) flush(false);
+    if (elapsed() >= next_flush) {
+      flush(false);
+      next_flush = elapsed() + kFlushEverySeconds;
+    }
   }
   flush(true);
   result.corner_table = FormatCornerTable(corners, result.cases_run);

@@ -8,9 +8,7 @@
 #ifndef QDIFF_VERSION
 #define QDIFF_VERSION "0.0.0"
 #endif
-#ifndef QDIFF_GIT_HASH
-#define QDIFF_GIT_HASH "unknown"
-#endif
+#include "qdiff_git_hash.h"  // generated at build time: #define QDIFF_GIT_HASH "<commit>"
 
 namespace qdiff {
 

@@ -379,7 +379,9 @@ Rational Rational::FromBigInts(const BigInt& num, const BigInt& den) {
   return r;
 }
 
-Rational Rational::FromInt(int64_t x) { return FromBigInts(BigInt::FromInt64(x), BigInt::FromInt64(1)); }
+Rational Rational::FromInt(int64_t x) {
+  return FromBigInts(BigInt::FromInt64(x), BigInt::FromInt64(1));
+}
 
 Rational Rational::FromDouble(double x) {
   if (!std::isfinite(x)) throw std::invalid_argument("Rational::FromDouble: non-finite value");

@@ -99,7 +99,7 @@ void WriteFileAtomically(const std::string& path, const std::string& content) {
     const ssize_t n = ::write(fd, data, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      break;
+      fail("cannot write " + tmp);
     }
     data += n;
     left -= static_cast<std::size_t>(n);

@@ -24,8 +24,8 @@ constexpr TieRule kEven = TieRule::kHalfEven;
 constexpr TieRule kAway = TieRule::kHalfAway;
 constexpr TieRule kUp = TieRule::kHalfUp;
 
-using i128 = __int128;
-using u128 = unsigned __int128;
+__extension__ typedef __int128 i128;  // __extension__: no -Wpedantic warning
+__extension__ typedef unsigned __int128 u128;
 
 BigInt FromI128(i128 x) {
   u128 m = x < 0 ? u128{0} - static_cast<u128>(x) : static_cast<u128>(x);
@@ -45,20 +45,23 @@ std::string I128ToString(i128 x) {
   return x < 0 ? "-" + s : s;
 }
 
-// Random value with a random bit length in [0, max_bits] and a random sign. Limbs are often
-// all-zeros / all-ones / top-bit-only: the corner cases of carries and of Algorithm D.
+// A 32-bit limb that is often all-zeros, all-ones or top-bit-only: the corner cases of carries
+// and of Algorithm D's quotient estimate.
+uint32_t RandomLimb(std::mt19937_64& rng) {
+  switch (rng() % 5) {
+    case 0: return 0;
+    case 1: return 0xffffffffu;
+    case 2: return 0x80000000u;
+    default: return static_cast<uint32_t>(rng());
+  }
+}
+
+// Random value with a random bit length in [0, max_bits] and a random sign.
 i128 RandomI128(std::mt19937_64& rng, int max_bits) {
   int bits = static_cast<int>(rng() % static_cast<uint64_t>(max_bits + 1));
   u128 m = 0;
   for (int limb = 0; limb < 4; ++limb) {
-    uint32_t v;
-    switch (rng() % 5) {
-      case 0: v = 0; break;
-      case 1: v = 0xffffffffu; break;
-      case 2: v = 0x80000000u; break;
-      default: v = static_cast<uint32_t>(rng()); break;
-    }
-    m |= static_cast<u128>(v) << (32 * limb);
+    m |= static_cast<u128>(RandomLimb(rng)) << (32 * limb);
   }
   if (bits < 128) m &= (u128{1} << bits) - 1;
   if (bits == 128) m >>= 1;  // keep within i128
@@ -66,19 +69,12 @@ i128 RandomI128(std::mt19937_64& rng, int max_bits) {
   return (rng() & 1) ? -x : x;
 }
 
-// Random BigInt with up to `max_limbs` limbs (same limb patterns as above).
+// Random BigInt with up to `max_limbs` limbs and a random sign.
 BigInt RandomBig(std::mt19937_64& rng, int max_limbs) {
   int limbs = static_cast<int>(rng() % static_cast<uint64_t>(max_limbs + 1));
   BigInt r;
   for (int i = 0; i < limbs; ++i) {
-    uint32_t v;
-    switch (rng() % 5) {
-      case 0: v = 0; break;
-      case 1: v = 0xffffffffu; break;
-      case 2: v = 0x80000000u; break;
-      default: v = static_cast<uint32_t>(rng()); break;
-    }
-    r = r.ShiftLeft(32) + BigInt::FromUint64(v);
+    r = r.ShiftLeft(32) + BigInt::FromUint64(RandomLimb(rng));
   }
   return (rng() & 1) ? -r : r;
 }
@@ -146,10 +142,11 @@ TEST(BigIntTest, DivModMatchesInt128) {
     BigInt::DivMod(FromI128(a), FromI128(b), &q, &r);  // C++ semantics, like __int128
     ASSERT_EQ(q.ToString(), I128ToString(a / b)) << I128ToString(a) << " / " << I128ToString(b);
     ASSERT_EQ(r.ToString(), I128ToString(a % b)) << I128ToString(a) << " % " << I128ToString(b);
-    i128 fq = a / b - ((a % b != 0 && ((a % b < 0) != (b < 0))) ? 1 : 0);
+    // Floor: step the truncated quotient down when the remainder's sign differs from b's.
+    const bool step = a % b != 0 && ((a % b < 0) != (b < 0));
     BigInt::FloorDivMod(FromI128(a), FromI128(b), &q, &r);
-    ASSERT_EQ(q.ToString(), I128ToString(fq));
-    ASSERT_EQ(r.ToString(), I128ToString(a - fq * b));
+    ASSERT_EQ(q.ToString(), I128ToString(a / b - (step ? 1 : 0)));
+    ASSERT_EQ(r.ToString(), I128ToString(a % b + (step ? b : 0)));
   }
 }
 
@@ -260,7 +257,8 @@ TEST(RationalTest, ToDoubleIsCorrectlyRounded) {
     ASSERT_TRUE(SameDouble((ra / rb).ToDouble(), quo) || (quo == 0 && (ra / rb).ToDouble() == 0))
         << std::hexfloat << a << " / " << b;
     double prod = a * b;
-    ASSERT_TRUE(SameDouble((ra * rb).ToDouble(), prod) || prod == 0) << std::hexfloat << a << " * " << b;
+    ASSERT_TRUE(SameDouble((ra * rb).ToDouble(), prod) || prod == 0)
+        << std::hexfloat << a << " * " << b;
     if (a + b != 0) {
       ASSERT_TRUE(SameDouble((ra + rb).ToDouble(), a + b)) << std::hexfloat << a << " + " << b;
     }
@@ -365,7 +363,8 @@ TEST(RoundRationalTest, Saturation) {
 // ---------------------------------------------------------------------------------------------
 // Requantization: v = (acc * s_x * s_w + b) / s_y
 
-RoundResult Req(int64_t acc, double sx, double sw, std::optional<float> b, double sy, TieRule rule) {
+RoundResult Req(int64_t acc, double sx, double sw, std::optional<float> b, double sy,
+                TieRule rule) {
   return RoundRational(RequantRealValue(acc, sx, sw, b, sy), rule);
 }
 
