@@ -502,7 +502,7 @@ RoundResult RoundRational(const Rational& v, TieRule rule) {
       case TieRule::kHalfUp: up = true; break;
     }
   }
-  // Saturate before converting: f needs at most ~60 bits to be compared safely in int64.
+  // |f| >= 2^60 is far outside +-2^40; otherwise f (+1) fits in int64 and is clamped there.
   if (f.BitLength() > 60) {
     out.value = f.Sign() < 0 ? -kRoundSaturation : kRoundSaturation;
     out.saturated = true;

@@ -98,7 +98,8 @@ std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms&
   }
   const double r = RoundDouble(v, recipe.rounding);
   const bool out_of_int32 = !(r >= -2147483648.0 && r < 2147483648.0);
-  int64_t rounded = out_of_int32 ? 0 : static_cast<int64_t>(r);
+  // Beyond int32, kSaturate keeps the sign (the float clamp of onednn saturates before rounding).
+  int64_t rounded = out_of_int32 ? (r > 0 ? INT32_MAX : INT32_MIN) : static_cast<int64_t>(r);
   if (recipe.zero_point_order == ZeroPointOrder::kAfterRounding) rounded += q.z_y;
   if (trace) {
     trace->bias_term = !q.bias ? 0.0
