@@ -2,12 +2,14 @@
 // 2 usage or input error (the message names the bad flag, value, file or field).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "harness/campaign.h"
 #include "harness/case_evaluation.h"
 #include "harness/case_json.h"
+#include "harness/fingerprint.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
 #include "harness/seed_example.h"
@@ -163,6 +165,21 @@ int CommandReport(const std::string& dir) {
   return unexplained ? kExitFindings : kExitOk;
 }
 
+int CommandFingerprint(const std::string& engines_flag, const std::string& schemes_flag,
+                       const std::string& out_dir) {
+  InitLibTorch();
+  const FingerprintResult r = RunFingerprint(ParseEngines(engines_flag), ParseSchemes(schemes_flag));
+  std::cout << "qdiff fingerprint: which scheme reproduces each engine (LibTorch " << LibTorchVersion()
+            << ", CPU flags: " << CpuFlags() << ")\n" << r.table;
+  std::filesystem::create_directories(out_dir);
+  CsvWriter csv(FingerprintColumns());
+  for (const FingerprintRow& row : r.rows) csv.AddRow(FingerprintToFields(row));
+  const std::string path = out_dir + "/" + kFingerprintFile;
+  csv.WriteFile(path);
+  std::cout << "\nWrote " << path << "\n";
+  return r.engine_recipes_reproduce ? kExitOk : kExitFindings;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"qdiff: differential tester of quantized inference (integer recipes vs LibTorch)"};
   app.require_subcommand(1);
@@ -190,6 +207,13 @@ int Main(int argc, char** argv) {
   CLI::App* report = app.add_subcommand("report", "print the summary of a run folder's CSVs");
   report->add_option("dir", report_dir, "run output folder")->required();
 
+  std::string fp_engines, fp_schemes, fp_out = "out/fingerprint";
+  CLI::App* fingerprint =
+      app.add_subcommand("fingerprint", "which scheme reproduces each engine, op by op");
+  fingerprint->add_option("--engines", fp_engines, "comma list (default: every available engine)");
+  fingerprint->add_option("--schemes", fp_schemes, "comma list (default: all)");
+  fingerprint->add_option("--out", fp_out, "folder for fingerprint.csv (default: out/fingerprint)");
+
   CLI::App* seed_example =
       app.add_subcommand("seed-example", "the forum question: Conv2d(1,1,1)+ReLU in integers");
 
@@ -206,6 +230,7 @@ int Main(int argc, char** argv) {
     if (*replay) return CommandReplay(case_path);
     if (*report) return CommandReport(report_dir);
     if (*seed_example) return RunSeedExample(std::cout);
+    if (*fingerprint) return CommandFingerprint(fp_engines, fp_schemes, fp_out);
   } catch (const UsageError& e) {
     std::cerr << "qdiff: " << e.what() << "\n";
     return kExitUsage;

@@ -31,7 +31,7 @@ enum class MultiplierForm {
   kExactReal,    // s_x·s_w/s_y, exactly
   kQ31,          // QuantizeMultiplier(s_x·s_w/s_y computed in double)
   kF32Qnnpack,   // f32(f32(f32 s_w · f32 s_x) · f32(1.f / f32 s_y))
-  kF32Fbgemm,    // f32(f32(f32 s_x · f32 s_w) / f32 s_y)
+  kF32Fbgemm,    // f32(f32(f32 s_x · f32 s_w) / f32 s_y); XNNPACK computes the same float formula
   kF32Onednn,    // f32(f32(1/(double)s_y) / bias_scale), bias_scale = f32(f32(1/(double)s_x) · w_inv)
 };
 

@@ -6,6 +6,7 @@ const std::vector<const SchemeDef*>& AllSchemes() {
   static const std::vector<const SchemeDef*> kAll = {
       &kExactScheme,       &kDoubleRoundingScheme, &kSingleRoundingScheme,
       &kQnnpackFp32Scheme, &kOnednnFp32Scheme,     &kFbgemmFp32Scheme,
+      &kRndnuScheme,       &kRndnaScheme,          &kXnnpackFp32Scheme,
   };
   return kAll;
 }

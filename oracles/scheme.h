@@ -18,6 +18,9 @@ enum class Scheme {
   kQnnpackFp32,
   kOnednnFp32,
   kFbgemmFp32,
+  kRndnu,
+  kRndna,
+  kXnnpackFp32,
 };
 
 struct SchemeDef {
@@ -34,6 +37,9 @@ extern const SchemeDef kSingleRoundingScheme;
 extern const SchemeDef kQnnpackFp32Scheme;
 extern const SchemeDef kOnednnFp32Scheme;
 extern const SchemeDef kFbgemmFp32Scheme;
+extern const SchemeDef kRndnuScheme;
+extern const SchemeDef kRndnaScheme;
+extern const SchemeDef kXnnpackFp32Scheme;
 
 // All schemes, in the order above.
 const std::vector<const SchemeDef*>& AllSchemes();

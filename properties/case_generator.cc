@@ -73,32 +73,6 @@ QTensor DrawWeight(const std::vector<int64_t>& shape, const std::string& scale_k
   return w;
 }
 
-// Output qparams from the exact real output range, as MinMaxObserver (affine quint8) would
-// choose them, with the scale nudged so outputs are neither all clamped nor all equal.
-void ChooseOutputQParams(Layer* layer, const QTensor& x, const std::string& scale_kind) {
-  const std::vector<int64_t> shape = LayerOutputShape(*layer, x.shape);
-  const std::vector<int64_t> acc = LayerAccumulators(*layer, x, shape);
-  const std::vector<ChannelTerms> terms = LayerChannelTerms(*layer, x.scales[0]);
-  double lo = 0.0, hi = 0.0;  // observer ranges always include 0
-  for (size_t i = 0; i < acc.size(); ++i) {
-    const ChannelTerms& t = terms[OutputChannelOf(shape, static_cast<int64_t>(i))];
-    const double real = (ExactRealOutput(t, acc[i]) - t.quant.z_y) * t.quant.s_y;
-    lo = std::min(lo, real);
-    hi = std::max(hi, real);
-  }
-  if (layer->relu) lo = 0.0;
-  double span = hi - lo;
-  if (!(span > 0)) span = x.scales[0] * layer->weight.scales[0];
-  // factor < 1 clamps the tails (saturation), > 1 leaves headroom
-  const double factor = Pick<double>({{6, 1.0}, {2, 0.5}, {2, 2.0}});
-  double s_y = static_cast<float>(span * factor / 255.0);
-  if (scale_kind == "power_of_two") s_y = std::exp2(std::round(std::log2(s_y)));
-  s_y = std::max(s_y, 1e-30);
-  layer->out_scale = s_y;
-  layer->out_zero_point = std::clamp(
-      static_cast<int32_t>(-std::nearbyint(static_cast<float>(lo / s_y))), 0, 255);
-}
-
 GeneratedModel DrawModel(const GeneratorSettings& settings) {
   GeneratedModel g;
   CaseTags& tags = g.tags;
@@ -158,7 +132,9 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
     }
     layer.bias = std::move(bias);
   }
-  ChooseOutputQParams(&layer, m.input, tags.scale_kind);
+  // factor < 1 clamps the tails (saturation), > 1 leaves headroom
+  const double factor = Pick<double>({{6, 1.0}, {2, 0.5}, {2, 2.0}});
+  DeriveOutputQParams(&layer, m.input, factor, tags.scale_kind == "power_of_two");
   m.layers.push_back(std::move(layer));
   const Layer& l = m.layers.back();
   const std::vector<int64_t> acc =
@@ -169,6 +145,28 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
 }
 
 }  // namespace
+
+void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool power_of_two) {
+  const std::vector<int64_t> shape = LayerOutputShape(*layer, x.shape);
+  const std::vector<int64_t> acc = LayerAccumulators(*layer, x, shape);
+  const std::vector<ChannelTerms> terms = LayerChannelTerms(*layer, x.scales[0]);
+  double lo = 0.0, hi = 0.0;  // observer ranges always include 0
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const ChannelTerms& t = terms[OutputChannelOf(shape, static_cast<int64_t>(i))];
+    const double real = (ExactRealOutput(t, acc[i]) - t.quant.z_y) * t.quant.s_y;
+    lo = std::min(lo, real);
+    hi = std::max(hi, real);
+  }
+  if (layer->relu) lo = 0.0;
+  double span = hi - lo;
+  if (!(span > 0)) span = x.scales[0] * layer->weight.scales[0];
+  double s_y = static_cast<float>(span * factor / 255.0);
+  if (power_of_two) s_y = std::exp2(std::round(std::log2(s_y)));
+  s_y = std::max(s_y, 1e-30);
+  layer->out_scale = s_y;
+  layer->out_zero_point = std::clamp(
+      static_cast<int32_t>(-std::nearbyint(static_cast<float>(lo / s_y))), 0, 255);
+}
 
 rc::Gen<GeneratedModel> GenModel(const GeneratorSettings& settings) {
   return rc::gen::exec([settings] { return DrawModel(settings); });

@@ -37,6 +37,11 @@ rc::Gen<GeneratedModel> GenModel(const GeneratorSettings& settings);
 // Deterministic draw of one model: the same (seed, settings) always gives the same model.
 GeneratedModel GenerateModel(uint64_t seed, const GeneratorSettings& settings);
 
+// Output scale and zero point of `layer` (quint8) as MinMaxObserver would choose them from the
+// exact real output range over input `x`, with the span multiplied by `factor` (< 1 clamps the
+// tails, > 1 leaves headroom) and optionally rounded to a power of two (exact ties).
+void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool power_of_two);
+
 // Seed of case `index` of a campaign with seed `campaign_seed` (SplitMix64 of both).
 uint64_t CaseSeed(uint64_t campaign_seed, uint64_t index);
 

@@ -60,4 +60,16 @@ struct SummaryRow {
   int64_t count = 0;
 };
 
+// fingerprint.csv: one row per op x engine x scheme x diagnostic family.
+struct FingerprintRow {
+  std::string op;
+  std::string engine;
+  std::string scheme;
+  std::string family;        // ties, bias_rounding, large_accumulator, multiplier_above_1, ...
+  int64_t cases = 0;
+  int64_t elements = 0;
+  int64_t mismatches = 0;    // scheme output != LibTorch int_repr
+  int64_t max_abs_diff_lsb = 0;
+};
+
 }  // namespace qdiff

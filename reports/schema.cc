@@ -82,6 +82,21 @@ const std::vector<Field<SummaryRow>>& SummaryFields() {
   return fields;
 }
 
+const std::vector<Field<FingerprintRow>>& FingerprintFields() {
+  using R = FingerprintRow;
+  static const std::vector<Field<R>> fields = {
+      {"op", &R::op, Check::kNonEmpty},
+      {"engine", &R::engine, Check::kNonEmpty},
+      {"scheme", &R::scheme, Check::kNonEmpty},
+      {"family", &R::family, Check::kNonEmpty},
+      {"cases", &R::cases, Check::kNonNegative},
+      {"elements", &R::elements, Check::kNonNegative},
+      {"mismatches", &R::mismatches, Check::kNonNegative},
+      {"max_abs_diff_lsb", &R::max_abs_diff_lsb, Check::kNonNegative},
+  };
+  return fields;
+}
+
 template <class Row>
 std::vector<std::string> NamesOf(const std::vector<Field<Row>>& fields) {
   std::vector<std::string> names;
@@ -210,7 +225,19 @@ const std::vector<std::string>& SummaryColumns() {
   return names;
 }
 
+const std::vector<std::string>& FingerprintColumns() {
+  static const std::vector<std::string> names = NamesOf(FingerprintFields());
+  return names;
+}
+
 std::vector<std::string> CaseToFields(const CaseRow& row) { return ToFields(row, CaseFields()); }
+std::vector<std::string> FingerprintToFields(const FingerprintRow& row) {
+  return ToFields(row, FingerprintFields());
+}
+FingerprintRow FingerprintFromFields(const std::vector<std::string>& fields,
+                                     const std::string& file, int64_t line) {
+  return FromFields(fields, FingerprintFields(), file, line);
+}
 std::vector<std::string> DiscrepancyToFields(const DiscrepancyRow& row) {
   return ToFields(row, DiscrepancyFields());
 }

@@ -23,6 +23,11 @@ inline constexpr char kSummaryFile[] = "summary.csv";
 const std::vector<std::string>& CaseColumns();         // 15 columns
 const std::vector<std::string>& DiscrepancyColumns();  // 18 columns
 const std::vector<std::string>& SummaryColumns();      // 6 columns
+const std::vector<std::string>& FingerprintColumns();  // 8 columns
+inline constexpr char kFingerprintFile[] = "fingerprint.csv";
+std::vector<std::string> FingerprintToFields(const FingerprintRow& row);
+FingerprintRow FingerprintFromFields(const std::vector<std::string>& fields,
+                                     const std::string& file, int64_t line);
 
 std::vector<std::string> CaseToFields(const CaseRow& row);
 std::vector<std::string> DiscrepancyToFields(const DiscrepancyRow& row);
