@@ -41,8 +41,8 @@ const char* VerdictName(Verdict v);
 // when more than one element was compared and all are equal.
 bool IsDegenerate(const std::vector<int32_t>& libtorch_out, QuantRange range);
 
-// unexplained > (rejected) > degenerate > explained > exact: a finding is never hidden by a
-// degenerate output.
+// rejected (nothing was compared) > unexplained > degenerate > explained > exact: a finding is
+// never hidden by a degenerate output.
 Verdict CaseVerdict(bool rejected, int64_t mismatches, int64_t unexplained, bool degenerate);
 
 }  // namespace qdiff

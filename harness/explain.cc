@@ -39,7 +39,7 @@ const char* RoundingText(Rounding r) {
     case Rounding::kHalfEven: return "round half to even";
     case Rounding::kHalfAway: return "round half away from zero";
     case Rounding::kHalfUp: return "round half up";
-    case Rounding::kDoubleRoundingQ31: return "SRDHM (ties away) then RoundingDivideByPOT (ties away)";
+    case Rounding::kDoubleRoundingQ31: return "SRDHM (ties up) then RoundingDivideByPOT (ties away)";
   }
   return "";
 }

@@ -5,8 +5,9 @@
 
 namespace qdiff {
 
-// round(a · b / 2^31) with ties away from zero, computed as gemmlowp does:
-// (a·b + nudge) / 2^31 with nudge = 2^30 (a·b ≥ 0) or 1 − 2^30 (a·b < 0), division truncating.
+// round(a · b / 2^31) computed as gemmlowp does: (a·b + nudge) / 2^31 with nudge = 2^30
+// (a·b ≥ 0) or 1 − 2^30 (a·b < 0) and a truncating division, so ties go toward +inf
+// (−2.5 → −2, 2.5 → 3), as NEON's VQRDMULH does.
 // The only overflow, a == b == INT32_MIN, saturates to INT32_MAX.
 int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b);
 

@@ -181,6 +181,7 @@ template <std::size_t N, std::size_t... I>
 void ReadImpl(const std::string& path, const std::vector<std::string>& expected,
               const CsvRowCallback& on_row, std::index_sequence<I...>) {
   const std::string expected_count = " (expected " + std::to_string(N) + ")";
+  int64_t last_line = 1;  // fccp does not always fill in file_line: the next line is the culprit
   try {
     Reader<N> reader(path);
     reader.set_header(expected[I]...);  // column names for fccp's own messages
@@ -198,7 +199,8 @@ void ReadImpl(const std::string& path, const std::vector<std::string>& expected,
     std::vector<std::string> fields(N);
     while (reader.read_row(raw[I]...)) {
       for (std::size_t i = 0; i < N; ++i) fields[i].assign(raw[i] != nullptr ? raw[i] : "");
-      on_row(fields, static_cast<int64_t>(reader.get_file_line()));
+      last_line = static_cast<int64_t>(reader.get_file_line());
+      on_row(fields, last_line);
     }
   } catch (const io::error::can_not_open_file& e) {
     throw ReportError(path, 0, "",
@@ -209,7 +211,7 @@ void ReadImpl(const std::string& path, const std::vector<std::string>& expected,
   } catch (const io::error::too_many_columns& e) {
     throw ReportError(path, e.file_line, "", "too many columns" + expected_count);
   } catch (const io::error::escaped_string_not_closed& e) {
-    throw ReportError(path, e.file_line, "",
+    throw ReportError(path, e.file_line > 0 ? e.file_line : last_line + 1, "",
                       "unterminated quoted field (quoted fields may not span lines)");
   } catch (const io::error::line_length_limit_exceeded& e) {
     throw ReportError(path, e.file_line, "", "line longer than 2^24-1 bytes");

@@ -15,6 +15,7 @@
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -241,6 +242,9 @@ struct Hostile {
   std::string expect;
 };
 
+// GoogleTest prints the parameter of a failing test: its name, not its bytes.
+void PrintTo(const Hostile& h, std::ostream* os) { *os << h.name; }
+
 Hostile Field(const char* name, std::function<void(json&)> mutate, const std::string& path) {
   return {name, std::move(mutate), nullptr, "field '" + path + "'"};
 }
@@ -294,9 +298,14 @@ std::vector<Hostile> HostileInputs() {
                     "input.dtype"));
   t.push_back(Field("OutDTypeUnknown", [](json& j) { j["layers"][1]["out_dtype"] = "qint32"; },
                     "layers[1].out_dtype"));
-  t.push_back(Field("WeightDTypeQuint8", [](json& j) { j["layers"][1]["weight"]["dtype"] = "quint8"; },
+  t.push_back(Field("WeightDTypeQuint8",
+                    [](json& j) {
+                      j["layers"][1]["weight"]["dtype"] = "quint8";  // valid quint8 otherwise
+                      j["layers"][1]["weight"]["zero_points"] = {3};
+                      j["layers"][1]["weight"]["values"] = std::vector<int>(24, 9);
+                    },
                     "layers[1].weight.dtype"));
-  t.push_back(Field("DatePrivenanceNotString", [](json& j) { j["provenance"]["date"] = 2024; },
+  t.push_back(Field("ProvenanceDateNotString", [](json& j) { j["provenance"]["date"] = 2024; },
                     "provenance.date"));
 
   // Missing fields.
@@ -360,7 +369,7 @@ std::vector<Hostile> HostileInputs() {
     const size_t at = s.find(key) + key.size();
     const size_t end = s.find_first_of(",}", at);
     return s.replace(at, end - at, "1e400");
-  }, "field 'layers[0].out_scale'"));
+  }, "1e400"));  // nlohmann refuses to parse it (number overflow): the message must still say so
 
   // Zero points.
   t.push_back(Field("InputZeroPointAbove255", [](json& j) { j["input"]["zero_points"][0] = 256; },

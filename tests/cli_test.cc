@@ -1,0 +1,318 @@
+// Tests of the qdiff command line: the real binary (QDIFF_BINARY) run as a user runs it, with its
+// output in a temporary folder. Exit codes (DESIGN.md): 0 nothing unexplained, 1 findings,
+// 2 usage or input error, with a message naming the bad flag, value, file or field.
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/libtorch_runner.h"
+
+namespace qdiff {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code = -1;  // -1: did not exit normally
+  std::string output;  // stdout and stderr together
+};
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+// Runs `qdiff ARGS` (ARGS already quoted as needed) through the shell.
+Result Qdiff(const std::string& args) {
+  const std::string cmd = Quote(QDIFF_BINARY) + " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+  const int status = pclose(pipe);
+  if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  return r;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+// A fresh temporary folder, removed with the test suite.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "qdiff_cli_test_XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+#define EXPECT_MENTIONS(result, text)                                              \
+  EXPECT_NE((result).output.find(text), std::string::npos)                          \
+      << "output does not mention \"" << (text) << "\":\n" << (result).output
+
+// ---------------------------------------------------------------------------------------------
+// Usage and input errors: exit 2, the message names the flag, file or field.
+
+struct UsageCase {
+  const char* name;
+  const char* args;
+  const char* mentions;
+};
+
+void PrintTo(const UsageCase& u, std::ostream* os) { *os << "qdiff " << u.args; }
+
+class CliUsageError : public ::testing::TestWithParam<UsageCase> {};
+
+TEST_P(CliUsageError, ExitsTwoNamingTheFlag) {
+  TempDir dir;
+  const UsageCase& u = GetParam();
+  const Result r = Qdiff(std::string(u.args) + " --out " + Quote((dir.path() / "out").string()));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_MENTIONS(r, u.mentions);
+  // Refused before doing anything: no campaign ran.
+  EXPECT_FALSE(fs::exists(dir.path() / "out" / "cases.csv"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, CliUsageError,
+    ::testing::Values(UsageCase{"UnknownOption", "run --frobnicate 3", "--frobnicate"},
+                      UsageCase{"UnknownEngine", "run --engines bogus", "--engines"},
+                      UsageCase{"UnknownEngineInList", "run --engines qnnpack,bogus", "bogus"},
+                      UsageCase{"UnknownScheme", "run --schemes bogus", "--schemes"},
+                      UsageCase{"UnknownOp", "run --ops bogus", "--ops"},
+                      UsageCase{"NegativeCases", "run --cases -3", "--cases"},
+                      UsageCase{"CasesNotANumber", "run --cases many", "--cases"},
+                      UsageCase{"NegativeBudget", "run --budget -1", "--budget"},
+                      // An unsigned seed must not wrap (-1 → 2^64-1) or saturate silently: the
+                      // run would not be the one the user asked for.
+                      UsageCase{"NegativeSeed", "run --seed -1 --cases 1", "--seed"},
+                      UsageCase{"SeedBeyondUint64", "run --seed 99999999999999999999999 --cases 1",
+                                "--seed"}),
+    [](const ::testing::TestParamInfo<UsageCase>& info) { return std::string(info.param.name); });
+
+TEST(Cli, UnknownSubcommandIsNamed) {
+  const Result r = Qdiff("frobnicate");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_MENTIONS(r, "frobnicate");
+}
+
+TEST(Cli, ReplayOfMissingFileNamesIt) {
+  TempDir dir;
+  const std::string path = (dir.path() / "no-such-case.json").string();
+  const Result r = Qdiff("replay " + Quote(path));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_MENTIONS(r, path);
+}
+
+TEST(Cli, ReplayOfMalformedFileNamesFileAndField) {
+  TempDir dir;
+  // A valid corpus case with one field broken: a zero output scale.
+  std::string text = ReadFile(fs::path(QDIFF_SOURCE_DIR) / "corpora" / "golden_conv1x1_exact.json");
+  const std::string key = "\"out_scale\": 1.0";
+  const size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos) << "golden_conv1x1_exact.json changed: update this test";
+  text.replace(at, key.size(), "\"out_scale\": 0");
+  const std::string path = (dir.path() / "broken.json").string();
+  WriteFile(path, text);
+  const Result r = Qdiff("replay " + Quote(path));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_MENTIONS(r, path);
+  EXPECT_MENTIONS(r, "layers[0].out_scale");
+}
+
+TEST(Cli, ReplayOfNonJsonNamesFile) {
+  TempDir dir;
+  const std::string path = (dir.path() / "notjson.json").string();
+  WriteFile(path, "conv2d(1, 1, 1)\n");
+  const Result r = Qdiff("replay " + Quote(path));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_MENTIONS(r, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Campaigns: exit 0, CSVs written, byte-identical for the same seed.
+
+class CliRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    for (const char* name : {"seed5a", "seed5b", "seed6"}) {
+      const std::string seed = std::string(name).substr(4, 1);
+      results_.push_back(Qdiff("run --cases 40 --seed " + seed + " --out " +
+                               Quote((dir_->path() / name).string())));
+    }
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+    results_.clear();
+  }
+  static fs::path Out(const char* name) { return dir_->path() / name; }
+
+  static TempDir* dir_;
+  static std::vector<Result> results_;  // seed5a, seed5b, seed6
+};
+
+TempDir* CliRun::dir_ = nullptr;
+std::vector<Result> CliRun::results_;
+
+TEST_F(CliRun, ExitsZeroAndWritesReports) {
+  for (size_t i = 0; i < results_.size(); ++i) {
+    EXPECT_EQ(results_[i].exit_code, 0) << results_[i].output;
+  }
+  for (const char* name : {"seed5a", "seed5b", "seed6"}) {
+    for (const char* file : {"cases.csv", "discrepancies.csv", "summary.csv", "run.json"}) {
+      EXPECT_TRUE(fs::is_regular_file(Out(name) / file)) << Out(name) / file;
+    }
+  }
+  EXPECT_MENTIONS(results_[0], "40 cases");
+}
+
+TEST_F(CliRun, SameSeedGivesByteIdenticalCsvs) {
+  for (const char* file : {"cases.csv", "discrepancies.csv", "summary.csv"}) {
+    const std::string a = ReadFile(Out("seed5a") / file);
+    const std::string b = ReadFile(Out("seed5b") / file);
+    EXPECT_FALSE(a.empty()) << file;
+    EXPECT_TRUE(a == b) << file << " differs between two runs with --seed 5";
+  }
+  // 40 cases, one row per (case, engine, scheme): more than a header.
+  const std::string cases = ReadFile(Out("seed5a") / "cases.csv");
+  EXPECT_GT(std::count(cases.begin(), cases.end(), '\n'), 40);
+}
+
+TEST_F(CliRun, DifferentSeedGivesDifferentCases) {
+  EXPECT_NE(ReadFile(Out("seed5a") / "cases.csv"), ReadFile(Out("seed6") / "cases.csv"));
+}
+
+TEST_F(CliRun, ReportPrintsEveryEngine) {
+  const Result r = Qdiff("report " + Quote(Out("seed5a").string()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<std::string> engines = AvailableEngines();
+  ASSERT_FALSE(engines.empty());
+  for (const std::string& e : engines) EXPECT_MENTIONS(r, e);
+  EXPECT_MENTIONS(r, "exact");
+}
+
+// A cases.csv cut in the middle of a row.
+class CliTruncatedReport : public CliRun {
+ protected:
+  void SetUp() override {
+    const std::string cases = ReadFile(Out("seed5a") / "cases.csv");
+    // Cut halfway through the fourth line (line 4 = the third data row).
+    size_t start = 0;
+    for (int line = 1; line < 4; ++line) start = cases.find('\n', start) + 1;
+    const size_t end = cases.find('\n', start);
+    ASSERT_NE(end, std::string::npos);
+    folder_ = Out("truncated");
+    fs::create_directories(folder_);
+    for (const char* file : {"discrepancies.csv", "summary.csv", "run.json"}) {
+      fs::copy_file(Out("seed5a") / file, folder_ / file, fs::copy_options::overwrite_existing);
+    }
+    WriteFile(folder_ / "cases.csv", cases.substr(0, start + (end - start) / 2));
+    result_ = Qdiff("report " + Quote(folder_.string()));
+  }
+  fs::path folder_;
+  Result result_;
+};
+
+TEST_F(CliTruncatedReport, ExitsTwoNamingFileAndLine) {
+  EXPECT_EQ(result_.exit_code, 2) << result_.output;
+  EXPECT_MENTIONS(result_, (folder_ / "cases.csv").string() + ":4");
+}
+
+// DESIGN.md "Reports": a truncated CSV gets an error naming the file, line AND column
+// ("column NAME" with NAME one of the header's columns, as ReportError writes it).
+TEST_F(CliTruncatedReport, NamesTheColumn) {
+  EXPECT_EQ(result_.exit_code, 2) << result_.output;
+  const std::string header = ReadFile(folder_ / "cases.csv").substr(0, ReadFile(folder_ / "cases.csv").find('\n'));
+  std::istringstream columns(header);
+  bool named = false;
+  for (std::string column; std::getline(columns, column, ',');) {
+    named = named || result_.output.find("column " + column) != std::string::npos;
+  }
+  EXPECT_TRUE(named) << "no column of " << header << " named in:\n" << result_.output;
+}
+
+// ---------------------------------------------------------------------------------------------
+// seed-example: each engine's own recipe reproduces LibTorch on all 64 elements.
+
+TEST(Cli, SeedExampleOwnRecipesMatch) {
+  const Result r = Qdiff("seed-example");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const std::regex count_line(R"(\(this engine's recipe\)\s+(\d+) / (\d+)\s*$)");
+  std::istringstream lines(r.output);
+  int own_lines = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (!std::regex_search(line, m, count_line)) continue;
+    ++own_lines;
+    EXPECT_EQ(m[1].str(), "0") << line;
+    EXPECT_EQ(m[2].str(), "64") << line;
+  }
+  EXPECT_EQ(own_lines, static_cast<int>(AvailableEngines().size())) << r.output;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The README's test command is the one CI runs.
+
+TEST(Cli, ReadmeTestCommandIsWhatCiRuns) {
+  const fs::path readme = fs::path(QDIFF_SOURCE_DIR) / "README.md";
+  const fs::path ci = fs::path(QDIFF_SOURCE_DIR) / ".ci" / "run";
+  ASSERT_TRUE(fs::is_regular_file(readme)) << readme;
+  ASSERT_TRUE(fs::is_regular_file(ci)) << ci;
+  std::istringstream text(ReadFile(readme));
+  std::vector<std::string> commands;
+  bool fenced = false;
+  for (std::string line; std::getline(text, line);) {
+    const size_t first = line.find_first_not_of(" \t");
+    if (first != std::string::npos && line.compare(first, 3, "```") == 0) {
+      fenced = !fenced;
+      continue;
+    }
+    if (!fenced || line.find("ctest") == std::string::npos) continue;
+    // The command as typed: no indentation, no "$ " prompt, no trailing blanks.
+    line = line.substr(line.find_first_not_of(" \t"));
+    if (line.rfind("$ ", 0) == 0) line = line.substr(2);
+    line = line.substr(0, line.find_last_not_of(" \t\r") + 1);
+    commands.push_back(line);
+  }
+  // The first one is the test command; later ones may show variations (a subset, say).
+  ASSERT_FALSE(commands.empty()) << "README.md: no fenced line contains 'ctest'";
+  EXPECT_NE(ReadFile(ci).find(commands[0]), std::string::npos)
+      << ".ci/run does not contain README.md's test command:\n  " << commands[0];
+}
+
+}  // namespace
+}  // namespace qdiff
