@@ -31,6 +31,9 @@ struct Case {
   Model model;
   std::vector<std::string> engines;  // engines to run; empty = every available engine
   std::vector<std::string> schemes;  // schemes to compare; empty = all
+  // Self-test of the finding pipeline only (README "Injected defects"): a named defect applied to
+  // every recipe qdiff evaluates for this case, e.g. "ties_up". Empty in real use.
+  std::string injected_defect;
   Provenance provenance;
 };
 

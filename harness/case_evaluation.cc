@@ -6,6 +6,7 @@
 #include "harness/classifier.h"
 #include "harness/comparison.h"
 #include "harness/engines.h"
+#include "harness/injected_defect.h"
 #include "harness/provenance.h"
 
 namespace qdiff {
@@ -78,7 +79,9 @@ CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,
   runs.engines = engines;
   runs.schemes = schemes;
   for (const std::string& e : engines) runs.libtorch.push_back(RunOnLibTorch(c.model, e));
-  for (Scheme s : schemes) runs.pipeline.push_back(RunIntegerPipeline(c.model, GetScheme(s).recipe));
+  for (Scheme s : schemes) {
+    runs.pipeline.push_back(RunIntegerPipeline(c.model, ApplyDefect(GetScheme(s).recipe, c.injected_defect)));
+  }
   runs.float_oracle = RunFloatOracle(c.model);
   return runs;
 }
@@ -106,6 +109,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
     }
     for (size_t s = 0; s < runs.schemes.size(); ++s) {
       const SchemeDef& scheme = GetScheme(runs.schemes[s]);
+      const Recipe scheme_recipe = ApplyDefect(scheme.recipe, c.injected_defect);
       CaseRow row;
       row.case_id = c.id;
       row.seed = c.seed;
@@ -134,7 +138,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         sum_signed += cmp.sum_signed_diff;
         std::optional<Recipe> engine_recipe;
         if (std::optional<Scheme> es = EngineScheme(runs.engines[e], layer, vnni)) {
-          engine_recipe = GetScheme(*es).recipe;
+          engine_recipe = ApplyDefect(GetScheme(*es).recipe, c.injected_defect);
         }
         for (int64_t i : cmp.differing) {
           DiscrepancyRow d;
@@ -150,9 +154,9 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
             d.channel = trace.ChannelOf(i);
             const ChannelTerms& terms = trace.channels[d.channel];
             d.acc = trace.acc[i];
-            d.integer_bias = scheme.recipe.bias == BiasForm::kInt32Torch ? terms.bias_int32 : 0;
+            d.integer_bias = scheme_recipe.bias == BiasForm::kInt32Torch ? terms.bias_int32 : 0;
             d.bias = terms.quant.bias.value_or(0.0f);
-            if (scheme.recipe.multiplier == MultiplierForm::kQ31) {
+            if (scheme_recipe.multiplier == MultiplierForm::kQ31) {
               d.multiplier = terms.q31.multiplier;
               d.shift = terms.q31.shift;
             }
@@ -162,7 +166,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
             d.libtorch_out = lt[i];
             d.float_out = runs.float_oracle[l].out[i];
             d.diff_lsb = d.integer_out - d.libtorch_out;
-            cls = ClassifyElement(scheme.recipe, engine_recipe, terms, d.acc, lt[i]);
+            cls = ClassifyElement(scheme_recipe, engine_recipe, terms, d.acc, lt[i]);
           }
           d.cls = DiffClassName(cls);
           if (cls == DiffClass::kUnexplained) ++unexplained;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "harness/injected_defect.h"
 #include "reports/csv.h"
 
 namespace qdiff {
@@ -23,9 +24,9 @@ class Reader {
   }
 
   const json& Get(const json& obj, const std::string& path, const char* key) const {
-    if (!obj.is_object()) Fail(path, "expected an object");
+    if (!obj.is_object()) Fail(path.empty() ? "(root)" : path, "expected an object");
     auto it = obj.find(key);
-    if (it == obj.end()) Fail(path + "." + key, "missing");
+    if (it == obj.end()) Fail(path.empty() ? key : path + "." + key, "missing");
     return *it;
   }
 
@@ -200,6 +201,7 @@ std::string CaseToJson(const Case& c) {
          {"expected_verdict", c.expected_verdict},
          {"engines", c.engines},
          {"schemes", c.schemes},
+         {"injected_defect", c.injected_defect},
          {"input", TensorToJson(c.model.input)},
          {"layers", layers},
          {"provenance",
@@ -216,7 +218,7 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // syntax errors, and numbers beyond double (1e400)
     throw CaseFileError(source + ": not valid JSON: " + e.what());
   }
   Reader r(source);
@@ -240,6 +242,12 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
   c.expected_verdict = r.String(r.Get(j, "", "expected_verdict"), "expected_verdict");
   c.engines = StringList(r, r.Get(j, "", "engines"), "engines");
   c.schemes = StringList(r, r.Get(j, "", "schemes"), "schemes");
+  if (j.contains("injected_defect")) {  // optional: absent in files written before it existed
+    c.injected_defect = r.String(j["injected_defect"], "injected_defect");
+    if (!c.injected_defect.empty() && !IsKnownDefect(c.injected_defect)) {
+      r.Fail("injected_defect", "unknown defect \"" + c.injected_defect + "\"");
+    }
+  }
   c.model.input = TensorFromJson(r, r.Get(j, "", "input"), "input");
   const json& layers = r.Array(r.Get(j, "", "layers"), "layers", 64);
   for (size_t i = 0; i < layers.size(); ++i) {

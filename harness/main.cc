@@ -1,6 +1,7 @@
 // qdiff command line. Exit codes: 0 nothing unexplained, 1 findings (unexplained differences),
 // 2 usage or input error (the message names the bad flag, value, file or field).
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -90,6 +91,16 @@ std::vector<OpKind> ParseOps(const std::string& flag) {
   return ops;
 }
 
+uint64_t ParseSeed(const std::string& text) {
+  uint64_t seed = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, seed);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    throw UsageError("--seed: expected an integer in [0, 2^64), got '" + text + "'");
+  }
+  return seed;
+}
+
 std::string DefaultRunDir(uint64_t seed) {
   std::string now = UtcNowIso8601();  // 2026-11-26T17:05:01Z
   now.erase(std::remove_if(now.begin(), now.end(), [](char ch) { return ch == ':' || ch == '-'; }),
@@ -100,8 +111,6 @@ std::string DefaultRunDir(uint64_t seed) {
 int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& engines,
                const std::string& schemes, const std::string& ops, std::string out,
                const std::string& command_line) {
-  if (cases < 0) throw UsageError("--cases: must be >= 1");
-  if (budget < 0) throw UsageError("--budget: must be > 0 seconds");
   CampaignSettings s;
   s.cases = cases;
   s.budget_seconds = budget;
@@ -188,12 +197,12 @@ int Main(int argc, char** argv) {
 
   int64_t cases = 0;
   double budget = 0;
-  uint64_t seed = 1;
+  std::string seed_text = "1";
   std::string engines, schemes, ops, out;
   CLI::App* run = app.add_subcommand("run", "random conv2d/linear campaign; reports to --out");
   run->add_option("--cases", cases, "number of cases (default: a 60 s budget)");
   run->add_option("--budget", budget, "wall-time budget in seconds");
-  run->add_option("--seed", seed, "campaign seed (same seed: byte-identical CSVs)");
+  run->add_option("--seed", seed_text, "campaign seed in [0, 2^64) (same seed: byte-identical CSVs)");
   run->add_option("--engines", engines, "comma list (default: every available engine)");
   run->add_option("--schemes", schemes, "comma list (default: all)");
   run->add_option("--ops", ops, "comma list of conv2d, linear (default: both)");
@@ -217,6 +226,18 @@ int Main(int argc, char** argv) {
   CLI::App* seed_example =
       app.add_subcommand("seed-example", "the forum question: Conv2d(1,1,1)+ReLU in integers");
 
+  auto is_command = [&](const char* name) {
+    try {
+      return app.get_subcommand(name) != nullptr;
+    } catch (const CLI::OptionNotFound&) {
+      return false;
+    }
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::cerr << "qdiff: unknown command '" << argv[1]
+              << "' (commands: run, replay, shrink, explain, report, fingerprint, seed-example)\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -226,7 +247,12 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   try {
-    if (*run) return CommandRun(cases, budget, seed, engines, schemes, ops, out, command_line);
+    if (*run) {
+      if (run->count("--cases") && cases < 1) throw UsageError("--cases: must be >= 1");
+      if (run->count("--budget") && !(budget > 0)) throw UsageError("--budget: must be > 0 seconds");
+      return CommandRun(cases, budget, ParseSeed(seed_text), engines, schemes, ops, out,
+                        command_line);
+    }
     if (*replay) return CommandReplay(case_path);
     if (*report) return CommandReport(report_dir);
     if (*seed_example) return RunSeedExample(std::cout);

@@ -1,5 +1,7 @@
 #include "reports/csv.h"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -177,6 +179,19 @@ void CheckHeader(const std::string& path, const std::vector<std::string>& found,
   }
 }
 
+// Fields of line `line` (1-based) of a file, split like the header; empty if unreadable.
+std::vector<std::string> FieldsOfLine(const std::string& path, int64_t line) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text;
+  for (int64_t i = 0; i < line && std::getline(in, text); ++i) {
+  }
+  try {
+    return SplitLine(text.data());
+  } catch (const io::error::base&) {
+    return {};
+  }
+}
+
 template <std::size_t N, std::size_t... I>
 void ReadImpl(const std::string& path, const std::vector<std::string>& expected,
               const CsvRowCallback& on_row, std::index_sequence<I...>) {
@@ -207,7 +222,12 @@ void ReadImpl(const std::string& path, const std::vector<std::string>& expected,
                       "cannot open file" + (e.errno_value != 0 ? ": " + ErrnoText(e.errno_value)
                                                                : std::string()));
   } catch (const io::error::too_few_columns& e) {
-    throw ReportError(path, e.file_line, "", "too few columns" + expected_count);
+    // fccp does not say which column is missing: split the line again to name the first one.
+    const std::vector<std::string> fields = FieldsOfLine(path, e.file_line);
+    const std::string column = fields.size() < expected.size() ? expected[fields.size()] : "";
+    throw ReportError(path, e.file_line, column,
+                      "too few columns: the row has " + std::to_string(fields.size()) +
+                          expected_count);
   } catch (const io::error::too_many_columns& e) {
     throw ReportError(path, e.file_line, "", "too many columns" + expected_count);
   } catch (const io::error::escaped_string_not_closed& e) {

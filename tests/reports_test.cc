@@ -418,7 +418,7 @@ TEST_F(ReportsTest, ErrorTruncatedRow) {
   text += FormatCsvLine(short_row);
   Spit(Path(kCasesFile), text);
   ExpectReportError([&] { ReadCases(Path(kCasesFile)); },
-                    {Path(kCasesFile) + ":3:", "too few columns"});
+                    {Path(kCasesFile) + ":3:", "too few columns", "column mismatches_vs_float"});
 }
 
 TEST_F(ReportsTest, ErrorTrailingBlankLine) {

@@ -1,0 +1,123 @@
+#include "reports/merge.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <map>
+#include <tuple>
+#include <utility>
+
+namespace qdiff {
+
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// -1, 0, 1 like strcmp, digit runs by numeric value.
+int NaturalCompare(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (IsDigit(a[i]) && IsDigit(b[j])) {
+      std::size_t ie = i, je = j;
+      while (ie < a.size() && IsDigit(a[ie])) ++ie;
+      while (je < b.size() && IsDigit(b[je])) ++je;
+      std::size_t is = i, js = j;  // skip leading zeros
+      while (is + 1 < ie && a[is] == '0') ++is;
+      while (js + 1 < je && b[js] == '0') ++js;
+      const std::size_t la = ie - is, lb = je - js;
+      if (la != lb) return la < lb ? -1 : 1;
+      const int c = a.compare(is, la, b, js, lb);
+      if (c != 0) return c < 0 ? -1 : 1;
+      i = ie;
+      j = je;
+    } else {
+      if (a[i] != b[j]) {
+        return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]) ? -1 : 1;
+      }
+      ++i;
+      ++j;
+    }
+  }
+  if (i < a.size()) return 1;
+  if (j < b.size()) return -1;
+  return 0;
+}
+
+using Key3 = std::tuple<std::string, std::string, std::string>;
+
+std::string Describe(const Key3& k) {
+  return "case " + std::get<0>(k) + " (engine " + std::get<1>(k) + ", scheme " + std::get<2>(k) +
+         ")";
+}
+
+}  // namespace
+
+bool CaseIdLess(const std::string& a, const std::string& b) {
+  const int c = NaturalCompare(a, b);
+  if (c != 0) return c < 0;
+  return a < b;
+}
+
+Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& names) {
+  if (names.size() != shards.size()) {
+    throw ReportError("merge: " + std::to_string(shards.size()) + " shards but " +
+                      std::to_string(names.size()) + " names");
+  }
+  Report out;
+  std::map<Key3, std::size_t> owner;  // (case_id, engine, scheme) -> shard
+  for (std::size_t s = 0; s < shards.size(); ++s) {
+    for (const CaseRow& c : shards[s].cases) {
+      const Key3 key{c.case_id, c.engine, c.scheme};
+      auto [it, inserted] = owner.emplace(key, s);
+      if (!inserted) {
+        if (it->second == s) {
+          throw ReportError("merge: " + Describe(key) + " occurs twice in " + names[s]);
+        }
+        throw ReportError("merge: " + Describe(key) + " occurs in two shards: " +
+                          names[it->second] + " and " + names[s]);
+      }
+      out.cases.push_back(c);
+    }
+  }
+  for (std::size_t s = 0; s < shards.size(); ++s) {
+    for (const DiscrepancyRow& d : shards[s].discrepancies) {
+      const Key3 key{d.case_id, d.engine, d.scheme};
+      auto it = owner.find(key);
+      if (it == owner.end() || it->second != s) {
+        throw ReportError("merge: a discrepancy of " + Describe(key) + " in " + names[s] +
+                          " has no case row in that shard" +
+                          (it == owner.end() ? "" : " (its case row is in " +
+                                                        names[it->second] + ")"));
+      }
+      out.discrepancies.push_back(d);
+    }
+  }
+  auto key_less = [](const std::string& id_a, const std::string& eng_a, const std::string& sch_a,
+                     const std::string& id_b, const std::string& eng_b,
+                     const std::string& sch_b) -> int {
+    if (id_a != id_b) return CaseIdLess(id_a, id_b) ? -1 : 1;
+    if (eng_a != eng_b) return eng_a < eng_b ? -1 : 1;
+    if (sch_a != sch_b) return sch_a < sch_b ? -1 : 1;
+    return 0;
+  };
+  std::sort(out.cases.begin(), out.cases.end(), [&](const CaseRow& a, const CaseRow& b) {
+    return key_less(a.case_id, a.engine, a.scheme, b.case_id, b.engine, b.scheme) < 0;
+  });
+  std::stable_sort(out.discrepancies.begin(), out.discrepancies.end(),
+                   [&](const DiscrepancyRow& a, const DiscrepancyRow& b) {
+                     const int c =
+                         key_less(a.case_id, a.engine, a.scheme, b.case_id, b.engine, b.scheme);
+                     if (c != 0) return c < 0;
+                     return std::tie(a.layer, a.index) < std::tie(b.layer, b.index);
+                   });
+  return out;
+}
+
+Report MergeShards(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) throw ReportError("merge: no shard folders given");
+  std::vector<Report> shards;
+  shards.reserve(dirs.size());
+  for (const std::string& dir : dirs) shards.push_back(LoadReport(dir));
+  return MergeReports(shards, dirs);
+}
+
+}  // namespace qdiff
