@@ -9,6 +9,8 @@
 
 #include "harness/case_evaluation.h"
 #include "harness/case_json.h"
+#include "harness/fresh_process.h"
+#include "harness/shrink.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
 #include "reports/summary.h"
@@ -56,6 +58,58 @@ void CountCorners(const GeneratedModel& g, std::map<std::string, int64_t>* count
   if (z == 0 || z == 255) ++(*counts)["input_zero_point_at_extreme"];
 }
 
+// A finding: saved at once as found, then shrunk (same op, engine, scheme and class), saved
+// again, and confirmed by `qdiff replay` in a fresh process. Later cases with the same signature
+// only count.
+void RecordFinding(const CampaignSettings& s, Case c, const CaseEvaluation& ev,
+                   const Case& previous, std::vector<Finding>* findings) {
+  const std::optional<FailureSignature> sig = FirstFinding(ev);
+  if (!sig) return;
+  for (Finding& f : *findings) {
+    if (f.signature == sig->ToString()) {
+      ++f.count;
+      return;
+    }
+  }
+  Finding f;
+  f.signature = sig->ToString();
+  f.case_id = c.id;
+  f.file = s.out_dir + "/findings/" + c.id + ".json";
+  f.count = 1;
+  c.description = "unexplained difference (" + f.signature + ") found by a campaign";
+  SaveCaseFile(c, f.file);  // nothing is lost if shrinking dies
+  ShrinkStats stats;
+  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, *sig); }, &stats);
+  shrunk.description = c.description + "; shrunk from " + std::to_string(stats.elements_before) +
+                       " to " + std::to_string(stats.elements_after) + " elements";
+  shrunk.engines = {sig->engine};
+  shrunk.schemes = {sig->scheme};
+  shrunk.expected_verdict = "unexplained";
+  SaveCaseFile(shrunk, f.file);
+  f.size_before = stats.elements_before;
+  f.size_after = stats.elements_after;
+  f.shrink_attempts = stats.attempts;
+  f.shrink_seconds = stats.seconds;
+  if (s.confirm_in_fresh_process && RunSelfInFreshProcess({"replay", "--quiet", f.file}) != 1) {
+    f.state_dependent = true;
+    Case before = previous;
+    before.description = "ran just before " + c.id + ", whose finding did not reproduce alone";
+    SaveCaseFile(before, s.out_dir + "/findings/" + c.id + ".previous.json");
+  }
+  findings->push_back(f);
+}
+
+nlohmann::json FindingsJson(const std::vector<Finding>& findings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Finding& f : findings) {
+    out.push_back({{"signature", f.signature}, {"case_id", f.case_id}, {"file", f.file},
+                   {"count", f.count}, {"state_dependent", f.state_dependent},
+                   {"size_before", f.size_before}, {"size_after", f.size_after},
+                   {"shrink_attempts", f.shrink_attempts}, {"shrink_seconds", f.shrink_seconds}});
+  }
+  return out;
+}
+
 void WriteRunJson(const CampaignSettings& s, const CampaignResult& r, const std::string& started,
                   bool finished) {
   nlohmann::json schemes = nlohmann::json::array();
@@ -70,6 +124,7 @@ void WriteRunJson(const CampaignSettings& s, const CampaignResult& r, const std:
                    {"seed", s.seed},
                    {"settings",
                     {{"cases", s.cases},
+                     {"injected_defect", s.injected_defect},
                      {"budget_seconds", s.budget_seconds},
                      {"schemes", schemes},
                      {"ops", ops},
@@ -77,6 +132,7 @@ void WriteRunJson(const CampaignSettings& s, const CampaignResult& r, const std:
                    {"started", started},
                    {"finished", finished ? UtcNowIso8601() : ""},
                    {"cases_run", r.cases_run},
+                   {"findings", FindingsJson(r.findings)},
                    {"unexplained_rows", r.unexplained_cases}};
   WriteFileAtomically(s.out_dir + "/run.json", j.dump(2) + "\n");
 }
@@ -108,6 +164,7 @@ CampaignResult RunCampaign(const CampaignSettings& s) {
                         "qdiff run --seed " + std::to_string(s.seed), started};
 
   double next_flush = kFlushEverySeconds;
+  Case previous;  // the case run just before, kept for state-dependent findings
   for (int64_t i = 0;; ++i) {
     if (s.cases > 0 && i >= s.cases) break;
     if (s.budget_seconds > 0 && elapsed() >= s.budget_seconds) break;
@@ -119,15 +176,13 @@ CampaignResult RunCampaign(const CampaignSettings& s) {
     c.seed = seed;
     c.model = std::move(g.model);
     c.provenance = provenance;
+    c.injected_defect = s.injected_defect;
     const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, s.engines, s.schemes));
     for (const CaseRow& row : ev.case_rows) {
       if (row.verdict == "unexplained") ++result.unexplained_cases;
     }
-    if (ev.unexplained_elements > 0) {
-      // A finding is saved the moment it is found, as a self-contained case file.
-      c.description = "unexplained difference found by a campaign";
-      SaveCaseFile(c, s.out_dir + "/findings/" + c.id + ".json");
-    }
+    if (ev.unexplained_elements > 0) RecordFinding(s, c, ev, previous, &result.findings);
+    previous = c;
     cases.insert(cases.end(), ev.case_rows.begin(), ev.case_rows.end());
     discrepancies.insert(discrepancies.end(), ev.discrepancies.begin(), ev.discrepancies.end());
     result.cases_run = i + 1;

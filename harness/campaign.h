@@ -22,6 +22,21 @@ struct CampaignSettings {
   GeneratorSettings generator;
   std::string out_dir;               // created if missing
   std::string command_line;          // recorded in run.json
+  std::string injected_defect;       // self-test only (harness/injected_defect.h); "" normally
+  bool confirm_in_fresh_process = true;  // re-run each finding with `qdiff replay` in a new process
+};
+
+// One distinct failure (deduplicated by signature), its smallest saved case and how often it hit.
+struct Finding {
+  std::string signature;     // op/engine/scheme/class
+  std::string case_id;       // first case that showed it
+  std::string file;          // findings/<case_id>.json: the shrunk case
+  int64_t count = 0;         // cases that showed this signature
+  bool state_dependent = false;  // did not reproduce in a fresh process
+  int64_t size_before = 0;   // CaseSize before and after shrinking
+  int64_t size_after = 0;
+  int64_t shrink_attempts = 0;
+  double shrink_seconds = 0;
 };
 
 struct CampaignResult {
@@ -29,6 +44,7 @@ struct CampaignResult {
   int64_t unexplained_cases = 0;     // (case, engine, scheme) rows with verdict unexplained
   std::vector<SummaryRow> summary;
   std::string corner_table;          // what the generators exercised
+  std::vector<Finding> findings;
 };
 
 // Throws std::runtime_error (with the path) when the output folder cannot be written.

@@ -10,7 +10,11 @@
 #include "harness/campaign.h"
 #include "harness/case_evaluation.h"
 #include "harness/case_json.h"
+#include "harness/explain.h"
 #include "harness/fingerprint.h"
+#include "harness/injected_defect.h"
+#include "harness/shrink.h"
+#include "oracles/float32_twin.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
 #include "harness/seed_example.h"
@@ -110,7 +114,10 @@ std::string DefaultRunDir(uint64_t seed) {
 
 int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& engines,
                const std::string& schemes, const std::string& ops, std::string out,
-               const std::string& command_line) {
+               const std::string& command_line, const std::string& injected_defect) {
+  if (!injected_defect.empty() && !IsKnownDefect(injected_defect)) {
+    throw UsageError("--inject-defect: unknown defect '" + injected_defect + "' (known: ties_up)");
+  }
   CampaignSettings s;
   s.cases = cases;
   s.budget_seconds = budget;
@@ -121,19 +128,28 @@ int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& e
   s.generator.ops = ParseOps(ops);
   s.out_dir = out.empty() ? DefaultRunDir(seed) : out;
   s.command_line = command_line;
+  s.injected_defect = injected_defect;
   std::cout << "qdiff run: seed " << seed << ", engines " << Join(s.engines) << ", "
             << (s.cases ? std::to_string(s.cases) + " cases" : "") << (s.cases && s.budget_seconds ? ", " : "")
             << (s.budget_seconds ? std::to_string(s.budget_seconds) + " s budget" : "")
             << ", output " << s.out_dir << std::endl;
   const CampaignResult r = RunCampaign(s);
-  std::cout << r.corner_table << "\n" << FormatSummaryTable(r.summary) << "\n"
+  std::cout << r.corner_table << "\n" << FormatSummaryTable(r.summary) << "\n";
+  for (const Finding& f : r.findings) {
+    std::cout << "finding " << f.signature << ": " << f.count << " case(s); smallest case "
+              << f.file << " (" << f.size_before << " -> " << f.size_after << " elements in "
+              << f.shrink_attempts << " attempts, " << f.shrink_seconds << " s)"
+              << (f.state_dependent ? "; does NOT reproduce alone: state_dependent" : "; reproduces in a fresh process")
+              << "\n  replay: qdiff replay " << f.file << "\n";
+  }
+  std::cout
             << r.cases_run << " cases; " << r.unexplained_cases
             << " (case, engine, scheme) rows unexplained. Reports: " << s.out_dir << "/"
             << std::endl;
   return r.unexplained_cases > 0 ? kExitFindings : kExitOk;
 }
 
-int CommandReplay(const std::string& path) {
+int CommandReplay(const std::string& path, bool quiet) {
   InitLibTorch();
   const Case c = LoadCaseFile(path);
   std::vector<std::string> unknown;
@@ -144,6 +160,7 @@ int CommandReplay(const std::string& path) {
   }
   if (engines.empty()) throw UsageError(path + ": field 'engines': none of them is available");
   const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, engines, schemes));
+  if (quiet) return ev.unexplained_elements > 0 ? kExitFindings : kExitOk;
   std::printf("%-8s %-16s %5s %7s %9s %9s %8s %8s %8s %5s  %s\n", "engine", "scheme", "layer",
               "index", "acc", "exact", "integer", "libtorch", "float", "diff", "class");
   for (const DiscrepancyRow& d : ev.discrepancies) {
@@ -164,6 +181,84 @@ int CommandReplay(const std::string& path) {
   std::printf("\n%s: %lld unexplained elements\n", path.c_str(),
               (long long)ev.unexplained_elements);
   return ev.unexplained_elements > 0 ? kExitFindings : kExitOk;
+}
+
+int CommandShrink(const std::string& path, std::string out) {
+  InitLibTorch();
+  const Case c = LoadCaseFile(path);
+  std::vector<std::string> unknown;
+  const CaseEvaluation ev = EvaluateRuns(
+      c, RunCase(c, CaseEngines(c, AvailableEngines(), &unknown), CaseSchemes(c, &unknown)));
+  const std::optional<FailureSignature> sig = FirstFinding(ev);
+  if (!sig) {
+    std::cout << path << ": no unexplained element here; nothing to shrink\n";
+    return kExitOk;
+  }
+  ShrinkStats stats;
+  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, *sig); }, &stats);
+  shrunk.engines = {sig->engine};
+  shrunk.schemes = {sig->scheme};
+  shrunk.expected_verdict = "unexplained";
+  shrunk.description = c.description + "; shrunk by qdiff shrink from " +
+                       std::to_string(stats.elements_before) + " to " +
+                       std::to_string(stats.elements_after) + " elements";
+  if (out.empty()) out = path.substr(0, path.rfind(".json")) + ".shrunk.json";
+  SaveCaseFile(shrunk, out);
+  std::cout << "signature " << sig->ToString() << ": " << stats.elements_before << " -> "
+            << stats.elements_after << " elements, " << stats.accepted << " steps in "
+            << stats.attempts << " attempts, " << stats.seconds << " s\nwrote " << out << "\n";
+  return kExitFindings;
+}
+
+int CommandExplain(const std::string& path, int64_t element, int64_t layer_index) {
+  InitLibTorch();
+  const Case c = LoadCaseFile(path);
+  std::vector<std::string> unknown;
+  const std::vector<std::string> engines = CaseEngines(c, AvailableEngines(), &unknown);
+  std::vector<Scheme> schemes;
+  for (const SchemeDef* s : AllSchemes()) schemes.push_back(s->id);
+  const CaseRuns runs = RunCase(c, engines, schemes);
+  if (layer_index < 0 || layer_index >= static_cast<int64_t>(c.model.layers.size())) {
+    throw UsageError("--layer: " + std::to_string(layer_index) + " is not a layer of " + path);
+  }
+  const LayerTrace& trace = runs.pipeline[0][layer_index];
+  if (element < 0 || element >= static_cast<int64_t>(trace.acc.size())) {
+    throw UsageError("--element: " + std::to_string(element) + " is outside the layer's " +
+                     std::to_string(trace.acc.size()) + " outputs");
+  }
+  const ChannelTerms& terms = trace.channels[trace.ChannelOf(element)];
+  const ChannelQuant& q = terms.quant;
+  std::cout << path << ", layer " << layer_index << ", element " << element << " (channel "
+            << trace.ChannelOf(element) << ")\n"
+            << "  acc = sum (x - z_x)(w - z_w) = " << trace.acc[element] << "\n"
+            << "  s_x = " << DoubleWithHex(q.s_x) << ", s_w = " << DoubleWithHex(q.s_w)
+            << ", s_y = " << DoubleWithHex(q.s_y) << ", z_y = " << q.z_y << ", bias = "
+            << (q.bias ? DoubleWithHex(*q.bias) : std::string("none")) << "\n"
+            << "  exact real output = " << ExactRealOutput(terms, trace.acc[element]) << "\n";
+  for (size_t s = 0; s < schemes.size(); ++s) {
+    const SchemeDef& def = GetScheme(schemes[s]);
+    const SchemeDef effective{def.id, def.name, ApplyDefect(def.recipe, c.injected_defect), def.formula};
+    std::cout << " " << def.name << ": " << def.formula << "\n"
+              << ExplainScheme(effective, terms, trace.acc[element], "    ");
+    if (std::optional<Float32TwinParams> p = MakeFloat32TwinParams(effective.recipe, terms)) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "    integer-only twin: bias %s 0x%08x (int %d), multiplier bits 0x%08x -> y = %d\n",
+                    p->bias_is_int32 ? "int32" : "bits", p->bias_bits, p->bias_int32,
+                    p->multiplier_bits, RequantizeFloat32Twin(*p, trace.acc[element]));
+      std::cout << buf;
+    }
+  }
+  for (size_t e = 0; e < engines.size(); ++e) {
+    const EngineResult& r = runs.libtorch[e];
+    std::cout << "  LibTorch " << engines[e] << ": "
+              << (r.rejected ? "rejected: " + r.message
+                             : std::to_string(r.layers[layer_index].values[element]))
+              << "\n";
+  }
+  std::cout << "  float oracle: " << runs.float_oracle[layer_index].out[element] << " (real "
+            << runs.float_oracle[layer_index].real[element] << ")\n";
+  return kExitOk;
 }
 
 int CommandReport(const std::string& dir) {
@@ -208,9 +303,26 @@ int Main(int argc, char** argv) {
   run->add_option("--ops", ops, "comma list of conv2d, linear (default: both)");
   run->add_option("--out", out, "output folder (default: out/run-<time>-s<seed>)");
 
+  std::string inject_defect;
+  run->add_option("--inject-defect", inject_defect,
+                  "self-test of the finding pipeline only: apply a named defect (ties_up)");
+
   std::string case_path;
+  bool quiet = false;
   CLI::App* replay = app.add_subcommand("replay", "rerun a case file bit for bit; exit 1 if it fails");
   replay->add_option("case", case_path, "case JSON file")->required();
+  replay->add_flag("--quiet", quiet, "no table; the exit code only");
+
+  std::string shrink_out;
+  CLI::App* shrink = app.add_subcommand("shrink", "minimize a failing case file");
+  shrink->add_option("case", case_path, "case JSON file")->required();
+  shrink->add_option("--out", shrink_out, "output file (default: CASE.shrunk.json)");
+
+  int64_t element = -1, layer_index = 0;
+  CLI::App* explain = app.add_subcommand("explain", "one output element, derived under every scheme");
+  explain->add_option("case", case_path, "case JSON file")->required();
+  explain->add_option("--element", element, "flat output index")->required();
+  explain->add_option("--layer", layer_index, "layer index (default 0)");
 
   std::string report_dir;
   CLI::App* report = app.add_subcommand("report", "print the summary of a run folder's CSVs");
@@ -251,9 +363,11 @@ int Main(int argc, char** argv) {
       if (run->count("--cases") && cases < 1) throw UsageError("--cases: must be >= 1");
       if (run->count("--budget") && !(budget > 0)) throw UsageError("--budget: must be > 0 seconds");
       return CommandRun(cases, budget, ParseSeed(seed_text), engines, schemes, ops, out,
-                        command_line);
+                        command_line, inject_defect);
     }
-    if (*replay) return CommandReplay(case_path);
+    if (*replay) return CommandReplay(case_path, quiet);
+    if (*shrink) return CommandShrink(case_path, shrink_out);
+    if (*explain) return CommandExplain(case_path, element, layer_index);
     if (*report) return CommandReport(report_dir);
     if (*seed_example) return RunSeedExample(std::cout);
     if (*fingerprint) return CommandFingerprint(fp_engines, fp_schemes, fp_out);

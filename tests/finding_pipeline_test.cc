@@ -1,0 +1,79 @@
+// The finding pipeline end to end, proven with an injected defect (harness/injected_defect.h):
+// a campaign finds it, shrinks it, writes the case JSON, confirms it in a fresh process, and
+// `qdiff replay` of the file (a separate process, as on a clean build) fails the same way.
+// Without the defect, the same campaign finds nothing.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "harness/libtorch_runner.h"
+#include "harness/shrink.h"
+#include "tests/qdiff_process.h"
+
+namespace qdiff {
+namespace {
+
+TEST(FindingPipeline, InjectedTieDefectIsFoundShrunkSavedAndReplayed) {
+  TempDir dir;
+  const std::string out = (dir.path() / "run").string();
+  const Result run = Qdiff("run --cases 150 --seed 7 --inject-defect ties_up --out " + Quote(out));
+  ASSERT_EQ(run.exit_code, 1) << run.output;
+  const nlohmann::json run_json = nlohmann::json::parse(ReadFile(out + "/run.json"));
+  const nlohmann::json& findings = run_json.at("findings");
+  ASSERT_GT(findings.size(), 0u);
+  for (const nlohmann::json& f : findings) {
+    const std::string file = f.at("file");
+    EXPECT_FALSE(f.at("state_dependent").get<bool>()) << file;
+    EXPECT_LT(f.at("size_after").get<int64_t>(), f.at("size_before").get<int64_t>()) << file;
+    // The saved file replays in a new process and still fails, on the signature's engine/scheme.
+    const Result replay = Qdiff("replay " + Quote(file));
+    EXPECT_EQ(replay.exit_code, 1) << replay.output;
+    const std::string signature = f.at("signature");  // op/engine/scheme/unexplained
+    const std::string engine = signature.substr(signature.find('/') + 1,
+                                                signature.find('/', signature.find('/') + 1) -
+                                                    signature.find('/') - 1);
+    EXPECT_NE(replay.output.find(engine), std::string::npos) << replay.output;
+    EXPECT_NE(replay.output.find("unexplained"), std::string::npos) << replay.output;
+  }
+  std::cout << "[ findings ] " << findings.size() << " signatures\n";
+}
+
+TEST(FindingPipeline, WithoutTheDefectNothingIsFound) {
+  TempDir dir;
+  const Result run = Qdiff("run --cases 150 --seed 7 --out " + Quote((dir.path() / "run").string()));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+// A 64-channel conv where the defect shows on a handful of elements shrinks to a few elements.
+TEST(FindingPipeline, SixtyFourChannelConvShrinksToAHandfulOfElements) {
+  InitLibTorch();
+  Case c;
+  c.id = "shrink-64";
+  c.injected_defect = "ties_up";
+  Model& m = c.model;
+  m.input = QTensor{DType::kQUInt8, {1, 8, 6, 6}, {}, {0x1p-3}, {128}, -1};
+  for (int64_t i = 0; i < m.input.NumElements(); ++i) m.input.values.push_back(128 + (i * 7) % 5 - 2);
+  Layer l;
+  l.op = OpKind::kConv2d;
+  l.weight = QTensor{DType::kQInt8, {64, 8, 3, 3}, {}, {0x1p-4}, {0}, -1};
+  for (int64_t i = 0; i < l.weight.NumElements(); ++i) l.weight.values.push_back((i * 5) % 7 - 3);
+  l.out_scale = 0x1p-6;  // M = 1/2: odd accumulators are exact ties
+  l.out_zero_point = 128;
+  m.layers.push_back(l);
+  ASSERT_EQ(ValidateModel(m), "");
+  const FailureSignature sig{"conv2d", "qnnpack", "qnnpack_fp32", "unexplained"};
+  ASSERT_TRUE(FailsTheSameWay(c, sig));
+  ShrinkStats stats;
+  const Case shrunk =
+      ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig); }, &stats);
+  EXPECT_TRUE(FailsTheSameWay(shrunk, sig));
+  std::cout << "[ shrink ] " << stats.elements_before << " -> " << stats.elements_after
+            << " elements, " << stats.accepted << " steps, " << stats.attempts << " attempts, "
+            << stats.seconds << " s\n";
+  EXPECT_LE(stats.elements_after, 8);  // e.g. 1 input, 1 weight, 1 output element
+}
+
+}  // namespace
+}  // namespace qdiff
