@@ -136,6 +136,12 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         row.mismatches_vs_libtorch += cmp.mismatches;
         row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
         sum_signed += cmp.sum_signed_diff;
+        // The accumulators the engine's kernel computes (16-bit pair saturation, int32 wrap).
+        const AccumulatorModel acc_model = EngineAccumulatorModel(runs.engines[e], layer);
+        const std::vector<int64_t> kernel_acc =
+            acc_model == AccumulatorModel::kExact
+                ? std::vector<int64_t>()
+                : KernelAccumulators(layer, trace.input, trace.shape, acc_model);
         std::optional<Recipe> engine_recipe;
         if (std::optional<Scheme> es = EngineScheme(runs.engines[e], layer, vnni)) {
           engine_recipe = ApplyDefect(GetScheme(*es).recipe, c.injected_defect);
@@ -166,7 +172,8 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
             d.libtorch_out = lt[i];
             d.float_out = runs.float_oracle[l].out[i];
             d.diff_lsb = d.integer_out - d.libtorch_out;
-            cls = ClassifyElement(scheme_recipe, engine_recipe, terms, d.acc, lt[i]);
+            const int64_t k_acc = kernel_acc.empty() ? WrapToInt32(d.acc) : kernel_acc[i];
+            cls = ClassifyElement(scheme_recipe, engine_recipe, terms, d.acc, k_acc, lt[i]);
           }
           d.cls = DiffClassName(cls);
           if (cls == DiffClass::kUnexplained) ++unexplained;

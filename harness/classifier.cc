@@ -2,10 +2,14 @@
 
 #include <algorithm>
 
+#include "oracles/kernel_accumulators.h"
+
 namespace qdiff {
 
 const char* DiffClassName(DiffClass c) {
   switch (c) {
+    case DiffClass::kAccSaturation16: return "acc_saturation16";
+    case DiffClass::kAccOverflow: return "acc_overflow";
     case DiffClass::kTie: return "tie";
     case DiffClass::kDoubleRounding: return "double_rounding";
     case DiffClass::kZeroPointOrder: return "zero_point_order";
@@ -28,11 +32,22 @@ std::optional<DiffClass> ParseDiffClass(const std::string& name) {
 
 DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
                           const ChannelTerms& terms, int64_t acc, int32_t libtorch_out) {
+  return ClassifyElement(scheme, engine, terms, acc, acc, libtorch_out);
+}
+
+DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
+                          const ChannelTerms& terms, int64_t acc, int64_t kernel_acc,
+                          int32_t libtorch_out) {
   if (!engine) return DiffClass::kUnexplained;
-  auto reproduces = [&](const Recipe& r) {
-    const std::optional<int32_t> y = EvaluateRecipe(r, terms, acc);
+  auto reproduces_with = [&](const Recipe& r, int64_t a) {
+    const std::optional<int32_t> y = EvaluateRecipe(r, terms, a);
     return y && *y == libtorch_out;
   };
+  auto reproduces = [&](const Recipe& r) { return reproduces_with(r, acc); };
+  // The accumulator the kernel really computes.
+  if (kernel_acc != acc && reproduces_with(scheme, kernel_acc)) {
+    return kernel_acc == WrapToInt32(acc) ? DiffClass::kAccOverflow : DiffClass::kAccSaturation16;
+  }
   // One switch at a time, most specific first.
   Recipe r = scheme;
   r.rounding = engine->rounding;
@@ -57,7 +72,7 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
   r = scheme;
   r.arithmetic = engine->arithmetic;
   if (r.arithmetic != scheme.arithmetic && reproduces(r)) return DiffClass::kFloatConversion;
-  return reproduces(*engine) ? DiffClass::kCombined : DiffClass::kUnexplained;
+  return reproduces_with(*engine, kernel_acc) ? DiffClass::kCombined : DiffClass::kUnexplained;
 }
 
 const char* VerdictName(Verdict v) {

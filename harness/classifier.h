@@ -16,6 +16,8 @@
 namespace qdiff {
 
 enum class DiffClass {
+  kAccSaturation16,  // the kernel's 16-bit saturation of adjacent u8·s8 products (no VNNI)
+  kAccOverflow,      // the kernel's int32 accumulator wrapped
   kTie,              // the tie rule (rounding ingredient) differs, scheme rounds once
   kDoubleRounding,   // the scheme rounds twice (gemmlowp); one correct rounding reproduces LibTorch
   kZeroPointOrder,   // zero point added before vs after rounding
@@ -30,7 +32,14 @@ enum class DiffClass {
 const char* DiffClassName(DiffClass c);
 std::optional<DiffClass> ParseDiffClass(const std::string& name);
 
-// `engine` is the recipe of the engine that produced `libtorch_out` (nullopt if qdiff has none).
+// `engine` is the recipe of the engine that produced `libtorch_out` (nullopt if qdiff has none);
+// `kernel_acc` is the accumulator the engine's kernel computes for this element
+// (oracles/kernel_accumulators.h), `acc` the exact one the scheme uses. The accumulator switch
+// (acc → kernel_acc) is tried first.
+DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
+                          const ChannelTerms& terms, int64_t acc, int64_t kernel_acc,
+                          int32_t libtorch_out);
+// Same, for a kernel that accumulates exactly (kernel_acc = acc).
 DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
                           const ChannelTerms& terms, int64_t acc, int32_t libtorch_out);
 

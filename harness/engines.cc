@@ -1,6 +1,9 @@
 #include "harness/engines.h"
 
 #include <algorithm>
+#include <cstdlib>
+
+#include "harness/provenance.h"
 
 namespace qdiff {
 
@@ -17,6 +20,29 @@ std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer
     return use_onednn ? Scheme::kOnednnFp32 : Scheme::kFbgemmFp32;
   }
   return std::nullopt;
+}
+
+bool OnednnUsesVnni() {
+  if (!CpuHasVnni()) return false;
+  const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (cap == nullptr) cap = std::getenv("DNNL_MAX_CPU_ISA");
+  if (cap == nullptr) return true;
+  const std::string isa = cap;
+  for (const char* keeps_vnni : {"ALL", "VNNI", "BF16", "AMX"}) {
+    if (isa.find(keeps_vnni) != std::string::npos) return true;
+  }
+  return false;  // SSE41, AVX, AVX2, AVX512_CORE, ...
+}
+
+AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& layer) {
+  const std::optional<Scheme> scheme = EngineScheme(engine, layer, CpuHasVnni());
+  if (scheme == Scheme::kOnednnFp32) {
+    return OnednnUsesVnni() ? AccumulatorModel::kExact : AccumulatorModel::kSat16ChannelPairs;
+  }
+  if (scheme == Scheme::kFbgemmFp32) {
+    return CpuHasVnni() ? AccumulatorModel::kExact : AccumulatorModel::kSat16FlatKPairs;
+  }
+  return AccumulatorModel::kExact;
 }
 
 }  // namespace qdiff

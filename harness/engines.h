@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "oracles/kernel_accumulators.h"
 #include "oracles/model.h"
 #include "oracles/scheme.h"
 
@@ -13,5 +14,14 @@ namespace qdiff {
 // when the CPU has VNNI, groups ≤ 100 and the weights are symmetric (OnednnUtils.h::
 // should_use_onednn_quant), else fbgemm_fp32. nullopt for an engine qdiff has no recipe for.
 std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer, bool cpu_has_vnni);
+
+// The accumulator the engine's kernel computes on this machine: exact with VNNI (vpdpbusd) and on
+// QNNPACK (int16 operands); 16-bit pair saturation otherwise (oracles/kernel_accumulators.h).
+// ONEDNN's ISA honours DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA, so both paths can be tested on a
+// VNNI machine (e.g. DNNL_MAX_CPU_ISA=AVX2).
+AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& layer);
+
+// VNNI as oneDNN will use it: the CPU has it and no ISA cap below *_VNNI is set.
+bool OnednnUsesVnni();
 
 }  // namespace qdiff

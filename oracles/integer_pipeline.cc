@@ -59,6 +59,7 @@ std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& rec
   QTensor x = model.input;
   for (const Layer& layer : model.layers) {
     LayerTrace t;
+    t.input = x;
     t.shape = LayerOutputShape(layer, x.shape);
     t.acc = LayerAccumulators(layer, x, t.shape);
     t.channels = LayerChannelTerms(layer, x.scales[0]);

@@ -12,6 +12,7 @@
 namespace qdiff {
 
 struct LayerTrace {
+  QTensor input;                       // the layer's input (this pipeline's previous output)
   std::vector<int64_t> shape;          // output shape
   std::vector<int64_t> acc;            // exact Σ (x − z_x)(w − z_w), bias excluded, per element
   std::vector<ChannelTerms> channels;  // per output channel: bias and multiplier forms

@@ -69,6 +69,7 @@ struct FingerprintRow {
   int64_t cases = 0;
   int64_t elements = 0;
   int64_t mismatches = 0;    // scheme output != LibTorch int_repr
+  int64_t unexplained = 0;   // of those, elements the classifier could not explain
   int64_t max_abs_diff_lsb = 0;
 };
 

@@ -92,6 +92,7 @@ const std::vector<Field<FingerprintRow>>& FingerprintFields() {
       {"cases", &R::cases, Check::kNonNegative},
       {"elements", &R::elements, Check::kNonNegative},
       {"mismatches", &R::mismatches, Check::kNonNegative},
+      {"unexplained", &R::unexplained, Check::kNonNegative},
       {"max_abs_diff_lsb", &R::max_abs_diff_lsb, Check::kNonNegative},
   };
   return fields;

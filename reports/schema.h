@@ -23,7 +23,7 @@ inline constexpr char kSummaryFile[] = "summary.csv";
 const std::vector<std::string>& CaseColumns();         // 15 columns
 const std::vector<std::string>& DiscrepancyColumns();  // 18 columns
 const std::vector<std::string>& SummaryColumns();      // 6 columns
-const std::vector<std::string>& FingerprintColumns();  // 8 columns
+const std::vector<std::string>& FingerprintColumns();  // 9 columns
 inline constexpr char kFingerprintFile[] = "fingerprint.csv";
 std::vector<std::string> FingerprintToFields(const FingerprintRow& row);
 FingerprintRow FingerprintFromFields(const std::vector<std::string>& fields,

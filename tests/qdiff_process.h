@@ -26,9 +26,10 @@ inline std::string Quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs `qdiff ARGS` (ARGS already quoted as needed) through the shell.
-inline Result Qdiff(const std::string& args) {
-  const std::string cmd = Quote(QDIFF_BINARY) + " " + args + " 2>&1";
+// Runs `qdiff ARGS` (ARGS already quoted as needed) through the shell, with optional
+// environment assignments ("NAME=value ...") in front.
+inline Result Qdiff(const std::string& args, const std::string& env = "") {
+  const std::string cmd = env + (env.empty() ? "" : " ") + Quote(QDIFF_BINARY) + " " + args + " 2>&1";
   Result r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;
