@@ -149,6 +149,7 @@ void CheckTwin(Scheme scheme, uint64_t seed) {
 TEST(Float32Twin, QnnpackFp32EqualsFloatRecipe) { CheckTwin(Scheme::kQnnpackFp32, 1); }
 TEST(Float32Twin, OnednnFp32EqualsFloatRecipe) { CheckTwin(Scheme::kOnednnFp32, 2); }
 TEST(Float32Twin, FbgemmFp32EqualsFloatRecipe) { CheckTwin(Scheme::kFbgemmFp32, 3); }
+TEST(Float32Twin, XnnpackFp32EqualsFloatRecipe) { CheckTwin(Scheme::kXnnpackFp32, 4); }
 
 TEST(Float32Twin, OnlyForBinary32Recipes) {
   const ChannelTerms terms = PrepareChannel(ChannelQuant{});

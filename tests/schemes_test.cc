@@ -832,5 +832,55 @@ TEST(RequantSchemesProperty, PowerOfTwoScalesAgreeWithExact) {
   CountFamily("random_power_of_two_property", draws);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// rndnu, rndna, xnnpack_fp32 (oracles/schemes/): the same families. With power-of-two scales their
+// binary32 multiplier M = f32(f32(s_x·s_w)/s_y) is exact, so only the rounding rule and the
+// int32 bias set them apart: rndnu floor(v + 1/2) (2.5 → 3, −2.5 → −2), rndna away from zero
+// (2.5 → 3, −2.5 → −3), xnnpack_fp32 RNE of the binary32 product with the zero point after and
+// a float clamp before the conversion (no cvtps2dq overflow: it saturates).
+
+TEST(RequantRndnu, ExactDivideByPowerOfTwo) { ExactDivideAllZeroPoints(Scheme::kRndnu); }
+TEST(RequantRndna, ExactDivideByPowerOfTwo) { ExactDivideAllZeroPoints(Scheme::kRndna); }
+TEST(RequantXnnpackFp32, ExactDivideByPowerOfTwo) { ExactDivideAllZeroPoints(Scheme::kXnnpackFp32); }
+
+TEST(RequantRndnu, ExactTiesRoundHalfUp) { TiesAllZeroPoints(Scheme::kRndnu, TieExpectation::kHalfUp); }
+TEST(RequantRndna, ExactTiesRoundHalfAway) { TiesAllZeroPoints(Scheme::kRndna, TieExpectation::kHalfAway); }
+TEST(RequantXnnpackFp32, ExactTiesRoundHalfToEven) {
+  TiesAllZeroPoints(Scheme::kXnnpackFp32, TieExpectation::kHalfEven);
+}
+
+TEST(RequantRndnu, OneStepFromTiesRoundsToNearest) { OneStepAllZeroPoints(Scheme::kRndnu, false); }
+TEST(RequantRndna, OneStepFromTiesRoundsToNearest) { OneStepAllZeroPoints(Scheme::kRndna, false); }
+TEST(RequantXnnpackFp32, OneStepFromTiesRoundsToNearest) {
+  OneStepAllZeroPoints(Scheme::kXnnpackFp32, false);
+}
+
+TEST(RequantRndnu, LargeMultiplierSaturates) {
+  OverflowAllZeroPoints(Scheme::kRndnu, OverflowExpectation::kSaturates);
+}
+TEST(RequantRndna, LargeMultiplierSaturates) {
+  OverflowAllZeroPoints(Scheme::kRndna, OverflowExpectation::kSaturates);
+}
+TEST(RequantXnnpackFp32, LargeMultiplierSaturates) {
+  OverflowAllZeroPoints(Scheme::kXnnpackFp32, OverflowExpectation::kSaturates);
+}
+
+TEST(RequantRndnu, HalfUnitBiasRoundsToZero) {
+  HalfUnitBiasAll(Scheme::kRndnu, BiasExpectation::kRoundedToZero);
+}
+TEST(RequantRndna, HalfUnitBiasRoundsToZero) {
+  HalfUnitBiasAll(Scheme::kRndna, BiasExpectation::kRoundedToZero);
+}
+TEST(RequantXnnpackFp32, HalfUnitBiasRoundsToZero) {
+  HalfUnitBiasAll(Scheme::kXnnpackFp32, BiasExpectation::kRoundedToZero);
+}
+
+TEST(RequantRndnu, AccumulatorsBeyond2Pow24AreExact) { Beyond2Pow24All(Scheme::kRndnu, std::nullopt); }
+TEST(RequantRndna, AccumulatorsBeyond2Pow24AreExact) { Beyond2Pow24All(Scheme::kRndna, std::nullopt); }
+TEST(RequantXnnpackFp32, AccumulatorsBeyond2Pow24RoundInFloat) {
+  Beyond2Pow24All(Scheme::kXnnpackFp32, TieExpectation::kHalfEven);
+}
+
 }  // namespace
 }  // namespace qdiff
