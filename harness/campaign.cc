@@ -53,6 +53,8 @@ void CountCorners(const GeneratedModel& g, std::map<std::string, int64_t>* count
     ++(*counts)[l.conv.groups == g.model.input.shape[1] ? "conv=depthwise" : "conv=grouped"];
   }
   if (g.tags.large_accumulator) ++(*counts)["acc_beyond_2^24"];
+  if (!g.tags.observer.empty()) ++(*counts)["observer=" + g.tags.observer];
+  ++(*counts)["layers=" + std::to_string(g.model.layers.size())];
   if (g.tags.weight_zero_point_nonzero) ++(*counts)["weight_zero_point!=0"];
   const int32_t z = g.model.input.zero_points[0];
   if (z == 0 || z == 255) ++(*counts)["input_zero_point_at_extreme"];

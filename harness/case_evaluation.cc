@@ -79,8 +79,24 @@ CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,
   runs.engines = engines;
   runs.schemes = schemes;
   for (const std::string& e : engines) runs.libtorch.push_back(RunOnLibTorch(c.model, e));
-  for (Scheme s : schemes) {
-    runs.pipeline.push_back(RunIntegerPipeline(c.model, ApplyDefect(GetScheme(s).recipe, c.injected_defect)));
+  const size_t feeds = std::max<size_t>(engines.size(), 1);
+  for (size_t e = 0; e < feeds; ++e) {
+    std::vector<std::optional<QTensor>> inputs(c.model.layers.size());
+    if (e < engines.size() && !runs.libtorch[e].rejected) {
+      for (size_t l = 1; l < c.model.layers.size(); ++l) {
+        const LayerOutput& prev = runs.libtorch[e].layers[l - 1];
+        QTensor x = LayerOutputTensor(c.model.layers[l - 1], prev.shape, prev.values);
+        x.scales = {prev.scale};
+        x.zero_points = {prev.zero_point};
+        inputs[l] = std::move(x);
+      }
+    }
+    std::vector<std::vector<LayerTrace>> per_scheme;
+    for (Scheme s : schemes) {
+      per_scheme.push_back(RunIntegerPipelineFed(
+          c.model, ApplyDefect(GetScheme(s).recipe, c.injected_defect), inputs));
+    }
+    runs.pipeline.push_back(std::move(per_scheme));
   }
   runs.float_oracle = RunFloatOracle(c.model);
   return runs;
@@ -129,7 +145,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
       int64_t unexplained = 0, sum_signed = 0;
       for (size_t l = 0; l < model.layers.size(); ++l) {
         const Layer& layer = model.layers[l];
-        const LayerTrace& trace = runs.pipeline[s][l];
+        const LayerTrace& trace = runs.pipeline[e][s][l];
         const std::vector<int32_t>& lt = torch.layers[l].values;
         const Comparison cmp = CompareOutputs(trace.out, lt);
         row.elements += cmp.elements;

@@ -21,7 +21,10 @@ struct CaseRuns {
   std::vector<std::string> engines;
   std::vector<EngineResult> libtorch;                 // [engine]
   std::vector<Scheme> schemes;
-  std::vector<std::vector<LayerTrace>> pipeline;      // [scheme][layer]
+  // [engine][scheme][layer]: layer l > 0 is fed with that engine's LibTorch output of layer l−1
+  // (when LibTorch ran), so every layer is compared on the inputs LibTorch saw. With no engine,
+  // one entry fed by the pipeline itself.
+  std::vector<std::vector<std::vector<LayerTrace>>> pipeline;
   std::vector<FloatLayerResult> float_oracle;         // [layer]
 };
 

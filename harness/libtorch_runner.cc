@@ -8,7 +8,11 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <exception>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -65,42 +69,56 @@ at::Tensor Quantized(const QTensor& t) {
 }
 
 // Boxed call through the dispatcher (PITFALLS.md: avoids typed<> signature mismatches).
-// Returns the single output of the op.
-c10::IValue CallOp(const char* name, const char* overload, torch::jit::Stack stack) {
+// Returns the whole output stack of the op.
+torch::jit::Stack CallOpStack(const char* name, const char* overload, torch::jit::Stack stack) {
   c10::OperatorHandle op = c10::Dispatcher::singleton().findSchemaOrThrow(name, overload);
   op.callBoxed(&stack);
-  return std::move(stack.at(0));
+  return stack;
+}
+
+// Returns the single output of the op.
+c10::IValue CallOp(const char* name, const char* overload, torch::jit::Stack stack) {
+  return std::move(CallOpStack(name, overload, std::move(stack)).at(0));
 }
 
 c10::List<int64_t> Pair(const int64_t (&v)[2]) { return c10::List<int64_t>({v[0], v[1]}); }
 
-// Prepacks with the current engine, then runs the op. conv2d(_relu) uses overload "new"
-// (the "" overload is the legacy signature), linear(_relu) uses "" (SEMANTICS.md §6).
-at::Tensor RunLayer(const Layer& layer, const at::Tensor& x) {
-  at::Tensor w = Quantized(layer.weight);
-  c10::IValue bias;  // None
-  if (layer.bias) {
-    at::Tensor b = at::empty({static_cast<int64_t>(layer.bias->size())}, at::kFloat);
-    std::copy(layer.bias->begin(), layer.bias->end(), b.data_ptr<float>());
-    bias = b;
+c10::IValue BiasTensor(const std::optional<std::vector<float>>& bias) {
+  if (!bias) return c10::IValue();  // None
+  at::Tensor b = at::empty({static_cast<int64_t>(bias->size())}, at::kFloat);
+  std::copy(bias->begin(), bias->end(), b.data_ptr<float>());
+  return b;
+}
+
+// Prepacks weight `w` and bias `bias` (a Tensor or None) with the current engine.
+c10::IValue PrepackTensors(OpKind op, const Conv2dAttrs& a, const at::Tensor& w,
+                           const c10::IValue& bias) {
+  if (op == OpKind::kConv2d) {
+    return CallOp("quantized::conv2d_prepack", "",
+                  {w, bias, Pair(a.stride), Pair(a.padding), Pair(a.dilation), a.groups});
   }
-  c10::IValue packed;
-  const char* run_op;
-  const char* run_overload;
-  if (layer.op == OpKind::kConv2d) {
-    const Conv2dAttrs& a = layer.conv;
-    packed = CallOp("quantized::conv2d_prepack", "",
-                    {w, bias, Pair(a.stride), Pair(a.padding), Pair(a.dilation), a.groups});
-    run_op = layer.relu ? "quantized::conv2d_relu" : "quantized::conv2d";
-    run_overload = "new";
-  } else {
-    packed = CallOp("quantized::linear_prepack", "", {w, bias});
-    run_op = layer.relu ? "quantized::linear_relu" : "quantized::linear";
-    run_overload = "";
-  }
-  return CallOp(run_op, run_overload,
-                {x, packed, layer.out_scale, static_cast<int64_t>(layer.out_zero_point)})
+  return CallOp("quantized::linear_prepack", "", {w, bias});
+}
+
+c10::IValue PrepackLayer(const Layer& layer) {
+  return PrepackTensors(layer.op, layer.conv, Quantized(layer.weight), BiasTensor(layer.bias));
+}
+
+// Runs the op with packed weights. conv2d(_relu) uses overload "new" (the "" overload is the
+// legacy signature), linear(_relu) uses "" (SEMANTICS.md §6).
+at::Tensor RunPacked(OpKind op, bool relu, const c10::IValue& packed, const at::Tensor& x,
+                     double out_scale, int32_t out_zero_point) {
+  const bool conv = op == OpKind::kConv2d;
+  const char* run_op = conv ? (relu ? "quantized::conv2d_relu" : "quantized::conv2d")
+                            : (relu ? "quantized::linear_relu" : "quantized::linear");
+  return CallOp(run_op, conv ? "new" : "", {x, packed, out_scale, static_cast<int64_t>(out_zero_point)})
       .toTensor();
+}
+
+// Prepacks with the current engine, then runs the op.
+at::Tensor RunLayer(const Layer& layer, const at::Tensor& x) {
+  return RunPacked(layer.op, layer.relu, PrepackLayer(layer), x, layer.out_scale,
+                   layer.out_zero_point);
 }
 
 // ONEDNN may return channels-last: make the int_repr contiguous (NCHW / [N, OC]) before reading.
@@ -158,6 +176,27 @@ std::vector<std::string> AvailableEngines() {
 // saying "1.13.0"; we report what the headers say.
 std::string LibTorchVersion() { return TORCH_VERSION; }
 
+namespace {
+
+// The supported engine called `engine`, or nullptr with *message saying which ones exist.
+const EngineName* FindEngine(const std::string& engine, std::string* message) {
+  const EngineName* found = nullptr;
+  for (const EngineName& n : kEngineNames) {
+    if (engine == n.name) found = &n;
+  }
+  const auto& supported = at::globalContext().supportedQEngines();
+  if (found == nullptr ||
+      std::find(supported.begin(), supported.end(), found->engine) == supported.end()) {
+    std::string avail;
+    for (const std::string& n : AvailableEngines()) avail += (avail.empty() ? "" : ", ") + n;
+    *message = "unknown or unsupported engine '" + engine + "' (available: " + avail + ")";
+    return nullptr;
+  }
+  return found;
+}
+
+}  // namespace
+
 void InitLibTorch() {
   static std::once_flag once;
   std::call_once(once, [] { at::set_num_threads(1); });
@@ -167,17 +206,9 @@ EngineResult RunOnLibTorch(const Model& model, const std::string& engine) {
   try {
     std::string invalid = ValidateModel(model);
     if (!invalid.empty()) return Rejected(invalid);
-    const EngineName* found = nullptr;
-    for (const EngineName& n : kEngineNames) {
-      if (engine == n.name) found = &n;
-    }
-    const auto& supported = at::globalContext().supportedQEngines();
-    if (found == nullptr ||
-        std::find(supported.begin(), supported.end(), found->engine) == supported.end()) {
-      std::string avail;
-      for (const std::string& n : AvailableEngines()) avail += (avail.empty() ? "" : ", ") + n;
-      return Rejected("unknown or unsupported engine '" + engine + "' (available: " + avail + ")");
-    }
+    std::string unknown;
+    const EngineName* found = FindEngine(engine, &unknown);
+    if (found == nullptr) return Rejected(unknown);
     if (!UsesIdeep(found->engine)) return RunChecked(model, *found);
     EngineResult result;
     std::exception_ptr error;
@@ -199,6 +230,286 @@ EngineResult RunOnLibTorch(const Model& model, const std::string& engine) {
   } catch (...) {
     return Rejected("unknown non-standard exception from LibTorch");
   }
+}
+
+// ---- PackedModule --------------------------------------------------------------------------
+
+namespace {
+
+// Runs `f`, turning any exception into one line of text; "" when f returned normally.
+std::string Guarded(const std::function<void()>& f) {
+  try {
+    f();
+    return "";
+  } catch (const c10::Error& e) {
+    return OneLine(e.what_without_backtrace());  // what() appends a C++ stack trace
+  } catch (const std::exception& e) {
+    return OneLine(e.what());
+  } catch (...) {
+    return "unknown non-standard exception from LibTorch";
+  }
+}
+
+// One persistent thread running submitted tasks in order, one at a time. Call() blocks until
+// its task has run; tasks must not throw (wrap them in Guarded).
+class WorkerThread {
+ public:
+  WorkerThread() : thread_([this] { Loop(); }) {}
+  ~WorkerThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  WorkerThread(const WorkerThread&) = delete;
+  WorkerThread& operator=(const WorkerThread&) = delete;
+
+  void Call(const std::function<void()>& task) {
+    std::promise<void> done;
+    std::future<void> finished = done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back([&] {
+        task();
+        done.set_value();
+      });
+    }
+    cv_.notify_one();
+    finished.wait();
+  }
+
+ private:
+  void Loop() {
+    at::init_num_threads();  // applies InitLibTorch's thread count to this thread
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;  // stop_ and nothing left
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+// A quantized weight tensor (as unpack returns it) as a QTensor.
+QTensor ReadQTensor(const at::Tensor& t) {
+  QTensor q;
+  if (t.scalar_type() == at::kQInt8) {
+    q.dtype = DType::kQInt8;
+  } else if (t.scalar_type() == at::kQUInt8) {
+    q.dtype = DType::kQUInt8;
+  } else {
+    throw std::runtime_error(std::string("unpacked weight has dtype ") +
+                             c10::toString(t.scalar_type()));
+  }
+  q.shape = t.sizes().vec();
+  at::Tensor ints = t.int_repr().to(at::kInt).contiguous();
+  q.values.assign(ints.data_ptr<int32_t>(), ints.data_ptr<int32_t>() + ints.numel());
+  if (t.qscheme() == at::kPerTensorAffine) {
+    q.scales = {t.q_scale()};
+    q.zero_points = {static_cast<int32_t>(t.q_zero_point())};
+    q.axis = -1;
+  } else if (t.qscheme() == at::kPerChannelAffine) {
+    at::Tensor scales = t.q_per_channel_scales().to(at::kDouble).contiguous();
+    at::Tensor zps = t.q_per_channel_zero_points().to(at::kLong).contiguous();
+    q.scales.assign(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
+    for (int64_t c = 0; c < zps.numel(); ++c) {
+      q.zero_points.push_back(static_cast<int32_t>(zps.data_ptr<int64_t>()[c]));
+    }
+    q.axis = static_cast<int>(t.q_per_channel_axis());
+  } else {
+    throw std::runtime_error(std::string("unpacked weight has qscheme ") +
+                             c10::toString(t.qscheme()));
+  }
+  return q;
+}
+
+void ReadPair(const c10::IValue& list, int64_t (&out)[2]) {
+  const c10::List<int64_t> v = list.toIntList();
+  if (v.size() != 2) throw std::runtime_error("packed conv2d attribute is not a pair");
+  out[0] = v.get(0);
+  out[1] = v.get(1);
+}
+
+// What unpack returns for a packed layer, plus the conv attributes the packed object reports.
+struct UnpackedTensors {
+  at::Tensor weight;
+  c10::IValue bias;  // Tensor or None
+  Conv2dAttrs conv;
+};
+
+UnpackedTensors UnpackPacked(OpKind op, const c10::IValue& packed) {
+  UnpackedTensors u;
+  const bool conv = op == OpKind::kConv2d;
+  torch::jit::Stack out =
+      CallOpStack(conv ? "quantized::conv2d_unpack" : "quantized::linear_unpack", "", {packed});
+  u.weight = out.at(0).toTensor();
+  u.bias = out.at(1);
+  if (conv) {
+    ReadPair(CallOp("quantized::conv2d_stride", "", {packed}), u.conv.stride);
+    ReadPair(CallOp("quantized::conv2d_padding", "", {packed}), u.conv.padding);
+    ReadPair(CallOp("quantized::conv2d_dilation", "", {packed}), u.conv.dilation);
+    u.conv.groups = CallOp("quantized::conv2d_groups", "", {packed}).toInt();
+  }
+  return u;
+}
+
+// A one-layer model with the smallest input that fits `layer`, to validate the layer alone.
+Model ProbeModel(const Layer& layer) {
+  Model m;
+  m.input.dtype = DType::kQUInt8;
+  m.input.scales = {1.0};
+  m.input.zero_points = {0};
+  const std::vector<int64_t>& w = layer.weight.shape;
+  if (layer.op == OpKind::kLinear) {
+    m.input.shape = {1, w.size() == 2 ? w[1] : 1};
+  } else if (w.size() == 4) {
+    const Conv2dAttrs& a = layer.conv;
+    m.input.shape = {1, w[1] * a.groups, a.dilation[0] * (w[2] - 1) + 1,
+                     a.dilation[1] * (w[3] - 1) + 1};
+  }
+  m.input.values.assign(static_cast<size_t>(std::max<int64_t>(0, m.input.NumElements())), 0);
+  m.layers = {layer};
+  return m;
+}
+
+}  // namespace
+
+struct PackedModule::Impl {
+  WorkerThread worker;  // first member: destroyed last, after the torch state below is released
+  const EngineName* engine = nullptr;
+  Layer layer;          // op, relu, conv, out_dtype as prepacked; out qparams of the last Run
+  c10::IValue packed;   // the packed params object; only ever touched on the worker thread
+
+  ~Impl() {
+    worker.Call([this] { packed = c10::IValue(); });  // free on the thread that used it
+  }
+};
+
+PackedModule::PackedModule() = default;
+PackedModule::~PackedModule() = default;
+PackedModule::PackedModule(PackedModule&&) noexcept = default;
+PackedModule& PackedModule::operator=(PackedModule&&) noexcept = default;
+
+bool PackedModule::valid() const { return impl_ != nullptr; }
+
+const std::string& PackedModule::engine() const {
+  static const std::string kEmpty;
+  static const std::string kNames[] = {"qnnpack", "onednn", "fbgemm", "x86"};
+  if (!impl_) return kEmpty;
+  for (const std::string& n : kNames) {
+    if (n == impl_->engine->name) return n;
+  }
+  return kEmpty;
+}
+
+PackedModule PackedModule::Prepack(const Layer& layer, const std::string& engine,
+                                   std::string* error) {
+  std::string message;
+  PackedModule module;
+  message = Guarded([&] {
+    const EngineName* found = FindEngine(engine, &message);
+    if (found == nullptr) throw std::runtime_error(message);
+    const std::string invalid = ValidateModel(ProbeModel(layer));
+    if (!invalid.empty()) throw std::runtime_error(invalid);
+    auto impl = std::make_unique<Impl>();
+    impl->engine = found;
+    impl->layer = layer;
+    std::string failed;
+    Impl* p = impl.get();
+    p->worker.Call([&] {
+      failed = Guarded([&] {
+        // The engine is fixed when weights are prepacked (SEMANTICS.md §3.0).
+        at::globalContext().setQEngine(p->engine->engine);
+        p->packed = PrepackLayer(p->layer);
+      });
+    });
+    if (!failed.empty()) throw std::runtime_error(failed);
+    module.impl_ = std::move(impl);
+  });
+  if (error != nullptr) *error = message;
+  return module;
+}
+
+EngineResult PackedModule::Run(const QTensor& input, double out_scale, int32_t out_zero_point) {
+  if (!impl_) return Rejected("PackedModule::Run on an empty module");
+  Impl* p = impl_.get();
+  Model model;
+  model.input = input;
+  model.layers = {p->layer};
+  model.layers[0].out_scale = out_scale;
+  model.layers[0].out_zero_point = out_zero_point;
+  const std::string invalid = Guarded([&] {
+    const std::string text = ValidateModel(model);
+    if (!text.empty()) throw std::runtime_error(text);
+  });
+  if (!invalid.empty()) return Rejected(invalid);
+  p->layer.out_scale = out_scale;
+  p->layer.out_zero_point = out_zero_point;
+  EngineResult result;
+  std::string failed;
+  p->worker.Call([&] {
+    failed = Guarded([&] {
+      at::Tensor y = RunPacked(p->layer.op, p->layer.relu, p->packed, Quantized(input),
+                               out_scale, out_zero_point);
+      result.layers.push_back(ReadOutput(y));
+    });
+  });
+  if (!failed.empty()) return Rejected(failed);
+  return result;
+}
+
+std::optional<Layer> PackedModule::Unpacked(std::string* error) const {
+  std::string failed = "PackedModule::Unpacked on an empty module";
+  std::optional<Layer> layer;
+  if (impl_) {
+    Impl* p = impl_.get();
+    p->worker.Call([&] {
+      failed = Guarded([&] {
+        UnpackedTensors u = UnpackPacked(p->layer.op, p->packed);
+        Layer l = p->layer;
+        l.weight = ReadQTensor(u.weight);
+        l.bias.reset();
+        if (!u.bias.isNone()) {
+          at::Tensor b = u.bias.toTensor().to(at::kFloat).contiguous();
+          l.bias.emplace(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+        }
+        if (l.op == OpKind::kConv2d) l.conv = u.conv;
+        layer = std::move(l);
+      });
+    });
+  }
+  if (error != nullptr) *error = failed;
+  return layer;
+}
+
+bool PackedModule::Repack(std::string* error) {
+  std::string failed = "PackedModule::Repack on an empty module";
+  if (impl_) {
+    Impl* p = impl_.get();
+    p->worker.Call([&] {
+      failed = Guarded([&] {
+        UnpackedTensors u = UnpackPacked(p->layer.op, p->packed);
+        at::globalContext().setQEngine(p->engine->engine);
+        c10::IValue repacked = PrepackTensors(p->layer.op, u.conv, u.weight, u.bias);
+        p->packed = std::move(repacked);
+      });
+    });
+  }
+  if (error != nullptr) *error = failed;
+  return failed.empty();
 }
 
 }  // namespace qdiff

@@ -3,6 +3,8 @@
 // Exceptions never cross this interface: every c10::Error becomes a `rejected` result.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,5 +38,47 @@ void InitLibTorch();
 // Sets the engine, prepacks each layer's weights and bias, calls quantized::conv2d(_relu) /
 // quantized::linear(_relu) through the dispatcher and returns the int_repr() of each layer.
 EngineResult RunOnLibTorch(const Model& model, const std::string& engine);
+
+// One layer prepacked once and used over its life as a real program uses it: called many times
+// with changing inputs and output qparams, unpacked and repacked. Unlike RunOnLibTorch (a fresh
+// thread per call), every call of one module runs on ONE persistent worker thread that the module
+// owns, like a program's inference thread, so state that LibTorch keeps per thread (ideep's
+// primitive cache, see libtorch_runner.cc) carries over from call to call as it would there.
+// Calls block until the worker has finished them. Exceptions never escape: errors are returned.
+// Move-only; a default-constructed or failed module is empty (valid() false).
+class PackedModule {
+ public:
+  PackedModule();
+  ~PackedModule();
+  PackedModule(PackedModule&&) noexcept;
+  PackedModule& operator=(PackedModule&&) noexcept;
+  PackedModule(const PackedModule&) = delete;
+  PackedModule& operator=(const PackedModule&) = delete;
+
+  // Sets the engine and prepacks layer.weight and layer.bias (conv2d: with layer.conv). The
+  // layer's op, relu and out_dtype are kept for Run; its out_scale/out_zero_point are ignored.
+  // On failure returns an empty module and sets *error (if non-null) to LibTorch's message.
+  static PackedModule Prepack(const Layer& layer, const std::string& engine, std::string* error);
+
+  bool valid() const;
+  const std::string& engine() const;  // "" when empty
+
+  // Calls quantized::conv2d(_relu) / linear(_relu) with the packed weights on `input` and the
+  // given output qparams. One LayerOutput when accepted.
+  EngineResult Run(const QTensor& input, double out_scale, int32_t out_zero_point);
+
+  // What LibTorch's unpack returns, as a Layer: weight, bias (nullopt when LibTorch returns None)
+  // and, for conv2d, stride/padding/dilation/groups read back from the packed object; op, relu and
+  // out_dtype as prepacked, out_scale/out_zero_point of the last Run (else the prepacked layer's).
+  std::optional<Layer> Unpacked(std::string* error) const;
+
+  // Unpacks, then prepacks again (same engine) from the unpacked weight and bias tensors and the
+  // packed conv attributes, replacing the packed object. On failure keeps the old one.
+  bool Repack(std::string* error);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace qdiff

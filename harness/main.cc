@@ -221,7 +221,7 @@ int CommandExplain(const std::string& path, int64_t element, int64_t layer_index
   if (layer_index < 0 || layer_index >= static_cast<int64_t>(c.model.layers.size())) {
     throw UsageError("--layer: " + std::to_string(layer_index) + " is not a layer of " + path);
   }
-  const LayerTrace& trace = runs.pipeline[0][layer_index];
+  const LayerTrace& trace = runs.pipeline[0][0][layer_index];
   if (element < 0 || element >= static_cast<int64_t>(trace.acc.size())) {
     throw UsageError("--element: " + std::to_string(element) + " is outside the layer's " +
                      std::to_string(trace.acc.size()) + " outputs");

@@ -96,7 +96,7 @@ Model CalibrateForumModel(const FloatForumModel& f, const EngineQConfig& qc) {
 int64_t PickElement(const CaseRuns& runs, size_t engine) {
   const std::vector<int32_t>& lt = runs.libtorch[engine].layers[0].values;
   for (size_t i = 0; i < lt.size(); ++i) {
-    for (const auto& p : runs.pipeline) {
+    for (const auto& p : runs.pipeline[engine]) {
       if (p[0].out[i] != lt[i]) return static_cast<int64_t>(i);
     }
   }
@@ -143,7 +143,7 @@ int RunSeedExample(std::ostream& out) {
     std::snprintf(line, sizeof line, "  %-34s %s\n", "recipe", "elements differing from LibTorch");
     out << line;
     for (size_t s = 0; s < schemes.size(); ++s) {
-      const int64_t n = CompareOutputs(runs.pipeline[s][0].out, lt).mismatches;
+      const int64_t n = CompareOutputs(runs.pipeline[0][s][0].out, lt).mismatches;
       const bool is_own = own && *own == schemes[s];
       std::snprintf(line, sizeof line, "  %-34s %lld / %zu\n",
                     (std::string(GetScheme(schemes[s]).name) +
@@ -160,7 +160,7 @@ int RunSeedExample(std::ostream& out) {
 
     // One element, in integers.
     const int64_t i = PickElement(runs, 0);
-    const LayerTrace& trace = runs.pipeline[0][0];
+    const LayerTrace& trace = runs.pipeline[0][0][0];
     const ChannelTerms& terms = trace.channels[0];
     const int32_t xq = c.model.input.values[i], zx = c.model.input.zero_points[0];
     const int32_t wq = layer.weight.values[0];

@@ -54,25 +54,35 @@ QTensor LayerOutputTensor(const Layer& layer, const std::vector<int64_t>& shape,
   return t;
 }
 
-std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& recipe) {
+LayerTrace RunIntegerLayer(const Layer& layer, const QTensor& x, const Recipe& recipe) {
+  LayerTrace t;
+  t.input = x;
+  t.shape = LayerOutputShape(layer, x.shape);
+  t.acc = LayerAccumulators(layer, x, t.shape);
+  t.channels = LayerChannelTerms(layer, x.scales[0]);
+  t.out.resize(t.acc.size());
+  for (size_t i = 0; i < t.acc.size(); ++i) {
+    const ChannelTerms& c = t.channels[t.ChannelOf(static_cast<int64_t>(i))];
+    // Every named scheme is a valid ingredient combination, so the value is always present.
+    t.out[i] = EvaluateRecipe(recipe, c, t.acc[i]).value_or(c.quant.z_y);
+  }
+  return t;
+}
+
+std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const Recipe& recipe,
+                                              const std::vector<std::optional<QTensor>>& inputs) {
   std::vector<LayerTrace> traces;
   QTensor x = model.input;
-  for (const Layer& layer : model.layers) {
-    LayerTrace t;
-    t.input = x;
-    t.shape = LayerOutputShape(layer, x.shape);
-    t.acc = LayerAccumulators(layer, x, t.shape);
-    t.channels = LayerChannelTerms(layer, x.scales[0]);
-    t.out.resize(t.acc.size());
-    for (size_t i = 0; i < t.acc.size(); ++i) {
-      const ChannelTerms& c = t.channels[t.ChannelOf(static_cast<int64_t>(i))];
-      // Every named scheme is a valid ingredient combination, so the value is always present.
-      t.out[i] = EvaluateRecipe(recipe, c, t.acc[i]).value_or(c.quant.z_y);
-    }
-    x = LayerOutputTensor(layer, t.shape, t.out);
-    traces.push_back(std::move(t));
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    if (l < inputs.size() && inputs[l]) x = *inputs[l];
+    traces.push_back(RunIntegerLayer(model.layers[l], x, recipe));
+    x = LayerOutputTensor(model.layers[l], traces.back().shape, traces.back().out);
   }
   return traces;
+}
+
+std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& recipe) {
+  return RunIntegerPipelineFed(model, recipe, {});
 }
 
 }  // namespace qdiff

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "oracles/model.h"
@@ -29,8 +30,16 @@ std::vector<int64_t> LayerAccumulators(const Layer& layer, const QTensor& x,
 // ChannelQuant of every output channel of `layer` for input scale `s_x`.
 std::vector<ChannelTerms> LayerChannelTerms(const Layer& layer, double s_x);
 
+// One layer on a given input.
+LayerTrace RunIntegerLayer(const Layer& layer, const QTensor& input, const Recipe& recipe);
+
 // Runs every layer, each fed with this pipeline's own previous output.
 std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& recipe);
+
+// Runs every layer l fed with inputs[l] where given (e.g. another runner's output of layer l−1,
+// so that each layer is judged on identical inputs), else with this pipeline's own output.
+std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const Recipe& recipe,
+                                              const std::vector<std::optional<QTensor>>& inputs);
 
 // The quantized tensor a layer produces (dtype, shape, values, out qparams), to feed the next.
 QTensor LayerOutputTensor(const Layer& layer, const std::vector<int64_t>& shape,

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "oracles/integer_pipeline.h"
 #include "oracles/layer_products.h"
+#include "oracles/observers.h"
+#include "oracles/scheme.h"
 
 namespace qdiff {
 
@@ -12,7 +15,9 @@ namespace {
 
 // Weights of the corner mix, all in one place (relative frequencies).
 struct Mix {
-  static constexpr int kScalePowerOfTwo = 40, kScaleObserver = 35, kScaleLogUniform = 25;
+  static constexpr int kScalePowerOfTwo = 35, kScaleObserver = 25, kScaleLogUniform = 15;
+  static constexpr int kScaleQConfig = 25;  // calibrated from float data with PyTorch's observers
+  static constexpr int kDepth1 = 75, kDepth2 = 18, kDepth3 = 7;  // layers in a chain
   static constexpr int kValuesUniform = 50, kValuesExtremes = 25, kValuesNearZeroPoint = 25;
   static constexpr int kBiasNone = 25, kBiasRandom = 45, kBiasHalfLsb = 30;
   static constexpr int kWeightZeroPointNonzero = 10;  // ONEDNN rejects these: keeps rejects rare
@@ -73,12 +78,131 @@ QTensor DrawWeight(const std::vector<int64_t>& shape, const std::string& scale_k
   return w;
 }
 
+// Standard-normal-ish float data from a seeded engine (bulk data is not shrunk value by value).
+std::vector<float> FloatData(std::mt19937_64& rng, int64_t n, double sigma, double mean) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& f : v) {
+    const double u = ((rng() >> 11) + (rng() >> 11) + (rng() >> 11)) * 0x1.0p-53 - 1.5;  // ~N(0, 1/4)
+    f = static_cast<float>(mean + 2.0 * sigma * u);
+  }
+  return v;
+}
+
+// The way PyTorch users get their qparams: float input batches, float weights and bias, observed
+// with the default qconfig of an engine name (SEMANTICS.md §2.5; MinMax or MovingAverageMinMax in
+// place of the HistogramObserver for activations), then quantized with quantize_per_tensor /
+// quantize_per_channel. Shapes and the integer weights' layout are kept.
+void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags) {
+  const std::string engine = Pick<std::string>({{1, "fbgemm"}, {1, "x86"}, {1, "qnnpack"}, {1, "onednn"}});
+  const std::string observer = Pick<std::string>({{1, "minmax"}, {1, "moving_average"}});
+  tags->scale_kind = "qconfig_" + engine;
+  tags->observer = observer;
+  const bool reduce_range = engine == "fbgemm" || engine == "x86";
+  const bool per_channel = engine != "qnnpack";
+  std::mt19937_64 rng(static_cast<uint64_t>(Draw(0, 1 << 30)));
+  const double sigma = std::ldexp(1.0, Draw(-3, 2)), mean = sigma * Draw(-2, 2) / 2.0;
+
+  // Activations: three calibration batches; the case's input is the last one.
+  const int64_t n = m->input.NumElements();
+  float lo = 0, hi = 0;
+  std::vector<float> batch;
+  for (int b = 0; b < 3; ++b) {
+    batch = FloatData(rng, n, sigma, mean);
+    const auto [bmin, bmax] = std::minmax_element(batch.begin(), batch.end());
+    if (b == 0 || observer == "minmax") {
+      lo = b == 0 ? *bmin : std::min(lo, *bmin);
+      hi = b == 0 ? *bmax : std::max(hi, *bmax);
+    } else {  // MovingAverageMinMaxObserver, averaging_constant 0.01, in float32
+      lo = lo + 0.01f * (*bmin - lo);
+      hi = hi + 0.01f * (*bmax - hi);
+    }
+  }
+  const QParams xq = MinMaxQParams(lo, hi, DType::kQUInt8, QScheme::kAffine, reduce_range);
+  m->input.scales = {xq.scale};
+  m->input.zero_points = {xq.zero_point};
+  for (int64_t i = 0; i < n; ++i) {
+    m->input.values[i] = QuantizeValue(batch[i], xq.scale, xq.zero_point, DType::kQUInt8);
+  }
+
+  // Weights: kaiming-like uniform floats, symmetric qint8, per channel unless qnnpack.
+  QTensor& w = layer->weight;
+  const int64_t oc = w.shape[0], per_oc = w.NumElements() / oc;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(per_oc));
+  std::vector<float> wf(static_cast<size_t>(w.NumElements()));
+  for (float& f : wf) f = static_cast<float>(((rng() >> 11) * 0x1.0p-53 * 2 - 1) * bound);
+  w.axis = per_channel ? 0 : -1;
+  w.scales.clear();
+  w.zero_points.clear();
+  for (int64_t c = 0; c < (per_channel ? oc : 1); ++c) {
+    const auto first = wf.begin() + (per_channel ? c * per_oc : 0);
+    const auto last = per_channel ? first + per_oc : wf.end();
+    const auto [wmin, wmax] = std::minmax_element(first, last);
+    w.scales.push_back(MinMaxQParams(*wmin, *wmax, DType::kQInt8, QScheme::kSymmetric, false).scale);
+    w.zero_points.push_back(0);
+  }
+  for (int64_t i = 0; i < w.NumElements(); ++i) {
+    w.values[i] = QuantizeValue(wf[i], w.Scale(per_channel ? i / per_oc : 0), 0, DType::kQInt8);
+  }
+  if (layer->bias) {
+    for (float& b : *layer->bias) b = static_cast<float>(((rng() >> 11) * 0x1.0p-53 * 2 - 1) * bound);
+  }
+  // The output observer sees the layer's real outputs.
+  const auto [ylo, yhi] = RealOutputRange(*layer, m->input);
+  const QParams yq = MinMaxQParams(static_cast<float>(layer->relu ? 0.0 : ylo),
+                                   static_cast<float>(yhi), DType::kQUInt8, QScheme::kAffine,
+                                   reduce_range);
+  layer->out_scale = yq.scale;
+  layer->out_zero_point = yq.zero_point;
+}
+
+// A next layer of the same op for a chain: its input is the exact pipeline's output of the last.
+void AppendLayer(Model* m, const CaseTags& tags) {
+  QTensor x = m->input;
+  for (const Layer& l : m->layers) {
+    const LayerTrace t = RunIntegerLayer(l, x, GetScheme(Scheme::kExact).recipe);
+    x = LayerOutputTensor(l, t.shape, t.out);
+  }
+  const Layer& prev = m->layers.back();
+  Layer next;
+  next.op = prev.op;
+  next.relu = Chance(50);
+  QTensor& w = next.weight;
+  w.dtype = DType::kQInt8;
+  const int64_t c_in = x.shape[1];
+  if (next.op == OpKind::kLinear) {
+    w.shape = {Draw(1, 16), c_in};
+  } else {
+    Conv2dAttrs& a = next.conv;
+    a.padding[0] = a.padding[1] = Draw(0, 1);
+    const int64_t kh = Draw(1, static_cast<int>(std::min<int64_t>(3, x.shape[2] + 2 * a.padding[0])));
+    const int64_t kw = Draw(1, static_cast<int>(std::min<int64_t>(3, x.shape[3] + 2 * a.padding[1])));
+    w.shape = {Draw(1, 6), c_in, kh, kw};
+  }
+  const bool per_channel = Chance(Mix::kPerChannel);
+  w.axis = per_channel ? 0 : -1;
+  for (int64_t c = 0; c < (per_channel ? w.shape[0] : 1); ++c) {
+    w.scales.push_back(DrawScale(tags.scale_kind.rfind("qconfig", 0) == 0 ? "observer" : tags.scale_kind, -10, -3));
+    w.zero_points.push_back(0);
+  }
+  w.values = DrawValues(w.NumElements(), "uniform", TypeRange(DType::kQInt8), 0);
+  if (Chance(70)) {
+    std::vector<float> bias;
+    for (int64_t c = 0; c < w.shape[0]; ++c) {
+      bias.push_back(static_cast<float>(x.scales[0] * w.Scale(c) * Draw(-20000, 20000) / 7.0));
+    }
+    next.bias = std::move(bias);
+  }
+  DeriveOutputQParams(&next, x, 1.0, tags.scale_kind == "power_of_two");
+  m->layers.push_back(std::move(next));
+}
+
 GeneratedModel DrawModel(const GeneratorSettings& settings) {
   GeneratedModel g;
   CaseTags& tags = g.tags;
   tags.scale_kind = Pick<std::string>({{Mix::kScalePowerOfTwo, "power_of_two"},
                                        {Mix::kScaleObserver, "observer"},
-                                       {Mix::kScaleLogUniform, "log_uniform"}});
+                                       {Mix::kScaleLogUniform, "log_uniform"},
+                                       {Mix::kScaleQConfig, "qconfig"}});
   tags.value_kind = Pick<std::string>({{Mix::kValuesUniform, "uniform"},
                                        {Mix::kValuesExtremes, "extremes"},
                                        {Mix::kValuesNearZeroPoint, "near_zero_point"}});
@@ -132,24 +256,30 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
     }
     layer.bias = std::move(bias);
   }
-  // factor < 1 clamps the tails (saturation), > 1 leaves headroom
-  const double factor = Pick<double>({{6, 1.0}, {2, 0.5}, {2, 2.0}});
-  DeriveOutputQParams(&layer, m.input, factor, tags.scale_kind == "power_of_two");
+  if (tags.scale_kind == "qconfig") {
+    CalibrateWithQConfig(&m, &layer, &tags);
+  } else {
+    // factor < 1 clamps the tails (saturation), > 1 leaves headroom
+    const double factor = Pick<double>({{6, 1.0}, {2, 0.5}, {2, 2.0}});
+    DeriveOutputQParams(&layer, m.input, factor, tags.scale_kind == "power_of_two");
+  }
   m.layers.push_back(std::move(layer));
   const Layer& l = m.layers.back();
   const std::vector<int64_t> acc =
       LayerAccumulators(l, m.input, LayerOutputShape(l, m.input.shape));
   tags.large_accumulator = std::any_of(acc.begin(), acc.end(),
                                        [](int64_t a) { return std::llabs(a) > (1 << 24); });
+  const int depth = Pick<int>({{Mix::kDepth1, 1}, {Mix::kDepth2, 2}, {Mix::kDepth3, 3}});
+  while (static_cast<int>(m.layers.size()) < depth) AppendLayer(&m, tags);
   return g;
 }
 
 }  // namespace
 
-void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool power_of_two) {
-  const std::vector<int64_t> shape = LayerOutputShape(*layer, x.shape);
-  const std::vector<int64_t> acc = LayerAccumulators(*layer, x, shape);
-  const std::vector<ChannelTerms> terms = LayerChannelTerms(*layer, x.scales[0]);
+std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x) {
+  const std::vector<int64_t> shape = LayerOutputShape(layer, x.shape);
+  const std::vector<int64_t> acc = LayerAccumulators(layer, x, shape);
+  const std::vector<ChannelTerms> terms = LayerChannelTerms(layer, x.scales[0]);
   double lo = 0.0, hi = 0.0;  // observer ranges always include 0
   for (size_t i = 0; i < acc.size(); ++i) {
     const ChannelTerms& t = terms[OutputChannelOf(shape, static_cast<int64_t>(i))];
@@ -157,6 +287,11 @@ void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool pow
     lo = std::min(lo, real);
     hi = std::max(hi, real);
   }
+  return {lo, hi};
+}
+
+void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool power_of_two) {
+  auto [lo, hi] = RealOutputRange(*layer, x);
   if (layer->relu) lo = 0.0;
   double span = hi - lo;
   if (!(span > 0)) span = x.scales[0] * layer->weight.scales[0];

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rapidcheck.h>
@@ -20,7 +21,8 @@ struct GeneratorSettings {
 
 // The corners a generated case was aimed at (counted and printed by campaigns).
 struct CaseTags {
-  std::string scale_kind;   // "power_of_two" | "observer" | "log_uniform"
+  std::string scale_kind;   // "power_of_two" | "observer" | "log_uniform" | "qconfig_<engine>"
+  std::string observer;     // qconfig cases: "minmax" | "moving_average"
   std::string value_kind;   // "uniform" | "extremes" | "near_zero_point"
   std::string bias_kind;    // "none" | "random" | "half_lsb"
   bool large_accumulator = false;  // some |acc| > 2^24
@@ -36,6 +38,9 @@ rc::Gen<GeneratedModel> GenModel(const GeneratorSettings& settings);
 
 // Deterministic draw of one model: the same (seed, settings) always gives the same model.
 GeneratedModel GenerateModel(uint64_t seed, const GeneratorSettings& settings);
+
+// [min, max] of the layer's exact real outputs over input `x`, extended to include 0.
+std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x);
 
 // Output scale and zero point of `layer` (quint8) as MinMaxObserver would choose them from the
 // exact real output range over input `x`, with the span multiplied by `factor` (< 1 clamps the
