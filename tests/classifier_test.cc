@@ -30,6 +30,7 @@ struct ClassRow {
   int32_t libtorch;              // derived by hand (comment)
   int32_t scheme_out;            // what the scheme gives, derived by hand (sanity: a real diff)
   DiffClass expected;
+  std::optional<int64_t> kernel_acc = std::nullopt;  // the engine kernel's accumulator, if not acc
 };
 
 ChannelQuant Quant(double s_x, double s_w, double s_y, int32_t z_y, QuantRange range = {0, 255},
@@ -46,6 +47,18 @@ ChannelQuant Quant(double s_x, double s_w, double s_y, int32_t z_y, QuantRange r
 
 const std::vector<ClassRow>& Rows() {
   static const std::vector<ClassRow> rows = {
+      // --- acc_saturation16 ---------------------------------------------------------------
+      // s_x = s_w = 1, s_y = 256 (M = 1/256), z = 0; two products 255·127 = 32385 each.
+      // Exact acc 64770 → 64770/256 = 253.008 → 253. A non-VNNI ONEDNN kernel saturates the
+      // pair to 32767 → 127.996 → 128. Only the accumulator switch (tried first) explains it.
+      {"pair saturated", Quant(1, 1, 256, 0), 64770, Scheme::kOnednnFp32, Scheme::kOnednnFp32,
+       128, 253, DiffClass::kAccSaturation16, int64_t{32767}},
+      // --- acc_overflow ---------------------------------------------------------------------
+      // acc = 2^31 + 1280 (exact), M = 1/256: v = 2^23 + 5 → clamp 255. The int32 register
+      // wraps to −2^31 + 1280 → −2^23 + 5 → clamp 0. Kernel acc = wrap(acc) → acc_overflow.
+      {"int32 wrap", Quant(1, 1, 256, 0), (int64_t{1} << 31) + 1280, Scheme::kExact,
+       Scheme::kOnednnFp32, 0, 255, DiffClass::kAccOverflow,
+       -(int64_t{1} << 31) + 1280},
       // --- tie -----------------------------------------------------------------------------
       // M = 0.5, acc = 5, v = 2.5, z = 0. QNNPACK: RNE(f32(5)·0.5 = 2.5) = 2. single_rounding:
       // floor(2.5 + 0.5) = 3. Rounding switch (half-up → half-even, Q31 kept, exact arithmetic):
@@ -184,7 +197,8 @@ TEST(Classifier, ConstructedElements) {
     EXPECT_NE(*own, row.libtorch) << row.what;
     std::optional<Recipe> engine;
     if (row.engine) engine = GetScheme(*row.engine).recipe;
-    const DiffClass got = ClassifyElement(scheme, engine, terms, row.acc, row.libtorch);
+    const DiffClass got = ClassifyElement(scheme, engine, terms, row.acc,
+                                          row.kernel_acc.value_or(row.acc), row.libtorch);
     EXPECT_EQ(DiffClassName(got), std::string(DiffClassName(row.expected)))
         << row.what << ": scheme " << GetScheme(row.scheme).name << ", engine "
         << (row.engine ? GetScheme(*row.engine).name : "none") << ", acc " << row.acc
