@@ -18,7 +18,8 @@ struct Mix {
   static constexpr int kScalePowerOfTwo = 35, kScaleObserver = 25, kScaleLogUniform = 15;
   static constexpr int kScaleQConfig = 25;  // calibrated from float data with PyTorch's observers
   static constexpr int kDepth1 = 75, kDepth2 = 18, kDepth3 = 7;  // layers in a chain
-  static constexpr int kValuesUniform = 50, kValuesExtremes = 25, kValuesNearZeroPoint = 25;
+  static constexpr int kValuesUniform = 45, kValuesExtremes = 25, kValuesNearZeroPoint = 22;
+  static constexpr int kValuesConstant = 8;  // every element equal
   static constexpr int kBiasNone = 25, kBiasRandom = 45, kBiasHalfLsb = 30;
   static constexpr int kWeightZeroPointNonzero = 10;  // ONEDNN rejects these: keeps rejects rare
   static constexpr int kPerChannel = 50;
@@ -48,6 +49,10 @@ double DrawScale(const std::string& kind, int lo_exp, int hi_exp) {
 
 std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
   std::vector<int32_t> v(static_cast<size_t>(n));
+  if (kind == "constant") {
+    std::fill(v.begin(), v.end(), Draw(r.qmin, r.qmax));
+    return v;
+  }
   for (int32_t& x : v) {
     if (kind == "extremes") {
       x = Chance(50) ? r.qmin : r.qmax;
@@ -205,7 +210,8 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
                                        {Mix::kScaleQConfig, "qconfig"}});
   tags.value_kind = Pick<std::string>({{Mix::kValuesUniform, "uniform"},
                                        {Mix::kValuesExtremes, "extremes"},
-                                       {Mix::kValuesNearZeroPoint, "near_zero_point"}});
+                                       {Mix::kValuesNearZeroPoint, "near_zero_point"},
+                                       {Mix::kValuesConstant, "constant"}});
   tags.bias_kind = Pick<std::string>(
       {{Mix::kBiasNone, "none"}, {Mix::kBiasRandom, "random"}, {Mix::kBiasHalfLsb, "half_lsb"}});
 

@@ -23,7 +23,7 @@ struct GeneratorSettings {
 struct CaseTags {
   std::string scale_kind;   // "power_of_two" | "observer" | "log_uniform" | "qconfig_<engine>"
   std::string observer;     // qconfig cases: "minmax" | "moving_average"
-  std::string value_kind;   // "uniform" | "extremes" | "near_zero_point"
+  std::string value_kind;   // "uniform" | "extremes" | "near_zero_point" | "constant"
   std::string bias_kind;    // "none" | "random" | "half_lsb"
   bool large_accumulator = false;  // some |acc| > 2^24
   bool weight_zero_point_nonzero = false;

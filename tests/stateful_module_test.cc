@@ -51,7 +51,8 @@ struct ModuleState {
 
 std::string Describe(const Layer& l, const QTensor& x) {
   std::ostringstream os;
-  os << OpKindName(l.op) << (l.relu ? "+relu" : "") << " x" << rc::toString(x.shape)
+  os.precision(17);
+  os << OpKindName(l.op) << (l.relu ? "+relu" : "") << " x" << rc::toString(x.shape) << "=" << rc::toString(x.values)
      << " s_x=" << x.scales[0] << " z_x=" << x.zero_points[0] << " w" << rc::toString(l.weight.shape)
      << (l.weight.per_channel() ? " per-channel" : " per-tensor")
      << " s_w=" << rc::toString(l.weight.scales) << " w=" << rc::toString(l.weight.values)
@@ -221,7 +222,18 @@ void RunAndCheck(const ModuleState& s, PackedModule& sut) {
   RC_ASSERT(out.zero_point == s.layer.out_zero_point);
   RC_ASSERT(out.scale == s.layer.out_scale);
   const std::string diff = FirstDifference(out.values, trace[0].out);
-  if (!diff.empty()) RC_FAIL(s.engine + " vs " + GetScheme(SchemeOf(s.engine)).name + ": " + diff);
+  if (!diff.empty()) {
+    // Does the difference depend on history? RunOnLibTorch prepacks afresh (fresh thread on ideep).
+    const EngineResult fresh = RunOnLibTorch(m, s.engine);
+    const std::string fresh_diff =
+        fresh.rejected ? "rejected: " + fresh.message
+                       : FirstDifference(fresh.layers[0].values, trace[0].out);
+    RC_FAIL(s.engine + " vs " + GetScheme(SchemeOf(s.engine)).name + ": " + diff +
+            "\nlibtorch " + rc::toString(out.values) + "\nrecipe   " +
+            rc::toString(trace[0].out) + "\nfresh RunOnLibTorch of the same model: " +
+            (fresh_diff.empty() ? "agrees with the recipe (history-dependent)" : fresh_diff) +
+            "\nstate: " + Describe(s.layer, s.input));
+  }
 }
 
 // ---- commands --------------------------------------------------------------------------------
