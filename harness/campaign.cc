@@ -1,6 +1,9 @@
 #include "harness/campaign.h"
 
 #include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <stdexcept>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -13,6 +16,10 @@
 #include "harness/shrink.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
+#include "reports/baseline.h"
+#include "reports/html_report.h"
+#include "reports/junit.h"
+#include "reports/merge.h"
 #include "reports/summary.h"
 
 namespace qdiff {
@@ -127,6 +134,8 @@ void WriteRunJson(const CampaignSettings& s, const CampaignResult& r, const std:
                    {"settings",
                     {{"cases", s.cases},
                      {"injected_defect", s.injected_defect},
+                     {"shard_index", s.shard_index},
+                     {"shard_count", s.shard_count},
                      {"budget_seconds", s.budget_seconds},
                      {"schemes", schemes},
                      {"ops", ops},
@@ -140,6 +149,66 @@ void WriteRunJson(const CampaignSettings& s, const CampaignResult& r, const std:
 }
 
 }  // namespace
+
+namespace {
+
+int64_t ParseShardNumber(const std::string& text, const std::string& what) {
+  size_t used = 0;
+  long long v = -1;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || v < 0) {
+    throw std::invalid_argument(what + ": expected a non-negative integer, got '" + text + "'");
+  }
+  return v;
+}
+
+std::pair<int64_t, int64_t> CheckedShard(int64_t index, int64_t count, const std::string& what) {
+  if (count < 1 || index >= count) {
+    throw std::invalid_argument(what + ": shard " + std::to_string(index) + " of " +
+                                std::to_string(count) + " does not exist");
+  }
+  return {index, count};
+}
+
+}  // namespace
+
+std::pair<int64_t, int64_t> ResolveShard(const std::string& flag) {
+  if (!flag.empty()) {
+    const size_t slash = flag.find('/');
+    if (slash == std::string::npos) throw std::invalid_argument("--shard: expected i/N, got '" + flag + "'");
+    return CheckedShard(ParseShardNumber(flag.substr(0, slash), "--shard"),
+                        ParseShardNumber(flag.substr(slash + 1), "--shard"), "--shard");
+  }
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string();
+  };
+  if (!env("GTEST_TOTAL_SHARDS").empty()) {
+    return CheckedShard(ParseShardNumber(env("GTEST_SHARD_INDEX"), "GTEST_SHARD_INDEX"),
+                        ParseShardNumber(env("GTEST_TOTAL_SHARDS"), "GTEST_TOTAL_SHARDS"),
+                        "GTEST_SHARD_INDEX");
+  }
+  if (!env("SLURM_ARRAY_TASK_COUNT").empty()) {
+    const int64_t min = env("SLURM_ARRAY_TASK_MIN").empty()
+                            ? 0 : ParseShardNumber(env("SLURM_ARRAY_TASK_MIN"), "SLURM_ARRAY_TASK_MIN");
+    return CheckedShard(ParseShardNumber(env("SLURM_ARRAY_TASK_ID"), "SLURM_ARRAY_TASK_ID") - min,
+                        ParseShardNumber(env("SLURM_ARRAY_TASK_COUNT"), "SLURM_ARRAY_TASK_COUNT"),
+                        "SLURM_ARRAY_TASK_ID");
+  }
+  if (!env("JOB_COMPLETION_INDEX").empty()) {
+    if (env("QDIFF_TOTAL_SHARDS").empty()) {
+      throw std::invalid_argument("JOB_COMPLETION_INDEX is set: set QDIFF_TOTAL_SHARDS to the Job's completions");
+    }
+    return CheckedShard(ParseShardNumber(env("JOB_COMPLETION_INDEX"), "JOB_COMPLETION_INDEX"),
+                        ParseShardNumber(env("QDIFF_TOTAL_SHARDS"), "QDIFF_TOTAL_SHARDS"),
+                        "JOB_COMPLETION_INDEX");
+  }
+  return {0, 1};
+}
 
 CampaignResult RunCampaign(const CampaignSettings& s) {
   namespace fs = std::filesystem;
@@ -158,8 +227,19 @@ CampaignResult RunCampaign(const CampaignSettings& s) {
   std::vector<DiscrepancyRow> discrepancies;
   std::map<std::string, int64_t> corners;
   auto flush = [&](bool finished) {
-    result.summary = Summarize(cases, discrepancies);
-    WriteReport(s.out_dir, cases, discrepancies, result.summary);
+    // Canonical row order (case id, engine, scheme): the same for a run and its merged shards.
+    const Report report = MergeReports({Report{cases, discrepancies}}, {s.out_dir});
+    result.summary = Summarize(report.cases, report.discrepancies);
+    WriteReport(s.out_dir, report.cases, report.discrepancies, result.summary);
+    if (finished) {
+      WriteFileAtomically(s.out_dir + "/junit.xml",
+                          FormatJUnit(report.cases, report.discrepancies, "qdiff replay " + s.out_dir + "/findings"));
+      WriteFileAtomically(s.out_dir + "/report.html",
+                          FormatHtmlReport({RunData{s.out_dir, report.cases, report.discrepancies}}));
+      if (!s.baseline_dir.empty()) {
+        result.baseline_text = FormatBaselineDiff(CompareWithBaseline(report, LoadReport(s.baseline_dir)));
+      }
+    }
     WriteRunJson(s, result, started, finished);
   };
   Provenance provenance{QdiffVersion(), QdiffGitHash(), LibTorchVersion(), CpuFlags(),
@@ -167,8 +247,12 @@ CampaignResult RunCampaign(const CampaignSettings& s) {
 
   double next_flush = kFlushEverySeconds;
   Case previous;  // the case run just before, kept for state-dependent findings
-  for (int64_t i = 0;; ++i) {
-    if (s.cases > 0 && i >= s.cases) break;
+  // This shard's case indices (all of them when unsharded).
+  const int64_t first = s.cases > 0 ? s.cases * s.shard_index / s.shard_count : s.shard_index;
+  const int64_t end = s.cases > 0 ? s.cases * (s.shard_index + 1) / s.shard_count : INT64_MAX;
+  const int64_t step = s.cases > 0 ? 1 : s.shard_count;
+  for (int64_t i = first;; i += step) {
+    if (i >= end) break;
     if (s.budget_seconds > 0 && elapsed() >= s.budget_seconds) break;
     const uint64_t seed = CaseSeed(s.seed, static_cast<uint64_t>(i));
     GeneratedModel g = GenerateModel(seed, s.generator);
@@ -187,7 +271,7 @@ CampaignResult RunCampaign(const CampaignSettings& s) {
     previous = c;
     cases.insert(cases.end(), ev.case_rows.begin(), ev.case_rows.end());
     discrepancies.insert(discrepancies.end(), ev.discrepancies.begin(), ev.discrepancies.end());
-    result.cases_run = i + 1;
+    ++result.cases_run;
     if (elapsed() >= next_flush) {
       flush(false);
       next_flush = elapsed() + kFlushEverySeconds;

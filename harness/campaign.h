@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "oracles/scheme.h"
@@ -23,6 +24,13 @@ struct CampaignSettings {
   std::string out_dir;               // created if missing
   std::string command_line;          // recorded in run.json
   std::string injected_defect;       // self-test only (harness/injected_defect.h); "" normally
+  // Sharding: this process runs shard `shard_index` of `shard_count`. With a case count, shard i
+  // takes the contiguous index range [cases·i/N, cases·(i+1)/N); with a time budget, the indices
+  // i ≡ shard_index (mod N). Case ids and seeds depend only on the index, so `qdiff merge` of all
+  // shards equals the unsharded run.
+  int64_t shard_index = 0;
+  int64_t shard_count = 1;
+  std::string baseline_dir;          // compare findings with a previous run folder, if set
   bool confirm_in_fresh_process = true;  // re-run each finding with `qdiff replay` in a new process
 };
 
@@ -45,7 +53,14 @@ struct CampaignResult {
   std::vector<SummaryRow> summary;
   std::string corner_table;          // what the generators exercised
   std::vector<Finding> findings;
+  std::string baseline_text;         // new / fixed / persisting findings, if a baseline was given
 };
+
+// The shard named by --shard "i/N", else by the environment: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS,
+// SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (minus SLURM_ARRAY_TASK_MIN), or Kubernetes'
+// JOB_COMPLETION_INDEX with QDIFF_TOTAL_SHARDS. Returns {0, 1} when none is set; throws
+// std::invalid_argument naming the flag or variable when a value is malformed.
+std::pair<int64_t, int64_t> ResolveShard(const std::string& flag);
 
 // Throws std::runtime_error (with the path) when the output folder cannot be written.
 CampaignResult RunCampaign(const CampaignSettings& settings);

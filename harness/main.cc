@@ -4,6 +4,9 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <tuple>
 #include <iostream>
 #include <sstream>
 
@@ -18,6 +21,9 @@
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
 #include "harness/seed_example.h"
+#include "reports/html_report.h"
+#include "reports/junit.h"
+#include "reports/merge.h"
 #include "reports/schema.h"
 #include "reports/summary.h"
 
@@ -114,7 +120,8 @@ std::string DefaultRunDir(uint64_t seed) {
 
 int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& engines,
                const std::string& schemes, const std::string& ops, std::string out,
-               const std::string& command_line, const std::string& injected_defect) {
+               const std::string& command_line, const std::string& injected_defect,
+               const std::string& shard, const std::string& baseline) {
   if (!injected_defect.empty() && !IsKnownDefect(injected_defect)) {
     throw UsageError("--inject-defect: unknown defect '" + injected_defect + "' (known: ties_up)");
   }
@@ -129,12 +136,22 @@ int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& e
   s.out_dir = out.empty() ? DefaultRunDir(seed) : out;
   s.command_line = command_line;
   s.injected_defect = injected_defect;
+  try {
+    std::tie(s.shard_index, s.shard_count) = ResolveShard(shard);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (!baseline.empty() && !std::filesystem::exists(baseline + "/cases.csv")) {
+    throw UsageError("--baseline: " + baseline + " holds no cases.csv");
+  }
+  s.baseline_dir = baseline;
   std::cout << "qdiff run: seed " << seed << ", engines " << Join(s.engines) << ", "
             << (s.cases ? std::to_string(s.cases) + " cases" : "") << (s.cases && s.budget_seconds ? ", " : "")
             << (s.budget_seconds ? std::to_string(s.budget_seconds) + " s budget" : "")
             << ", output " << s.out_dir << std::endl;
   const CampaignResult r = RunCampaign(s);
   std::cout << r.corner_table << "\n" << FormatSummaryTable(r.summary) << "\n";
+  if (!r.baseline_text.empty()) std::cout << "Compared with " << baseline << ":\n" << r.baseline_text << "\n";
   for (const Finding& f : r.findings) {
     std::cout << "finding " << f.signature << ": " << f.count << " case(s); smallest case "
               << f.file << " (" << f.size_before << " -> " << f.size_after << " elements in "
@@ -261,10 +278,87 @@ int CommandExplain(const std::string& path, int64_t element, int64_t layer_index
   return kExitOk;
 }
 
-int CommandReport(const std::string& dir) {
-  const Report r = LoadReport(dir);
-  std::cout << FormatSummaryTable(Summarize(r.cases, r.discrepancies));
-  const bool unexplained = std::any_of(r.cases.begin(), r.cases.end(),
+int CommandReport(const std::vector<std::string>& dirs, const std::string& html) {
+  std::vector<RunData> runs;
+  bool unexplained = false;
+  for (const std::string& dir : dirs) {
+    const Report r = LoadReport(dir);
+    std::cout << (dirs.size() > 1 ? dir + ":\n" : "") << FormatSummaryTable(Summarize(r.cases, r.discrepancies));
+    unexplained |= std::any_of(r.cases.begin(), r.cases.end(),
+                               [](const CaseRow& c) { return c.verdict == "unexplained"; });
+    runs.push_back(RunData{dir, r.cases, r.discrepancies});
+  }
+  if (!html.empty()) {
+    WriteFileAtomically(html, FormatHtmlReport(runs));
+    std::cout << "wrote " << html << "\n";
+  }
+  return unexplained ? kExitFindings : kExitOk;
+}
+
+// Settings that must agree between shards (run.json): everything but the shard index.
+nlohmann::json ShardIdentity(const std::string& dir) {
+  std::ifstream in(dir + "/run.json");
+  if (!in) throw UsageError(dir + ": no run.json (not a qdiff run folder)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(dir + "/run.json: not valid JSON: " + e.what());
+  }
+  if (j.value("finished", std::string()).empty()) {
+    throw UsageError(dir + "/run.json: the shard did not finish (field 'finished' is empty)");
+  }
+  nlohmann::json id = {{"qdiff_version", j.value("qdiff_version", "")},
+                       {"qdiff_git_hash", j.value("qdiff_git_hash", "")},
+                       {"libtorch_version", j.value("libtorch_version", "")},
+                       {"engines", j.value("engines", nlohmann::json::array())},
+                       {"seed", j.value("seed", nlohmann::json())},
+                       {"settings", j.value("settings", nlohmann::json::object())}};
+  id["settings"].erase("shard_index");
+  id["settings"].erase("command_line");
+  return id;
+}
+
+int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
+  const nlohmann::json first = ShardIdentity(dirs[0]);
+  std::vector<bool> seen(first["settings"].value("shard_count", 1), false);
+  for (const std::string& dir : dirs) {
+    const nlohmann::json id = ShardIdentity(dir);
+    for (const auto& [key, value] : first.items()) {
+      if (id[key] != value) {
+        throw UsageError(dir + ": run.json field '" + key + "' differs from " + dirs[0] + " (" +
+                         id[key].dump() + " vs " + value.dump() + "): shards of different runs");
+      }
+    }
+    std::ifstream in(dir + "/run.json");
+    const int64_t index = nlohmann::json::parse(in)["settings"].value("shard_index", 0);
+    if (index < 0 || index >= static_cast<int64_t>(seen.size()) || seen[index]) {
+      throw UsageError(dir + ": shard " + std::to_string(index) + " is duplicated or out of range");
+    }
+    seen[index] = true;
+  }
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (!seen[i]) throw UsageError("merge: shard " + std::to_string(i) + " of " + std::to_string(seen.size()) + " is missing");
+  }
+  const Report merged = MergeShards(dirs);
+  std::filesystem::create_directories(out);
+  const std::vector<SummaryRow> summary = Summarize(merged.cases, merged.discrepancies);
+  WriteReport(out, merged.cases, merged.discrepancies, summary);
+  WriteFileAtomically(out + "/junit.xml", FormatJUnit(merged.cases, merged.discrepancies, "qdiff replay " + out + "/findings"));
+  WriteFileAtomically(out + "/report.html", FormatHtmlReport({RunData{out, merged.cases, merged.discrepancies}}));
+  nlohmann::json run = first;
+  run["merged_from"] = dirs;
+  WriteFileAtomically(out + "/run.json", run.dump(2) + "\n");
+  std::filesystem::create_directories(out + "/findings");
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(dir + "/findings", ec)) {
+      std::filesystem::copy_file(f.path(), out + "/findings/" + f.path().filename().string(),
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+  }
+  std::cout << FormatSummaryTable(summary) << "merged " << dirs.size() << " shards into " << out << "\n";
+  const bool unexplained = std::any_of(merged.cases.begin(), merged.cases.end(),
                                        [](const CaseRow& c) { return c.verdict == "unexplained"; });
   return unexplained ? kExitFindings : kExitOk;
 }
@@ -304,6 +398,9 @@ int Main(int argc, char** argv) {
   run->add_option("--out", out, "output folder (default: out/run-<time>-s<seed>)");
 
   std::string inject_defect;
+  std::string shard, baseline;
+  run->add_option("--shard", shard, "i/N: run shard i of N (also GTEST_*, SLURM_ARRAY_*, JOB_COMPLETION_INDEX)");
+  run->add_option("--baseline", baseline, "previous run folder: print new, fixed and persisting findings");
   run->add_option("--inject-defect", inject_defect,
                   "self-test of the finding pipeline only: apply a named defect (ties_up)");
 
@@ -324,9 +421,17 @@ int Main(int argc, char** argv) {
   explain->add_option("--element", element, "flat output index")->required();
   explain->add_option("--layer", layer_index, "layer index (default 0)");
 
-  std::string report_dir;
-  CLI::App* report = app.add_subcommand("report", "print the summary of a run folder's CSVs");
-  report->add_option("dir", report_dir, "run output folder")->required();
+  std::vector<std::string> report_dirs;
+  std::string report_html;
+  CLI::App* report = app.add_subcommand("report", "print the summary of run folders' CSVs");
+  report->add_option("dirs", report_dirs, "run output folders (several: classes over runs)")->required();
+  report->add_option("--html", report_html, "also write a self-contained HTML page here");
+
+  std::vector<std::string> merge_dirs;
+  std::string merge_out;
+  CLI::App* merge = app.add_subcommand("merge", "join shard outputs into one report");
+  merge->add_option("dirs", merge_dirs, "shard output folders")->required();
+  merge->add_option("--out", merge_out, "merged output folder")->required();
 
   std::string fp_engines, fp_schemes, fp_out = "out/fingerprint";
   CLI::App* fingerprint =
@@ -347,7 +452,7 @@ int Main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::cerr << "qdiff: unknown command '" << argv[1]
-              << "' (commands: run, replay, shrink, explain, report, fingerprint, seed-example)\n";
+              << "' (commands: run, replay, shrink, explain, report, merge, fingerprint, seed-example)\n";
     return kExitUsage;
   }
   try {
@@ -363,12 +468,13 @@ int Main(int argc, char** argv) {
       if (run->count("--cases") && cases < 1) throw UsageError("--cases: must be >= 1");
       if (run->count("--budget") && !(budget > 0)) throw UsageError("--budget: must be > 0 seconds");
       return CommandRun(cases, budget, ParseSeed(seed_text), engines, schemes, ops, out,
-                        command_line, inject_defect);
+                        command_line, inject_defect, shard, baseline);
     }
     if (*replay) return CommandReplay(case_path, quiet);
     if (*shrink) return CommandShrink(case_path, shrink_out);
     if (*explain) return CommandExplain(case_path, element, layer_index);
-    if (*report) return CommandReport(report_dir);
+    if (*report) return CommandReport(report_dirs, report_html);
+    if (*merge) return CommandMerge(merge_dirs, merge_out);
     if (*seed_example) return RunSeedExample(std::cout);
     if (*fingerprint) return CommandFingerprint(fp_engines, fp_schemes, fp_out);
   } catch (const UsageError& e) {

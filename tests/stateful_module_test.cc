@@ -46,8 +46,92 @@ struct ModuleState {
   std::string engine;
   Layer layer;                 // as prepacked, with the current output qparams
   QTensor input;               // the current input
-  bool vary_qparams = true;    // false: input and output qparams never change (ONEDNN)
+  bool vary_qparams = true;    // false: input and output qparams never change
+  bool model_findings = true;  // false: expect the plain recipe (shows the findings as failures)
+  // QNNPACK findings (see the QnnpackFinding tests): the packed object computes its
+  // requantization scales, and fills conv2d's padding buffer with the input zero point, only
+  // when it (re)packs for a new input scale — at the first call after prepack and whenever the
+  // input scale changes — from THAT call's output scale and input zero point; later calls reuse
+  // them. These fields model that: the input scale the packed object last packed for (nullopt:
+  // packs at the next call), the output scale its multipliers were computed with, and the input
+  // zero point its padding buffer holds.
+  std::optional<double> packed_input_scale;
+  double multiplier_out_scale = 0.0;
+  int32_t padding_zero_point = 0;
+  // ONEDNN finding (intel/ideep#152): ideep's thread-local primitive cache is keyed without zero
+  // points, so a call reuses the zero points of the first call with the same scales on this
+  // thread (the module's one thread, whatever was repacked): the output zero point, and for
+  // linear the input zero point too (conv2d takes the input zero point at run time).
+  struct CachedZeroPoints {
+    double s_x, s_y;
+    int32_t z_x, z_y;
+  };
+  std::vector<CachedZeroPoints> onednn_cache;
+  const CachedZeroPoints* Cached() const {
+    for (const CachedZeroPoints& c : onednn_cache) {
+      if (c.s_x == input.scales[0] && c.s_y == layer.out_scale) return &c;
+    }
+    return nullptr;
+  }
 };
+
+// Every command runs the module once: what that run does to the packed object's state.
+void NoteRun(ModuleState* s) {
+  if (s->engine == "onednn") {
+    if (s->Cached() == nullptr) {
+      s->onednn_cache.push_back(
+          {s->input.scales[0], s->layer.out_scale, s->input.zero_points[0], s->layer.out_zero_point});
+    }
+    return;
+  }
+  if (!s->packed_input_scale || *s->packed_input_scale != s->input.scales[0]) {
+    s->packed_input_scale = s->input.scales[0];
+    s->multiplier_out_scale = s->layer.out_scale;
+    s->padding_zero_point = s->input.zero_points[0];
+  }
+}
+
+// The one-layer model whose recipe output LibTorch must reproduce. With model_findings off: the
+// current layer and input. ONEDNN: the cached zero points. QNNPACK: the multiplier uses the output
+// scale of the call that last packed (the zero point and ReLU clamp use the current ones), and
+// conv2d padding holds the input zero point of that call: written as an explicitly padded input
+// (value padding_zero_point) and a conv without padding.
+Model EffectiveModel(const ModuleState& s) {
+  Model m;
+  m.input = s.input;
+  m.layers = {s.layer};
+  if (!s.model_findings) return m;
+  Layer& l = m.layers[0];
+  if (s.engine == "onednn") {
+    if (const ModuleState::CachedZeroPoints* c = s.Cached()) {
+      l.out_zero_point = c->z_y;
+      if (l.op == OpKind::kLinear) m.input.zero_points = {c->z_x};
+    }
+    return m;
+  }
+  if (s.engine != "qnnpack") return m;
+  l.out_scale = s.multiplier_out_scale;
+  const int64_t ph = l.conv.padding[0], pw = l.conv.padding[1];
+  if (l.op != OpKind::kConv2d || (ph == 0 && pw == 0) ||
+      s.padding_zero_point == s.input.zero_points[0]) {
+    return m;
+  }
+  const std::vector<int64_t>& in = s.input.shape;  // N, C, H, W
+  const int64_t hp = in[2] + 2 * ph, wp = in[3] + 2 * pw;
+  QTensor& x = m.input;
+  x.shape = {in[0], in[1], hp, wp};
+  x.values.assign(static_cast<size_t>(in[0] * in[1] * hp * wp), s.padding_zero_point);
+  for (int64_t nc = 0; nc < in[0] * in[1]; ++nc) {
+    for (int64_t h = 0; h < in[2]; ++h) {
+      for (int64_t w = 0; w < in[3]; ++w) {
+        x.values[static_cast<size_t>((nc * hp + h + ph) * wp + w + pw)] =
+            s.input.values[static_cast<size_t>((nc * in[2] + h) * in[3] + w)];
+      }
+    }
+  }
+  l.conv.padding[0] = l.conv.padding[1] = 0;
+  return m;
+}
 
 std::string Describe(const Layer& l, const QTensor& x) {
   std::ostringstream os;
@@ -98,10 +182,16 @@ void DrawOutputQParams(Layer* layer, const QTensor& x) {
 }
 
 // A small conv2d or linear layer (weight zero point 0, per-tensor or per-channel) and an input.
-ModuleState DrawState(const std::string& engine, bool vary_qparams) {
+struct Setup {
+  bool vary_qparams = true;
+  bool model_findings = true;
+};
+
+ModuleState DrawState(const std::string& engine, Setup setup) {
   ModuleState s;
   s.engine = engine;
-  s.vary_qparams = vary_qparams;
+  s.vary_qparams = setup.vary_qparams;
+  s.model_findings = setup.model_findings;
   Layer& l = s.layer;
   l.op = Chance(50) ? OpKind::kConv2d : OpKind::kLinear;
   l.relu = Chance(50);
@@ -151,11 +241,12 @@ ModuleState DrawState(const std::string& engine, bool vary_qparams) {
     l.bias = std::move(bias);
   }
   DrawOutputQParams(&l, x);
+  NoteRun(&s);  // the property runs the module once right after prepacking
   return s;
 }
 
-rc::Gen<ModuleState> GenState(const std::string& engine, bool vary_qparams) {
-  return rc::gen::exec([=] { return DrawState(engine, vary_qparams); });
+rc::Gen<ModuleState> GenState(const std::string& engine, Setup setup) {
+  return rc::gen::exec([=] { return DrawState(engine, setup); });
 }
 
 // ---- checks ----------------------------------------------------------------------------------
@@ -163,10 +254,12 @@ rc::Gen<ModuleState> GenState(const std::string& engine, bool vary_qparams) {
 // Counts of what the properties ran (shrinking included), printed after each property.
 struct Counters {
   std::atomic<long> runs{0}, new_inputs{0}, new_input_qparams{0}, new_output_qparams{0},
-      zero_point_only{0}, repacks{0};
+      zero_point_only{0}, repacks{0}, stale_multiplier_runs{0},
+      stale_padding_runs{0}, stale_zero_point_runs{0};
   void Reset() {
     for (std::atomic<long>* c :
-         {&runs, &new_inputs, &new_input_qparams, &new_output_qparams, &zero_point_only, &repacks}) {
+         {&runs, &new_inputs, &new_input_qparams, &new_output_qparams, &zero_point_only, &repacks,
+          &stale_multiplier_runs, &stale_padding_runs, &stale_zero_point_runs}) {
       *c = 0;
     }
   }
@@ -174,7 +267,10 @@ struct Counters {
     std::cout << "[ stateful ] " << name << ": " << runs << " checked runs; commands: "
               << new_inputs << " RunWithNewInput (" << new_input_qparams
               << " with new input qparams), " << new_output_qparams << " ChangeOutputQParams ("
-              << zero_point_only << " zero point only), " << repacks << " UnpackRepack\n";
+              << zero_point_only << " zero point only), " << repacks << " UnpackRepack; "
+              << stale_multiplier_runs << " runs expecting a stale QNNPACK multiplier, "
+              << stale_padding_runs << " stale QNNPACK padding, " << stale_zero_point_runs
+              << " stale ONEDNN zero points\n";
   }
 };
 Counters g_counters;
@@ -214,9 +310,13 @@ void RunAndCheck(const ModuleState& s, PackedModule& sut) {
   if (r.rejected) RC_FAIL("LibTorch rejected the call: " + r.message);
   RC_ASSERT(r.layers.size() == 1u);
   const LayerOutput& out = r.layers[0];
-  Model m;
-  m.input = s.input;
-  m.layers = {s.layer};
+  const Model m = EffectiveModel(s);
+  if (m.layers[0].out_scale != s.layer.out_scale) ++g_counters.stale_multiplier_runs;
+  if (m.input.shape != s.input.shape) ++g_counters.stale_padding_runs;
+  if (m.layers[0].out_zero_point != s.layer.out_zero_point ||
+      m.input.zero_points != s.input.zero_points) {
+    ++g_counters.stale_zero_point_runs;
+  }
   const std::vector<LayerTrace> trace = RunIntegerPipeline(m, GetScheme(SchemeOf(s.engine)).recipe);
   RC_ASSERT(out.shape == trace[0].shape);
   RC_ASSERT(out.zero_point == s.layer.out_zero_point);
@@ -224,15 +324,20 @@ void RunAndCheck(const ModuleState& s, PackedModule& sut) {
   const std::string diff = FirstDifference(out.values, trace[0].out);
   if (!diff.empty()) {
     // Does the difference depend on history? RunOnLibTorch prepacks afresh (fresh thread on ideep).
-    const EngineResult fresh = RunOnLibTorch(m, s.engine);
+    Model current;
+    current.input = s.input;
+    current.layers = {s.layer};
+    const EngineResult fresh = RunOnLibTorch(current, s.engine);
     const std::string fresh_diff =
         fresh.rejected ? "rejected: " + fresh.message
-                       : FirstDifference(fresh.layers[0].values, trace[0].out);
+                       : FirstDifference(fresh.layers[0].values,
+                                         RunIntegerPipeline(current, GetScheme(SchemeOf(s.engine)).recipe)[0].out);
     RC_FAIL(s.engine + " vs " + GetScheme(SchemeOf(s.engine)).name + ": " + diff +
             "\nlibtorch " + rc::toString(out.values) + "\nrecipe   " +
             rc::toString(trace[0].out) + "\nfresh RunOnLibTorch of the same model: " +
             (fresh_diff.empty() ? "agrees with the recipe (history-dependent)" : fresh_diff) +
-            "\nstate: " + Describe(s.layer, s.input));
+            "\nstate: " + Describe(s.layer, s.input) +
+            "\nexpected as: " + Describe(m.layers[0], m.input));
   }
 }
 
@@ -248,7 +353,8 @@ struct RunWithNewInput : ModuleCommand {
 
   explicit RunWithNewInput(const ModuleState& s) {
     if (s.vary_qparams && Chance(25)) {
-      scale = static_cast<float>(s.input.scales[0] * (0.5 + Draw(0, 1500) / 1000.0));
+      scale = Chance(30) ? s.input.scales[0]  // zero point only
+                         : static_cast<float>(s.input.scales[0] * (0.5 + Draw(0, 1500) / 1000.0));
       zero_point = Draw(0, 255);
     }
     values = DrawInputValues(s.input.NumElements(), zero_point.value_or(s.input.zero_points[0]));
@@ -257,6 +363,7 @@ struct RunWithNewInput : ModuleCommand {
     s.input.values = values;
     if (scale) s.input.scales = {*scale};
     if (zero_point) s.input.zero_points = {*zero_point};
+    NoteRun(&s);
   }
   void run(const ModuleState& s0, PackedModule& sut) const override {
     ++g_counters.new_inputs;
@@ -292,6 +399,7 @@ struct ChangeOutputQParams : ModuleCommand {
   void apply(ModuleState& s) const override {
     s.layer.out_scale = out_scale;
     s.layer.out_zero_point = out_zero_point;
+    NoteRun(&s);
   }
   void run(const ModuleState& s0, PackedModule& sut) const override {
     ++g_counters.new_output_qparams;
@@ -307,7 +415,12 @@ struct ChangeOutputQParams : ModuleCommand {
 // Unpack: the same integer weights and float bias as prepacked (QNNPACK returns zeros for a
 // missing bias, SEMANTICS.md §6) and the same conv attributes; repack from them, then run.
 struct UnpackRepack : ModuleCommand {
-  void run(const ModuleState& s, PackedModule& sut) const override {
+  void apply(ModuleState& s) const override {
+    s.packed_input_scale.reset();  // a new packed object: packs again at the next call
+    NoteRun(&s);
+  }
+  void run(const ModuleState& s0, PackedModule& sut) const override {
+    const ModuleState& s = s0;
     ++g_counters.repacks;
     std::string error;
     const std::optional<Layer> u = sut.Unpacked(&error);
@@ -336,7 +449,7 @@ struct UnpackRepack : ModuleCommand {
       RC_ASSERT(a.groups == b.groups);
     }
     if (!sut.Repack(&error)) RC_FAIL("repack failed: " + error);
-    RunAndCheck(s, sut);
+    RunAndCheck(nextState(s0), sut);
   }
   void show(std::ostream& os) const override { os << "UnpackRepack"; }
 };
@@ -344,9 +457,9 @@ struct UnpackRepack : ModuleCommand {
 // Prepacks the drawn layer once, checks the first call, then runs the command sequence on the
 // same module (one persistent thread), classifying which commands the sequence holds.
 template <typename... Cmds>
-void CheckLifecycle(const std::string& engine, bool vary_qparams) {
+void CheckLifecycle(const std::string& engine, Setup setup) {
   InitLibTorch();
-  const ModuleState s0 = *GenState(engine, vary_qparams);
+  const ModuleState s0 = *GenState(engine, setup);
   const auto commands =
       *rc::state::gen::commands(s0, rc::state::gen::execOneOfWithArgs<Cmds...>());
   bool run = false, input_qparams = false, output_qparams = false, repack = false;
@@ -395,6 +508,18 @@ TEST(StatefulModule, OnednnLifecycleWithFixedQParamsMatchesRecipe) {
     CheckLifecycle<RunWithNewInput, UnpackRepack>("onednn", false);
   });
   g_counters.Print("onednn lifecycle (fixed qparams)");
+  EXPECT_TRUE(ok);
+}
+
+// The ONEDNN property with every command: fails on LibTorch 1.13 (intel/ideep#152), showing the
+// finding as a shrunk command sequence. Disabled; run with --gtest_also_run_disabled_tests.
+TEST(StatefulModule, DISABLED_OnednnLifecycleAllCommandsShowsFinding) {
+  if (!HasEngine("onednn")) GTEST_SKIP() << "no ONEDNN in this build";
+  g_counters.Reset();
+  const bool ok = rc::check("onednn: prepack once, run/change qparams/unpack-repack", [] {
+    CheckLifecycle<RunWithNewInput, ChangeOutputQParams, UnpackRepack>("onednn", true);
+  });
+  g_counters.Print("onednn lifecycle (all commands)");
   EXPECT_TRUE(ok);
 }
 
