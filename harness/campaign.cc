@@ -1,34 +1,50 @@
 #include "harness/campaign.h"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <csignal>
 #include <climits>
-#include <cstdlib>
-#include <stdexcept>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <cstdlib>
+#include <deque>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
 
 #include "harness/case_evaluation.h"
 #include "harness/case_json.h"
 #include "harness/fresh_process.h"
-#include "harness/shrink.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
+#include "harness/shrink.h"
+#include "harness/worker_process.h"
 #include "reports/baseline.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
 #include "reports/merge.h"
+#include "reports/schema.h"
 #include "reports/summary.h"
 
 namespace qdiff {
+
+using nlohmann::json;
 
 namespace {
 
 // Reports are rewritten (atomically) this often, so a run that dies loses little; by time, not
 // by case count, so that rewriting never dominates a long run.
 constexpr double kFlushEverySeconds = 15.0;
+constexpr char kJournalFile[] = "journal.jsonl";
 
 std::string CaseId(uint64_t campaign_seed, int64_t index) {
   char buf[64];
@@ -49,107 +65,595 @@ std::string FormatCornerTable(const std::map<std::string, int64_t>& counts, int6
   return s.str();
 }
 
-void CountCorners(const GeneratedModel& g, std::map<std::string, int64_t>* counts) {
+std::vector<std::string> CornerKeys(const GeneratedModel& g) {
+  std::vector<std::string> keys;
   const Layer& l = g.model.layers[0];
-  ++(*counts)["op=" + std::string(OpKindName(l.op)) + (l.relu ? "_relu" : "")];
-  ++(*counts)["scales=" + g.tags.scale_kind];
-  ++(*counts)["values=" + g.tags.value_kind];
-  ++(*counts)["bias=" + g.tags.bias_kind];
-  ++(*counts)[std::string("weights=") + (l.weight.per_channel() ? "per_channel" : "per_tensor")];
+  keys.push_back("op=" + std::string(OpKindName(l.op)) + (l.relu ? "_relu" : ""));
+  keys.push_back("scales=" + g.tags.scale_kind);
+  keys.push_back("values=" + g.tags.value_kind);
+  keys.push_back("bias=" + g.tags.bias_kind);
+  keys.push_back(std::string("weights=") + (l.weight.per_channel() ? "per_channel" : "per_tensor"));
   if (l.op == OpKind::kConv2d && l.conv.groups > 1) {
-    ++(*counts)[l.conv.groups == g.model.input.shape[1] ? "conv=depthwise" : "conv=grouped"];
+    keys.push_back(l.conv.groups == g.model.input.shape[1] ? "conv=depthwise" : "conv=grouped");
   }
-  if (g.tags.large_accumulator) ++(*counts)["acc_beyond_2^24"];
-  if (!g.tags.observer.empty()) ++(*counts)["observer=" + g.tags.observer];
-  ++(*counts)["layers=" + std::to_string(g.model.layers.size())];
-  if (g.tags.weight_zero_point_nonzero) ++(*counts)["weight_zero_point!=0"];
+  if (g.tags.large_accumulator) keys.push_back("acc_beyond_2^24");
+  if (!g.tags.observer.empty()) keys.push_back("observer=" + g.tags.observer);
+  keys.push_back("layers=" + std::to_string(g.model.layers.size()));
+  if (g.tags.weight_zero_point_nonzero) keys.push_back("weight_zero_point!=0");
   const int32_t z = g.model.input.zero_points[0];
-  if (z == 0 || z == 255) ++(*counts)["input_zero_point_at_extreme"];
+  if (z == 0 || z == 255) keys.push_back("input_zero_point_at_extreme");
+  return keys;
 }
 
-// A finding: saved at once as found, then shrunk (same op, engine, scheme and class), saved
-// again, and confirmed by `qdiff replay` in a fresh process. Later cases with the same signature
-// only count.
-void RecordFinding(const CampaignSettings& s, Case c, const CaseEvaluation& ev,
-                   const Case& previous, std::vector<Finding>* findings) {
-  const std::optional<FailureSignature> sig = FirstFinding(ev);
-  if (!sig) return;
-  for (Finding& f : *findings) {
-    if (f.signature == sig->ToString()) {
-      ++f.count;
-      return;
-    }
+// Case `index` of the campaign: depends only on (seed, index, generator settings).
+Case CaseForIndex(const CampaignSettings& s, int64_t index, std::vector<std::string>* corners) {
+  const uint64_t seed = CaseSeed(s.seed, static_cast<uint64_t>(index));
+  GeneratedModel g = GenerateModel(seed, s.generator);
+  if (corners) *corners = CornerKeys(g);
+  Case c;
+  c.id = CaseId(s.seed, index);
+  c.seed = seed;
+  c.model = std::move(g.model);
+  c.injected_defect = s.injected_defect;
+  c.provenance = {QdiffVersion(), QdiffGitHash(), LibTorchVersion(), CpuFlags(),
+                  "qdiff run --seed " + std::to_string(s.seed), UtcNowIso8601()};
+  return c;
+}
+
+int64_t RssKb() {
+  std::ifstream in("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  in >> pages >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+json RowsJson(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& d) {
+  json c = json::array(), r = json::array();
+  for (const CaseRow& row : cases) c.push_back(CaseToFields(row));
+  for (const DiscrepancyRow& row : d) r.push_back(DiscrepancyToFields(row));
+  return json{{"cases", c}, {"discrepancies", r}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker side.
+
+std::map<int64_t, std::string> FaultsFromEnvironment() {
+  std::map<int64_t, std::string> faults;
+  const char* env = std::getenv("QDIFF_FAULT_INJECTION");
+  if (!env) return faults;
+  std::stringstream s(env);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    const size_t colon = item.find(':');
+    if (colon != std::string::npos) faults[std::stoll(item.substr(colon + 1))] = item.substr(0, colon);
   }
-  Finding f;
-  f.signature = sig->ToString();
-  f.case_id = c.id;
-  f.file = s.out_dir + "/findings/" + c.id + ".json";
-  f.count = 1;
-  c.description = "unexplained difference (" + f.signature + ") found by a campaign";
-  SaveCaseFile(c, f.file);  // nothing is lost if shrinking dies
+  return faults;
+}
+
+void InjectFault(const std::string& kind) {
+  if (kind == "segfault") std::raise(SIGSEGV);
+  if (kind == "abort") std::abort();
+  if (kind == "hang") std::this_thread::sleep_for(std::chrono::hours(24));
+  if (kind == "throw") throw std::runtime_error("injected exception");  // escapes: terminate
+}
+
+std::optional<FailureSignature> ParseSignature(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream s(text);
+  std::string p;
+  while (std::getline(s, p, '/')) parts.push_back(p);
+  if (parts.size() != 4) return std::nullopt;
+  return FailureSignature{parts[0], parts[1], parts[2], parts[3]};
+}
+
+// A finding: shrunk (same op, engine, scheme and class), saved over the raw case file, and
+// confirmed by `qdiff replay` in a fresh process; if it does not reproduce alone, the case that
+// ran before it in the same worker is saved beside it.
+json ShrinkFinding(const CampaignSettings& s, int64_t index, int64_t previous,
+                   const FailureSignature& sig) {
+  Case c = CaseForIndex(s, index, nullptr);
+  const std::string file = s.out_dir + "/findings/" + c.id + ".json";
+  c.description = "unexplained difference (" + sig.ToString() + ") found by a campaign";
+  SaveCaseFile(c, file);  // nothing is lost if shrinking dies
   ShrinkStats stats;
-  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, *sig); }, &stats);
+  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig); }, &stats);
   shrunk.description = c.description + "; shrunk from " + std::to_string(stats.elements_before) +
                        " to " + std::to_string(stats.elements_after) + " elements";
-  shrunk.engines = {sig->engine};
-  shrunk.schemes = {sig->scheme};
+  shrunk.engines = {sig.engine};
+  shrunk.schemes = {sig.scheme};
   shrunk.expected_verdict = "unexplained";
-  SaveCaseFile(shrunk, f.file);
-  f.size_before = stats.elements_before;
-  f.size_after = stats.elements_after;
-  f.shrink_attempts = stats.attempts;
-  f.shrink_seconds = stats.seconds;
-  if (s.confirm_in_fresh_process && RunSelfInFreshProcess({"replay", "--quiet", f.file}) != 1) {
-    f.state_dependent = true;
-    Case before = previous;
-    before.description = "ran just before " + c.id + ", whose finding did not reproduce alone";
-    SaveCaseFile(before, s.out_dir + "/findings/" + c.id + ".previous.json");
+  SaveCaseFile(shrunk, file);
+  bool state_dependent = false;
+  if (s.confirm_in_fresh_process && RunSelfInFreshProcess({"replay", "--quiet", file}) != 1) {
+    state_dependent = true;
+    if (previous >= 0) {
+      Case before = CaseForIndex(s, previous, nullptr);
+      before.description = "ran just before " + c.id + ", whose finding did not reproduce alone";
+      SaveCaseFile(before, s.out_dir + "/findings/" + c.id + ".previous.json");
+    }
   }
-  findings->push_back(f);
+  return json{{"type", "finding"}, {"index", index}, {"signature", sig.ToString()},
+              {"file", file}, {"size_before", stats.elements_before},
+              {"size_after", stats.elements_after}, {"attempts", stats.attempts},
+              {"seconds", stats.seconds}, {"state_dependent", state_dependent}};
 }
 
-nlohmann::json FindingsJson(const std::vector<Finding>& findings) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const Finding& f : findings) {
-    out.push_back({{"signature", f.signature}, {"case_id", f.case_id}, {"file", f.file},
-                   {"count", f.count}, {"state_dependent", f.state_dependent},
-                   {"size_before", f.size_before}, {"size_after", f.size_after},
-                   {"shrink_attempts", f.shrink_attempts}, {"shrink_seconds", f.shrink_seconds}});
-  }
-  return out;
-}
+// ---------------------------------------------------------------------------------------------
+// Coordinator side.
 
-void WriteRunJson(const CampaignSettings& s, const CampaignResult& r, const std::string& started,
-                  bool finished) {
-  nlohmann::json schemes = nlohmann::json::array();
-  for (Scheme id : s.schemes) schemes.push_back(GetScheme(id).name);
-  nlohmann::json ops = nlohmann::json::array();
-  for (OpKind op : s.generator.ops) ops.push_back(OpKindName(op));
-  nlohmann::json j{{"qdiff_version", QdiffVersion()},
-                   {"qdiff_git_hash", QdiffGitHash()},
-                   {"libtorch_version", LibTorchVersion()},
-                   {"engines", s.engines},
-                   {"cpu_flags", CpuFlags()},
-                   {"seed", s.seed},
-                   {"settings",
-                    {{"cases", s.cases},
-                     {"injected_defect", s.injected_defect},
-                     {"shard_index", s.shard_index},
-                     {"shard_count", s.shard_count},
-                     {"budget_seconds", s.budget_seconds},
-                     {"schemes", schemes},
-                     {"ops", ops},
-                     {"command_line", s.command_line}}},
-                   {"started", started},
-                   {"finished", finished ? UtcNowIso8601() : ""},
-                   {"cases_run", r.cases_run},
-                   {"findings", FindingsJson(r.findings)},
-                   {"unexplained_rows", r.unexplained_cases}};
-  WriteFileAtomically(s.out_dir + "/run.json", j.dump(2) + "\n");
-}
+struct Task {
+  enum Kind { kNone, kCase, kShrink } kind = kNone;
+  int64_t index = -1;
+  int64_t previous = -1;
+  std::string signature;
+};
+
+struct WorkerSlot {
+  std::unique_ptr<WorkerProcess> process;
+  Task task;
+  std::chrono::steady_clock::time_point deadline;
+  int64_t last_index = -1;  // the case this worker ran before (state-dependence)
+};
+
+class Coordinator {
+ public:
+  Coordinator(const CampaignSettings& s, CampaignResult* result)
+      : s_(s), r_(*result), t0_(std::chrono::steady_clock::now()) {}
+
+  void Run() {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(s_.out_dir + "/findings", ec);
+    if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
+    started_ = UtcNowIso8601();
+    const std::string journal_path = s_.out_dir + "/" + kJournalFile;
+    if (s_.resume) ReadJournal(journal_path);
+    journal_ = std::fopen(journal_path.c_str(), s_.resume ? "a" : "w");
+    if (!journal_) throw std::runtime_error(journal_path + ": cannot open the journal for writing");
+    if (!s_.resume || r_.resumed_cases == 0) AppendJournal(Header());
+    next_index_ = s_.cases > 0 ? s_.cases * s_.shard_index / s_.shard_count : s_.shard_index;
+    end_index_ = s_.cases > 0 ? s_.cases * (s_.shard_index + 1) / s_.shard_count : INT64_MAX;
+    step_ = s_.cases > 0 ? 1 : s_.shard_count;
+    for (const auto& [sig, f] : findings_) {
+      if (f.file.empty() && !f.case_id.empty()) shrinks_.push_back(pending_shrinks_[sig]);
+    }
+    slots_.resize(static_cast<size_t>(std::max<int64_t>(1, s_.jobs)));
+    Loop();
+    for (WorkerSlot& w : slots_) {
+      if (w.process) {
+        w.process->Send("quit");
+        w.process->Wait();
+      }
+    }
+    if (s_.progress) std::cerr << "\n";
+    Flush(true);
+    std::fclose(journal_);
+  }
+
+ private:
+  double Elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+  json Header() const {
+    json schemes = json::array();
+    for (Scheme id : s_.schemes) schemes.push_back(GetScheme(id).name);
+    json ops = json::array();
+    for (OpKind op : s_.generator.ops) ops.push_back(OpKindName(op));
+    return json{{"type", "header"}, {"seed", s_.seed}, {"cases", s_.cases},
+                {"engines", s_.engines}, {"schemes", schemes}, {"ops", ops},
+                {"injected_defect", s_.injected_defect}, {"shard_index", s_.shard_index},
+                {"shard_count", s_.shard_count}, {"qdiff_git_hash", QdiffGitHash()}};
+  }
+
+  void AppendJournal(const json& j) {
+    const std::string line = j.dump() + "\n";
+    if (std::fwrite(line.data(), 1, line.size(), journal_) != line.size() ||
+        std::fflush(journal_) != 0) {
+      throw std::runtime_error(s_.out_dir + "/" + kJournalFile + ": write failed: " +
+                               std::strerror(errno));
+    }
+  }
+
+  // --resume: every complete line of the journal; a torn last line (killed mid-write) is dropped.
+  void ReadJournal(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(path + ": no journal to resume from");
+    std::string line;
+    bool header_checked = false;
+    while (std::getline(in, line)) {
+      json j;
+      try {
+        j = json::parse(line);
+      } catch (const json::exception&) {
+        continue;  // torn write
+      }
+      const std::string type = j.value("type", "");
+      if (type == "header") {
+        json mine = Header();
+        for (const char* key : {"seed", "cases", "engines", "schemes", "ops", "injected_defect",
+                                "shard_index", "shard_count"}) {
+          if (j[key] != mine[key]) {
+            throw std::runtime_error(path + ": field '" + key + "' (" + j[key].dump() +
+                                     ") differs from this run's (" + mine[key].dump() +
+                                     "): --resume needs the same settings");
+          }
+        }
+        header_checked = true;
+      } else if (type == "case") {
+        if (!header_checked) throw std::runtime_error(path + ": journal has no header line");
+        TakeCaseResult(j, /*from_journal=*/true);
+        ++r_.resumed_cases;
+      } else if (type == "finding") {
+        TakeFinding(j);
+      }
+    }
+  }
+
+  void TakeCaseResult(const json& j, bool from_journal) {
+    const int64_t index = j.at("index");
+    if (done_.count(index)) return;
+    CaseDone d;
+    int64_t line = 0;
+    for (const json& f : j.at("cases")) {
+      d.cases.push_back(CaseFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
+    }
+    for (const json& f : j.at("discrepancies")) {
+      d.discrepancies.push_back(DiscrepancyFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
+    }
+    for (const CaseRow& row : d.cases) {
+      if (row.verdict == "unexplained") ++r_.unexplained_cases;
+      if (row.verdict == "crashed") ++crashed_rows_;
+    }
+    if (j.value("crash", std::string()) == "crashed") ++r_.crashed;
+    if (j.value("crash", std::string()) == "timeout") ++r_.timeouts;
+    for (const json& k : j.at("corners")) ++corners_[k.get<std::string>()];
+    done_[index] = std::move(d);
+    ++r_.cases_run;
+    if (!from_journal) {
+      r_.worker_seconds += j.value("total_s", 0.0);
+      r_.libtorch_seconds += j.value("libtorch_s", 0.0);
+      const int64_t rss = j.value("rss_kb", int64_t{0});
+      if (rss > 0) {
+        if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = rss;
+        r_.worker_rss_last_kb = rss;
+        r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
+      }
+    }
+    const std::string sig = j.value("signature", std::string());
+    if (!sig.empty()) {
+      Finding& f = findings_[sig];
+      if (f.count++ == 0) {
+        f.signature = sig;
+        f.case_id = CaseId(s_.seed, index);
+        f.file = j.value("file", std::string());  // crashes are saved by the coordinator
+        if (f.file.empty()) {
+          pending_shrinks_[sig] = Task{Task::kShrink, index, j.value("previous", int64_t{-1}), sig};
+          if (!from_journal) shrinks_.push_back(pending_shrinks_[sig]);
+        }
+        finding_order_.push_back(sig);
+      }
+    }
+  }
+
+  void TakeFinding(const json& j) {
+    Finding& f = findings_[j.at("signature").get<std::string>()];
+    f.file = j.at("file");
+    f.size_before = j.value("size_before", int64_t{0});
+    f.size_after = j.value("size_after", int64_t{0});
+    f.shrink_attempts = j.value("attempts", int64_t{0});
+    f.shrink_seconds = j.value("seconds", 0.0);
+    f.state_dependent = j.value("state_dependent", false);
+  }
+
+  // The case in flight died with its worker: crashed/timeout rows for every engine × scheme and
+  // its case file, kept as a finding.
+  void RecordCrash(const Task& task, const std::string& how, bool timeout) {
+    if (task.kind == Task::kShrink) {  // the case itself was evaluated; keep the raw case
+      Finding& f = findings_[task.signature];
+      f.file = s_.out_dir + "/findings/" + CaseId(s_.seed, task.index) + ".json";
+      AppendJournal(json{{"type", "finding"}, {"index", task.index}, {"signature", task.signature},
+                         {"file", f.file}});
+      return;
+    }
+    std::vector<std::string> corners;
+    Case c = CaseForIndex(s_, task.index, &corners);
+    const std::string verdict = timeout ? "timeout" : "crashed";
+    c.description = "the worker " + (timeout ? "exceeded the case timeout and was killed"
+                                             : "died (" + how + ")") + " on this case";
+    c.expected_verdict = verdict;
+    const std::string file = s_.out_dir + "/findings/" + c.id + ".json";
+    SaveCaseFile(c, file);
+    std::vector<CaseRow> rows;
+    std::string op;
+    for (const Layer& l : c.model.layers) op += (op.empty() ? "" : ">") + LayerOpName(l);
+    for (const std::string& engine : s_.engines) {
+      for (Scheme scheme : s_.schemes) {
+        CaseRow row;
+        row.case_id = c.id;
+        row.seed = c.seed;
+        row.op = op;
+        row.engine = engine;
+        row.scheme = GetScheme(scheme).name;
+        row.verdict = verdict;
+        row.message = "worker " + how;
+        rows.push_back(row);
+      }
+    }
+    json j = RowsJson(rows, {});
+    j["type"] = "case";
+    j["index"] = task.index;
+    j["corners"] = corners;
+    j["crash"] = verdict;
+    j["signature"] = op + "/*/*/" + verdict;
+    j["file"] = file;
+    AppendJournal(j);
+    TakeCaseResult(j, false);
+  }
+
+  bool NextCase(Task* t) {
+    if (stop_new_) return false;
+    if (s_.budget_seconds > 0 && Elapsed() >= s_.budget_seconds) stop_new_ = true;
+    while (!stop_new_ && next_index_ < end_index_ && done_.count(next_index_)) next_index_ += step_;
+    if (stop_new_ || next_index_ >= end_index_) return false;
+    *t = Task{Task::kCase, next_index_, -1, ""};
+    next_index_ += step_;
+    return true;
+  }
+
+  void Assign(WorkerSlot& w) {
+    Task t;
+    if (!shrinks_.empty()) {
+      t = shrinks_.front();
+      shrinks_.pop_front();
+    } else if (!NextCase(&t)) {
+      return;
+    }
+    if (!w.process) w.process = std::make_unique<WorkerProcess>(WorkerArguments(s_));
+    const std::string line = t.kind == Task::kCase
+                                 ? "case " + std::to_string(t.index)
+                                 : "shrink " + std::to_string(t.index) + " " +
+                                       std::to_string(t.previous) + " " + t.signature;
+    w.task = t;
+    w.deadline = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(static_cast<int64_t>(s_.case_timeout_seconds * 1000));
+    if (!w.process->Send(line)) WorkerDied(w, false);
+  }
+
+  void WorkerDied(WorkerSlot& w, bool timeout) {
+    if (timeout) w.process->Kill();
+    const std::string how = w.process->Wait();
+    if (w.task.kind != Task::kNone) RecordCrash(w.task, timeout ? "killed after the case timeout" : how, timeout);
+    w.process.reset();
+    w.task = Task{};
+  }
+
+  void HandleLine(WorkerSlot& w, const std::string& line) {
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::exception&) {
+      return;  // not a protocol line
+    }
+    if (j.value("type", "") == "case") {
+      AppendJournal(j);
+      TakeCaseResult(j, false);
+      w.last_index = j.value("index", int64_t{-1});
+    } else if (j.value("type", "") == "finding") {
+      AppendJournal(j);
+      TakeFinding(j);
+    }
+    w.task = Task{};
+  }
+
+  void Loop() {
+    double next_flush = kFlushEverySeconds, next_progress = 0;
+    for (;;) {
+      for (WorkerSlot& w : slots_) {
+        if (w.task.kind == Task::kNone) Assign(w);
+      }
+      std::vector<pollfd> fds;
+      std::vector<WorkerSlot*> polled;
+      for (WorkerSlot& w : slots_) {
+        if (w.task.kind != Task::kNone && w.process) {
+          fds.push_back({w.process->out_fd(), POLLIN, 0});
+          polled.push_back(&w);
+        }
+      }
+      if (fds.empty()) break;  // nothing in flight and nothing left to assign
+      poll(fds.data(), fds.size(), 200);
+      const auto now = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < fds.size(); ++i) {
+        WorkerSlot& w = *polled[i];
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+          const bool alive = w.process->ReadAvailable();
+          std::string line;
+          while (w.process->NextLine(&line)) HandleLine(w, line);
+          if (!alive) WorkerDied(w, false);
+        } else if (now > w.deadline) {
+          WorkerDied(w, true);
+        }
+      }
+      if (Elapsed() >= next_flush) {
+        Flush(false);
+        next_flush = Elapsed() + kFlushEverySeconds;
+      }
+      if (s_.progress && Elapsed() >= next_progress) {
+        PrintProgress();
+        next_progress = Elapsed() + 0.5;
+      }
+    }
+  }
+
+  void PrintProgress() const {
+    const double t = Elapsed();
+    const double rate = t > 0 ? (r_.cases_run - r_.resumed_cases) / t : 0;
+    std::string left;
+    if (s_.cases > 0 && rate > 0) {
+      left = ", ~" + std::to_string(static_cast<int64_t>((end_index_ - next_index_) / step_ / rate)) + " s left";
+    } else if (s_.budget_seconds > 0) {
+      left = ", " + std::to_string(static_cast<int64_t>(std::max(0.0, s_.budget_seconds - t))) + " s left";
+    }
+    std::fprintf(stderr, "\r[qdiff] %lld cases, %.0f cases/s, %zu findings, %lld crashed, %lld timeouts%s   ",
+                 static_cast<long long>(r_.cases_run), rate, findings_.size(),
+                 static_cast<long long>(r_.crashed), static_cast<long long>(r_.timeouts), left.c_str());
+  }
+
+  void Flush(bool finished) {
+    Report all;
+    for (const auto& [index, d] : done_) {
+      all.cases.insert(all.cases.end(), d.cases.begin(), d.cases.end());
+      all.discrepancies.insert(all.discrepancies.end(), d.discrepancies.begin(), d.discrepancies.end());
+    }
+    // Canonical row order (case id, engine, scheme): a run, a resumed run and merged shards agree.
+    const Report report = MergeReports({all}, {s_.out_dir});
+    r_.summary = Summarize(report.cases, report.discrepancies);
+    WriteReport(s_.out_dir, report.cases, report.discrepancies, r_.summary);
+    r_.findings.clear();
+    for (const std::string& sig : finding_order_) r_.findings.push_back(findings_.at(sig));
+    r_.wall_seconds = Elapsed();
+    if (finished) {
+      WriteFileAtomically(s_.out_dir + "/junit.xml",
+                          FormatJUnit(report.cases, report.discrepancies, "qdiff replay " + s_.out_dir + "/findings"));
+      WriteFileAtomically(s_.out_dir + "/report.html",
+                          FormatHtmlReport({RunData{s_.out_dir, report.cases, report.discrepancies}}));
+      if (!s_.baseline_dir.empty()) {
+        r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(report, LoadReport(s_.baseline_dir)));
+      }
+      r_.corner_table = FormatCornerTable(corners_, r_.cases_run);
+    }
+    WriteRunJson(finished);
+  }
+
+  void WriteRunJson(bool finished) {
+    json schemes = json::array();
+    for (Scheme id : s_.schemes) schemes.push_back(GetScheme(id).name);
+    json ops = json::array();
+    for (OpKind op : s_.generator.ops) ops.push_back(OpKindName(op));
+    json findings = json::array();
+    for (const Finding& f : r_.findings) {
+      findings.push_back({{"signature", f.signature}, {"case_id", f.case_id}, {"file", f.file},
+                          {"count", f.count}, {"state_dependent", f.state_dependent},
+                          {"size_before", f.size_before}, {"size_after", f.size_after},
+                          {"shrink_attempts", f.shrink_attempts}, {"shrink_seconds", f.shrink_seconds}});
+    }
+    const json j{{"qdiff_version", QdiffVersion()},
+                 {"qdiff_git_hash", QdiffGitHash()},
+                 {"libtorch_version", LibTorchVersion()},
+                 {"engines", s_.engines},
+                 {"cpu_flags", CpuFlags()},
+                 {"dnnl_max_cpu_isa", std::getenv("DNNL_MAX_CPU_ISA") ? std::getenv("DNNL_MAX_CPU_ISA") : ""},
+                 {"seed", s_.seed},
+                 {"settings",
+                  {{"cases", s_.cases},
+                   {"budget_seconds", s_.budget_seconds},
+                   {"schemes", schemes},
+                   {"ops", ops},
+                   {"injected_defect", s_.injected_defect},
+                   {"shard_index", s_.shard_index},
+                   {"shard_count", s_.shard_count},
+                   {"command_line", s_.command_line}}},
+                 {"jobs", s_.jobs},
+                 {"started", started_},
+                 {"finished", finished ? UtcNowIso8601() : ""},
+                 {"cases_run", r_.cases_run},
+                 {"resumed_cases", r_.resumed_cases},
+                 {"crashed", r_.crashed},
+                 {"timeouts", r_.timeouts},
+                 {"unexplained_rows", r_.unexplained_cases},
+                 {"wall_seconds", r_.wall_seconds},
+                 {"worker_seconds", r_.worker_seconds},
+                 {"libtorch_seconds", r_.libtorch_seconds},
+                 {"worker_rss_kb", {{"first", r_.worker_rss_first_kb}, {"max", r_.worker_rss_max_kb},
+                                    {"last", r_.worker_rss_last_kb}}},
+                 {"findings", findings}};
+    WriteFileAtomically(s_.out_dir + "/run.json", j.dump(2) + "\n");
+  }
+
+  struct CaseDone {
+    std::vector<CaseRow> cases;
+    std::vector<DiscrepancyRow> discrepancies;
+  };
+
+  const CampaignSettings& s_;
+  CampaignResult& r_;
+  const std::chrono::steady_clock::time_point t0_;
+  std::string started_;
+  std::FILE* journal_ = nullptr;
+  std::vector<WorkerSlot> slots_;
+  std::map<int64_t, CaseDone> done_;
+  std::map<std::string, int64_t> corners_;
+  std::map<std::string, Finding> findings_;
+  std::vector<std::string> finding_order_;
+  std::map<std::string, Task> pending_shrinks_;
+  std::deque<Task> shrinks_;
+  int64_t crashed_rows_ = 0;
+  int64_t next_index_ = 0, end_index_ = 0, step_ = 1;
+  bool stop_new_ = false;
+};
 
 }  // namespace
 
+std::vector<std::string> WorkerArguments(const CampaignSettings& s) {
+  std::string engines, schemes, ops;
+  for (const std::string& e : s.engines) engines += (engines.empty() ? "" : ",") + e;
+  for (Scheme id : s.schemes) schemes += (schemes.empty() ? "" : ",") + std::string(GetScheme(id).name);
+  for (OpKind op : s.generator.ops) ops += (ops.empty() ? "" : ",") + std::string(OpKindName(op));
+  std::vector<std::string> args = {"__worker", "--seed", std::to_string(s.seed), "--engines", engines,
+                                   "--schemes", schemes, "--ops", ops, "--out", s.out_dir};
+  if (!s.injected_defect.empty()) {
+    args.push_back("--inject-defect");
+    args.push_back(s.injected_defect);
+  }
+  return args;
+}
+
+int RunCampaignWorker(const CampaignSettings& s) {
+  InitLibTorch();
+  const std::map<int64_t, std::string> faults = FaultsFromEnvironment();
+  int64_t previous = -1;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::string cmd;
+    int64_t index = -1;
+    in >> cmd >> index;
+    if (cmd == "quit") break;
+    json out;
+    if (cmd == "case") {
+      if (auto f = faults.find(index); f != faults.end()) InjectFault(f->second);
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<std::string> corners;
+      const Case c = CaseForIndex(s, index, &corners);
+      const CaseRuns runs = RunCase(c, s.engines, s.schemes);
+      const CaseEvaluation ev = EvaluateRuns(c, runs);
+      out = RowsJson(ev.case_rows, ev.discrepancies);
+      out["type"] = "case";
+      out["index"] = index;
+      out["previous"] = previous;
+      out["corners"] = corners;
+      const std::optional<FailureSignature> sig = FirstFinding(ev);
+      out["signature"] = sig ? sig->ToString() : "";
+      out["libtorch_s"] = runs.libtorch_seconds;
+      out["total_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      out["rss_kb"] = RssKb();
+      previous = index;
+    } else if (cmd == "shrink") {
+      int64_t prev = -1;
+      std::string signature;
+      in >> prev >> signature;
+      const std::optional<FailureSignature> sig = ParseSignature(signature);
+      if (!sig) continue;
+      out = ShrinkFinding(s, index, prev, *sig);
+    } else {
+      continue;
+    }
+    std::cout << out.dump() << "\n" << std::flush;
+  }
+  return 0;
+}
+
+// The shard named by --shard "i/N", else by the environment.
 namespace {
 
 int64_t ParseShardNumber(const std::string& text, const std::string& what) {
@@ -211,74 +715,8 @@ std::pair<int64_t, int64_t> ResolveShard(const std::string& flag) {
 }
 
 CampaignResult RunCampaign(const CampaignSettings& s) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(s.out_dir + "/findings", ec);
-  if (ec) throw std::runtime_error(s.out_dir + ": cannot create the output folder: " + ec.message());
-  InitLibTorch();
-
-  const std::string started = UtcNowIso8601();
-  const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
   CampaignResult result;
-  std::vector<CaseRow> cases;
-  std::vector<DiscrepancyRow> discrepancies;
-  std::map<std::string, int64_t> corners;
-  auto flush = [&](bool finished) {
-    // Canonical row order (case id, engine, scheme): the same for a run and its merged shards.
-    const Report report = MergeReports({Report{cases, discrepancies}}, {s.out_dir});
-    result.summary = Summarize(report.cases, report.discrepancies);
-    WriteReport(s.out_dir, report.cases, report.discrepancies, result.summary);
-    if (finished) {
-      WriteFileAtomically(s.out_dir + "/junit.xml",
-                          FormatJUnit(report.cases, report.discrepancies, "qdiff replay " + s.out_dir + "/findings"));
-      WriteFileAtomically(s.out_dir + "/report.html",
-                          FormatHtmlReport({RunData{s.out_dir, report.cases, report.discrepancies}}));
-      if (!s.baseline_dir.empty()) {
-        result.baseline_text = FormatBaselineDiff(CompareWithBaseline(report, LoadReport(s.baseline_dir)));
-      }
-    }
-    WriteRunJson(s, result, started, finished);
-  };
-  Provenance provenance{QdiffVersion(), QdiffGitHash(), LibTorchVersion(), CpuFlags(),
-                        "qdiff run --seed " + std::to_string(s.seed), started};
-
-  double next_flush = kFlushEverySeconds;
-  Case previous;  // the case run just before, kept for state-dependent findings
-  // This shard's case indices (all of them when unsharded).
-  const int64_t first = s.cases > 0 ? s.cases * s.shard_index / s.shard_count : s.shard_index;
-  const int64_t end = s.cases > 0 ? s.cases * (s.shard_index + 1) / s.shard_count : INT64_MAX;
-  const int64_t step = s.cases > 0 ? 1 : s.shard_count;
-  for (int64_t i = first;; i += step) {
-    if (i >= end) break;
-    if (s.budget_seconds > 0 && elapsed() >= s.budget_seconds) break;
-    const uint64_t seed = CaseSeed(s.seed, static_cast<uint64_t>(i));
-    GeneratedModel g = GenerateModel(seed, s.generator);
-    CountCorners(g, &corners);
-    Case c;
-    c.id = CaseId(s.seed, i);
-    c.seed = seed;
-    c.model = std::move(g.model);
-    c.provenance = provenance;
-    c.injected_defect = s.injected_defect;
-    const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, s.engines, s.schemes));
-    for (const CaseRow& row : ev.case_rows) {
-      if (row.verdict == "unexplained") ++result.unexplained_cases;
-    }
-    if (ev.unexplained_elements > 0) RecordFinding(s, c, ev, previous, &result.findings);
-    previous = c;
-    cases.insert(cases.end(), ev.case_rows.begin(), ev.case_rows.end());
-    discrepancies.insert(discrepancies.end(), ev.discrepancies.begin(), ev.discrepancies.end());
-    ++result.cases_run;
-    if (elapsed() >= next_flush) {
-      flush(false);
-      next_flush = elapsed() + kFlushEverySeconds;
-    }
-  }
-  flush(true);
-  result.corner_table = FormatCornerTable(corners, result.cases_run);
+  Coordinator(s, &result).Run();
   return result;
 }
 

@@ -1,6 +1,9 @@
-// The campaign loop of `qdiff run`: draws cases from the generators for a budget, sends each
-// through the data flow (case_evaluation.h), saves every finding as it is found, and writes the
-// reports. Only this loop knows the order of the steps.
+// The campaign of `qdiff run`: a coordinator hands case indices to worker processes (one per
+// job), each of which draws the case from the generators, sends it through the data flow
+// (case_evaluation.h) and answers with report rows. A worker that crashes or hangs takes only
+// itself down: the case in flight becomes a `crashed`/`timeout` finding with its case file, and a
+// new worker continues. Every finished case is appended to a journal, so a campaign killed in any
+// way continues with --resume to the same final report. Only this loop knows the order of steps.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,10 @@ struct CampaignSettings {
   int64_t shard_count = 1;
   std::string baseline_dir;          // compare findings with a previous run folder, if set
   bool confirm_in_fresh_process = true;  // re-run each finding with `qdiff replay` in a new process
+  int64_t jobs = 1;                  // worker processes
+  double case_timeout_seconds = 120; // a case (or shrink) running longer kills its worker
+  bool resume = false;               // continue from out_dir/journal.jsonl
+  bool progress = false;             // a live progress line on stderr
 };
 
 // One distinct failure (deduplicated by signature), its smallest saved case and how often it hit.
@@ -54,6 +61,15 @@ struct CampaignResult {
   std::string corner_table;          // what the generators exercised
   std::vector<Finding> findings;
   std::string baseline_text;         // new / fixed / persisting findings, if a baseline was given
+  int64_t crashed = 0;               // cases whose worker died
+  int64_t timeouts = 0;              // cases whose worker was killed for exceeding the timeout
+  int64_t resumed_cases = 0;         // cases taken from the journal (--resume)
+  double wall_seconds = 0;
+  double worker_seconds = 0;         // time workers spent on cases
+  double libtorch_seconds = 0;       // of which inside LibTorch
+  int64_t worker_rss_first_kb = 0;   // a worker's RSS after its first case
+  int64_t worker_rss_max_kb = 0;     // the largest RSS any worker reported
+  int64_t worker_rss_last_kb = 0;    // a worker's RSS after the last case
 };
 
 // The shard named by --shard "i/N", else by the environment: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS,
@@ -64,5 +80,13 @@ std::pair<int64_t, int64_t> ResolveShard(const std::string& flag);
 
 // Throws std::runtime_error (with the path) when the output folder cannot be written.
 CampaignResult RunCampaign(const CampaignSettings& settings);
+
+// The worker side (`qdiff __worker ...`): reads "case I" / "shrink I PREV SIGNATURE" lines on
+// stdin, answers one JSON line each on stdout. Test-only fault injection: QDIFF_FAULT_INJECTION=
+// "segfault:I,abort:I,hang:I,throw:I" makes the worker fail that way on case index I.
+int RunCampaignWorker(const CampaignSettings& settings);
+
+// The arguments that start a worker for these settings.
+std::vector<std::string> WorkerArguments(const CampaignSettings& settings);
 
 }  // namespace qdiff

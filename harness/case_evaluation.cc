@@ -1,6 +1,7 @@
 #include "harness/case_evaluation.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "harness/classifier.h"
@@ -78,7 +79,10 @@ CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,
   CaseRuns runs;
   runs.engines = engines;
   runs.schemes = schemes;
+  const auto t0 = std::chrono::steady_clock::now();
   for (const std::string& e : engines) runs.libtorch.push_back(RunOnLibTorch(c.model, e));
+  runs.libtorch_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const size_t feeds = std::max<size_t>(engines.size(), 1);
   for (size_t e = 0; e < feeds; ++e) {
     std::vector<std::optional<QTensor>> inputs(c.model.layers.size());

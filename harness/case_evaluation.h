@@ -26,6 +26,7 @@ struct CaseRuns {
   // one entry fed by the pipeline itself.
   std::vector<std::vector<std::vector<LayerTrace>>> pipeline;
   std::vector<FloatLayerResult> float_oracle;         // [layer]
+  double libtorch_seconds = 0;                        // wall time spent inside LibTorch
 };
 
 CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,

@@ -14,6 +14,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -390,6 +391,7 @@ Model ProbeModel(const Layer& layer) {
 struct PackedModule::Impl {
   WorkerThread worker;  // first member: destroyed last, after the torch state below is released
   const EngineName* engine = nullptr;
+  std::string engine_name;
   Layer layer;          // op, relu, conv, out_dtype as prepacked; out qparams of the last Run
   c10::IValue packed;   // the packed params object; only ever touched on the worker thread
 
@@ -407,25 +409,21 @@ bool PackedModule::valid() const { return impl_ != nullptr; }
 
 const std::string& PackedModule::engine() const {
   static const std::string kEmpty;
-  static const std::string kNames[] = {"qnnpack", "onednn", "fbgemm", "x86"};
-  if (!impl_) return kEmpty;
-  for (const std::string& n : kNames) {
-    if (n == impl_->engine->name) return n;
-  }
-  return kEmpty;
+  return impl_ ? impl_->engine_name : kEmpty;
 }
 
 PackedModule PackedModule::Prepack(const Layer& layer, const std::string& engine,
                                    std::string* error) {
-  std::string message;
   PackedModule module;
-  message = Guarded([&] {
-    const EngineName* found = FindEngine(engine, &message);
-    if (found == nullptr) throw std::runtime_error(message);
+  const std::string message = Guarded([&] {
+    std::string unknown;
+    const EngineName* found = FindEngine(engine, &unknown);
+    if (found == nullptr) throw std::runtime_error(unknown);
     const std::string invalid = ValidateModel(ProbeModel(layer));
     if (!invalid.empty()) throw std::runtime_error(invalid);
     auto impl = std::make_unique<Impl>();
     impl->engine = found;
+    impl->engine_name = found->name;
     impl->layer = layer;
     std::string failed;
     Impl* p = impl.get();

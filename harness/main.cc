@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <tuple>
+#include <unistd.h>
 #include <iostream>
 #include <sstream>
 
@@ -121,7 +123,10 @@ std::string DefaultRunDir(uint64_t seed) {
 int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& engines,
                const std::string& schemes, const std::string& ops, std::string out,
                const std::string& command_line, const std::string& injected_defect,
-               const std::string& shard, const std::string& baseline) {
+               const std::string& shard, const std::string& baseline, int64_t jobs,
+               double case_timeout, bool resume) {
+  if (jobs < 1) throw UsageError("--jobs: must be >= 1");
+  if (!(case_timeout > 0)) throw UsageError("--case-timeout: must be > 0 seconds");
   if (!injected_defect.empty() && !IsKnownDefect(injected_defect)) {
     throw UsageError("--inject-defect: unknown defect '" + injected_defect + "' (known: ties_up)");
   }
@@ -145,6 +150,13 @@ int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& e
     throw UsageError("--baseline: " + baseline + " holds no cases.csv");
   }
   s.baseline_dir = baseline;
+  s.jobs = jobs;
+  s.case_timeout_seconds = case_timeout;
+  s.resume = resume;
+  if (resume && !std::filesystem::exists(s.out_dir + "/journal.jsonl")) {
+    throw UsageError("--resume: " + s.out_dir + " holds no journal.jsonl (give the --out of the run to resume)");
+  }
+  s.progress = isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
   std::cout << "qdiff run: seed " << seed << ", engines " << Join(s.engines) << ", "
             << (s.cases ? std::to_string(s.cases) + " cases" : "") << (s.cases && s.budget_seconds ? ", " : "")
             << (s.budget_seconds ? std::to_string(s.budget_seconds) + " s budget" : "")
@@ -153,17 +165,24 @@ int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& e
   std::cout << r.corner_table << "\n" << FormatSummaryTable(r.summary) << "\n";
   if (!r.baseline_text.empty()) std::cout << "Compared with " << baseline << ":\n" << r.baseline_text << "\n";
   for (const Finding& f : r.findings) {
-    std::cout << "finding " << f.signature << ": " << f.count << " case(s); smallest case "
-              << f.file << " (" << f.size_before << " -> " << f.size_after << " elements in "
-              << f.shrink_attempts << " attempts, " << f.shrink_seconds << " s)"
-              << (f.state_dependent ? "; does NOT reproduce alone: state_dependent" : "; reproduces in a fresh process")
-              << "\n  replay: qdiff replay " << f.file << "\n";
+    const bool crash = f.signature.find("/*/*/") != std::string::npos;
+    std::cout << "finding " << f.signature << ": " << f.count << " case(s); case file " << f.file;
+    if (!crash) {
+      std::cout << " (shrunk " << f.size_before << " -> " << f.size_after << " elements in "
+                << f.shrink_attempts << " attempts, " << f.shrink_seconds << " s)"
+                << (f.state_dependent ? "; does NOT reproduce alone: state_dependent"
+                                      : "; reproduces in a fresh process");
+    }
+    std::cout << "\n  replay: qdiff replay " << f.file << "\n";
   }
   std::cout
-            << r.cases_run << " cases; " << r.unexplained_cases
+            << r.cases_run << " cases (" << r.resumed_cases << " from the journal) in "
+            << r.wall_seconds << " s with " << s.jobs << " worker(s); "
+            << r.crashed << " crashed, " << r.timeouts << " timeouts; "
+            << r.unexplained_cases
             << " (case, engine, scheme) rows unexplained. Reports: " << s.out_dir << "/"
             << std::endl;
-  return r.unexplained_cases > 0 ? kExitFindings : kExitOk;
+  return r.unexplained_cases > 0 || r.crashed > 0 || r.timeouts > 0 ? kExitFindings : kExitOk;
 }
 
 int CommandReplay(const std::string& path, bool quiet) {
@@ -399,6 +418,12 @@ int Main(int argc, char** argv) {
 
   std::string inject_defect;
   std::string shard, baseline;
+  int64_t jobs = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  double case_timeout = 120;
+  bool resume = false;
+  run->add_option("--jobs", jobs, "worker processes (default: one per core)");
+  run->add_option("--case-timeout", case_timeout, "seconds before a case's worker is killed (default 120)");
+  run->add_flag("--resume", resume, "continue the run in --out from its journal");
   run->add_option("--shard", shard, "i/N: run shard i of N (also GTEST_*, SLURM_ARRAY_*, JOB_COMPLETION_INDEX)");
   run->add_option("--baseline", baseline, "previous run folder: print new, fixed and persisting findings");
   run->add_option("--inject-defect", inject_defect,
@@ -440,6 +465,16 @@ int Main(int argc, char** argv) {
   fingerprint->add_option("--schemes", fp_schemes, "comma list (default: all)");
   fingerprint->add_option("--out", fp_out, "folder for fingerprint.csv (default: out/fingerprint)");
 
+  // Internal: a campaign worker process (harness/campaign.h). Hidden from --help.
+  std::string w_seed = "1", w_engines, w_schemes, w_ops, w_out, w_defect;
+  CLI::App* worker = app.add_subcommand("__worker", "")->group("");
+  worker->add_option("--seed", w_seed);
+  worker->add_option("--engines", w_engines);
+  worker->add_option("--schemes", w_schemes);
+  worker->add_option("--ops", w_ops);
+  worker->add_option("--out", w_out);
+  worker->add_option("--inject-defect", w_defect);
+
   CLI::App* seed_example =
       app.add_subcommand("seed-example", "the forum question: Conv2d(1,1,1)+ReLU in integers");
 
@@ -468,7 +503,8 @@ int Main(int argc, char** argv) {
       if (run->count("--cases") && cases < 1) throw UsageError("--cases: must be >= 1");
       if (run->count("--budget") && !(budget > 0)) throw UsageError("--budget: must be > 0 seconds");
       return CommandRun(cases, budget, ParseSeed(seed_text), engines, schemes, ops, out,
-                        command_line, inject_defect, shard, baseline);
+                        command_line, inject_defect, shard, baseline, jobs, case_timeout,
+                        resume);
     }
     if (*replay) return CommandReplay(case_path, quiet);
     if (*shrink) return CommandShrink(case_path, shrink_out);
@@ -476,6 +512,16 @@ int Main(int argc, char** argv) {
     if (*report) return CommandReport(report_dirs, report_html);
     if (*merge) return CommandMerge(merge_dirs, merge_out);
     if (*seed_example) return RunSeedExample(std::cout);
+    if (*worker) {
+      CampaignSettings ws;
+      ws.seed = ParseSeed(w_seed);
+      ws.engines = ParseEngines(w_engines);
+      ws.schemes = ParseSchemes(w_schemes);
+      ws.generator.ops = ParseOps(w_ops);
+      ws.out_dir = w_out;
+      ws.injected_defect = w_defect;
+      return RunCampaignWorker(ws);
+    }
     if (*fingerprint) return CommandFingerprint(fp_engines, fp_schemes, fp_out);
   } catch (const UsageError& e) {
     std::cerr << "qdiff: " << e.what() << "\n";

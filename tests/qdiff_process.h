@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <algorithm>
 
 namespace qdiff {
 
@@ -38,6 +39,19 @@ inline Result Qdiff(const std::string& args, const std::string& env = "") {
   while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
   const int status = pclose(pipe);
   if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  return r;
+}
+
+// Starts `qdiff ARGS` in the background; Result::output is its pid.
+inline Result Qdiff_Background(const std::string& args) {
+  const std::string cmd = Quote(QDIFF_BINARY) + " " + args + " > /dev/null 2>&1 & echo $!";
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[64];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+  r.exit_code = pclose(pipe);
   return r;
 }
 
