@@ -182,7 +182,39 @@ int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& e
             << r.unexplained_cases
             << " (case, engine, scheme) rows unexplained. Reports: " << s.out_dir << "/"
             << std::endl;
+  if (r.wall_seconds > 0 && r.worker_seconds > 0) {
+    std::printf("throughput: %.1f cases/s; %.0f%% of worker time inside LibTorch; worker RSS %lld KiB "
+                "after its first case, %lld KiB after the last (max %lld)\n",
+                (r.cases_run - r.resumed_cases) / r.wall_seconds,
+                100.0 * r.libtorch_seconds / r.worker_seconds,
+                static_cast<long long>(r.worker_rss_first_kb), static_cast<long long>(r.worker_rss_last_kb),
+                static_cast<long long>(r.worker_rss_max_kb));
+  }
   return r.unexplained_cases > 0 || r.crashed > 0 || r.timeouts > 0 ? kExitFindings : kExitOk;
+}
+
+// `qdiff throughput`: the same campaign at --jobs 1 and --jobs 2, side by side in one run.
+int CommandThroughput(int64_t cases, uint64_t seed) {
+  std::printf("%6s %8s %10s %10s %12s %14s\n", "jobs", "cases", "seconds", "cases/s", "LibTorch %",
+              "worker RSS KiB");
+  for (int64_t jobs : {1, 2}) {
+    CampaignSettings s;
+    s.cases = cases;
+    s.seed = seed;
+    s.engines = ParseEngines("");
+    s.schemes = ParseSchemes("");
+    s.generator.ops = ParseOps("");
+    s.jobs = jobs;
+    s.out_dir = (std::filesystem::temp_directory_path() /
+                 ("qdiff-throughput-" + std::to_string(getpid()) + "-j" + std::to_string(jobs))).string();
+    const CampaignResult r = RunCampaign(s);
+    std::filesystem::remove_all(s.out_dir);
+    std::printf("%6lld %8lld %10.2f %10.1f %11.0f%% %14lld\n", static_cast<long long>(jobs),
+                static_cast<long long>(r.cases_run), r.wall_seconds, r.cases_run / r.wall_seconds,
+                100.0 * r.libtorch_seconds / std::max(r.worker_seconds, 1e-9),
+                static_cast<long long>(r.worker_rss_max_kb));
+  }
+  return kExitOk;
 }
 
 int CommandReplay(const std::string& path, bool quiet) {
@@ -465,6 +497,12 @@ int Main(int argc, char** argv) {
   fingerprint->add_option("--schemes", fp_schemes, "comma list (default: all)");
   fingerprint->add_option("--out", fp_out, "folder for fingerprint.csv (default: out/fingerprint)");
 
+  int64_t tp_cases = 3000;
+  std::string tp_seed = "1";
+  CLI::App* throughput = app.add_subcommand("throughput", "cases per second at --jobs 1 and 2, LibTorch's share");
+  throughput->add_option("--cases", tp_cases, "cases per measurement (default 3000)");
+  throughput->add_option("--seed", tp_seed, "campaign seed");
+
   // Internal: a campaign worker process (harness/campaign.h). Hidden from --help.
   std::string w_seed = "1", w_engines, w_schemes, w_ops, w_out, w_defect;
   CLI::App* worker = app.add_subcommand("__worker", "")->group("");
@@ -487,7 +525,7 @@ int Main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::cerr << "qdiff: unknown command '" << argv[1]
-              << "' (commands: run, replay, shrink, explain, report, merge, fingerprint, seed-example)\n";
+              << "' (commands: run, replay, shrink, explain, report, merge, fingerprint, throughput, seed-example)\n";
     return kExitUsage;
   }
   try {
@@ -512,6 +550,10 @@ int Main(int argc, char** argv) {
     if (*report) return CommandReport(report_dirs, report_html);
     if (*merge) return CommandMerge(merge_dirs, merge_out);
     if (*seed_example) return RunSeedExample(std::cout);
+    if (*throughput) {
+      if (tp_cases < 1) throw UsageError("--cases: must be >= 1");
+      return CommandThroughput(tp_cases, ParseSeed(tp_seed));
+    }
     if (*worker) {
       CampaignSettings ws;
       ws.seed = ParseSeed(w_seed);
