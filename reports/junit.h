@@ -27,9 +27,9 @@ std::string XmlEscape(const std::string& text);
 //   - every case "rejected": <skipped message="all N case(s) rejected by LibTorch: MSG">
 //     (the distinct LibTorch messages, at most 3, joined by " | ").
 //   - else the test case passes.
-// Every testcase carries <system-out> with its verdict and class counts. E counts discrepancy
-// rows of the group's unexplained cases with cls "unexplained"; discrepancies are joined to
-// their group by (case_id, engine, scheme), and ones without a case row are ignored.
+// Every testcase carries <system-out> with its verdict and class counts. E counts the group's
+// discrepancy rows with cls "unexplained"; discrepancies are joined to their group by
+// (case_id, engine, scheme), and ones without a case row are ignored.
 // Case ids within a message are sorted and unique. All text and attributes are XmlEscape'd.
 std::string FormatJUnit(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& d,
                         const std::string& replay_command_prefix);
