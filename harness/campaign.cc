@@ -316,6 +316,7 @@ class Coordinator {
       const int64_t rss = j.value("rss_kb", int64_t{0});
       if (rss > 0) {
         if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = rss;
+        if (r_.cases_run == 1000) r_.worker_rss_1000_kb = rss;  // after warm-up
         r_.worker_rss_last_kb = rss;
         r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
       }
@@ -323,6 +324,12 @@ class Coordinator {
     const std::string sig = j.value("signature", std::string());
     if (!sig.empty()) {
       Finding& f = findings_[sig];
+      // A later, smaller case of a known signature is shrunk too; the smaller result is kept.
+      const int64_t size = j.value("size", int64_t{0});
+      if (f.count > 0 && f.size_after > 0 && size > 0 && size < f.size_after && !from_journal &&
+          j.value("file", std::string()).empty()) {
+        shrinks_.push_back(Task{Task::kShrink, index, j.value("previous", int64_t{-1}), sig});
+      }
       if (f.count++ == 0) {
         f.signature = sig;
         f.case_id = CaseId(s_.seed, index);
@@ -336,9 +343,16 @@ class Coordinator {
     }
   }
 
-  void TakeFinding(const json& j) {
+  void TakeFinding(const json& j, bool from_journal = true) {
     Finding& f = findings_[j.at("signature").get<std::string>()];
-    f.file = j.at("file");
+    const std::string file = j.at("file");
+    const int64_t size_after = j.value("size_after", int64_t{0});
+    if (!f.file.empty() && f.size_after > 0 && size_after >= f.size_after && file != f.file) {
+      if (!from_journal) std::filesystem::remove(file);  // not smaller than the kept case
+      return;
+    }
+    f.file = file;
+    f.case_id = CaseId(s_.seed, j.value("index", int64_t{0}));
     f.size_before = j.value("size_before", int64_t{0});
     f.size_after = j.value("size_after", int64_t{0});
     f.shrink_attempts = j.value("attempts", int64_t{0});
@@ -441,7 +455,7 @@ class Coordinator {
       w.last_index = j.value("index", int64_t{-1});
     } else if (j.value("type", "") == "finding") {
       AppendJournal(j);
-      TakeFinding(j);
+      TakeFinding(j, /*from_journal=*/false);
     }
     w.task = Task{};
   }
@@ -500,6 +514,7 @@ class Coordinator {
   }
 
   void Flush(bool finished) {
+    fsync(fileno(journal_));  // the journal survives a machine crash up to the last flush
     Report all;
     for (const auto& [index, d] : done_) {
       all.cases.insert(all.cases.end(), d.cases.begin(), d.cases.end());
@@ -564,7 +579,8 @@ class Coordinator {
                  {"wall_seconds", r_.wall_seconds},
                  {"worker_seconds", r_.worker_seconds},
                  {"libtorch_seconds", r_.libtorch_seconds},
-                 {"worker_rss_kb", {{"first", r_.worker_rss_first_kb}, {"max", r_.worker_rss_max_kb},
+                 {"worker_rss_kb", {{"first", r_.worker_rss_first_kb}, {"after_1000_cases", r_.worker_rss_1000_kb},
+                                    {"max", r_.worker_rss_max_kb},
                                     {"last", r_.worker_rss_last_kb}}},
                  {"findings", findings}};
     WriteFileAtomically(s_.out_dir + "/run.json", j.dump(2) + "\n");
@@ -634,6 +650,7 @@ int RunCampaignWorker(const CampaignSettings& s) {
       out["corners"] = corners;
       const std::optional<FailureSignature> sig = FirstFinding(ev);
       out["signature"] = sig ? sig->ToString() : "";
+      out["size"] = CaseSize(c);
       out["libtorch_s"] = runs.libtorch_seconds;
       out["total_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       out["rss_kb"] = RssKb();

@@ -68,6 +68,7 @@ struct CampaignResult {
   double worker_seconds = 0;         // time workers spent on cases
   double libtorch_seconds = 0;       // of which inside LibTorch
   int64_t worker_rss_first_kb = 0;   // a worker's RSS after its first case
+  int64_t worker_rss_1000_kb = 0;    // a worker's RSS when the 1000th case finished
   int64_t worker_rss_max_kb = 0;     // the largest RSS any worker reported
   int64_t worker_rss_last_kb = 0;    // a worker's RSS after the last case
 };

@@ -49,6 +49,10 @@ double DrawScale(const std::string& kind, int lo_exp, int hi_exp) {
 
 std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
   std::vector<int32_t> v(static_cast<size_t>(n));
+  if (kind == "same_sign_extremes") {  // mostly the type's maximum: products add up, no cancelling
+    for (int32_t& x : v) x = Chance(85) ? r.qmax : Draw(r.qmin, r.qmax);
+    return v;
+  }
   if (kind == "constant") {
     std::fill(v.begin(), v.end(), Draw(r.qmin, r.qmax));
     return v;
@@ -222,7 +226,7 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
   m.input.dtype = DType::kQUInt8;
   if (layer.op == OpKind::kLinear) {
     const bool large = Chance(Mix::kLargeAccumulatorLinear);
-    if (large) tags.value_kind = "extremes";
+    if (large) tags.value_kind = "same_sign_extremes";  // |acc| near K·255·127: beyond 2^24
     const int64_t k = large ? Draw(300, 1024) : Draw(1, 64);
     m.input.shape = {Draw(1, 4), k};
     layer.weight = DrawWeight({Draw(1, 16), k}, tags.scale_kind, tags.value_kind, &tags);
@@ -247,7 +251,9 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
   }
   m.input.scales = {DrawScale(tags.scale_kind, -8, 0)};
   const QuantRange in_range = TypeRange(DType::kQUInt8);
-  m.input.zero_points = {Pick<int32_t>({{2, 0}, {2, 255}, {6, Draw(0, 255)}})};
+  m.input.zero_points = {tags.value_kind == "same_sign_extremes"
+                             ? 0
+                             : Pick<int32_t>({{2, 0}, {2, 255}, {6, Draw(0, 255)}})};
   m.input.values = DrawValues(m.input.NumElements(), tags.value_kind, in_range,
                               m.input.zero_points[0]);
 

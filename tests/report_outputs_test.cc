@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -239,7 +242,7 @@ std::string Slurp(const std::string& path) {
 
 // ---- the checker itself ---------------------------------------------------------------------
 
-TEST(XmlChecker, RejectsMalformedDocuments) {
+TEST(ReportOutputsXmlChecker, RejectsMalformedDocuments) {
   EXPECT_EQ(XmlProblem("<a><b x=\"1\"/>t &amp; &#39;</a>"), "");
   EXPECT_NE(XmlProblem("<a><b></a></b>"), "");
   EXPECT_NE(XmlProblem("<a>x & y</a>"), "");
@@ -276,7 +279,7 @@ std::vector<DiscrepancyRow> JUnitDiscrepancies() {
   };
 }
 
-TEST(JUnit, OneTestcasePerGroupWithFailureSkipAndError) {
+TEST(ReportOutputsJUnit, OneTestcasePerGroupWithFailureSkipAndError) {
   const std::string xml =
       FormatJUnit(JUnitCases(), JUnitDiscrepancies(), "qdiff replay out/run/findings/");
   EXPECT_EQ(XmlProblem(xml), "") << xml;
@@ -317,7 +320,7 @@ TEST(JUnit, OneTestcasePerGroupWithFailureSkipAndError) {
       << passing;
 }
 
-TEST(JUnit, PartlyRejectedGroupIsNotSkipped) {
+TEST(ReportOutputsJUnit, PartlyRejectedGroupIsNotSkipped) {
   const std::string xml = FormatJUnit({Case("a", "linear", "onednn", "exact", "rejected", "m"),
                                        Case("b", "linear", "onednn", "exact", "exact")},
                                       {}, "");
@@ -326,7 +329,7 @@ TEST(JUnit, PartlyRejectedGroupIsNotSkipped) {
             std::string::npos);
 }
 
-TEST(JUnit, ReplayPrefixWithOrWithoutSlash) {
+TEST(ReportOutputsJUnit, ReplayPrefixWithOrWithoutSlash) {
   const std::vector<CaseRow> cases = {Case("s1-c000007", "linear", "qnnpack", "exact",
                                            "unexplained")};
   const std::string with = FormatJUnit(cases, {}, "qdiff replay out/findings/");
@@ -339,7 +342,7 @@ TEST(JUnit, ReplayPrefixWithOrWithoutSlash) {
   EXPECT_NE(bare.find(">qdiff replay s1-c000007.json\n</failure>"), std::string::npos) << bare;
 }
 
-TEST(JUnit, EscapesEverything) {
+TEST(ReportOutputsJUnit, EscapesEverything) {
   const std::string evil = "<script>alert(\"x&y\")</script>";
   const std::vector<CaseRow> cases = {
       Case("id<1>&\"'", "op<&>", "eng\"ine", "sch'eme", "unexplained"),
@@ -359,7 +362,7 @@ TEST(JUnit, EscapesEverything) {
       << xml;
 }
 
-TEST(JUnit, XmlEscapeKeepsUtf8AndReplacesInvalidBytes) {
+TEST(ReportOutputsJUnit, XmlEscapeKeepsUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(XmlEscape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
   EXPECT_EQ(XmlEscape("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
   EXPECT_EQ(XmlEscape(std::string("nul\0x", 5)), "nul?x");
@@ -380,6 +383,9 @@ std::vector<RunData> HtmlRuns() {
   a.cases.push_back(Case("s1-c000008", "linear_relu", "onednn", "double_rounding", "explained"));
   a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 2, 5, "bias"));
   a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 4, -200, "bias"));
+  a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 5, 3, "bias"));
+  a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 6, -7, "bias"));
+  a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 7, 8, "bias"));
   RunData b;
   b.name = "nightly-2";
   b.cases = {Case("s1-c000001", "conv2d", "qnnpack", "exact", "explained")};
@@ -394,7 +400,7 @@ std::string WithoutDoctype(const std::string& html) {
   return html.substr(doctype.size());
 }
 
-TEST(Html, ContainsEveryGroupHistogramsAndFindings) {
+TEST(ReportOutputsHtml, ContainsEveryGroupHistogramsAndFindings) {
   const std::vector<RunData> runs = HtmlRuns();
   const std::string html = FormatHtmlReport(runs);
   EXPECT_EQ(XmlProblem(WithoutDoctype(html)), "") << html;
@@ -420,7 +426,10 @@ TEST(Html, ContainsEveryGroupHistogramsAndFindings) {
   EXPECT_NE(html.find("<figcaption>conv2d / qnnpack / exact<br/>5 elements"), std::string::npos);
   EXPECT_NE(html.find("<title>|diff| 1 LSB: 4 elements</title>"), std::string::npos) << html;
   EXPECT_NE(html.find("<title>|diff| 2 LSB: 1 element</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>|diff| 4-7 LSB: 1 element</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>|diff| 3 LSB: 1 element</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>|diff| 4-7 LSB: 2 elements</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>|diff| 8-15 LSB: 1 element</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>|diff| 16-31 LSB: 0 elements</title>"), std::string::npos);
   EXPECT_NE(html.find("<title>|diff| 128+ LSB: 1 element</title>"), std::string::npos);
   EXPECT_EQ(html.find("<title>|diff| 0 LSB"), std::string::npos);
   // Classes over runs.
@@ -447,7 +456,7 @@ TEST(Html, ContainsEveryGroupHistogramsAndFindings) {
             std::string::npos);
 }
 
-TEST(Html, SingleRunHasNoClassesOverRuns) {
+TEST(ReportOutputsHtml, SingleRunHasNoClassesOverRuns) {
   const std::string html = FormatHtmlReport({HtmlRuns()[1]});
   EXPECT_EQ(XmlProblem(WithoutDoctype(html)), "") << html;
   EXPECT_EQ(html.find("Classes over runs"), std::string::npos);
@@ -455,7 +464,7 @@ TEST(Html, SingleRunHasNoClassesOverRuns) {
   EXPECT_NE(html.find("No findings."), std::string::npos);
 }
 
-TEST(Html, EscapesScriptInMessagesAndNames) {
+TEST(ReportOutputsHtml, EscapesScriptInMessagesAndNames) {
   RunData run;
   run.name = "<script>alert('run')</script>";
   run.cases = {Case("c1", "linear", "onednn", "exact", "rejected",
@@ -475,7 +484,7 @@ TEST(Html, EscapesScriptInMessagesAndNames) {
   EXPECT_NE(html.find("un&lt;explained&gt;"), std::string::npos);
 }
 
-TEST(Html, SelfContained) {
+TEST(ReportOutputsHtml, SelfContained) {
   const std::string html = FormatHtmlReport(HtmlRuns());
   for (const char* banned :
        {"http", "src=", "href=", "<link", "<script", "url(", "@import", "<img", "<iframe"}) {
@@ -485,7 +494,7 @@ TEST(Html, SelfContained) {
   EXPECT_NE(html.find("<meta charset=\"utf-8\"/>"), std::string::npos);
 }
 
-TEST(Html, OrphanDiscrepancyIsAnError) {
+TEST(ReportOutputsHtml, OrphanDiscrepancyIsAnError) {
   RunData run;
   run.name = "r";
   run.discrepancies = {Disc("nope", "qnnpack", "exact", 0, 0, 1, "tie")};
@@ -537,9 +546,9 @@ void Write(const std::string& dir, const Report& r) {
   WriteReport(dir, r.cases, r.discrepancies, Summarize(r.cases, r.discrepancies));
 }
 
-class Merge : public TempDirs {};
+class ReportOutputsMerge : public TempDirs {};
 
-TEST_F(Merge, TwoShardsEqualTheCombinedRun) {
+TEST_F(ReportOutputsMerge, TwoShardsEqualTheCombinedRun) {
   const Report all = Combined();
   const std::string a = NewDir("a"), b = NewDir("b"), whole = NewDir("whole"),
                     merged_dir = NewDir("merged");
@@ -568,10 +577,14 @@ TEST_F(Merge, TwoShardsEqualTheCombinedRun) {
   }
 }
 
-TEST_F(Merge, ThreeShardsInMemory) {
+TEST_F(ReportOutputsMerge, ThreeShardsInMemory) {
   const Report all = Combined();
+  Report reversed = Shard(all, 1, 3);  // rows in any order within a shard
+  std::reverse(reversed.cases.begin(), reversed.cases.end());
+  std::reverse(reversed.discrepancies.begin(), reversed.discrepancies.end());
   const Report merged =
-      MergeReports({Shard(all, 2, 3), Shard(all, 0, 3), Shard(all, 1, 3)}, {"x", "y", "z"});
+      MergeReports({Shard(all, 2, 3), reversed, Shard(all, 0, 3)}, {"x", "y", "z"});
+  ASSERT_FALSE(reversed.discrepancies.empty());
   ASSERT_EQ(merged.cases.size(), all.cases.size());
   ASSERT_EQ(merged.discrepancies.size(), all.discrepancies.size());
   for (std::size_t i = 0; i < all.cases.size(); ++i) {
@@ -583,7 +596,7 @@ TEST_F(Merge, ThreeShardsInMemory) {
   }
 }
 
-TEST_F(Merge, DuplicateAcrossShardsNamesBothDirs) {
+TEST_F(ReportOutputsMerge, DuplicateAcrossShardsNamesBothDirs) {
   const Report all = Combined();
   const std::string a = NewDir("dupA"), b = NewDir("dupB");
   Report shard_b = Shard(all, 1, 2);
@@ -601,7 +614,7 @@ TEST_F(Merge, DuplicateAcrossShardsNamesBothDirs) {
   }
 }
 
-TEST_F(Merge, DuplicateWithinOneShardAndOrphanDiscrepancy) {
+TEST_F(ReportOutputsMerge, DuplicateWithinOneShardAndOrphanDiscrepancy) {
   const Report all = Combined();
   Report dup = Shard(all, 0, 2);
   dup.cases.push_back(dup.cases[0]);
@@ -620,7 +633,7 @@ TEST_F(Merge, DuplicateWithinOneShardAndOrphanDiscrepancy) {
   EXPECT_THROW(MergeShards({NewDir("empty")}), ReportError);  // no cases.csv
 }
 
-TEST(CaseIdOrder, NumericRunsCompareByValue) {
+TEST(ReportOutputsCaseIdOrder, NumericRunsCompareByValue) {
   EXPECT_TRUE(CaseIdLess("s1-c000041", "s1-c000042"));
   EXPECT_TRUE(CaseIdLess("s1-c999999", "s1-c1000000"));
   EXPECT_FALSE(CaseIdLess("s1-c1000000", "s1-c999999"));
@@ -633,7 +646,7 @@ TEST(CaseIdOrder, NumericRunsCompareByValue) {
 
 // ---- baseline -------------------------------------------------------------------------------
 
-TEST(Baseline, NewFixedPersisting) {
+TEST(ReportOutputsBaseline, NewFixedPersisting) {
   Report baseline;
   baseline.cases = {Case("b1", "conv2d", "qnnpack", "exact", "unexplained"),
                     Case("b2", "linear", "onednn", "exact", "crashed"),
@@ -692,7 +705,7 @@ TEST(Baseline, NewFixedPersisting) {
             "  c1, c3\n");
 }
 
-TEST(Baseline, IdenticalReportsHaveNothingNewOrFixed) {
+TEST(ReportOutputsBaseline, IdenticalReportsHaveNothingNewOrFixed) {
   Report r;
   r.cases = {Case("c1", "conv2d", "qnnpack", "exact", "unexplained")};
   const BaselineDiff diff = CompareWithBaseline(r, r);
@@ -704,7 +717,7 @@ TEST(Baseline, IdenticalReportsHaveNothingNewOrFixed) {
             "new findings (0):\n  none\nfixed (0):\n  none\npersisting (0):\n  none\n");
 }
 
-TEST(Baseline, OrphanDiscrepancyNamesTheReport) {
+TEST(ReportOutputsBaseline, OrphanDiscrepancyNamesTheReport) {
   Report bad;
   bad.discrepancies = {Disc("x", "qnnpack", "exact", 0, 0, 1, "unexplained")};
   try {
