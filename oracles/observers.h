@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "oracles/model.h"
 
@@ -16,8 +19,10 @@ struct QParams {
   int32_t zero_point;
 };
 
-// calculate_qmin_qmax: quint8 [0,255] ([0,127] with reduce_range), qint8 [-128,127] ([-64,63]).
-QuantRange ObserverRange(DType dtype, bool reduce_range);
+// calculate_qmin_qmax: quint8 [0,255] ([0,127] with reduce_range), qint8 [-128,127] ([-64,63]);
+// a custom [quant_min, quant_max] is used as given, or floor-divided by 2 with reduce_range.
+QuantRange ObserverRange(DType dtype, bool reduce_range,
+                         std::optional<QuantRange> custom = std::nullopt);
 
 // UniformQuantizationObserverBase._calculate_qparams for one (min, max), in float32:
 //   min_neg = min(min,0), max_pos = max(max,0), eps = 2^-23
@@ -25,8 +30,14 @@ QuantRange ObserverRange(DType dtype, bool reduce_range);
 //              zp = clamp(qmin − RNE(f32(min_neg / scale)), qmin, qmax)
 //   symmetric: scale = max(f32(max(−min_neg, max_pos) / ((qmax − qmin)/2)), eps),
 //              zp = 0 (qint8) or 128 (quint8)
+//   quint8 symmetric with a custom range: zp = (qmin + qmax) / 2 (floor)
 QParams MinMaxQParams(float min_val, float max_val, DType dtype, QScheme qscheme,
-                      bool reduce_range);
+                      bool reduce_range, std::optional<QuantRange> custom = std::nullopt);
+
+// MovingAverageMinMaxObserver over calibration batches (each given by its min and max): the first
+// batch sets the range, later ones move it by c·(batch − range), in float32 (c = 0.01 default).
+std::pair<float, float> MovingAverageMinMax(const std::vector<std::pair<float, float>>& batches,
+                                            float averaging_constant = 0.01f);
 
 // at::quantize_per_tensor / quantize_val: clamp(z + RNE(f32(x · f32(1 / f32(scale)))), type range).
 int32_t QuantizeValue(float x, double scale, int32_t zero_point, DType dtype);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "oracles/integer_pipeline.h"
 #include "oracles/layer_products.h"
@@ -115,17 +116,15 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags) {
   const int64_t n = m->input.NumElements();
   float lo = 0, hi = 0;
   std::vector<float> batch;
+  std::vector<std::pair<float, float>> batch_ranges;
   for (int b = 0; b < 3; ++b) {
     batch = FloatData(rng, n, sigma, mean);
     const auto [bmin, bmax] = std::minmax_element(batch.begin(), batch.end());
-    if (b == 0 || observer == "minmax") {
-      lo = b == 0 ? *bmin : std::min(lo, *bmin);
-      hi = b == 0 ? *bmax : std::max(hi, *bmax);
-    } else {  // MovingAverageMinMaxObserver, averaging_constant 0.01, in float32
-      lo = lo + 0.01f * (*bmin - lo);
-      hi = hi + 0.01f * (*bmax - hi);
-    }
+    batch_ranges.push_back({*bmin, *bmax});
+    lo = b == 0 ? *bmin : std::min(lo, *bmin);  // MinMaxObserver: running min / max
+    hi = b == 0 ? *bmax : std::max(hi, *bmax);
   }
+  if (observer == "moving_average") std::tie(lo, hi) = MovingAverageMinMax(batch_ranges);
   const QParams xq = MinMaxQParams(lo, hi, DType::kQUInt8, QScheme::kAffine, reduce_range);
   m->input.scales = {xq.scale};
   m->input.zero_points = {xq.zero_point};
