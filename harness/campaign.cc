@@ -431,7 +431,13 @@ class Coordinator {
     w.task = t;
     w.deadline = std::chrono::steady_clock::now() +
                  std::chrono::milliseconds(static_cast<int64_t>(s_.case_timeout_seconds * 1000));
-    if (!w.process->Send(line)) WorkerDied(w, false);
+    if (!w.process->Send(line)) {
+      // The idle worker is gone (killed from outside): the task never started; a fresh worker
+      // takes it.
+      w.process->Kill();
+      w.process = std::make_unique<WorkerProcess>(WorkerArguments(s_));
+      if (!w.process->Send(line)) WorkerDied(w, false);
+    }
   }
 
   void WorkerDied(WorkerSlot& w, bool timeout) {
