@@ -183,11 +183,13 @@ int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& e
             << " (case, engine, scheme) rows unexplained. Reports: " << s.out_dir << "/"
             << std::endl;
   if (r.wall_seconds > 0 && r.worker_seconds > 0) {
+    const std::string after_1000 =
+        r.worker_rss_1000_kb ? std::to_string(r.worker_rss_1000_kb) + " KiB after 1000 cases, " : "";
     std::printf("throughput: %.1f cases/s; %.0f%% of worker time inside LibTorch; worker RSS %lld KiB "
-                "after the first case, %lld KiB after 1000 cases, %lld KiB after the last (max %lld)\n",
+                "after the first case, %s%lld KiB after the last (max %lld)\n",
                 (r.cases_run - r.resumed_cases) / r.wall_seconds,
                 100.0 * r.libtorch_seconds / r.worker_seconds,
-                static_cast<long long>(r.worker_rss_first_kb), static_cast<long long>(r.worker_rss_1000_kb),
+                static_cast<long long>(r.worker_rss_first_kb), after_1000.c_str(),
                 static_cast<long long>(r.worker_rss_last_kb), static_cast<long long>(r.worker_rss_max_kb));
   }
   return r.unexplained_cases > 0 || r.crashed > 0 || r.timeouts > 0 ? kExitFindings : kExitOk;
