@@ -280,7 +280,11 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
       LayerAccumulators(l, m.input, LayerOutputShape(l, m.input.shape));
   tags.large_accumulator = std::any_of(acc.begin(), acc.end(),
                                        [](int64_t a) { return std::llabs(a) > (1 << 24); });
-  const int depth = Pick<int>({{Mix::kDepth1, 1}, {Mix::kDepth2, 2}, {Mix::kDepth3, 3}});
+  // Depth grows with RapidCheck's size (widths do through inRange): 1 layer below size 30,
+  // up to 2 below 60, up to 3 beyond (campaigns draw at the nominal size 100).
+  const int size = *rc::gen::withSize([](int sz) { return rc::gen::just(sz); });
+  const int depth = std::min(1 + size / 30,
+                             Pick<int>({{Mix::kDepth1, 1}, {Mix::kDepth2, 2}, {Mix::kDepth3, 3}}));
   while (static_cast<int>(m.layers.size()) < depth) AppendLayer(&m, tags);
   return g;
 }
