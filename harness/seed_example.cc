@@ -92,15 +92,21 @@ Model CalibrateForumModel(const FloatForumModel& f, const EngineQConfig& qc) {
 }
 
 // The element to walk through: the first where some scheme disagrees with LibTorch (the
-// interesting case), else the largest output.
-int64_t PickElement(const CaseRuns& runs, size_t engine) {
+// interesting case), else the largest output among inputs that are not 0 (so that the raw
+// product x_q·w_q shown next to it is not trivially 0).
+int64_t PickElement(const CaseRuns& runs, size_t engine, const QTensor& input) {
   const std::vector<int32_t>& lt = runs.libtorch[engine].layers[0].values;
   for (size_t i = 0; i < lt.size(); ++i) {
     for (const auto& p : runs.pipeline[engine]) {
       if (p[0].out[i] != lt[i]) return static_cast<int64_t>(i);
     }
   }
-  return std::max_element(lt.begin(), lt.end()) - lt.begin();
+  int64_t best = 0;
+  for (size_t i = 0; i < lt.size(); ++i) {
+    const bool usable = input.values[i] != 0;
+    if (usable && (input.values[best] == 0 || lt[i] > lt[best])) best = static_cast<int64_t>(i);
+  }
+  return best;
 }
 
 }  // namespace
@@ -159,7 +165,7 @@ int RunSeedExample(std::ostream& out) {
     if (!own) exit_code = 1;
 
     // One element, in integers.
-    const int64_t i = PickElement(runs, 0);
+    const int64_t i = PickElement(runs, 0, c.model.input);
     const LayerTrace& trace = runs.pipeline[0][0][0];
     const ChannelTerms& terms = trace.channels[0];
     const int32_t xq = c.model.input.values[i], zx = c.model.input.zero_points[0];
