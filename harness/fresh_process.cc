@@ -11,13 +11,17 @@ extern char** environ;
 
 namespace qdiff {
 
-int RunSelfInFreshProcess(const std::vector<std::string>& args) {
+std::string SelfExecutable() {
   char exe[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return -1;
-  exe[n] = '\0';
+  return n > 0 ? std::string(exe, static_cast<size_t>(n)) : std::string();
+}
+
+int RunSelfInFreshProcess(const std::vector<std::string>& args) {
+  std::string exe = SelfExecutable();
+  if (exe.empty()) return -1;
   std::vector<char*> argv;
-  argv.push_back(exe);
+  argv.push_back(exe.data());
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
 
@@ -26,7 +30,7 @@ int RunSelfInFreshProcess(const std::vector<std::string>& args) {
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, exe, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return -1;
   int status = 0;

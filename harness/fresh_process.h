@@ -7,7 +7,10 @@
 
 namespace qdiff {
 
-// Runs this executable (/proc/self/exe) with `args`, output discarded, and waits for it.
+// Path of this executable (/proc/self/exe); empty if it cannot be read.
+std::string SelfExecutable();
+
+// Runs this executable with `args`, output discarded, and waits for it.
 // Returns its exit code, or -1 if it could not start or died from a signal.
 int RunSelfInFreshProcess(const std::vector<std::string>& args);
 

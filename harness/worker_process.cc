@@ -1,5 +1,7 @@
 #include "harness/worker_process.h"
 
+#include "harness/fresh_process.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -16,22 +18,20 @@ extern char** environ;
 namespace qdiff {
 
 WorkerProcess::WorkerProcess(const std::vector<std::string>& args) {
-  char exe[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) throw std::runtime_error("cannot find /proc/self/exe to start a worker");
-  exe[n] = '\0';
+  std::string exe = SelfExecutable();
+  if (exe.empty()) throw std::runtime_error("cannot find /proc/self/exe to start a worker");
   int to_worker[2], from_worker[2];
   if (pipe2(to_worker, O_CLOEXEC) != 0 || pipe2(from_worker, O_CLOEXEC) != 0) {
     throw std::runtime_error(std::string("cannot create worker pipes: ") + std::strerror(errno));
   }
-  std::vector<char*> argv{exe};
+  std::vector<char*> argv{exe.data()};
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, to_worker[0], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, from_worker[1], STDOUT_FILENO);
-  const int rc = posix_spawn(&pid_, exe, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(to_worker[0]);
   close(from_worker[1]);
