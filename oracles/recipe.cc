@@ -76,6 +76,41 @@ Rational MultiplierValue(const Recipe& recipe, const ChannelTerms& t) {
   }
 }
 
+// The exact-arithmetic filter. v = (acc + B)·M (+ z_y when the zero point comes first) is computed
+// in long double (64-bit significand). B and M are exact in long double except for the exact-real
+// forms (relative error ≤ 2^-62 each), and the sum and product add 2^-64 each, so
+//   |v_approx − v| ≤ (|v_approx| + |B·M| + |z_y|) · 2^-58   (generous).
+// When v_approx is farther than that from the nearest half-integer, the exact value rounds to the
+// same integer under every tie rule, and the rational arithmetic is skipped. Otherwise (near or at
+// a tie, or |v| ≥ 2^40) the caller falls back to exact rationals. Proven equal on random and
+// near-tie inputs by tests/recipe_filter_test.cc.
+std::optional<int64_t> FilteredRound(const Recipe& recipe, const ChannelTerms& t, int64_t acc) {
+  const ChannelQuant& q = t.quant;
+  long double b = 0;
+  if (q.bias) {
+    switch (recipe.bias) {
+      case BiasForm::kExactReal: b = t.bias_exact_approx; break;
+      case BiasForm::kInt32Torch: b = static_cast<long double>(t.bias_int32); break;
+      default: b = FloatBias(recipe, t);
+    }
+  }
+  long double m;
+  switch (recipe.multiplier) {
+    case MultiplierForm::kExactReal: m = t.multiplier_exact_approx; break;
+    case MultiplierForm::kQ31: m = std::ldexp(static_cast<long double>(t.q31.multiplier), t.q31.shift - 31); break;
+    default: m = FloatMultiplier(recipe, t);
+  }
+  long double v = (static_cast<long double>(acc) + b) * m;
+  const long double z = recipe.zero_point_order == ZeroPointOrder::kBeforeRounding ? q.z_y : 0;
+  v += z;
+  if (!(std::fabs(v) < 0x1p40L)) return std::nullopt;
+  const long double err = (std::fabs(v) + std::fabs(b * m) + std::fabs(z)) * 0x1p-58L + 0x1p-200L;
+  const long double floor_v = std::floor(v);
+  const long double frac = v - floor_v;  // exact: |v| < 2^40 leaves ≥ 23 fraction bits
+  if (std::fabs(frac - 0.5L) <= err) return std::nullopt;
+  return static_cast<int64_t>(floor_v) + (frac > 0.5L ? 1 : 0);
+}
+
 std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms& t, int64_t acc,
                                        RecipeTrace* trace) {
   if (recipe.rounding == Rounding::kDoubleRoundingQ31) return std::nullopt;
@@ -138,6 +173,15 @@ std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t
     }
     return Finish(rounded, false, recipe, q.range);
   }
+  if (!trace) {
+    if (std::optional<int64_t> fast = FilteredRound(recipe, t, acc)) {
+      int64_t rounded = *fast;
+      const bool out_of_int32 = rounded < std::numeric_limits<int32_t>::min() ||
+                                rounded > std::numeric_limits<int32_t>::max();
+      if (recipe.zero_point_order == ZeroPointOrder::kAfterRounding) rounded += q.z_y;
+      return Finish(rounded, out_of_int32, recipe, q.range);
+    }
+  }
   const Rational bias = q.bias ? BiasValue(recipe, t) : Rational::FromInt(0);
   const Rational multiplier = MultiplierValue(recipe, t);
   const Rational sum = Rational::FromInt(acc) + bias;
@@ -186,9 +230,11 @@ ChannelTerms PrepareChannel(const ChannelQuant& q) {
   const float dst_s = F32(1.0 / q.s_y);
   t.multiplier_onednn = dst_s / bias_scale;
 
+  t.multiplier_exact_approx = static_cast<long double>(q.s_x) * q.s_w / q.s_y;
   if (q.bias) {
     const float b = *q.bias;
     t.bias_exact = Rational::FromDouble(b) / (sx * sw);
+    t.bias_exact_approx = static_cast<long double>(b) / (static_cast<long double>(q.s_x) * q.s_w);
     // quant_utils::QuantizeBias → quantize_per_tensor(b, s_x·s_w (double), 0, qint32).
     const float inv = 1.0f / F32(q.s_w * q.s_x);
     const double bq = std::nearbyint(static_cast<double>(b * inv));

@@ -99,6 +99,10 @@ struct ChannelTerms {
   float multiplier_qnnpack = 0;   // kF32Qnnpack
   float multiplier_fbgemm = 0;    // kF32Fbgemm
   float multiplier_onednn = 0;    // kF32Onednn
+  // long double approximations of the exact forms (≤ 2 roundings each, relative error ≤ 2^-62),
+  // for the exact-arithmetic filter in EvaluateRecipe.
+  long double bias_exact_approx = 0;
+  long double multiplier_exact_approx = 0;
 };
 
 ChannelTerms PrepareChannel(const ChannelQuant& quant);

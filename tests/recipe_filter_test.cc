@@ -1,0 +1,77 @@
+// The exact-arithmetic filter of EvaluateRecipe (long double approximation, rationals only near a
+// tie) must give the same output as the rational path on every input. EvaluateRecipe with a trace
+// always takes the rational path, so the two are compared directly on random channels, exact
+// ties (power-of-two scales), values one rational step beside ties, and huge accumulators.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "oracles/recipe.h"
+#include "oracles/scheme.h"
+
+namespace qdiff {
+namespace {
+
+TEST(RecipeFilter, EqualsRationalArithmeticEverywhere) {
+  std::vector<Recipe> recipes;
+  for (const SchemeDef* s : AllSchemes()) {
+    if (s->recipe.arithmetic == Arithmetic::kExact) recipes.push_back(s->recipe);
+  }
+  // Counterfactual variants the classifier evaluates.
+  for (Recipe r : std::vector<Recipe>(recipes)) {
+    for (Rounding rounding : {Rounding::kHalfEven, Rounding::kHalfAway, Rounding::kHalfUp}) {
+      for (ZeroPointOrder order : {ZeroPointOrder::kAfterRounding, ZeroPointOrder::kBeforeRounding}) {
+        r.rounding = rounding;
+        r.zero_point_order = order;
+        recipes.push_back(r);
+      }
+    }
+  }
+  std::mt19937_64 rng(5);
+  int64_t checked = 0, ties = 0;
+  for (int c = 0; c < 3000; ++c) {
+    ChannelQuant q;
+    const bool pow2 = rng() % 2;
+    auto scale = [&] {
+      return pow2 ? std::ldexp(1.0, -static_cast<int>(rng() % 12))
+                  : static_cast<double>(static_cast<float>(std::ldexp(1.0 + (rng() % 1000000) / 1e6, -static_cast<int>(rng() % 12))));
+    };
+    q.s_x = scale();
+    q.s_w = scale();
+    q.s_y = scale();
+    q.per_channel = rng() % 2;
+    q.z_y = static_cast<int32_t>(rng() % 256);
+    if (rng() % 3) {
+      // Often a bias of a whole or half number of accumulator steps (ties), sometimes arbitrary.
+      const double unit = q.s_x * q.s_w;
+      q.bias = static_cast<float>(rng() % 2 ? unit * (static_cast<int>(rng() % 2001) - 1000) / 2.0
+                                            : (static_cast<int>(rng() % 20001) - 10000) * 1e-3);
+    }
+    q.range = {0, 255};
+    const ChannelTerms t = PrepareChannel(q);
+    for (int i = 0; i < 40; ++i) {
+      // Accumulators that land inside the output range, plus some huge ones.
+      const double m = q.s_x * q.s_w / q.s_y;
+      int64_t acc = static_cast<int64_t>((static_cast<double>(rng() % 600) - 300) / m);
+      if (i % 10 == 0) acc += static_cast<int64_t>(rng() % 5) - 2;  // steps beside ties
+      if (i == 39) acc = static_cast<int32_t>(rng());
+      for (const Recipe& r : recipes) {
+        RecipeTrace trace;
+        const std::optional<int32_t> rational = EvaluateRecipe(r, t, acc, &trace);
+        const std::optional<int32_t> filtered = EvaluateRecipe(r, t, acc);
+        ASSERT_EQ(rational.has_value(), filtered.has_value());
+        if (!rational) continue;
+        ASSERT_EQ(*filtered, *rational) << "acc=" << acc << " s_x=" << q.s_x << " s_w=" << q.s_w
+                                        << " s_y=" << q.s_y << " z_y=" << q.z_y;
+        ++checked;
+        ties += trace.exact_tie;
+      }
+    }
+  }
+  std::cout << "[ filter ] " << checked << " evaluations, " << ties << " exact ties\n";
+  EXPECT_GT(ties, 1000);
+}
+
+}  // namespace
+}  // namespace qdiff
