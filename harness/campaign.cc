@@ -164,7 +164,10 @@ json ShrinkFinding(const CampaignSettings& s, int64_t index, int64_t previous,
   shrunk.expected_verdict = "unexplained";
   SaveCaseFile(shrunk, file);
   bool state_dependent = false;
-  if (s.confirm_in_fresh_process && RunSelfInFreshProcess({"replay", "--quiet", file}) != 1) {
+  const int replay_exit = s.confirm_in_fresh_process ? RunSelfInFreshProcess({"replay", "--quiet", file}) : 1;
+  if (replay_exit == -1) {
+    std::cerr << "qdiff: could not start a fresh process to confirm " << file << "\n";
+  } else if (replay_exit != 1) {
     state_dependent = true;
     if (previous >= 0) {
       Case before = CaseForIndex(s, previous, nullptr);

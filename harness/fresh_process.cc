@@ -12,9 +12,9 @@ extern char** environ;
 namespace qdiff {
 
 std::string SelfExecutable() {
-  char exe[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  return n > 0 ? std::string(exe, static_cast<size_t>(n)) : std::string();
+  // The literal /proc/self/exe, not its target: it still runs this very binary after the file
+  // was rebuilt or replaced during a long campaign (the target would then be "... (deleted)").
+  return access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : std::string();
 }
 
 int RunSelfInFreshProcess(const std::vector<std::string>& args) {
