@@ -11,6 +11,8 @@
 #include <cstring>
 #include <cstdlib>
 #include <deque>
+#include <set>
+#include <tuple>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -31,7 +33,6 @@
 #include "reports/baseline.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
-#include "reports/merge.h"
 #include "reports/schema.h"
 #include "reports/summary.h"
 
@@ -200,6 +201,12 @@ struct WorkerSlot {
 
 class Coordinator {
  public:
+  // One case's report rows.
+  struct CaseDone {
+    std::vector<CaseRow> cases;
+    std::vector<DiscrepancyRow> discrepancies;
+  };
+
   Coordinator(const CampaignSettings& s, CampaignResult* result)
       : s_(s), r_(*result), t0_(std::chrono::steady_clock::now()) {}
 
@@ -210,13 +217,16 @@ class Coordinator {
     if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
     started_ = UtcNowIso8601();
     const std::string journal_path = s_.out_dir + "/" + kJournalFile;
+    next_index_ = s_.cases > 0 ? s_.cases * s_.shard_index / s_.shard_count : s_.shard_index;
+    end_index_ = s_.cases > 0 ? s_.cases * (s_.shard_index + 1) / s_.shard_count : INT64_MAX;
+    step_ = s_.cases > 0 ? 1 : s_.shard_count;
+    emit_next_ = next_index_;
+    cases_csv_ = OpenCsv(kCasesFile, CaseColumns());
+    discrepancies_csv_ = OpenCsv(kDiscrepanciesFile, DiscrepancyColumns());
     if (s_.resume) ReadJournal(journal_path);
     journal_ = std::fopen(journal_path.c_str(), s_.resume ? "a" : "w");
     if (!journal_) throw std::runtime_error(journal_path + ": cannot open the journal for writing");
     if (!s_.resume || r_.resumed_cases == 0) AppendJournal(Header());
-    next_index_ = s_.cases > 0 ? s_.cases * s_.shard_index / s_.shard_count : s_.shard_index;
-    end_index_ = s_.cases > 0 ? s_.cases * (s_.shard_index + 1) / s_.shard_count : INT64_MAX;
-    step_ = s_.cases > 0 ? 1 : s_.shard_count;
     for (const auto& [sig, f] : findings_) {
       if (f.file.empty() && !f.case_id.empty()) shrinks_.push_back(pending_shrinks_[sig]);
     }
@@ -230,7 +240,12 @@ class Coordinator {
     }
     if (s_.progress) std::cerr << "\n";
     Flush(true);
-    std::fclose(journal_);
+  }
+
+  ~Coordinator() {
+    for (std::FILE* f : {journal_, cases_csv_, discrepancies_csv_}) {
+      if (f) std::fclose(f);
+    }
   }
 
  private:
@@ -296,6 +311,7 @@ class Coordinator {
   void TakeCaseResult(const json& j, bool from_journal) {
     const int64_t index = j.at("index");
     if (done_.count(index)) return;
+    done_.insert(index);
     CaseDone d;
     int64_t line = 0;
     for (const json& f : j.at("cases")) {
@@ -311,7 +327,8 @@ class Coordinator {
     if (j.value("crash", std::string()) == "crashed") ++r_.crashed;
     if (j.value("crash", std::string()) == "timeout") ++r_.timeouts;
     for (const json& k : j.at("corners")) ++corners_[k.get<std::string>()];
-    done_[index] = std::move(d);
+    reorder_[index] = std::move(d);
+    EmitInOrder(false);
     ++r_.cases_run;
     if (!from_journal) {
       r_.worker_seconds += j.value("total_s", 0.0);
@@ -522,27 +539,93 @@ class Coordinator {
                  static_cast<long long>(r_.crashed), static_cast<long long>(r_.timeouts), left.c_str());
   }
 
-  void Flush(bool finished) {
-    fsync(fileno(journal_));  // the journal survives a machine crash up to the last flush
-    Report all;
-    for (const auto& [index, d] : done_) {
-      all.cases.insert(all.cases.end(), d.cases.begin(), d.cases.end());
-      all.discrepancies.insert(all.discrepancies.end(), d.discrepancies.begin(), d.discrepancies.end());
+  // Report rows go to the CSV files as soon as every earlier case index is done, in case-index
+  // order with each case's rows sorted by (engine, scheme[, layer, index]): the order of
+  // MergeReports, so a run, a resumed run and merged shards write identical files. Only a
+  // bounded sample of rows stays in memory, for junit.xml, report.html and --baseline.
+  void EmitInOrder(bool everything) {
+    while (!reorder_.empty() &&
+           (everything || reorder_.begin()->first == emit_next_ || reorder_.begin()->first < emit_next_)) {
+      auto it = reorder_.begin();
+      Emit(it->second);
+      emit_next_ = std::max(emit_next_, it->first + step_);
+      reorder_.erase(it);
     }
-    // Canonical row order (case id, engine, scheme): a run, a resumed run and merged shards agree.
-    const Report report = MergeReports({all}, {s_.out_dir});
-    r_.summary = Summarize(report.cases, report.discrepancies);
-    WriteReport(s_.out_dir, report.cases, report.discrepancies, r_.summary);
+  }
+
+  void Emit(CaseDone& d) {
+    std::sort(d.cases.begin(), d.cases.end(), [](const CaseRow& a, const CaseRow& b) {
+      return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
+    });
+    std::stable_sort(d.discrepancies.begin(), d.discrepancies.end(),
+                     [](const DiscrepancyRow& a, const DiscrepancyRow& b) {
+                       return std::tie(a.engine, a.scheme, a.layer, a.index) <
+                              std::tie(b.engine, b.scheme, b.layer, b.index);
+                     });
+    std::map<std::pair<std::string, std::string>, std::string> op_of;  // (engine, scheme) → op
+    bool finding = false;
+    for (const CaseRow& row : d.cases) {
+      WriteLine(cases_csv_, FormatCsvLine(CaseToFields(row)), kCasesFile);
+      ++summary_[{row.op, row.engine, row.scheme, "verdict", row.verdict}];
+      op_of[{row.engine, row.scheme}] = row.op;
+      finding |= row.verdict == "unexplained" || row.verdict == "crashed" || row.verdict == "timeout";
+    }
+    for (const DiscrepancyRow& row : d.discrepancies) {
+      WriteLine(discrepancies_csv_, FormatCsvLine(DiscrepancyToFields(row)), kDiscrepanciesFile);
+      ++summary_[{op_of[{row.engine, row.scheme}], row.engine, row.scheme, "class", row.cls}];
+    }
+    if (sampled_cases_ < kSampleCases || (finding && sampled_findings_ < kSampleCases)) {
+      (finding ? sampled_findings_ : sampled_cases_) += 1;
+      sample_.cases.insert(sample_.cases.end(), d.cases.begin(), d.cases.end());
+      sample_.discrepancies.insert(sample_.discrepancies.end(), d.discrepancies.begin(),
+                                   d.discrepancies.end());
+    } else {
+      sample_complete_ = false;
+    }
+  }
+
+  void WriteLine(std::FILE* f, const std::string& line, const char* name) {
+    if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) {
+      throw std::runtime_error(s_.out_dir + "/" + name + ": write failed: " + std::strerror(errno));
+    }
+  }
+
+  std::FILE* OpenCsv(const char* name, const std::vector<std::string>& columns) {
+    const std::string path = s_.out_dir + "/" + name;
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
+    WriteLine(f, FormatCsvLine(columns), name);
+    return f;
+  }
+
+  void SyncCsv(std::FILE* f, const char* name) {
+    if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) {
+      throw std::runtime_error(s_.out_dir + "/" + name + ": write failed: " + std::strerror(errno));
+    }
+  }
+
+  void Flush(bool finished) {
+    if (finished) EmitInOrder(true);  // cases past a gap that will never be filled (budget end)
+    fsync(fileno(journal_));  // the journal survives a machine crash up to the last flush
+    SyncCsv(cases_csv_, kCasesFile);
+    SyncCsv(discrepancies_csv_, kDiscrepanciesFile);
+    r_.summary.clear();
+    for (const auto& [key, count] : summary_) {
+      const auto& [op, engine, scheme, kind, name] = key;
+      r_.summary.push_back(SummaryRow{op, engine, scheme, kind, name, count});
+    }
+    WriteSummary(s_.out_dir + "/" + kSummaryFile, r_.summary);
     r_.findings.clear();
     for (const std::string& sig : finding_order_) r_.findings.push_back(findings_.at(sig));
     r_.wall_seconds = Elapsed();
     if (finished) {
+      const std::string note = sample_complete_ ? "" : " (a sample: see summary.csv for all counts)";
       WriteFileAtomically(s_.out_dir + "/junit.xml",
-                          FormatJUnit(report.cases, report.discrepancies, "qdiff replay " + s_.out_dir + "/findings"));
+                          FormatJUnit(sample_.cases, sample_.discrepancies, "qdiff replay " + s_.out_dir + "/findings"));
       WriteFileAtomically(s_.out_dir + "/report.html",
-                          FormatHtmlReport({RunData{s_.out_dir, report.cases, report.discrepancies}}));
+                          FormatHtmlReport({RunData{s_.out_dir + note, sample_.cases, sample_.discrepancies}}));
       if (!s_.baseline_dir.empty()) {
-        r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(report, LoadReport(s_.baseline_dir)));
+        r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(sample_, LoadReport(s_.baseline_dir)));
       }
       r_.corner_table = FormatCornerTable(corners_, r_.cases_run);
     }
@@ -595,10 +678,6 @@ class Coordinator {
     WriteFileAtomically(s_.out_dir + "/run.json", j.dump(2) + "\n");
   }
 
-  struct CaseDone {
-    std::vector<CaseRow> cases;
-    std::vector<DiscrepancyRow> discrepancies;
-  };
 
   const CampaignSettings& s_;
   CampaignResult& r_;
@@ -606,7 +685,18 @@ class Coordinator {
   std::string started_;
   std::FILE* journal_ = nullptr;
   std::vector<WorkerSlot> slots_;
-  std::map<int64_t, CaseDone> done_;
+  std::set<int64_t> done_;                  // case indices with results (journal included)
+  std::map<int64_t, CaseDone> reorder_;     // results waiting for an earlier index
+  int64_t emit_next_ = 0;                   // next case index whose rows go to the CSVs
+  std::FILE* cases_csv_ = nullptr;
+  std::FILE* discrepancies_csv_ = nullptr;
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t> summary_;
+  // Rows kept for junit.xml / report.html / --baseline: the first kSampleCases cases and up to
+  // kSampleCases cases with findings; summary.csv and the CSVs always hold everything.
+  static constexpr int64_t kSampleCases = 20000;
+  Report sample_;
+  int64_t sampled_cases_ = 0, sampled_findings_ = 0;
+  bool sample_complete_ = true;
   std::map<std::string, int64_t> corners_;
   std::map<std::string, Finding> findings_;
   std::vector<std::string> finding_order_;
