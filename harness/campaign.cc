@@ -226,7 +226,7 @@ class Coordinator {
     if (s_.resume) ReadJournal(journal_path);
     journal_ = std::fopen(journal_path.c_str(), s_.resume ? "a" : "w");
     if (!journal_) throw std::runtime_error(journal_path + ": cannot open the journal for writing");
-    if (!s_.resume || r_.resumed_cases == 0) AppendJournal(Header());
+    if (!journal_has_header_) AppendJournal(Header());  // a resumed journal keeps its own
     for (const auto& [sig, f] : findings_) {
       if (f.file.empty() && !f.case_id.empty()) shrinks_.push_back(pending_shrinks_[sig]);
     }
@@ -298,6 +298,7 @@ class Coordinator {
           }
         }
         header_checked = true;
+        journal_has_header_ = true;
       } else if (type == "case") {
         if (!header_checked) throw std::runtime_error(path + ": journal has no header line");
         TakeCaseResult(j, /*from_journal=*/true);
@@ -322,7 +323,6 @@ class Coordinator {
     }
     for (const CaseRow& row : d.cases) {
       if (row.verdict == "unexplained") ++r_.unexplained_cases;
-      if (row.verdict == "crashed") ++crashed_rows_;
     }
     if (j.value("crash", std::string()) == "crashed") ++r_.crashed;
     if (j.value("crash", std::string()) == "timeout") ++r_.timeouts;
@@ -701,8 +701,8 @@ class Coordinator {
   std::map<std::string, Finding> findings_;
   std::vector<std::string> finding_order_;
   std::map<std::string, Task> pending_shrinks_;
+  bool journal_has_header_ = false;
   std::deque<Task> shrinks_;
-  int64_t crashed_rows_ = 0;
   int64_t next_index_ = 0, end_index_ = 0, step_ = 1;
   bool stop_new_ = false;
 };
