@@ -226,6 +226,7 @@ class Coordinator {
     if (s_.resume) ReadJournal(journal_path);
     journal_ = std::fopen(journal_path.c_str(), s_.resume ? "a" : "w");
     if (!journal_) throw std::runtime_error(journal_path + ": cannot open the journal for writing");
+    if (s_.resume && journal_torn_) WriteLine(journal_, "\n", kJournalFile);  // end a torn line
     if (!journal_has_header_) AppendJournal(Header());  // a resumed journal keeps its own
     for (const auto& [sig, f] : findings_) {
       if (f.file.empty() && !f.case_id.empty()) shrinks_.push_back(pending_shrinks_[sig]);
@@ -275,8 +276,14 @@ class Coordinator {
 
   // --resume: every complete line of the journal; a torn last line (killed mid-write) is dropped.
   void ReadJournal(const std::string& path) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error(path + ": no journal to resume from");
+    in.seekg(0, std::ios::end);
+    if (in.tellg() > 0) {
+      in.seekg(-1, std::ios::end);
+      journal_torn_ = in.get() != '\n';  // killed in the middle of a line
+    }
+    in.seekg(0);
     std::string line;
     bool header_checked = false;
     while (std::getline(in, line)) {
@@ -702,6 +709,7 @@ class Coordinator {
   std::vector<std::string> finding_order_;
   std::map<std::string, Task> pending_shrinks_;
   bool journal_has_header_ = false;
+  bool journal_torn_ = false;
   std::deque<Task> shrinks_;
   int64_t next_index_ = 0, end_index_ = 0, step_ = 1;
   bool stop_new_ = false;
