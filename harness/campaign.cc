@@ -153,9 +153,11 @@ std::optional<FailureSignature> ParseSignature(const std::string& text) {
 json ShrinkFinding(const CampaignSettings& s, int64_t index, int64_t previous,
                    const FailureSignature& sig) {
   Case c = CaseForIndex(s, index, nullptr);
-  const std::string file = s.out_dir + "/findings/" + c.id + ".json";
+  // The raw case is already saved as findings/<id>.json; the shrunk one gets a file per
+  // signature, since a case can fail on several engines and schemes.
+  const std::string file =
+      s.out_dir + "/findings/" + c.id + "." + sig.engine + "." + sig.scheme + ".shrunk.json";
   c.description = "unexplained difference (" + sig.ToString() + ") found by a campaign";
-  SaveCaseFile(c, file);  // nothing is lost if shrinking dies
   ShrinkStats stats;
   Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig); }, &stats);
   shrunk.description = c.description + "; shrunk from " + std::to_string(stats.elements_before) +
@@ -308,17 +310,17 @@ class Coordinator {
         journal_has_header_ = true;
       } else if (type == "case") {
         if (!header_checked) throw std::runtime_error(path + ": journal has no header line");
-        TakeCaseResult(j, /*from_journal=*/true);
-        ++r_.resumed_cases;
+        if (TakeCaseResult(j, /*from_journal=*/true)) ++r_.resumed_cases;
       } else if (type == "finding") {
         TakeFinding(j);
       }
     }
   }
 
-  void TakeCaseResult(const json& j, bool from_journal) {
+  // False when the case was already taken (a duplicate journal line).
+  bool TakeCaseResult(const json& j, bool from_journal) {
     const int64_t index = j.at("index");
-    if (done_.count(index)) return;
+    if (done_.count(index)) return false;
     done_.insert(index);
     CaseDone d;
     int64_t line = 0;
@@ -348,38 +350,26 @@ class Coordinator {
         r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
       }
     }
-    const std::string sig = j.value("signature", std::string());
-    if (!sig.empty()) {
+    // Every signature of the case: the first case of a signature is shrunk, later ones count.
+    for (const json& js : j.value("signatures", json::array())) {
+      const std::string sig = js.get<std::string>();
       Finding& f = findings_[sig];
-      // A later, smaller case of a known signature is shrunk too; the smaller result is kept.
-      const int64_t size = j.value("size", int64_t{0});
-      if (f.count > 0 && f.size_after > 0 && size > 0 && size < f.size_after && !from_journal &&
-          j.value("file", std::string()).empty()) {
-        shrinks_.push_back(Task{Task::kShrink, index, j.value("previous", int64_t{-1}), sig});
+      if (f.count++ > 0) continue;
+      f.signature = sig;
+      f.case_id = CaseId(s_.seed, index);
+      f.file = j.value("file", std::string());  // crashes are saved by the coordinator
+      if (f.file.empty()) {
+        pending_shrinks_[sig] = Task{Task::kShrink, index, j.value("previous", int64_t{-1}), sig};
+        if (!from_journal) shrinks_.push_back(pending_shrinks_[sig]);
       }
-      if (f.count++ == 0) {
-        f.signature = sig;
-        f.case_id = CaseId(s_.seed, index);
-        f.file = j.value("file", std::string());  // crashes are saved by the coordinator
-        if (f.file.empty()) {
-          pending_shrinks_[sig] = Task{Task::kShrink, index, j.value("previous", int64_t{-1}), sig};
-          if (!from_journal) shrinks_.push_back(pending_shrinks_[sig]);
-        }
-        finding_order_.push_back(sig);
-      }
+      finding_order_.push_back(sig);
     }
+    return true;
   }
 
-  void TakeFinding(const json& j, bool from_journal = true) {
+  void TakeFinding(const json& j) {
     Finding& f = findings_[j.at("signature").get<std::string>()];
-    const std::string file = j.at("file");
-    const int64_t size_after = j.value("size_after", int64_t{0});
-    if (!f.file.empty() && f.size_after > 0 && size_after >= f.size_after && file != f.file) {
-      if (!from_journal) std::filesystem::remove(file);  // not smaller than the kept case
-      return;
-    }
-    f.file = file;
-    f.case_id = CaseId(s_.seed, j.value("index", int64_t{0}));
+    f.file = j.at("file");
     f.size_before = j.value("size_before", int64_t{0});
     f.size_after = j.value("size_after", int64_t{0});
     f.shrink_attempts = j.value("attempts", int64_t{0});
@@ -390,11 +380,13 @@ class Coordinator {
   // The case in flight died with its worker: crashed/timeout rows for every engine × scheme and
   // its case file, kept as a finding.
   void RecordCrash(const Task& task, const std::string& how, bool timeout) {
-    if (task.kind == Task::kShrink) {  // the case itself was evaluated; keep the raw case
-      Finding& f = findings_[task.signature];
-      f.file = s_.out_dir + "/findings/" + CaseId(s_.seed, task.index) + ".json";
-      AppendJournal(json{{"type", "finding"}, {"index", task.index}, {"signature", task.signature},
-                         {"file", f.file}});
+    if (task.kind == Task::kShrink) {
+      // The shrink died: keep the raw case the worker saved before shrinking, unshrunk.
+      const std::string file = s_.out_dir + "/findings/" + CaseId(s_.seed, task.index) + ".json";
+      const json j{{"type", "finding"}, {"index", task.index}, {"signature", task.signature},
+                   {"file", file}, {"shrink_failed", how}};
+      AppendJournal(j);
+      TakeFinding(j);
       return;
     }
     std::vector<std::string> corners;
@@ -426,7 +418,7 @@ class Coordinator {
     j["index"] = task.index;
     j["corners"] = corners;
     j["crash"] = verdict;
-    j["signature"] = op + "/*/*/" + verdict;
+    j["signatures"] = json::array({op + "/*/*/" + verdict});
     j["file"] = file;
     AppendJournal(j);
     TakeCaseResult(j, false);
@@ -456,8 +448,10 @@ class Coordinator {
                                  : "shrink " + std::to_string(t.index) + " " +
                                        std::to_string(t.previous) + " " + t.signature;
     w.task = t;
+    // A shrink evaluates the case many times: it gets ten case timeouts.
+    const double seconds = s_.case_timeout_seconds * (t.kind == Task::kShrink ? 10 : 1);
     w.deadline = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(static_cast<int64_t>(s_.case_timeout_seconds * 1000));
+                 std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
     if (!w.process->Send(line)) {
       // The idle worker is gone (killed from outside): the task never started; a fresh worker
       // takes it.
@@ -480,15 +474,19 @@ class Coordinator {
     try {
       j = json::parse(line);
     } catch (const json::exception&) {
-      return;  // not a protocol line
+      return;  // not a protocol line (something else wrote to the worker's stdout)
     }
-    if (j.value("type", "") == "case") {
+    if (!j.is_object()) return;
+    const std::string type = j.value("type", "");
+    if (type == "case") {
       AppendJournal(j);
       TakeCaseResult(j, false);
       w.last_index = j.value("index", int64_t{-1});
-    } else if (j.value("type", "") == "finding") {
+    } else if (type == "finding") {
       AppendJournal(j);
-      TakeFinding(j, /*from_journal=*/false);
+      TakeFinding(j);
+    } else {
+      return;  // the task is still in flight
     }
     w.task = Task{};
   }
@@ -755,8 +753,14 @@ int RunCampaignWorker(const CampaignSettings& s) {
       out["index"] = index;
       out["previous"] = previous;
       out["corners"] = corners;
-      const std::optional<FailureSignature> sig = FirstFinding(ev);
-      out["signature"] = sig ? sig->ToString() : "";
+      json signatures = json::array();
+      for (const FailureSignature& sig : AllFindings(ev)) signatures.push_back(sig.ToString());
+      out["signatures"] = signatures;
+      if (!signatures.empty()) {  // every failing case is saved at once, as found
+        Case saved = c;
+        saved.description = "unexplained difference(s) " + signatures.dump() + " found by a campaign";
+        SaveCaseFile(saved, s.out_dir + "/findings/" + c.id + ".json");
+      }
       out["size"] = CaseSize(c);
       out["libtorch_s"] = runs.libtorch_seconds;
       out["total_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

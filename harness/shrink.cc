@@ -80,6 +80,20 @@ int64_t CaseSize(const Case& c) {
   return size;
 }
 
+std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
+  std::vector<FailureSignature> out;
+  for (const DiscrepancyRow& d : ev.discrepancies) {
+    if (d.cls != "unexplained") continue;
+    for (const CaseRow& r : ev.case_rows) {
+      if (r.engine != d.engine || r.scheme != d.scheme) continue;
+      const FailureSignature sig{r.op, d.engine, d.scheme, d.cls};
+      if (std::find(out.begin(), out.end(), sig) == out.end()) out.push_back(sig);
+      break;
+    }
+  }
+  return out;
+}
+
 std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
   for (const DiscrepancyRow& d : ev.discrepancies) {
     if (d.cls != "unexplained") continue;

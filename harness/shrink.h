@@ -29,6 +29,8 @@ struct FailureSignature {
 
 // The first unexplained element's signature, if the evaluation has one.
 std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev);
+// Every distinct signature with an unexplained element, in the order they first appear.
+std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev);
 
 // Runs the case on sig.engine with sig.scheme and checks for an element of class sig.cls.
 bool FailsTheSameWay(const Case& c, const FailureSignature& sig);
