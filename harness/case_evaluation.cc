@@ -157,13 +157,14 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
         sum_signed += cmp.sum_signed_diff;
         // The accumulators the engine's kernel computes (16-bit pair saturation, int32 wrap).
-        const AccumulatorModel acc_model = EngineAccumulatorModel(runs.engines[e], layer);
+        const AccumulatorModel acc_model =
+            EngineAccumulatorModel(runs.engines[e], layer, trace.input.dtype);
         const std::vector<int64_t> kernel_acc =
             acc_model == AccumulatorModel::kExact
                 ? std::vector<int64_t>()
                 : KernelAccumulators(layer, trace.input, trace.shape, acc_model);
         std::optional<Recipe> engine_recipe;
-        if (std::optional<Scheme> es = EngineScheme(runs.engines[e], layer, vnni)) {
+        if (std::optional<Scheme> es = EngineScheme(runs.engines[e], layer, vnni, trace.input.dtype)) {
           engine_recipe = ApplyDefect(GetScheme(*es).recipe, c.injected_defect);
         }
         for (int64_t i : cmp.differing) {

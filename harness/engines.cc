@@ -8,8 +8,10 @@
 namespace qdiff {
 
 std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer,
-                                   bool cpu_has_vnni) {
-  if (engine == "qnnpack") return Scheme::kQnnpackFp32;
+                                   bool cpu_has_vnni, DType input_dtype) {
+  if (engine == "qnnpack") {
+    return input_dtype == DType::kQInt8 ? Scheme::kXnnpackFp32 : Scheme::kQnnpackFp32;
+  }
   if (engine == "onednn") return Scheme::kOnednnFp32;
   if (engine == "fbgemm") return Scheme::kFbgemmFp32;
   if (engine == "x86") {
@@ -34,8 +36,9 @@ bool OnednnUsesVnni() {
   return false;  // SSE41, AVX, AVX2, AVX512_CORE, ...
 }
 
-AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& layer) {
-  const std::optional<Scheme> scheme = EngineScheme(engine, layer, CpuHasVnni());
+AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& layer,
+                                        DType input_dtype) {
+  const std::optional<Scheme> scheme = EngineScheme(engine, layer, CpuHasVnni(), input_dtype);
   if (scheme == Scheme::kOnednnFp32) {
     return OnednnUsesVnni() ? AccumulatorModel::kExact : AccumulatorModel::kSat16ChannelPairs;
   }

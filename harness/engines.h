@@ -10,16 +10,19 @@
 
 namespace qdiff {
 
-// qnnpack → qnnpack_fp32; onednn → onednn_fp32; fbgemm → fbgemm_fp32; x86 → onednn_fp32 for conv
-// when the CPU has VNNI, groups ≤ 100 and the weights are symmetric (OnednnUtils.h::
-// should_use_onednn_quant), else fbgemm_fp32. nullopt for an engine qdiff has no recipe for.
-std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer, bool cpu_has_vnni);
+// qnnpack → qnnpack_fp32, or xnnpack_fp32 when the layer's input is qint8 (SEMANTICS.md §3.4);
+// onednn → onednn_fp32; fbgemm → fbgemm_fp32; x86 → onednn_fp32 for conv when the CPU has VNNI,
+// groups ≤ 100 and the weights are symmetric (OnednnUtils.h::should_use_onednn_quant), else
+// fbgemm_fp32. nullopt for an engine qdiff has no recipe for.
+std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer, bool cpu_has_vnni,
+                                   DType input_dtype = DType::kQUInt8);
 
 // The accumulator the engine's kernel computes on this machine: exact with VNNI (vpdpbusd) and on
 // QNNPACK (int16 operands); 16-bit pair saturation otherwise (oracles/kernel_accumulators.h).
 // ONEDNN's ISA honours DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA, so both paths can be tested on a
 // VNNI machine (e.g. DNNL_MAX_CPU_ISA=AVX2).
-AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& layer);
+AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& layer,
+                                        DType input_dtype = DType::kQUInt8);
 
 // VNNI as oneDNN will use it: the CPU has it and no ISA cap below *_VNNI is set.
 bool OnednnUsesVnni();

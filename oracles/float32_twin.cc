@@ -8,7 +8,8 @@ int32_t RequantizeFloat32Twin(const Float32TwinParams& p, int64_t acc) {
   if (!p.has_bias) {
     a = SoftFromInt(acc);
   } else if (p.bias_is_int32) {
-    a = SoftFromInt(acc + p.bias_int32);
+    // The kernel adds in int32: wrap like the hardware register (two's complement).
+    a = SoftFromInt(static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(acc + p.bias_int32))));
   } else {
     a = SoftAdd(SoftFromInt(acc), p.bias_bits);
   }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "oracles/fixed_point.h"
+#include "oracles/kernel_accumulators.h"
 
 namespace qdiff {
 
@@ -121,7 +122,7 @@ std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms&
   if (!q.bias) {
     a = F32(static_cast<double>(acc));
   } else if (recipe.bias == BiasForm::kInt32Torch) {
-    a = F32(static_cast<double>(acc + t.bias_int32));
+    a = F32(static_cast<double>(WrapToInt32(acc + t.bias_int32)));  // the kernel adds in int32
   } else {
     a = F32(static_cast<double>(acc)) + FloatBias(recipe, t);
   }
