@@ -41,11 +41,12 @@ struct CampaignSettings {
   bool progress = false;             // a live progress line on stderr
 };
 
-// One distinct failure (deduplicated by signature), its smallest saved case and how often it hit.
+// One distinct failure (deduplicated by signature): its first case, shrunk, and how often it hit.
 struct Finding {
   std::string signature;     // op/engine/scheme/class
   std::string case_id;       // first case that showed it
-  std::string file;          // findings/<case_id>.json: the shrunk case
+  std::string file;          // findings/<case_id>.<engine>.<scheme>.shrunk.json (crashes and
+                             // failed shrinks: the raw findings/<case_id>.json)
   int64_t count = 0;         // cases that showed this signature
   bool state_dependent = false;  // did not reproduce in a fresh process
   int64_t size_before = 0;   // CaseSize before and after shrinking
