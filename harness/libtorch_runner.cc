@@ -203,6 +203,38 @@ void InitLibTorch() {
   std::call_once(once, [] { at::set_num_threads(1); });
 }
 
+QuantizeOutcome QuantizeOnLibTorch(const std::vector<float>& x, const QTensor& params) {
+  QuantizeOutcome out;
+  try {
+    at::Tensor input = at::empty(params.shape, at::kFloat);
+    if (static_cast<int64_t>(x.size()) != input.numel()) {
+      throw std::invalid_argument("float values do not match the shape");
+    }
+    std::copy(x.begin(), x.end(), input.data_ptr<float>());
+    const at::ScalarType dtype = params.dtype == DType::kQUInt8 ? at::kQUInt8 : at::kQInt8;
+    at::Tensor q;
+    if (!params.per_channel()) {
+      q = at::quantize_per_tensor(input, params.scales[0], params.zero_points[0], dtype);
+    } else {
+      at::Tensor scales = at::empty({static_cast<int64_t>(params.scales.size())}, at::kDouble);
+      at::Tensor zps = at::empty({static_cast<int64_t>(params.zero_points.size())}, at::kLong);
+      for (size_t c = 0; c < params.scales.size(); ++c) {
+        scales.data_ptr<double>()[c] = params.scales[c];
+        zps.data_ptr<int64_t>()[c] = params.zero_points[c];
+      }
+      q = at::quantize_per_channel(input, scales, zps, params.axis, dtype);
+    }
+    at::Tensor ints = q.int_repr().to(at::kInt).contiguous();
+    out.values.assign(ints.data_ptr<int32_t>(), ints.data_ptr<int32_t>() + ints.numel());
+    at::Tensor d = q.dequantize().contiguous();
+    out.dequantized.assign(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
+  } catch (const std::exception& e) {
+    out.rejected = true;
+    out.message = OneLine(e.what());
+  }
+  return out;
+}
+
 EngineResult RunOnLibTorch(const Model& model, const std::string& engine) {
   try {
     std::string invalid = ValidateModel(model);

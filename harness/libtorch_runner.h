@@ -32,6 +32,17 @@ std::vector<std::string> AvailableEngines();
 // LibTorch version string, e.g. "1.13.1".
 std::string LibTorchVersion();
 
+// at::quantize_per_tensor (params.axis == -1) or at::quantize_per_channel of float values `x`
+// with the scales, zero points, dtype and shape of `params` (its values are ignored), then
+// dequantize() of the result: the QuantStub / DeQuantStub boundary of a quantized model.
+struct QuantizeOutcome {
+  bool rejected = false;
+  std::string message;
+  std::vector<int32_t> values;     // int_repr() of the quantized tensor
+  std::vector<float> dequantized;  // dequantize() of it
+};
+QuantizeOutcome QuantizeOnLibTorch(const std::vector<float>& x, const QTensor& params);
+
 // Pins LibTorch to one intra-op thread (deterministic, and workers are processes).
 void InitLibTorch();
 

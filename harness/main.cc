@@ -22,6 +22,7 @@
 #include "oracles/float32_twin.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
+#include "harness/quantize_check.h"
 #include "harness/seed_example.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
@@ -505,6 +506,13 @@ int Main(int argc, char** argv) {
   throughput->add_option("--cases", tp_cases, "cases per measurement (default 3000)");
   throughput->add_option("--seed", tp_seed, "campaign seed");
 
+  int64_t qc_tensors = 2000;
+  std::string qc_seed = "1";
+  CLI::App* quantize_check = app.add_subcommand(
+      "quantize-check", "quantize_per_tensor/_per_channel and dequantize vs qdiff's formulas");
+  quantize_check->add_option("--tensors", qc_tensors, "random tensors (default 2000)");
+  quantize_check->add_option("--seed", qc_seed, "seed");
+
   // Internal: a campaign worker process (harness/campaign.h). Hidden from --help.
   std::string w_seed = "1", w_engines, w_schemes, w_ops, w_out, w_defect;
   CLI::App* worker = app.add_subcommand("__worker", "")->group("");
@@ -527,7 +535,7 @@ int Main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::cerr << "qdiff: unknown command '" << argv[1]
-              << "' (commands: run, replay, shrink, explain, report, merge, fingerprint, throughput, seed-example)\n";
+              << "' (commands: run, replay, shrink, explain, report, merge, fingerprint, throughput, quantize-check, seed-example)\n";
     return kExitUsage;
   }
   try {
@@ -552,6 +560,11 @@ int Main(int argc, char** argv) {
     if (*report) return CommandReport(report_dirs, report_html);
     if (*merge) return CommandMerge(merge_dirs, merge_out);
     if (*seed_example) return RunSeedExample(std::cout);
+    if (*quantize_check) {
+      if (qc_tensors < 1) throw UsageError("--tensors: must be >= 1");
+      const QuantizeCheckResult r = RunQuantizeCheck(qc_tensors, ParseSeed(qc_seed), std::cout);
+      return r.quantize_mismatches + r.dequantize_mismatches > 0 ? kExitFindings : kExitOk;
+    }
     if (*throughput) {
       if (tp_cases < 1) throw UsageError("--cases: must be >= 1");
       return CommandThroughput(tp_cases, ParseSeed(tp_seed));
