@@ -69,17 +69,27 @@ struct ModuleState {
   double multiplier_out_scale = 0.0;
   int32_t padding_zero_point = 0;
   // ONEDNN finding (intel/ideep#152): ideep's thread-local primitive cache is keyed without zero
-  // points, so a call reuses the zero points of the first call with the same scales on this
-  // thread (the module's one thread, whatever was repacked): the output zero point, and for
-  // linear the input zero point too (conv2d takes the input zero point at run time).
+  // points, so a call reuses the zero points of the first call with the same key on this thread
+  // (the module's one thread, whatever was repacked): the output zero point, and for linear the
+  // input zero point too (conv2d takes the input zero point at run time). The key holds the
+  // primitive's output scales, i.e. ideep's per-channel op scale f32(dst_s / f32(src_s·w_inv))
+  // (SEMANTICS.md §3.3), not s_x and s_y themselves: different scales with equal ratios share it.
   struct CachedZeroPoints {
-    double s_x, s_y;
+    std::vector<float> op_scales;
     int32_t z_x, z_y;
   };
   std::vector<CachedZeroPoints> onednn_cache;
+  std::vector<float> OpScales() const {
+    std::vector<float> out;
+    for (const ChannelTerms& t : LayerChannelTerms(layer, input.scales[0])) {
+      out.push_back(t.multiplier_onednn);
+    }
+    return out;
+  }
   const CachedZeroPoints* Cached() const {
+    const std::vector<float> key = OpScales();
     for (const CachedZeroPoints& c : onednn_cache) {
-      if (c.s_x == input.scales[0] && c.s_y == layer.out_scale) return &c;
+      if (c.op_scales == key) return &c;
     }
     return nullptr;
   }
@@ -89,8 +99,7 @@ struct ModuleState {
 void NoteRun(ModuleState* s) {
   if (s->engine == "onednn") {
     if (s->Cached() == nullptr) {
-      s->onednn_cache.push_back(
-          {s->input.scales[0], s->layer.out_scale, s->input.zero_points[0], s->layer.out_zero_point});
+      s->onednn_cache.push_back({s->OpScales(), s->input.zero_points[0], s->layer.out_zero_point});
     }
     return;
   }
