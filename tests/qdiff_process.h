@@ -27,10 +27,9 @@ inline std::string Quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs `qdiff ARGS` (ARGS already quoted as needed) through the shell, with optional
-// environment assignments ("NAME=value ...") in front.
-inline Result Qdiff(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + (env.empty() ? "" : " ") + Quote(QDIFF_BINARY) + " " + args + " 2>&1";
+// Runs a shell command; returns its output (stdout, plus stderr if the command redirects it)
+// and its exit code.
+inline Result RunShell(const std::string& cmd) {
   Result r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -42,17 +41,15 @@ inline Result Qdiff(const std::string& args, const std::string& env = "") {
   return r;
 }
 
+// Runs `qdiff ARGS` (ARGS already quoted as needed) through the shell, with optional
+// environment assignments ("NAME=value ...") in front.
+inline Result Qdiff(const std::string& args, const std::string& env = "") {
+  return RunShell(env + (env.empty() ? "" : " ") + Quote(QDIFF_BINARY) + " " + args + " 2>&1");
+}
+
 // Starts `qdiff ARGS` in the background; Result::output is its pid.
 inline Result Qdiff_Background(const std::string& args) {
-  const std::string cmd = Quote(QDIFF_BINARY) + " " + args + " > /dev/null 2>&1 & echo $!";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[64];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  r.exit_code = pclose(pipe);
-  return r;
+  return RunShell(Quote(QDIFF_BINARY) + " " + args + " > /dev/null 2>&1 & echo $!");
 }
 
 inline std::string ReadFile(const fs::path& path) {
