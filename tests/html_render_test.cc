@@ -19,13 +19,7 @@ TEST(HtmlReport, RendersInHeadlessChromium) {
       "--no-first-run --disable-background-networking --disable-component-update --disable-sync "
       "--user-data-dir=" + Quote((dir.path() / "profile").string()) +
       " --dump-dom " + Quote("file://" + out + "/report.html") + " 2>/dev/null";
-  std::string dom;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) dom.append(buf, n);
-  pclose(pipe);
+  const std::string dom = RunShell(cmd).output;
   EXPECT_NE(dom.find("<table"), std::string::npos) << dom.substr(0, 500);
   EXPECT_NE(dom.find("<svg"), std::string::npos);
   EXPECT_NE(dom.find("qnnpack_fp32"), std::string::npos);
