@@ -150,7 +150,7 @@ std::optional<FailureSignature> ParseSignature(const std::string& text) {
 // A finding: shrunk (same op, engine, scheme and class), saved over the raw case file, and
 // confirmed by `qdiff replay` in a fresh process; if it does not reproduce alone, the case that
 // ran before it in the same worker is saved beside it.
-json ShrinkFinding(const CampaignSettings& s, int64_t index, int64_t previous,
+json ShrinkAndConfirm(const CampaignSettings& s, int64_t index, int64_t previous,
                    const FailureSignature& sig) {
   Case c = CaseForIndex(s, index, nullptr);
   // The raw case is already saved as findings/<id>.json; the shrunk one gets a file per
@@ -159,13 +159,7 @@ json ShrinkFinding(const CampaignSettings& s, int64_t index, int64_t previous,
       s.out_dir + "/findings/" + c.id + "." + sig.engine + "." + sig.scheme + ".shrunk.json";
   c.description = "unexplained difference (" + sig.ToString() + ") found by a campaign";
   ShrinkStats stats;
-  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig); }, &stats);
-  shrunk.description = c.description + "; shrunk from " + std::to_string(stats.elements_before) +
-                       " to " + std::to_string(stats.elements_after) + " elements";
-  shrunk.engines = {sig.engine};
-  shrunk.schemes = {sig.scheme};
-  shrunk.expected_verdict = "unexplained";
-  SaveCaseFile(shrunk, file);
+  SaveCaseFile(ShrinkFinding(c, sig, &stats), file);
   bool state_dependent = false;
   const int replay_exit = s.confirm_in_fresh_process ? RunSelfInFreshProcess({"replay", "--quiet", file}) : 1;
   if (replay_exit == -1) {
@@ -772,7 +766,7 @@ int RunCampaignWorker(const CampaignSettings& s) {
       in >> prev >> signature;
       const std::optional<FailureSignature> sig = ParseSignature(signature);
       if (!sig) continue;
-      out = ShrinkFinding(s, index, prev, *sig);
+      out = ShrinkAndConfirm(s, index, prev, *sig);
     } else {
       continue;
     }

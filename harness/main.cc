@@ -266,13 +266,7 @@ int CommandShrink(const std::string& path, std::string out) {
     return kExitOk;
   }
   ShrinkStats stats;
-  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, *sig); }, &stats);
-  shrunk.engines = {sig->engine};
-  shrunk.schemes = {sig->scheme};
-  shrunk.expected_verdict = "unexplained";
-  shrunk.description = c.description + "; shrunk by qdiff shrink from " +
-                       std::to_string(stats.elements_before) + " to " +
-                       std::to_string(stats.elements_after) + " elements";
+  const Case shrunk = ShrinkFinding(c, *sig, &stats);
   if (out.empty()) out = path.substr(0, path.rfind(".json")) + ".shrunk.json";
   SaveCaseFile(shrunk, out);
   std::cout << "signature " << sig->ToString() << ": " << stats.elements_before << " -> "

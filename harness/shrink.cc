@@ -231,4 +231,14 @@ Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fai
   return best;
 }
 
+Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats) {
+  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig); }, stats);
+  shrunk.engines = {sig.engine};
+  shrunk.schemes = {sig.scheme};
+  shrunk.expected_verdict = "unexplained";
+  shrunk.description = c.description + "; shrunk from " + std::to_string(stats->elements_before) +
+                       " to " + std::to_string(stats->elements_after) + " elements";
+  return shrunk;
+}
+
 }  // namespace qdiff

@@ -53,4 +53,8 @@ int64_t CaseSize(const Case& c);
 Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fails,
                 ShrinkStats* stats, int64_t max_attempts = 20000);
 
+// The finding case file of `sig`: `c` shrunk under FailsTheSameWay, limited to the signature's
+// engine and scheme, expecting `unexplained`, its description extended with the sizes.
+Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats);
+
 }  // namespace qdiff
