@@ -12,7 +12,55 @@ QuantRange TypeRange(DType dtype) {
 
 const char* DTypeName(DType dtype) { return dtype == DType::kQUInt8 ? "quint8" : "qint8"; }
 
-const char* OpKindName(OpKind op) { return op == OpKind::kConv2d ? "conv2d" : "linear"; }
+const char* OpKindName(OpKind op) {
+  switch (op) {
+    case OpKind::kConv2d: return "conv2d";
+    case OpKind::kLinear: return "linear";
+    case OpKind::kAdd: return "add";
+    case OpKind::kMul: return "mul";
+    case OpKind::kCat: return "cat";
+    case OpKind::kMaxPool2d: return "max_pool2d";
+    case OpKind::kAvgPool2d: return "avg_pool2d";
+    case OpKind::kAdaptiveAvgPool2d: return "adaptive_avg_pool2d";
+    case OpKind::kRelu: return "relu";
+    case OpKind::kRelu6: return "relu6";
+    case OpKind::kHardtanh: return "hardtanh";
+    case OpKind::kClamp: return "clamp";
+    case OpKind::kHardswish: return "hardswish";
+    case OpKind::kSigmoid: return "sigmoid";
+    case OpKind::kLeakyRelu: return "leaky_relu";
+  }
+  return "?";
+}
+
+std::optional<OpKind> ParseOpKind(const std::string& name) {
+  for (OpKind op : kAllOpKinds) {
+    if (name == OpKindName(op)) return op;
+  }
+  return std::nullopt;
+}
+
+bool IsGemmOp(OpKind op) { return op == OpKind::kConv2d || op == OpKind::kLinear; }
+
+bool KeepsInputQParams(OpKind op) {
+  switch (op) {
+    case OpKind::kMaxPool2d:
+    case OpKind::kAvgPool2d:
+    case OpKind::kAdaptiveAvgPool2d:
+    case OpKind::kRelu:
+    case OpKind::kRelu6:
+    case OpKind::kHardtanh:
+    case OpKind::kClamp:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int InputArity(OpKind op) {
+  if (op == OpKind::kAdd || op == OpKind::kMul) return 2;
+  return op == OpKind::kCat ? 0 : 1;
+}
 
 int64_t ShapeElements(const std::vector<int64_t>& shape) {
   int64_t n = 1;
@@ -72,7 +120,9 @@ std::string ValidateTensor(const QTensor& t, const std::string& name) {
 
 }  // namespace
 
-std::vector<int64_t> LayerOutputShape(const Layer& layer, const std::vector<int64_t>& in) {
+namespace {
+
+std::vector<int64_t> GemmOutputShape(const Layer& layer, const std::vector<int64_t>& in) {
   const std::vector<int64_t>& w = layer.weight.shape;
   if (layer.op == OpKind::kLinear) {
     if (in.size() != 2 || w.size() != 2 || in[1] != w[1]) return {};
@@ -92,40 +142,191 @@ std::vector<int64_t> LayerOutputShape(const Layer& layer, const std::vector<int6
   return out;
 }
 
+// PyTorch's pooling_output_shape (Pool.h) for one spatial dimension; 0 if invalid.
+int64_t PoolOutputSize(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
+  if (k < 1 || s < 1 || d < 1 || p < 0 || p > k / 2 || in > kMaxElements) return 0;
+  const int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
+  if (num < 0) return 0;
+  int64_t out = num / s + 1;
+  if (ceil_mode && (out - 1) * s >= in + p) --out;
+  return out;
+}
+
+std::vector<int64_t> PoolOutputShape(const Layer& layer, const std::vector<int64_t>& in) {
+  if (in.size() != 4) return {};
+  const PoolAttrs& a = layer.pool;
+  std::vector<int64_t> out = {in[0], in[1], 0, 0};
+  for (int d = 0; d < 2; ++d) {
+    if (layer.op == OpKind::kAdaptiveAvgPool2d) {
+      out[2 + d] = a.output_size[d];
+      if (out[2 + d] < 1 || out[2 + d] > kMaxElements) return {};
+      continue;
+    }
+    const int64_t dil = layer.op == OpKind::kMaxPool2d ? a.dilation[d] : 1;
+    out[2 + d] = PoolOutputSize(in[2 + d], a.kernel[d], a.stride[d], a.padding[d], dil, a.ceil_mode);
+    if (out[2 + d] < 1) return {};
+  }
+  if (layer.op == OpKind::kAvgPool2d && a.divisor_override < 0) return {};
+  return out;
+}
+
+}  // namespace
+
+std::vector<int64_t> LayerOutputShape(const Layer& layer,
+                                      const std::vector<std::vector<int64_t>>& in) {
+  const int arity = InputArity(layer.op);
+  if (arity > 0 ? static_cast<int>(in.size()) != arity : in.empty()) return {};
+  switch (layer.op) {
+    case OpKind::kConv2d:
+    case OpKind::kLinear:
+      return GemmOutputShape(layer, in[0]);
+    case OpKind::kAdd:
+    case OpKind::kMul:
+      return in[0] == in[1] ? in[0] : std::vector<int64_t>();
+    case OpKind::kCat: {
+      const int64_t rank = static_cast<int64_t>(in[0].size());
+      if (layer.cat_dim < 0 || layer.cat_dim >= rank) return {};
+      std::vector<int64_t> out = in[0];
+      for (size_t i = 1; i < in.size(); ++i) {
+        if (static_cast<int64_t>(in[i].size()) != rank) return {};
+        for (int64_t d = 0; d < rank; ++d) {
+          if (d != layer.cat_dim && in[i][d] != in[0][d]) return {};
+        }
+        out[layer.cat_dim] += in[i][layer.cat_dim];
+      }
+      return out;
+    }
+    case OpKind::kMaxPool2d:
+    case OpKind::kAvgPool2d:
+    case OpKind::kAdaptiveAvgPool2d:
+      return PoolOutputShape(layer, in[0]);
+    default:
+      return in[0];
+  }
+}
+
+std::vector<int64_t> LayerOutputShape(const Layer& layer, const std::vector<int64_t>& in) {
+  return LayerOutputShape(layer, std::vector<std::vector<int64_t>>{in});
+}
+
+OutputQParams LayerOutputQParams(const Layer& layer, const QTensor& input0) {
+  if (KeepsInputQParams(layer.op)) {
+    return {input0.scales[0], input0.zero_points[0], input0.dtype};
+  }
+  if (layer.op == OpKind::kSigmoid) {
+    return {1.0 / 256, input0.dtype == DType::kQUInt8 ? 0 : -128, input0.dtype};
+  }
+  return {layer.out_scale, layer.out_zero_point, IsGemmOp(layer.op) ? layer.out_dtype : input0.dtype};
+}
+
+std::vector<int> LayerInputIds(const Model& model, size_t i) {
+  if (!model.layers[i].inputs.empty()) return model.layers[i].inputs;
+  return {static_cast<int>(i) - 1};
+}
+
+std::vector<std::vector<int64_t>> NodeShapes(const Model& model) {
+  if (!ValidateModel(model).empty()) return {};
+  std::vector<std::vector<int64_t>> shapes;
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    std::vector<std::vector<int64_t>> in;
+    for (int id : LayerInputIds(model, i)) in.push_back(id < 0 ? model.input.shape : shapes[id]);
+    shapes.push_back(LayerOutputShape(model.layers[i], in));
+  }
+  return shapes;
+}
+
+namespace {
+
+bool ValidScale(double s) {
+  return s > 0 && std::isfinite(s) && std::isnormal(static_cast<float>(s));
+}
+
+std::string ValidateGemmLayer(const Layer& l, const std::string& at) {
+  std::string err = ValidateTensor(l.weight, at + ".weight");
+  if (!err.empty()) return err;
+  if (l.weight.dtype != DType::kQInt8) return at + ".weight.dtype: must be qint8";
+  if (l.weight.per_channel() && l.weight.axis != 0) return at + ".weight.axis: must be 0";
+  int64_t oc = l.weight.shape[0];
+  if (l.bias && static_cast<int64_t>(l.bias->size()) != oc) {
+    return at + ".bias: length must equal the output channels";
+  }
+  if (l.bias) {
+    for (float b : *l.bias) {
+      if (!std::isfinite(b)) return at + ".bias: every value must be finite";
+    }
+  }
+  return "";
+}
+
+std::string ValidateActivation(const Layer& l, const std::string& at) {
+  const ActivationAttrs& a = l.act;
+  if (l.op == OpKind::kHardtanh || l.op == OpKind::kClamp) {
+    if (!std::isfinite(a.min_value) || !std::isfinite(a.max_value) || a.min_value > a.max_value) {
+      return at + ".min_value/max_value: must be finite with min_value <= max_value";
+    }
+  }
+  if (l.op == OpKind::kLeakyRelu && !std::isfinite(a.negative_slope)) {
+    return at + ".negative_slope: must be finite";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string ValidateModel(const Model& model) {
   std::string err = ValidateTensor(model.input, "input");
   if (!err.empty()) return err;
+  if (model.input.per_channel()) return "input.axis: the model input must be per-tensor";
   if (model.layers.empty()) return "layers: at least one layer is required";
-  std::vector<int64_t> shape = model.input.shape;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<DType> dtypes;
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const Layer& l = model.layers[i];
-    std::string at = "layers[" + std::to_string(i) + "]";
-    err = ValidateTensor(l.weight, at + ".weight");
-    if (!err.empty()) return err;
-    if (l.weight.dtype != DType::kQInt8) return at + ".weight.dtype: must be qint8";
-    if (l.weight.per_channel() && l.weight.axis != 0) return at + ".weight.axis: must be 0";
-    int64_t oc = l.weight.shape[0];
-    if (l.bias && static_cast<int64_t>(l.bias->size()) != oc) {
-      return at + ".bias: length must equal the output channels";
+    const std::string at = "layers[" + std::to_string(i) + "]";
+    std::vector<int> ids = LayerInputIds(model, i);
+    const int arity = InputArity(l.op);
+    if (arity > 0 ? static_cast<int>(ids.size()) != arity : ids.size() < 2) {
+      return at + ".inputs: " + OpKindName(l.op) + " takes " +
+             (arity > 0 ? std::to_string(arity) + " input(s)" : std::string("2 or more inputs"));
     }
-    if (l.bias) {
-      for (float b : *l.bias) {
-        if (!std::isfinite(b)) return at + ".bias: every value must be finite";
+    std::vector<std::vector<int64_t>> in;
+    std::vector<DType> in_dtypes;
+    for (int id : ids) {
+      if (id < -1 || id >= static_cast<int>(i)) {
+        return at + ".inputs: node " + std::to_string(id) +
+               " is not the model input (-1) or an earlier layer";
+      }
+      in.push_back(id < 0 ? model.input.shape : shapes[id]);
+      in_dtypes.push_back(id < 0 ? model.input.dtype : dtypes[id]);
+    }
+    for (DType d : in_dtypes) {
+      if (d != in_dtypes[0]) return at + ".inputs: all inputs must have the same dtype";
+    }
+    if (IsGemmOp(l.op)) {
+      err = ValidateGemmLayer(l, at);
+    } else if (!l.weight.values.empty() || !l.weight.shape.empty() || l.bias) {
+      err = at + ".weight/bias: only conv2d and linear layers have weights";
+    } else {
+      err = ValidateActivation(l, at);
+    }
+    if (!err.empty()) return err;
+    if (l.relu && !(IsGemmOp(l.op) || l.op == OpKind::kAdd || l.op == OpKind::kMul)) {
+      return at + ".relu: only conv2d, linear, add and mul have a fused ReLU";
+    }
+    if (!KeepsInputQParams(l.op) && l.op != OpKind::kSigmoid) {
+      if (!ValidScale(l.out_scale)) return at + ".out_scale: must be finite, > 0 and a normal float";
+      const QuantRange r = TypeRange(IsGemmOp(l.op) ? l.out_dtype : in_dtypes[0]);
+      if (l.out_zero_point < r.qmin || l.out_zero_point > r.qmax) {
+        return at + ".out_zero_point: out of the output dtype's range";
       }
     }
-    if (!(l.out_scale > 0) || !std::isfinite(l.out_scale) ||
-        !std::isnormal(static_cast<float>(l.out_scale))) {
-      return at + ".out_scale: must be finite, > 0 and a normal float";
-    }
-    QuantRange r = TypeRange(l.out_dtype);
-    if (l.out_zero_point < r.qmin || l.out_zero_point > r.qmax) {
-      return at + ".out_zero_point: out of the output dtype's range";
-    }
-    std::vector<int64_t> out = LayerOutputShape(l, shape);
+    std::vector<int64_t> out = LayerOutputShape(l, in);
     if (out.empty() || CheckedProduct(out) < 0) {
-      return at + ": weight shape or conv attributes do not fit the input shape";
+      return at + ": " + OpKindName(l.op) +
+             " attributes (weight shape, window, dims) do not fit the input shape(s)";
     }
-    shape = out;
+    shapes.push_back(out);
+    dtypes.push_back(IsGemmOp(l.op) ? l.out_dtype : in_dtypes[0]);
   }
   return "";
 }

@@ -44,8 +44,36 @@ struct QTensor {
   }
 };
 
-enum class OpKind { kConv2d, kLinear };
+// GEMM ops (conv2d, linear) carry weights and a bias and are requantized by a Scheme
+// (oracles/scheme.h). Every other op has no weights; its engine recipes live in oracles/ops/.
+enum class OpKind {
+  kConv2d,
+  kLinear,
+  kAdd,                // quantized::add(a, b, s_y, z_y); relu → add_relu
+  kMul,                // quantized::mul(a, b, s_y, z_y); relu → mul_relu
+  kCat,                // quantized::cat(xs, dim, s_y, z_y)
+  kMaxPool2d,          // at::max_pool2d            (output qparams = input's)
+  kAvgPool2d,          // at::avg_pool2d            (output qparams = input's)
+  kAdaptiveAvgPool2d,  // at::adaptive_avg_pool2d   (output qparams = input's)
+  kRelu,               // at::relu                  (output qparams = input's)
+  kRelu6,              // at::hardtanh(x, 0, 6) / quantized relu6 (output qparams = input's)
+  kHardtanh,           // at::hardtanh(x, lo, hi)   (output qparams = input's)
+  kClamp,              // at::clamp(x, lo, hi)      (output qparams = input's)
+  kHardswish,          // quantized::hardswish(x, s_y, z_y)
+  kSigmoid,            // at::sigmoid: output qparams fixed (quint8 1/256,0; qint8 1/256,-128)
+  kLeakyRelu,          // quantized::leaky_relu(x, slope, false, s_y, z_y)
+};
 const char* OpKindName(OpKind op);
+std::optional<OpKind> ParseOpKind(const std::string& name);
+constexpr OpKind kAllOpKinds[] = {
+    OpKind::kConv2d,    OpKind::kLinear,    OpKind::kAdd,   OpKind::kMul,
+    OpKind::kCat,       OpKind::kMaxPool2d, OpKind::kAvgPool2d, OpKind::kAdaptiveAvgPool2d,
+    OpKind::kRelu,      OpKind::kRelu6,     OpKind::kHardtanh,  OpKind::kClamp,
+    OpKind::kHardswish, OpKind::kSigmoid,   OpKind::kLeakyRelu};
+
+bool IsGemmOp(OpKind op);             // conv2d, linear
+bool KeepsInputQParams(OpKind op);    // pools and clamps: output scale/zp/dtype = input 0's
+int InputArity(OpKind op);            // 2 for add/mul, 0 (= one or more) for cat, else 1
 
 struct Conv2dAttrs {
   int64_t stride[2] = {1, 1};
@@ -54,25 +82,80 @@ struct Conv2dAttrs {
   int64_t groups = 1;
 };
 
-// One quantized layer: y = requant(op(x, weight) + bias), optionally fused with ReLU.
-// conv2d: x [N, C, H, W], weight [OC, C/groups, KH, KW]; linear: x [N, K], weight [OC, K].
-// Weights are qint8, per-tensor or per-channel along axis 0.
+// Pooling windows, [H, W] pairs. Output size per PyTorch's pooling_output_shape:
+// o = floor_or_ceil((i + 2p − d(k−1) − 1) / s) + 1, and with ceil_mode the last window must
+// start inside the input or left padding ((o−1)s < i + p), else o − 1.
+struct PoolAttrs {
+  int64_t kernel[2] = {2, 2};
+  int64_t stride[2] = {2, 2};
+  int64_t padding[2] = {0, 0};       // ≤ kernel/2
+  int64_t dilation[2] = {1, 1};      // max_pool2d only
+  bool ceil_mode = false;
+  bool count_include_pad = true;     // avg_pool2d only
+  int64_t divisor_override = 0;      // avg_pool2d only; 0 = none
+  int64_t output_size[2] = {1, 1};   // adaptive_avg_pool2d only
+};
+
+// Float parameters of the elementwise activations, as the Python call receives them.
+struct ActivationAttrs {
+  float min_value = -1.0f;        // hardtanh / clamp lower bound (relu6: 0)
+  float max_value = 1.0f;         // hardtanh / clamp upper bound (relu6: 6)
+  float negative_slope = 0.01f;   // leaky_relu
+};
+
+// One quantized layer (a node of the model's graph).
+// GEMM: y = requant(op(x, weight) + bias), optionally fused with ReLU.
+//   conv2d: x [N, C, H, W], weight [OC, C/groups, KH, KW]; linear: x [N, K], weight [OC, K].
+//   Weights are qint8, per-tensor or per-channel along axis 0.
+// Other ops: no weight or bias; `relu` fuses ReLU into add/mul/cat (add_relu, mul_relu, cat's relu
+// variant is not used: relu must be false for cat); pools and activations take 4-D NCHW inputs
+// (activations: any rank).
 struct Layer {
   OpKind op = OpKind::kConv2d;
   bool relu = false;
-  Conv2dAttrs conv;                 // used by kConv2d only
-  QTensor weight;
-  std::optional<std::vector<float>> bias;  // float bias exactly as LibTorch receives it, [OC]
-  double out_scale = 1.0;
+  // Node ids of the inputs: -1 = the model input, j ≥ 0 = the output of layer j (j < this layer).
+  // Empty = the previous node (layer i−1, or the model input for layer 0).
+  std::vector<int> inputs;
+  // LibTorch is given the 4-D inputs of this layer in channels-last memory format (values and
+  // all outputs are still compared in logical NCHW order). Layouts select different kernels.
+  bool channels_last = false;
+  Conv2dAttrs conv;                 // kConv2d only
+  PoolAttrs pool;                   // pools only
+  ActivationAttrs act;              // hardtanh, clamp, leaky_relu
+  int64_t cat_dim = 1;              // kCat only
+  QTensor weight;                   // GEMM only
+  std::optional<std::vector<float>> bias;  // GEMM only: float bias as LibTorch receives it, [OC]
+  double out_scale = 1.0;           // ignored when KeepsInputQParams(op)
   int32_t out_zero_point = 0;
-  DType out_dtype = DType::kQUInt8;
+  DType out_dtype = DType::kQUInt8; // GEMM only; other ops produce their input's dtype
 };
 
-// A chain of layers applied to one quantized input.
+// A graph of layers applied to one quantized input; the last layer's output is the model output.
 struct Model {
   QTensor input;
   std::vector<Layer> layers;
 };
+
+// Node ids of layer i's inputs with the "empty = previous node" default applied.
+std::vector<int> LayerInputIds(const Model& model, size_t i);
+
+// Output shape of a layer for its inputs' shapes; empty if the shapes do not fit.
+std::vector<int64_t> LayerOutputShape(const Layer& layer,
+                                      const std::vector<std::vector<int64_t>>& in);
+// Single-input form (GEMM and unary ops).
+std::vector<int64_t> LayerOutputShape(const Layer& layer, const std::vector<int64_t>& in);
+
+// The output qparams and dtype a layer gives for the given input qparams (input 0's for
+// KeepsInputQParams ops, the fixed ones for sigmoid, else the layer's out_*).
+struct OutputQParams {
+  double scale;
+  int32_t zero_point;
+  DType dtype;
+};
+OutputQParams LayerOutputQParams(const Layer& layer, const QTensor& input0);
+
+// Shapes of every node output (index j = layer j); empty vector if the model does not validate.
+std::vector<std::vector<int64_t>> NodeShapes(const Model& model);
 
 // Output shape of `layer` for an input of shape `in`; empty if the shapes do not fit.
 std::vector<int64_t> LayerOutputShape(const Layer& layer, const std::vector<int64_t>& in);

@@ -1,0 +1,50 @@
+#include "oracles/ops/op_recipe.h"
+
+namespace qdiff {
+
+namespace {
+
+bool IsPooling(OpKind op) {
+  return op == OpKind::kMaxPool2d || op == OpKind::kAvgPool2d || op == OpKind::kAdaptiveAvgPool2d;
+}
+
+}  // namespace
+
+const std::vector<const OpRecipeDef*>& OpRecipes(OpKind op) {
+  static const std::vector<const OpRecipeDef*> kNone;
+  if (IsGemmOp(op)) return kNone;
+  return IsPooling(op) ? PoolingOpRecipes(op) : ElementwiseOpRecipes(op);
+}
+
+const OpRecipeDef& ExactOpRecipe(OpKind op) { return *OpRecipes(op).front(); }
+
+const OpRecipeDef* FindOpRecipe(const std::string& name) {
+  for (OpKind op : kAllOpKinds) {
+    for (const OpRecipeDef* r : OpRecipes(op)) {
+      if (name == r->name) return r;
+    }
+  }
+  return nullptr;
+}
+
+const OpRecipeDef* EngineOpRecipe(const std::string& engine, const Layer& layer,
+                                  const std::vector<QTensor>& inputs) {
+  if (IsGemmOp(layer.op)) return nullptr;
+  return IsPooling(layer.op) ? PoolingEngineRecipe(engine, layer, inputs)
+                             : ElementwiseEngineRecipe(engine, layer, inputs);
+}
+
+std::string OpRejectionReason(const std::string& engine, const Layer& layer,
+                              const std::vector<QTensor>& inputs) {
+  if (IsGemmOp(layer.op)) return "";
+  return IsPooling(layer.op) ? PoolingRejectionReason(engine, layer, inputs)
+                             : ElementwiseRejectionReason(engine, layer, inputs);
+}
+
+std::vector<double> FloatOpReal(const Layer& layer, const std::vector<QTensor>& inputs,
+                                const std::vector<int64_t>& out_shape) {
+  return IsPooling(layer.op) ? PoolingFloatReal(layer, inputs, out_shape)
+                             : ElementwiseFloatReal(layer, inputs, out_shape);
+}
+
+}  // namespace qdiff

@@ -1,0 +1,87 @@
+// Integer recipes of the ops without weights (every OpKind except conv2d and linear). A recipe is
+// one way to compute an op's quantized output from quantized inputs: the path a LibTorch engine
+// takes (e.g. QNNPACK's fixed-point add, the NHWC avg_pool kernel) or the exact reference. Its
+// name "<op>.<path>" is used in the CSV `scheme` column for that layer and in `explain`.
+//
+// Files: elementwise.cc (add, mul, cat, relu, relu6, hardtanh, clamp, hardswish, sigmoid,
+// leaky_relu) and pooling.cc (max_pool2d, avg_pool2d, adaptive_avg_pool2d) each define their
+// recipes, their engine paths and their float64 reference; op_recipe.cc dispatches by OpKind.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oracles/model.h"
+
+namespace qdiff {
+
+// Where recipes of one op differ. The classifier names a difference between two recipes of the
+// same op by the ingredient that differs (harness/classifier.h); a recipe's ingredients must
+// describe it truthfully.
+enum class OpRounding { kHalfEven, kHalfAway, kHalfUp, kNone };   // kNone: no rounding (max, clamp)
+enum class OpZeroPoint { kAfterRounding, kBeforeRounding, kNone };  // kNone: zp never enters
+enum class OpArithmetic { kExact, kBinary32, kFixedPoint, kTable }; // kTable: 256-entry LUT
+enum class OpLayout { kAny, kNchw, kNhwc };
+
+struct OpIngredients {
+  OpRounding rounding;
+  OpZeroPoint zero_point;
+  OpArithmetic arithmetic;
+  OpLayout layout;
+  // Identifier of the multiplier / divisor / function formula, e.g. "f32(f64(s_x/s_y)/div)".
+  // Two recipes with different strings differ in their multiplier.
+  const char* multiplier;
+};
+
+struct OpRecipeDef {
+  const char* name;  // "<op>.<path>": "add.exact", "add.default_fp32", "add.qnnpack_fixed", ...
+  OpKind op;
+  OpIngredients ingredients;
+  const char* formula;  // one line: the formula and its upstream source file
+  // Quantized output values in logical row-major (NCHW) order. `inputs` carry values, dtype and
+  // per-tensor qparams; `out_shape` is LayerOutputShape. The model validates (ValidateModel).
+  std::vector<int32_t> (*run)(const Layer& layer, const std::vector<QTensor>& inputs,
+                              const std::vector<int64_t>& out_shape);
+};
+
+// Every recipe of `op` (empty for conv2d/linear); the exact reference first.
+const std::vector<const OpRecipeDef*>& OpRecipes(OpKind op);
+// The exact reference of `op`: the real result rounded once, half to even, zp after, clamped.
+const OpRecipeDef& ExactOpRecipe(OpKind op);
+const OpRecipeDef* FindOpRecipe(const std::string& name);
+
+// The recipe LibTorch 1.13 runs for `layer` on `engine` ("qnnpack", "onednn", "fbgemm", "x86")
+// with these inputs (dtype, shapes, layer.channels_last, attributes): SEMANTICS.md §4. nullptr if
+// qdiff has no recipe for that path.
+const OpRecipeDef* EngineOpRecipe(const std::string& engine, const Layer& layer,
+                                  const std::vector<QTensor>& inputs);
+
+// Why LibTorch 1.13 rejects `layer` on `engine` with these inputs (e.g. QNNPACK's 1×1 avg-pool
+// enforce, the add scale-ratio assert), or "" if it is accepted as far as qdiff knows. The
+// generators use it to stay in the legal region.
+std::string OpRejectionReason(const std::string& engine, const Layer& layer,
+                              const std::vector<QTensor>& inputs);
+
+// Float oracle: the real-valued output, computed in float64 from the inputs dequantized as
+// LibTorch's dequantize() does (DequantizeElement), before the output quantization.
+std::vector<double> FloatOpReal(const Layer& layer, const std::vector<QTensor>& inputs,
+                                const std::vector<int64_t>& out_shape);
+
+// Per-family parts dispatched by op_recipe.cc (elementwise.cc, pooling.cc).
+const std::vector<const OpRecipeDef*>& ElementwiseOpRecipes(OpKind op);
+const OpRecipeDef* ElementwiseEngineRecipe(const std::string& engine, const Layer& layer,
+                                           const std::vector<QTensor>& inputs);
+std::string ElementwiseRejectionReason(const std::string& engine, const Layer& layer,
+                                       const std::vector<QTensor>& inputs);
+std::vector<double> ElementwiseFloatReal(const Layer& layer, const std::vector<QTensor>& inputs,
+                                         const std::vector<int64_t>& out_shape);
+const std::vector<const OpRecipeDef*>& PoolingOpRecipes(OpKind op);
+const OpRecipeDef* PoolingEngineRecipe(const std::string& engine, const Layer& layer,
+                                       const std::vector<QTensor>& inputs);
+std::string PoolingRejectionReason(const std::string& engine, const Layer& layer,
+                                   const std::vector<QTensor>& inputs);
+std::vector<double> PoolingFloatReal(const Layer& layer, const std::vector<QTensor>& inputs,
+                                     const std::vector<int64_t>& out_shape);
+
+}  // namespace qdiff
