@@ -12,16 +12,50 @@ std::string LayerShapeSummary(const Layer& layer, const std::vector<int64_t>& in
   std::ostringstream s;
   s << "x";
   for (size_t i = 0; i < in_shape.size(); ++i) s << (i ? "x" : "") << in_shape[i];
-  s << " w";
-  for (size_t i = 0; i < layer.weight.shape.size(); ++i) {
-    s << (i ? "x" : "") << layer.weight.shape[i];
+  if (layer.channels_last) s << " cl";
+  const PoolAttrs& p = layer.pool;
+  switch (layer.op) {
+    case OpKind::kConv2d:
+    case OpKind::kLinear: {
+      s << " w";
+      for (size_t i = 0; i < layer.weight.shape.size(); ++i) {
+        s << (i ? "x" : "") << layer.weight.shape[i];
+      }
+      if (layer.op == OpKind::kConv2d) {
+        const Conv2dAttrs& a = layer.conv;
+        s << " g" << a.groups << " s" << a.stride[0] << "," << a.stride[1] << " p" << a.padding[0]
+          << "," << a.padding[1] << " d" << a.dilation[0] << "," << a.dilation[1];
+      }
+      s << (layer.weight.per_channel() ? " pc" : " pt") << (layer.bias ? " b" : " nb");
+      break;
+    }
+    case OpKind::kMaxPool2d:
+    case OpKind::kAvgPool2d:
+      s << " k" << p.kernel[0] << "," << p.kernel[1] << " s" << p.stride[0] << "," << p.stride[1]
+        << " p" << p.padding[0] << "," << p.padding[1];
+      if (layer.op == OpKind::kMaxPool2d) s << " d" << p.dilation[0] << "," << p.dilation[1];
+      if (p.ceil_mode) s << " ceil";
+      if (layer.op == OpKind::kAvgPool2d) {
+        s << (p.count_include_pad ? " incpad" : " excpad");
+        if (p.divisor_override) s << " div" << p.divisor_override;
+      }
+      break;
+    case OpKind::kAdaptiveAvgPool2d:
+      s << " o" << p.output_size[0] << "," << p.output_size[1];
+      break;
+    case OpKind::kCat:
+      s << " dim" << layer.cat_dim << " n" << layer.inputs.size();
+      break;
+    case OpKind::kHardtanh:
+    case OpKind::kClamp:
+      s << " [" << layer.act.min_value << "," << layer.act.max_value << "]";
+      break;
+    case OpKind::kLeakyRelu:
+      s << " slope" << layer.act.negative_slope;
+      break;
+    default:
+      break;
   }
-  if (layer.op == OpKind::kConv2d) {
-    const Conv2dAttrs& a = layer.conv;
-    s << " g" << a.groups << " s" << a.stride[0] << "," << a.stride[1] << " p" << a.padding[0]
-      << "," << a.padding[1] << " d" << a.dilation[0] << "," << a.dilation[1];
-  }
-  s << (layer.weight.per_channel() ? " pc" : " pt") << (layer.bias ? " b" : " nb");
   return s.str();
 }
 

@@ -11,8 +11,9 @@
 namespace qdiff {
 
 // Version of the case-file format written by this build; older versions are read or rejected
-// with a message naming the field.
-constexpr int kCaseFormatVersion = 1;
+// with a message naming the field. 2: ops beyond conv2d/linear, graph inputs, channels_last
+// (version 1 files, GEMM chains only, read unchanged).
+constexpr int kCaseFormatVersion = 2;
 
 struct Provenance {
   std::string qdiff_version;

@@ -21,19 +21,33 @@ std::string CaseOpName(const Model& m) {
 }
 
 std::string CaseShapeName(const Model& m) {
+  const std::vector<std::vector<int64_t>> nodes = NodeShapes(m);
   std::string s;
-  std::vector<int64_t> shape = m.input.shape;
-  for (const Layer& l : m.layers) {
-    s += (s.empty() ? "" : " | ") + LayerShapeSummary(l, shape);
-    shape = LayerOutputShape(l, shape);
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    const int id0 = LayerInputIds(m, l)[0];
+    s += (s.empty() ? "" : " | ") +
+         LayerShapeSummary(m.layers[l], id0 < 0 ? m.input.shape : nodes[id0]);
   }
   return s;
 }
 
-QuantRange OutputRange(const Layer& l) {
-  QuantRange r = TypeRange(l.out_dtype);
-  if (l.relu) r.qmin = std::max(r.qmin, l.out_zero_point);
+// Range of a layer's outputs: the output dtype's, from the zero point up with a fused ReLU.
+QuantRange OutputRange(const Layer& l, const QTensor& input0) {
+  const OutputQParams q = LayerOutputQParams(l, input0);
+  QuantRange r = TypeRange(q.dtype);
+  if (l.relu) r.qmin = std::max(r.qmin, q.zero_point);
   return r;
+}
+
+// The tensor LibTorch produced for layer j, to feed the layers that read node j.
+QTensor FedTensor(const LayerOutput& out, DType dtype) {
+  QTensor x;
+  x.dtype = dtype;
+  x.shape = out.shape;
+  x.values = out.values;
+  x.scales = {out.scale};
+  x.zero_points = {out.zero_point};
+  return x;
 }
 
 std::string FormatClassCounts(const std::map<std::string, int64_t>& counts) {
@@ -83,22 +97,20 @@ CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,
   for (const std::string& e : engines) runs.libtorch.push_back(RunOnLibTorch(c.model, e));
   runs.libtorch_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::vector<DType> dtypes = NodeDTypes(c.model);
   const size_t feeds = std::max<size_t>(engines.size(), 1);
   for (size_t e = 0; e < feeds; ++e) {
-    std::vector<std::optional<QTensor>> inputs(c.model.layers.size());
+    std::vector<std::optional<QTensor>> fed(c.model.layers.size());
     if (e < engines.size() && !runs.libtorch[e].rejected) {
-      for (size_t l = 1; l < c.model.layers.size(); ++l) {
-        const LayerOutput& prev = runs.libtorch[e].layers[l - 1];
-        QTensor x = LayerOutputTensor(c.model.layers[l - 1], prev.shape, prev.values);
-        x.scales = {prev.scale};
-        x.zero_points = {prev.zero_point};
-        inputs[l] = std::move(x);
+      for (size_t l = 0; l < c.model.layers.size(); ++l) {
+        fed[l] = FedTensor(runs.libtorch[e].layers[l], dtypes[l]);
       }
     }
     std::vector<std::vector<LayerTrace>> per_scheme;
     for (Scheme s : schemes) {
-      per_scheme.push_back(RunIntegerPipelineFed(
-          c.model, ApplyDefect(GetScheme(s).recipe, c.injected_defect), inputs));
+      PipelineRecipe recipe = SchemePipelineRecipe(s);
+      recipe.gemm = ApplyDefect(recipe.gemm, c.injected_defect);
+      per_scheme.push_back(RunIntegerPipelineFed(c.model, recipe, fed));
     }
     runs.pipeline.push_back(std::move(per_scheme));
   }
@@ -106,16 +118,50 @@ CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,
   return runs;
 }
 
+namespace {
+
+// Fills the GEMM columns of `d` (element d.index of a conv2d/linear layer) and classifies it by
+// counterfactual recipes, using the accumulator the engine's kernel computes.
+DiffClass ExplainGemmElement(const std::string& engine, const Layer& layer,
+                             const LayerTrace& trace, const Recipe& scheme_recipe,
+                             const std::string& injected_defect,
+                             const std::vector<int64_t>& kernel_acc, DiscrepancyRow& d) {
+  const ChannelTerms& terms = trace.channels[d.channel];
+  d.acc = trace.acc[d.index];
+  d.integer_bias = scheme_recipe.bias == BiasForm::kInt32Torch ? terms.bias_int32 : 0;
+  d.bias = terms.quant.bias.value_or(0.0f);
+  if (scheme_recipe.multiplier == MultiplierForm::kQ31) {
+    d.multiplier = terms.q31.multiplier;
+    d.shift = terms.q31.shift;
+  }
+  d.real_multiplier = terms.multiplier_double;
+  d.exact_value = ExactRealOutput(terms, d.acc);
+  std::optional<Recipe> engine_recipe;
+  if (std::optional<Scheme> es = EngineScheme(engine, layer, CpuHasVnni(), trace.input().dtype)) {
+    engine_recipe = ApplyDefect(GetScheme(*es).recipe, injected_defect);
+  }
+  const int64_t k_acc = kernel_acc.empty() ? WrapToInt32(d.acc) : kernel_acc[d.index];
+  return ClassifyElement(scheme_recipe, engine_recipe, terms, d.acc, k_acc,
+                         static_cast<int32_t>(d.libtorch_out));
+}
+
+}  // namespace
+
 CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
   CaseEvaluation ev;
   const Model& model = c.model;
   const std::string op = CaseOpName(model);
   const std::string shape = CaseShapeName(model);
-  const std::string weight_quant =
-      model.layers[0].weight.per_channel() ? "per_channel" : "per_tensor";
-  const bool vnni = CpuHasVnni();
+  std::string weight_quant;
+  for (const Layer& l : model.layers) {
+    if (IsGemmOp(l.op)) {
+      weight_quant = l.weight.per_channel() ? "per_channel" : "per_tensor";
+      break;
+    }
+  }
   for (size_t e = 0; e < runs.engines.size(); ++e) {
     const EngineResult& torch = runs.libtorch[e];
+    const std::string& engine = runs.engines[e];
     if (torch.rejected) ++ev.rejected_engines;
     // LibTorch's own per-layer outputs, and how the float oracle compares with them.
     int64_t float_mismatches = 0;
@@ -124,7 +170,9 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
       for (size_t l = 0; l < model.layers.size(); ++l) {
         const std::vector<int32_t>& lt = torch.layers[l].values;
         float_mismatches += CompareOutputs(runs.float_oracle[l].out, lt).mismatches;
-        degenerate = degenerate && IsDegenerate(lt, OutputRange(model.layers[l]));
+        if (runs.schemes.empty()) continue;  // (no pipeline trace to read the input from)
+        const QTensor& input0 = runs.pipeline[e][0][l].input();
+        degenerate = degenerate && IsDegenerate(lt, OutputRange(model.layers[l], input0));
       }
     }
     for (size_t s = 0; s < runs.schemes.size(); ++s) {
@@ -134,7 +182,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
       row.case_id = c.id;
       row.seed = c.seed;
       row.op = op;
-      row.engine = runs.engines[e];
+      row.engine = engine;
       row.scheme = scheme.name;
       row.weight_quant = weight_quant;
       row.shape = shape;
@@ -156,45 +204,54 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         row.mismatches_vs_libtorch += cmp.mismatches;
         row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
         sum_signed += cmp.sum_signed_diff;
-        // The accumulators the engine's kernel computes (16-bit pair saturation, int32 wrap).
-        const AccumulatorModel acc_model =
-            EngineAccumulatorModel(runs.engines[e], layer, trace.input.dtype);
-        const std::vector<int64_t> kernel_acc =
-            acc_model == AccumulatorModel::kExact
-                ? std::vector<int64_t>()
-                : KernelAccumulators(layer, trace.input, trace.shape, acc_model);
-        std::optional<Recipe> engine_recipe;
-        if (std::optional<Scheme> es = EngineScheme(runs.engines[e], layer, vnni, trace.input.dtype)) {
-          engine_recipe = ApplyDefect(GetScheme(*es).recipe, c.injected_defect);
+        if (cmp.differing.empty()) continue;
+        const bool gemm = IsGemmOp(layer.op);
+        // GEMM: the accumulators the engine's kernel computes (16-bit pair saturation, wrap).
+        std::vector<int64_t> kernel_acc;
+        // Other ops: the engine path's recipe, its output, and the exact real result.
+        const OpRecipeDef* engine_op = nullptr;
+        std::vector<int32_t> engine_out;
+        std::vector<double> real;
+        OutputQParams q{};
+        if (gemm) {
+          const AccumulatorModel acc_model =
+              EngineAccumulatorModel(engine, layer, trace.input().dtype);
+          if (acc_model != AccumulatorModel::kExact) {
+            kernel_acc = KernelAccumulators(layer, trace.input(), trace.shape, acc_model);
+          }
+        } else {
+          engine_op = EngineOpRecipe(engine, layer, trace.inputs);
+          if (engine_op) engine_out = engine_op->run(layer, trace.inputs, trace.shape);
+          real = FloatOpReal(layer, trace.inputs, trace.shape);
+          q = LayerOutputQParams(layer, trace.input());
         }
         for (int64_t i : cmp.differing) {
           DiscrepancyRow d;
           d.case_id = c.id;
-          d.engine = runs.engines[e];
+          d.engine = engine;
           d.scheme = scheme.name;
           d.layer = static_cast<int64_t>(l);
+          d.layer_op = LayerOpName(layer);
+          d.recipe = gemm ? scheme.name : trace.op_recipe->name;
           d.index = i;
           const bool in_range = i < static_cast<int64_t>(trace.out.size()) &&
                                 i < static_cast<int64_t>(lt.size());
           DiffClass cls = DiffClass::kUnexplained;  // a shape mismatch is never explained
           if (in_range) {
-            d.channel = trace.ChannelOf(i);
-            const ChannelTerms& terms = trace.channels[d.channel];
-            d.acc = trace.acc[i];
-            d.integer_bias = scheme_recipe.bias == BiasForm::kInt32Torch ? terms.bias_int32 : 0;
-            d.bias = terms.quant.bias.value_or(0.0f);
-            if (scheme_recipe.multiplier == MultiplierForm::kQ31) {
-              d.multiplier = terms.q31.multiplier;
-              d.shift = terms.q31.shift;
-            }
-            d.real_multiplier = terms.multiplier_double;
-            d.exact_value = ExactRealOutput(terms, d.acc);
+            d.channel = trace.shape.size() >= 2 ? trace.ChannelOf(i) : 0;
             d.integer_out = trace.out[i];
             d.libtorch_out = lt[i];
             d.float_out = runs.float_oracle[l].out[i];
             d.diff_lsb = d.integer_out - d.libtorch_out;
-            const int64_t k_acc = kernel_acc.empty() ? WrapToInt32(d.acc) : kernel_acc[i];
-            cls = ClassifyElement(scheme_recipe, engine_recipe, terms, d.acc, k_acc, lt[i]);
+            if (gemm) {
+              cls = ExplainGemmElement(engine, layer, trace, scheme_recipe, c.injected_defect,
+                                       kernel_acc, d);
+            } else {
+              d.real_multiplier = trace.inputs[0].scales[0] / q.scale;
+              d.exact_value = real[i] / q.scale + q.zero_point;
+              cls = ClassifyOpElement(*trace.op_recipe, engine_op,
+                                      engine_op ? engine_out[i] : 0, lt[i], d.exact_value);
+            }
           }
           d.cls = DiffClassName(cls);
           if (cls == DiffClass::kUnexplained) ++unexplained;

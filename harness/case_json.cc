@@ -108,22 +108,60 @@ QTensor TensorFromJson(const Reader& r, const json& j, const std::string& path) 
   return t;
 }
 
+json PairToJson(const int64_t v[2]) { return json{v[0], v[1]}; }
+
+// Fields common to all layers, then those of the op: GEMM layers carry weight, bias and (conv2d)
+// window attributes; other ops carry only what they use.
 json LayerToJson(const Layer& l) {
-  json j{{"op", OpKindName(l.op)},
-         {"relu", l.relu},
-         {"weight", TensorToJson(l.weight)},
-         // floats widened to double first: nlohmann prints a float's shortest float form, which
-         // would read back as a different double.
-         {"bias", l.bias ? json(std::vector<double>(l.bias->begin(), l.bias->end())) : json(nullptr)},
-         {"out_scale", l.out_scale},
-         {"out_zero_point", l.out_zero_point},
-         {"out_dtype", DTypeName(l.out_dtype)}};
-  if (l.op == OpKind::kConv2d) {
-    const Conv2dAttrs& a = l.conv;
-    j["stride"] = {a.stride[0], a.stride[1]};
-    j["padding"] = {a.padding[0], a.padding[1]};
-    j["dilation"] = {a.dilation[0], a.dilation[1]};
-    j["groups"] = a.groups;
+  json j{{"op", OpKindName(l.op)}, {"relu", l.relu}, {"channels_last", l.channels_last}};
+  if (!l.inputs.empty()) j["inputs"] = l.inputs;
+  if (!KeepsInputQParams(l.op) && l.op != OpKind::kSigmoid) {
+    j["out_scale"] = l.out_scale;
+    j["out_zero_point"] = l.out_zero_point;
+  }
+  switch (l.op) {
+    case OpKind::kConv2d:
+      j["stride"] = PairToJson(l.conv.stride);
+      j["padding"] = PairToJson(l.conv.padding);
+      j["dilation"] = PairToJson(l.conv.dilation);
+      j["groups"] = l.conv.groups;
+      [[fallthrough]];
+    case OpKind::kLinear:
+      j["weight"] = TensorToJson(l.weight);
+      // floats widened to double first: nlohmann prints a float's shortest float form, which
+      // would read back as a different double.
+      j["bias"] = l.bias ? json(std::vector<double>(l.bias->begin(), l.bias->end())) : json(nullptr);
+      j["out_dtype"] = DTypeName(l.out_dtype);
+      break;
+    case OpKind::kCat:
+      j["dim"] = l.cat_dim;
+      break;
+    case OpKind::kMaxPool2d:
+    case OpKind::kAvgPool2d:
+      j["kernel"] = PairToJson(l.pool.kernel);
+      j["stride"] = PairToJson(l.pool.stride);
+      j["padding"] = PairToJson(l.pool.padding);
+      j["ceil_mode"] = l.pool.ceil_mode;
+      if (l.op == OpKind::kMaxPool2d) {
+        j["dilation"] = PairToJson(l.pool.dilation);
+      } else {
+        j["count_include_pad"] = l.pool.count_include_pad;
+        j["divisor_override"] = l.pool.divisor_override;
+      }
+      break;
+    case OpKind::kAdaptiveAvgPool2d:
+      j["output_size"] = PairToJson(l.pool.output_size);
+      break;
+    case OpKind::kHardtanh:
+    case OpKind::kClamp:
+      j["min_value"] = static_cast<double>(l.act.min_value);
+      j["max_value"] = static_cast<double>(l.act.max_value);
+      break;
+    case OpKind::kLeakyRelu:
+      j["negative_slope"] = static_cast<double>(l.act.negative_slope);
+      break;
+    default:
+      break;
   }
   return j;
 }
@@ -136,21 +174,27 @@ void PairFromJson(const Reader& r, const json& layer, const std::string& path, c
   for (int d = 0; d < 2; ++d) out[d] = r.Int(v[d], p + "[" + std::to_string(d) + "]", lo, 1 << 16);
 }
 
-Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
-  Layer l;
-  const std::string op = r.String(r.Get(j, path, "op"), path + ".op");
-  if (op == "conv2d") {
-    l.op = OpKind::kConv2d;
+float FloatFromJson(const Reader& r, const json& j, const std::string& path, const char* key) {
+  const std::string p = path + "." + key;
+  const double v = r.Double(r.Get(j, path, key), p);
+  if (static_cast<double>(static_cast<float>(v)) != v) r.Fail(p, "not exactly a float32 value");
+  return static_cast<float>(v);
+}
+
+DType DTypeFromJson(const Reader& r, const json& j, const std::string& path) {
+  const std::string name = r.String(j, path);
+  if (name == "quint8") return DType::kQUInt8;
+  if (name == "qint8") return DType::kQInt8;
+  r.Fail(path, "expected \"quint8\" or \"qint8\", got \"" + name + "\"");
+}
+
+void GemmFromJson(const Reader& r, const json& j, const std::string& path, Layer& l) {
+  if (l.op == OpKind::kConv2d) {
     PairFromJson(r, j, path, "stride", 1, l.conv.stride);
     PairFromJson(r, j, path, "padding", 0, l.conv.padding);
     PairFromJson(r, j, path, "dilation", 1, l.conv.dilation);
     l.conv.groups = r.Int(r.Get(j, path, "groups"), path + ".groups", 1, 1 << 16);
-  } else if (op == "linear") {
-    l.op = OpKind::kLinear;
-  } else {
-    r.Fail(path + ".op", "expected \"conv2d\" or \"linear\", got \"" + op + "\"");
   }
-  l.relu = r.Bool(r.Get(j, path, "relu"), path + ".relu");
   l.weight = TensorFromJson(r, r.Get(j, path, "weight"), path + ".weight");
   const json& bias = r.Get(j, path, "bias");
   if (!bias.is_null()) {
@@ -164,16 +208,71 @@ Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
     }
     l.bias = std::move(b);
   }
-  l.out_scale = r.Double(r.Get(j, path, "out_scale"), path + ".out_scale");
-  l.out_zero_point = static_cast<int32_t>(
-      r.Int(r.Get(j, path, "out_zero_point"), path + ".out_zero_point", INT32_MIN, INT32_MAX));
-  const std::string out_dtype = r.String(r.Get(j, path, "out_dtype"), path + ".out_dtype");
-  if (out_dtype == "quint8") {
-    l.out_dtype = DType::kQUInt8;
-  } else if (out_dtype == "qint8") {
-    l.out_dtype = DType::kQInt8;
-  } else {
-    r.Fail(path + ".out_dtype", "expected \"quint8\" or \"qint8\"");
+  l.out_dtype = DTypeFromJson(r, r.Get(j, path, "out_dtype"), path + ".out_dtype");
+}
+
+Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
+  Layer l;
+  const std::string op = r.String(r.Get(j, path, "op"), path + ".op");
+  const std::optional<OpKind> kind = ParseOpKind(op);
+  if (!kind) {
+    std::string names;
+    for (OpKind k : kAllOpKinds) names += (names.empty() ? "" : ", ") + std::string(OpKindName(k));
+    r.Fail(path + ".op", "unknown op \"" + op + "\" (expected one of " + names + ")");
+  }
+  l.op = *kind;
+  l.relu = r.Bool(r.Get(j, path, "relu"), path + ".relu");
+  if (j.contains("channels_last")) {  // optional: absent in version 1 files
+    l.channels_last = r.Bool(j["channels_last"], path + ".channels_last");
+  }
+  if (j.contains("inputs")) {
+    const json& ids = r.Array(j["inputs"], path + ".inputs", 64);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      l.inputs.push_back(static_cast<int>(
+          r.Int(ids[i], path + ".inputs[" + std::to_string(i) + "]", -1, 1 << 16)));
+    }
+  }
+  if (!KeepsInputQParams(l.op) && l.op != OpKind::kSigmoid) {
+    l.out_scale = r.Double(r.Get(j, path, "out_scale"), path + ".out_scale");
+    l.out_zero_point = static_cast<int32_t>(
+        r.Int(r.Get(j, path, "out_zero_point"), path + ".out_zero_point", INT32_MIN, INT32_MAX));
+  }
+  switch (l.op) {
+    case OpKind::kConv2d:
+    case OpKind::kLinear:
+      GemmFromJson(r, j, path, l);
+      break;
+    case OpKind::kCat:
+      l.cat_dim = r.Int(r.Get(j, path, "dim"), path + ".dim", 0, 7);
+      break;
+    case OpKind::kMaxPool2d:
+    case OpKind::kAvgPool2d:
+      PairFromJson(r, j, path, "kernel", 1, l.pool.kernel);
+      PairFromJson(r, j, path, "stride", 1, l.pool.stride);
+      PairFromJson(r, j, path, "padding", 0, l.pool.padding);
+      l.pool.ceil_mode = r.Bool(r.Get(j, path, "ceil_mode"), path + ".ceil_mode");
+      if (l.op == OpKind::kMaxPool2d) {
+        PairFromJson(r, j, path, "dilation", 1, l.pool.dilation);
+      } else {
+        l.pool.count_include_pad =
+            r.Bool(r.Get(j, path, "count_include_pad"), path + ".count_include_pad");
+        l.pool.divisor_override =
+            r.Int(r.Get(j, path, "divisor_override"), path + ".divisor_override", 0, 1 << 16);
+      }
+      break;
+    case OpKind::kAdaptiveAvgPool2d:
+      PairFromJson(r, j, path, "output_size", 1, l.pool.output_size);
+      break;
+    case OpKind::kHardtanh:
+    case OpKind::kClamp:
+      l.act.min_value = FloatFromJson(r, j, path, "min_value");
+      l.act.max_value = FloatFromJson(r, j, path, "max_value");
+      break;
+    case OpKind::kLeakyRelu:
+      l.act.negative_slope = FloatFromJson(r, j, path, "negative_slope");
+      break;
+    default:
+      break;
   }
   return l;
 }
@@ -227,9 +326,9 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
     r.Fail("format", "expected \"qdiff-case\"");
   }
   const int64_t version = r.Int(r.Get(j, "", "version"), "version");
-  if (version != kCaseFormatVersion) {
+  if (version < 1 || version > kCaseFormatVersion) {
     r.Fail("version", "format version " + std::to_string(version) + " is not supported (this "
-                          "build reads version " + std::to_string(kCaseFormatVersion) + ")");
+                          "build reads versions 1 to " + std::to_string(kCaseFormatVersion) + ")");
   }
   Case c;
   c.id = r.String(r.Get(j, "", "id"), "id");

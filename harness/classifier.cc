@@ -1,6 +1,8 @@
 #include "harness/classifier.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 #include "oracles/kernel_accumulators.h"
 
@@ -73,6 +75,22 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
   r.arithmetic = engine->arithmetic;
   if (r.arithmetic != scheme.arithmetic && reproduces(r)) return DiffClass::kFloatConversion;
   return reproduces_with(*engine, kernel_acc) ? DiffClass::kCombined : DiffClass::kUnexplained;
+}
+
+DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine,
+                            int32_t engine_out, int32_t libtorch_out, double exact_lsb) {
+  if (engine == nullptr || engine_out != libtorch_out) return DiffClass::kUnexplained;
+  const OpIngredients& a = scheme.ingredients;
+  const OpIngredients& b = engine->ingredients;
+  std::vector<DiffClass> differing;
+  if (a.rounding != b.rounding) differing.push_back(DiffClass::kTie);
+  if (a.zero_point != b.zero_point) differing.push_back(DiffClass::kZeroPointOrder);
+  if (std::string(a.multiplier) != b.multiplier) differing.push_back(DiffClass::kMultiplier);
+  if (a.arithmetic != b.arithmetic) differing.push_back(DiffClass::kFloatConversion);
+  if (differing.size() == 1) return differing[0];
+  const bool exact_tie = std::fabs(exact_lsb - std::floor(exact_lsb) - 0.5) == 0.0;
+  if (a.rounding != b.rounding && exact_tie) return DiffClass::kTie;
+  return DiffClass::kCombined;
 }
 
 const char* VerdictName(Verdict v) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "oracles/ops/op_recipe.h"
 #include "oracles/recipe.h"
 
 namespace qdiff {
@@ -42,6 +43,16 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
 // Same, for a kernel that accumulates exactly (kernel_acc = acc).
 DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
                           const ChannelTerms& terms, int64_t acc, int32_t libtorch_out);
+
+// Ops without weights (oracles/ops/op_recipe.h): why the output of the scheme pipeline's recipe
+// `scheme` differs from LibTorch's. `engine` is the recipe of the path LibTorch took (nullptr if
+// qdiff has none) and `engine_out` its output for this element; `exact_lsb` is the exact real
+// result in output LSBs, zero point included. Unexplained unless the engine recipe reproduces
+// LibTorch; then the class is the one ingredient in which the two recipes differ (rounding → tie,
+// zero point → zero_point_order, multiplier → multiplier, arithmetic → float_conversion); with
+// several, tie when the rounding rules differ and exact_lsb is an exact tie, else combined.
+DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine,
+                            int32_t engine_out, int32_t libtorch_out, double exact_lsb);
 
 enum class Verdict { kExact, kExplained, kUnexplained, kRejected, kDegenerate };
 const char* VerdictName(Verdict v);

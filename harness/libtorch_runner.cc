@@ -117,12 +117,128 @@ at::Tensor RunPacked(OpKind op, bool relu, const c10::IValue& packed, const at::
 }
 
 // Prepacks with the current engine, then runs the op.
-at::Tensor RunLayer(const Layer& layer, const at::Tensor& x) {
+at::Tensor RunGemm(const Layer& layer, const at::Tensor& x) {
   return RunPacked(layer.op, layer.relu, PrepackLayer(layer), x, layer.out_scale,
                    layer.out_zero_point);
 }
 
-// ONEDNN may return channels-last: make the int_repr contiguous (NCHW / [N, OC]) before reading.
+// What a converted eager-mode model calls for the ops below (torch.ao.nn.quantized modules
+// and FloatFunctional → QFunctional; unswapped float modules call the at:: ops):
+//   add/add_relu/mul/mul_relu  QFunctional → quantized::add(_relu) / quantized::mul(_relu)
+//   cat                         QFunctional.cat → quantized::cat(xs, dim, scale, zero_point)
+//   pools, relu, sigmoid        nn.* → F.* → at::max_pool2d (→ at::quantized_max_pool2d),
+//                               at::avg_pool2d, at::adaptive_avg_pool2d, at::relu, at::sigmoid
+//   relu6                       nn.ReLU6 is Hardtanh(0., 6.) → at::hardtanh(x, 0.0, 6.0); the
+//                               swapped-in nnq.ReLU6 calls quantized::relu6, which 1.13 implements
+//                               as hardtanh_quantized_cpu(qx, 0.0f, 6.0f): the same kernel
+//   hardtanh, clamp             at::hardtanh / at::clamp (both quantized_clamp_impl)
+//   hardswish, leaky_relu       nnq.Hardswish → quantized::hardswish(x, s_y, z_y);
+//                               nnq.LeakyReLU → quantized::leaky_relu(x, slope, False, s_y, z_y)
+
+// add/add_relu and mul/mul_relu: two inputs of one shape, the layer's output qparams.
+at::Tensor RunBinary(const Layer& layer, const at::Tensor& a, const at::Tensor& b) {
+  const bool add = layer.op == OpKind::kAdd;
+  const char* name = add ? (layer.relu ? "quantized::add_relu" : "quantized::add")
+                         : (layer.relu ? "quantized::mul_relu" : "quantized::mul");
+  return CallOp(name, "", {a, b, layer.out_scale, static_cast<int64_t>(layer.out_zero_point)})
+      .toTensor();
+}
+
+at::Tensor RunCat(const Layer& layer, const std::vector<at::Tensor>& xs) {
+  c10::List<at::Tensor> list;
+  for (const at::Tensor& x : xs) list.push_back(x);
+  return CallOp("quantized::cat", "",
+                {list, layer.cat_dim, layer.out_scale, static_cast<int64_t>(layer.out_zero_point)})
+      .toTensor();
+}
+
+// Pools keep the input's qparams. avg_pool2d's divisor_override 0 means None.
+at::Tensor RunPool(const Layer& layer, const at::Tensor& x) {
+  const PoolAttrs& p = layer.pool;
+  switch (layer.op) {
+    case OpKind::kMaxPool2d:
+      return at::max_pool2d(x, p.kernel, p.stride, p.padding, p.dilation, p.ceil_mode);
+    case OpKind::kAvgPool2d: {
+      const c10::optional<int64_t> divisor =
+          p.divisor_override == 0 ? c10::nullopt : c10::optional<int64_t>(p.divisor_override);
+      return at::avg_pool2d(x, p.kernel, p.stride, p.padding, p.ceil_mode, p.count_include_pad,
+                            divisor);
+    }
+    case OpKind::kAdaptiveAvgPool2d:
+      return at::adaptive_avg_pool2d(x, p.output_size);
+    default:
+      throw std::logic_error(std::string("RunPool: not a pool: ") + OpKindName(layer.op));
+  }
+}
+
+// Elementwise activations. The float attributes are passed as the doubles a Python call would
+// hold for them (the float value, exactly).
+at::Tensor RunActivation(const Layer& layer, const at::Tensor& x) {
+  const ActivationAttrs& a = layer.act;
+  const double lo = a.min_value;
+  const double hi = a.max_value;
+  const int64_t z_y = layer.out_zero_point;
+  switch (layer.op) {
+    case OpKind::kRelu:
+      return at::relu(x);
+    case OpKind::kRelu6:
+      return at::hardtanh(x, 0.0, 6.0);
+    case OpKind::kHardtanh:
+      return at::hardtanh(x, lo, hi);
+    case OpKind::kClamp:
+      return at::clamp(x, c10::optional<at::Scalar>(lo), c10::optional<at::Scalar>(hi));
+    case OpKind::kSigmoid:
+      return at::sigmoid(x);  // output qparams fixed by LibTorch (1/256 and 0 or -128)
+    case OpKind::kHardswish:
+      return CallOp("quantized::hardswish", "", {x, layer.out_scale, z_y}).toTensor();
+    case OpKind::kLeakyRelu:
+      return CallOp("quantized::leaky_relu", "",
+                    {x, at::Scalar(static_cast<double>(a.negative_slope)), /*inplace=*/false,
+                     layer.out_scale, z_y})
+          .toTensor();
+    default:
+      throw std::logic_error(std::string("RunActivation: not an activation: ") +
+                             OpKindName(layer.op));
+  }
+}
+
+// Runs one layer on its inputs (already in the layer's memory format).
+at::Tensor RunNode(const Layer& layer, const std::vector<at::Tensor>& in) {
+  switch (layer.op) {
+    case OpKind::kConv2d:
+    case OpKind::kLinear:
+      return RunGemm(layer, in.at(0));
+    case OpKind::kAdd:
+    case OpKind::kMul:
+      return RunBinary(layer, in.at(0), in.at(1));
+    case OpKind::kCat:
+      return RunCat(layer, in);
+    case OpKind::kMaxPool2d:
+    case OpKind::kAvgPool2d:
+    case OpKind::kAdaptiveAvgPool2d:
+      return RunPool(layer, in.at(0));
+    case OpKind::kRelu:
+    case OpKind::kRelu6:
+    case OpKind::kHardtanh:
+    case OpKind::kClamp:
+    case OpKind::kHardswish:
+    case OpKind::kSigmoid:
+    case OpKind::kLeakyRelu:
+      return RunActivation(layer, in.at(0));
+  }
+  throw std::logic_error("RunNode: unknown op kind");
+}
+
+// The layout a layer's op is given: 4-D inputs channels-last when layer.channels_last, else
+// contiguous NCHW. Normalizing both ways makes the kernel a function of the case file alone:
+// conv and pool outputs are often channels-last, and passing them on as-is would let the
+// previous op choose e.g. the NHWC avg_pool2d kernel (SEMANTICS.md §4.3). Values are unchanged.
+at::Tensor InLayerLayout(const at::Tensor& x, bool channels_last) {
+  if (channels_last && x.dim() == 4) return x.contiguous(at::MemoryFormat::ChannelsLast);
+  return x.contiguous();
+}
+
+// Outputs may be channels-last: make the int_repr contiguous (NCHW / [N, OC]) before reading.
 LayerOutput ReadOutput(const at::Tensor& y) {
   LayerOutput out;
   out.shape = y.sizes().vec();
@@ -145,10 +261,16 @@ EngineResult RunChecked(const Model& model, const EngineName& engine) {
   // The engine is fixed when weights are prepacked, so set it first (SEMANTICS.md §3.0).
   at::globalContext().setQEngine(engine.engine);
   EngineResult result;
-  at::Tensor x = Quantized(model.input);
-  for (const Layer& layer : model.layers) {
-    x = RunLayer(layer, x);  // layer i consumes LibTorch's own layer i-1 output, as-is
-    result.layers.push_back(ReadOutput(x));
+  const at::Tensor input = Quantized(model.input);  // node -1
+  std::vector<at::Tensor> nodes;                     // nodes[j] = layer j's output, as LibTorch made it
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    const Layer& layer = model.layers[i];
+    std::vector<at::Tensor> in;
+    for (int id : LayerInputIds(model, i)) {
+      in.push_back(InLayerLayout(id < 0 ? input : nodes.at(id), layer.channels_last));
+    }
+    nodes.push_back(RunNode(layer, in));
+    result.layers.push_back(ReadOutput(nodes.back()));
   }
   return result;
 }

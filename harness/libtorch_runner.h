@@ -22,7 +22,8 @@ struct LayerOutput {
 struct EngineResult {
   bool rejected = false;
   std::string message;              // LibTorch's error text when rejected
-  std::vector<LayerOutput> layers;  // one per Model layer, layer i fed with LibTorch's layer i-1
+  std::vector<LayerOutput> layers;  // one per Model layer; layer i fed with LibTorch's own
+                                    // outputs of the nodes LayerInputIds(model, i)
 };
 
 // Engines this LibTorch build supports, lower-case ("qnnpack", "onednn", "fbgemm", "x86"),
@@ -46,8 +47,14 @@ QuantizeOutcome QuantizeOnLibTorch(const std::vector<float>& x, const QTensor& p
 // Pins LibTorch to one intra-op thread (deterministic, and workers are processes).
 void InitLibTorch();
 
-// Sets the engine, prepacks each layer's weights and bias, calls quantized::conv2d(_relu) /
-// quantized::linear(_relu) through the dispatcher and returns the int_repr() of each layer.
+// Sets the engine and runs the model's graph: node -1 is the model input, node j layer j's
+// output; layer i is given the outputs of LayerInputIds(model, i), its 4-D inputs in channels-last
+// memory format if layer.channels_last and contiguous NCHW otherwise. conv2d / linear prepack the
+// weights and bias and call quantized::conv2d(_relu) / quantized::linear(_relu); the other ops
+// call what an eager-mode quantized model calls (quantized::add(_relu), mul(_relu), cat,
+// hardswish, leaky_relu; at::max_pool2d, avg_pool2d, adaptive_avg_pool2d, relu, hardtanh (also
+// for relu6), clamp, sigmoid; see libtorch_runner.cc). Returns the int_repr() of each layer in
+// logical NCHW order, or `rejected` with LibTorch's message if any call throws.
 EngineResult RunOnLibTorch(const Model& model, const std::string& engine);
 
 // One layer prepacked once and used over its life as a real program uses it: called many times

@@ -5,6 +5,7 @@
 
 #include "oracles/integer_pipeline.h"
 #include "oracles/layer_products.h"
+#include "oracles/ops/op_recipe.h"
 
 namespace qdiff {
 
@@ -19,26 +20,50 @@ float DequantizeElement(const QTensor& t, int64_t index) {
       (static_cast<double>(static_cast<float>(t.values[index])) - t.zero_points[c]) * t.scales[c]);
 }
 
+namespace {
+
+// Real output of a GEMM layer: Σ dequant(x)·dequant(w) + bias, in float64.
+std::vector<double> GemmReal(const Layer& layer, const QTensor& x,
+                             const std::vector<int64_t>& shape) {
+  std::vector<double> real(static_cast<size_t>(ShapeElements(shape)), 0.0);
+  ForEachProduct(layer, x.shape, shape, [&](int64_t o, int64_t i, int64_t k) {
+    real[o] += static_cast<double>(DequantizeElement(x, i)) *
+               static_cast<double>(DequantizeElement(layer.weight, k));
+  });
+  if (layer.bias) {
+    for (size_t o = 0; o < real.size(); ++o) {
+      real[o] += (*layer.bias)[OutputChannelOf(shape, static_cast<int64_t>(o))];
+    }
+  }
+  return real;
+}
+
+}  // namespace
+
 std::vector<FloatLayerResult> RunFloatOracle(const Model& model) {
   std::vector<FloatLayerResult> results;
-  QTensor x = model.input;
-  for (const Layer& layer : model.layers) {
-    const std::vector<int64_t> shape = LayerOutputShape(layer, x.shape);
+  std::vector<QTensor> nodes;
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    const Layer& layer = model.layers[l];
+    std::vector<QTensor> inputs;
+    std::vector<std::vector<int64_t>> in_shapes;
+    for (int id : LayerInputIds(model, l)) {
+      inputs.push_back(id < 0 ? model.input : nodes[id]);
+      in_shapes.push_back(inputs.back().shape);
+    }
+    const std::vector<int64_t> shape = LayerOutputShape(layer, in_shapes);
     FloatLayerResult r;
-    r.real.assign(static_cast<size_t>(ShapeElements(shape)), 0.0);
-    ForEachProduct(layer, x.shape, shape, [&](int64_t o, int64_t i, int64_t k) {
-      r.real[o] += static_cast<double>(DequantizeElement(x, i)) *
-                   static_cast<double>(DequantizeElement(layer.weight, k));
-    });
-    const QuantRange range = TypeRange(layer.out_dtype);
-    const int32_t lo = layer.relu ? std::max(range.qmin, layer.out_zero_point) : range.qmin;
+    r.real = IsGemmOp(layer.op) ? GemmReal(layer, inputs[0], shape)
+                                : FloatOpReal(layer, inputs, shape);
+    const OutputQParams q = LayerOutputQParams(layer, inputs[0]);
+    const QuantRange range = TypeRange(q.dtype);
+    const int32_t lo = layer.relu ? std::max(range.qmin, q.zero_point) : range.qmin;
     r.out.resize(r.real.size());
     for (size_t o = 0; o < r.real.size(); ++o) {
-      if (layer.bias) r.real[o] += (*layer.bias)[OutputChannelOf(shape, static_cast<int64_t>(o))];
-      const double q = std::nearbyint(r.real[o] / layer.out_scale) + layer.out_zero_point;
-      r.out[o] = static_cast<int32_t>(std::clamp<double>(q, lo, range.qmax));
+      const double v = std::nearbyint(r.real[o] / q.scale) + q.zero_point;
+      r.out[o] = static_cast<int32_t>(std::clamp<double>(v, lo, range.qmax));
     }
-    x = LayerOutputTensor(layer, shape, r.out);
+    nodes.push_back(LayerOutputTensor(layer, inputs[0], shape, r.out));
     results.push_back(std::move(r));
   }
   return results;

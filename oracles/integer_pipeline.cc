@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "oracles/layer_products.h"
+#include "oracles/ops/op_recipe.h"
 
 namespace qdiff {
 
@@ -43,46 +44,70 @@ std::vector<ChannelTerms> LayerChannelTerms(const Layer& layer, double s_x) {
   return terms;
 }
 
-QTensor LayerOutputTensor(const Layer& layer, const std::vector<int64_t>& shape,
-                          const std::vector<int32_t>& values) {
+QTensor LayerOutputTensor(const Layer& layer, const QTensor& input0,
+                          const std::vector<int64_t>& shape, const std::vector<int32_t>& values) {
+  const OutputQParams q = LayerOutputQParams(layer, input0);
   QTensor t;
-  t.dtype = layer.out_dtype;
+  t.dtype = q.dtype;
   t.shape = shape;
   t.values = values;
-  t.scales = {layer.out_scale};
-  t.zero_points = {layer.out_zero_point};
+  t.scales = {q.scale};
+  t.zero_points = {q.zero_point};
   return t;
 }
 
+const OpRecipeDef& PipelineOpRecipe(const std::string& op_engine, const Layer& layer,
+                                    const std::vector<QTensor>& inputs) {
+  const OpRecipeDef* r = op_engine.empty() ? nullptr : EngineOpRecipe(op_engine, layer, inputs);
+  return r ? *r : ExactOpRecipe(layer.op);
+}
+
 LayerTrace RunIntegerLayer(const Layer& layer, const QTensor& x, const Recipe& recipe) {
+  return RunIntegerLayer(layer, std::vector<QTensor>{x}, PipelineRecipe{recipe, ""});
+}
+
+LayerTrace RunIntegerLayer(const Layer& layer, const std::vector<QTensor>& inputs,
+                           const PipelineRecipe& recipe) {
   LayerTrace t;
-  t.input = x;
-  t.shape = LayerOutputShape(layer, x.shape);
+  t.inputs = inputs;
+  std::vector<std::vector<int64_t>> in_shapes;
+  for (const QTensor& x : inputs) in_shapes.push_back(x.shape);
+  t.shape = LayerOutputShape(layer, in_shapes);
+  if (!IsGemmOp(layer.op)) {
+    t.op_recipe = &PipelineOpRecipe(recipe.op_engine, layer, inputs);
+    t.out = t.op_recipe->run(layer, inputs, t.shape);
+    return t;
+  }
+  const QTensor& x = inputs[0];
   t.acc = LayerAccumulators(layer, x, t.shape);
   t.channels = LayerChannelTerms(layer, x.scales[0]);
   t.out.resize(t.acc.size());
   for (size_t i = 0; i < t.acc.size(); ++i) {
     const ChannelTerms& c = t.channels[t.ChannelOf(static_cast<int64_t>(i))];
     // Every named scheme is a valid ingredient combination, so the value is always present.
-    t.out[i] = EvaluateRecipe(recipe, c, t.acc[i]).value_or(c.quant.z_y);
+    t.out[i] = EvaluateRecipe(recipe.gemm, c, t.acc[i]).value_or(c.quant.z_y);
   }
   return t;
 }
 
-std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const Recipe& recipe,
-                                              const std::vector<std::optional<QTensor>>& inputs) {
+std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const PipelineRecipe& recipe,
+                                              const std::vector<std::optional<QTensor>>& fed) {
   std::vector<LayerTrace> traces;
-  QTensor x = model.input;
+  std::vector<QTensor> nodes;  // node j: the tensor later layers read as layer j's output
   for (size_t l = 0; l < model.layers.size(); ++l) {
-    if (l < inputs.size() && inputs[l]) x = *inputs[l];
-    traces.push_back(RunIntegerLayer(model.layers[l], x, recipe));
-    x = LayerOutputTensor(model.layers[l], traces.back().shape, traces.back().out);
+    std::vector<QTensor> inputs;
+    for (int id : LayerInputIds(model, l)) inputs.push_back(id < 0 ? model.input : nodes[id]);
+    traces.push_back(RunIntegerLayer(model.layers[l], inputs, recipe));
+    const LayerTrace& t = traces.back();
+    nodes.push_back(l < fed.size() && fed[l]
+                        ? *fed[l]
+                        : LayerOutputTensor(model.layers[l], inputs[0], t.shape, t.out));
   }
   return traces;
 }
 
 std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& recipe) {
-  return RunIntegerPipelineFed(model, recipe, {});
+  return RunIntegerPipelineFed(model, PipelineRecipe{recipe, ""}, {});
 }
 
 }  // namespace qdiff

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "oracles/model.h"
@@ -12,37 +13,60 @@
 
 namespace qdiff {
 
+struct OpRecipeDef;
+
+// What the pipeline computes with: `gemm` requantizes conv2d/linear layers; every other op runs
+// the recipe of the LibTorch path that engine `op_engine` takes for it (EngineOpRecipe), or the
+// op's exact reference when `op_engine` is empty or qdiff has no recipe for the path.
+struct PipelineRecipe {
+  Recipe gemm;
+  std::string op_engine;
+};
+
 struct LayerTrace {
-  QTensor input;                       // the layer's input (this pipeline's previous output)
+  std::vector<QTensor> inputs;         // the layer's inputs (see RunIntegerPipelineFed)
   std::vector<int64_t> shape;          // output shape
+  // GEMM layers only:
   std::vector<int64_t> acc;            // exact Σ (x − z_x)(w − z_w), bias excluded, per element
   std::vector<ChannelTerms> channels;  // per output channel: bias and multiplier forms
-  std::vector<int32_t> out;            // requantized outputs
+  // Other ops only: the recipe that computed `out`.
+  const OpRecipeDef* op_recipe = nullptr;
+  std::vector<int32_t> out;            // quantized outputs
+  const QTensor& input() const { return inputs[0]; }
   int64_t ChannelOf(int64_t index) const;  // output channel of flat output index
 };
 
-// Exact accumulators of one layer for the quantized input `x` (values, dtype and qparams).
+// Exact accumulators of one GEMM layer for the quantized input `x` (values, dtype and qparams).
 // Shape must be valid (ValidateModel). Products are exact in int64; the int32 range is not
 // enforced here (reports show acc as it is).
 std::vector<int64_t> LayerAccumulators(const Layer& layer, const QTensor& x,
                                        const std::vector<int64_t>& out_shape);
 
-// ChannelQuant of every output channel of `layer` for input scale `s_x`.
+// ChannelQuant of every output channel of GEMM `layer` for input scale `s_x`.
 std::vector<ChannelTerms> LayerChannelTerms(const Layer& layer, double s_x);
 
-// One layer on a given input.
+// The op recipe the pipeline uses for a non-GEMM layer (see PipelineRecipe).
+const OpRecipeDef& PipelineOpRecipe(const std::string& op_engine, const Layer& layer,
+                                    const std::vector<QTensor>& inputs);
+
+// One layer on given inputs.
+LayerTrace RunIntegerLayer(const Layer& layer, const std::vector<QTensor>& inputs,
+                           const PipelineRecipe& recipe);
+// One GEMM layer on one input.
 LayerTrace RunIntegerLayer(const Layer& layer, const QTensor& input, const Recipe& recipe);
 
-// Runs every layer, each fed with this pipeline's own previous output.
+// Runs every layer on the model's graph, each fed with this pipeline's own node outputs.
 std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& recipe);
 
-// Runs every layer l fed with inputs[l] where given (e.g. another runner's output of layer l−1,
-// so that each layer is judged on identical inputs), else with this pipeline's own output.
-std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const Recipe& recipe,
-                                              const std::vector<std::optional<QTensor>>& inputs);
+// Runs every layer; where fed[j] is given it replaces this pipeline's output of layer j as the
+// input of later layers (e.g. LibTorch's output of layer j, so that every layer is judged on the
+// inputs LibTorch saw), else the pipeline's own output is used.
+std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const PipelineRecipe& recipe,
+                                              const std::vector<std::optional<QTensor>>& fed);
 
-// The quantized tensor a layer produces (dtype, shape, values, out qparams), to feed the next.
-QTensor LayerOutputTensor(const Layer& layer, const std::vector<int64_t>& shape,
-                          const std::vector<int32_t>& values);
+// The quantized tensor a layer produces (dtype, shape, values, output qparams per
+// LayerOutputQParams for input 0 `input0`), to feed later layers.
+QTensor LayerOutputTensor(const Layer& layer, const QTensor& input0,
+                          const std::vector<int64_t>& shape, const std::vector<int32_t>& values);
 
 }  // namespace qdiff

@@ -224,6 +224,17 @@ std::vector<int> LayerInputIds(const Model& model, size_t i) {
   return {static_cast<int>(i) - 1};
 }
 
+std::vector<DType> NodeDTypes(const Model& model) {
+  std::vector<DType> dtypes;
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    const Layer& l = model.layers[i];
+    const int id0 = LayerInputIds(model, i)[0];
+    const DType in0 = id0 < 0 || id0 >= static_cast<int>(i) ? model.input.dtype : dtypes[id0];
+    dtypes.push_back(IsGemmOp(l.op) ? l.out_dtype : in0);
+  }
+  return dtypes;
+}
+
 std::vector<std::vector<int64_t>> NodeShapes(const Model& model) {
   if (!ValidateModel(model).empty()) return {};
   std::vector<std::vector<int64_t>> shapes;

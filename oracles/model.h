@@ -154,6 +154,9 @@ struct OutputQParams {
 };
 OutputQParams LayerOutputQParams(const Layer& layer, const QTensor& input0);
 
+// Dtype of every node output (index j = layer j): GEMM layers' out_dtype, else input 0's dtype.
+std::vector<DType> NodeDTypes(const Model& model);
+
 // Shapes of every node output (index j = layer j); empty vector if the model does not validate.
 std::vector<std::vector<int64_t>> NodeShapes(const Model& model);
 

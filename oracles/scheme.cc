@@ -25,4 +25,23 @@ std::optional<Scheme> ParseScheme(const std::string& name) {
   return std::nullopt;
 }
 
+PipelineRecipe SchemePipelineRecipe(Scheme id) {
+  const char* op_engine = "";
+  switch (id) {
+    case Scheme::kQnnpackFp32:
+    case Scheme::kXnnpackFp32:
+      op_engine = "qnnpack";
+      break;
+    case Scheme::kOnednnFp32:
+      op_engine = "onednn";
+      break;
+    case Scheme::kFbgemmFp32:
+      op_engine = "fbgemm";
+      break;
+    default:
+      break;
+  }
+  return PipelineRecipe{GetScheme(id).recipe, op_engine};
+}
+
 }  // namespace qdiff

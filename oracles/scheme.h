@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "oracles/integer_pipeline.h"
 #include "oracles/recipe.h"
 
 namespace qdiff {
@@ -45,5 +46,10 @@ extern const SchemeDef kXnnpackFp32Scheme;
 const std::vector<const SchemeDef*>& AllSchemes();
 const SchemeDef& GetScheme(Scheme id);
 std::optional<Scheme> ParseScheme(const std::string& name);
+
+// The pipeline recipe of a scheme (integer_pipeline.h): its GEMM recipe, and for the other ops the
+// paths of the engine the scheme models (qnnpack_fp32 and xnnpack_fp32 → "qnnpack", onednn_fp32
+// → "onednn", fbgemm_fp32 → "fbgemm"); the portable schemes use each op's exact reference.
+PipelineRecipe SchemePipelineRecipe(Scheme id);
 
 }  // namespace qdiff

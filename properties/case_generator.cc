@@ -168,7 +168,7 @@ void AppendLayer(Model* m, const CaseTags& tags) {
   QTensor x = m->input;
   for (const Layer& l : m->layers) {
     const LayerTrace t = RunIntegerLayer(l, x, GetScheme(Scheme::kExact).recipe);
-    x = LayerOutputTensor(l, t.shape, t.out);
+    x = LayerOutputTensor(l, x, t.shape, t.out);
   }
   const Layer& prev = m->layers.back();
   Layer next;

@@ -36,6 +36,7 @@ struct DiscrepancyRow {
   int64_t index = 0;          // flat row-major index into the layer output
   int64_t channel = 0;        // output channel of the element
   int64_t acc = 0;            // exact int32 accumulator sum (x - z_x)(w - z_w), bias excluded
+                              // (0 for ops without weights)
   int64_t integer_bias = 0;   // bias as the scheme's integer term (0 if the scheme keeps it float)
   double bias = 0.0;          // float bias of the channel
   int64_t multiplier = 0;     // Q31 multiplier of the scheme (0 for float schemes)
@@ -47,6 +48,10 @@ struct DiscrepancyRow {
   int64_t float_out = 0;      // float oracle output
   int64_t diff_lsb = 0;       // integer_out - libtorch_out
   std::string cls;            // classifier class: tie, double_rounding, multiplier, bias, ...
+  std::string layer_op;       // op of the layer: "conv2d_relu", "add", "avg_pool2d", ...
+  // What computed integer_out: the scheme's recipe for conv2d/linear (= scheme), else the op
+  // recipe the scheme's pipeline ran, e.g. "add.qnnpack_fixed" (oracles/ops/op_recipe.h).
+  std::string recipe;
 };
 
 // summary.csv: counts by op x engine x scheme, long format.

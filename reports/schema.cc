@@ -68,6 +68,8 @@ const std::vector<Field<DiscrepancyRow>>& DiscrepancyFields() {
       {"float_out", &R::float_out},
       {"diff_lsb", &R::diff_lsb},
       {"cls", &R::cls, Check::kNonEmpty},
+      {"layer_op", &R::layer_op},
+      {"recipe", &R::recipe},
   };
   return fields;
 }

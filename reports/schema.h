@@ -21,7 +21,7 @@ inline constexpr char kSummaryFile[] = "summary.csv";
 
 // Column names, in the order of the row structs' fields.
 const std::vector<std::string>& CaseColumns();         // 15 columns
-const std::vector<std::string>& DiscrepancyColumns();  // 18 columns
+const std::vector<std::string>& DiscrepancyColumns();  // 20 columns
 const std::vector<std::string>& SummaryColumns();      // 6 columns
 const std::vector<std::string>& FingerprintColumns();  // 9 columns
 inline constexpr char kFingerprintFile[] = "fingerprint.csv";

@@ -145,7 +145,7 @@ void ExpectReportError(Fn fn, const std::vector<std::string>& needles) {
 
 TEST(ReportsSchemaTest, ColumnCountsAndOrder) {
   EXPECT_EQ(CaseColumns().size(), 15u);
-  EXPECT_EQ(DiscrepancyColumns().size(), 18u);
+  EXPECT_EQ(DiscrepancyColumns().size(), 20u);
   EXPECT_EQ(SummaryColumns().size(), 6u);
   EXPECT_EQ(CaseColumns().front(), "case_id");
   EXPECT_EQ(CaseColumns()[11], "mean_signed_diff_lsb");
