@@ -573,6 +573,9 @@ class Coordinator {
       WriteLine(discrepancies_csv_, FormatCsvLine(DiscrepancyToFields(row)), kDiscrepanciesFile);
       ++summary_[{op_of[{row.engine, row.scheme}], row.engine, row.scheme, "class", row.cls}];
     }
+    for (const SummaryRow& r : SummarizeLayers(d.cases, d.discrepancies)) {
+      layer_summary_[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
+    }
     if (sampled_cases_ < kSampleCases || (finding && sampled_findings_ < kSampleCases)) {
       (finding ? sampled_findings_ : sampled_cases_) += 1;
       sample_.cases.insert(sample_.cases.end(), d.cases.begin(), d.cases.end());
@@ -614,6 +617,12 @@ class Coordinator {
       r_.summary.push_back(SummaryRow{op, engine, scheme, kind, name, count});
     }
     WriteSummary(s_.out_dir + "/" + kSummaryFile, r_.summary);
+    r_.layer_summary.clear();
+    for (const auto& [key, count] : layer_summary_) {
+      const auto& [op, engine, scheme, kind, name] = key;
+      r_.layer_summary.push_back(SummaryRow{op, engine, scheme, kind, name, count});
+    }
+    WriteSummary(s_.out_dir + "/" + kOpsFile, r_.layer_summary);
     r_.findings.clear();
     for (const std::string& sig : finding_order_) r_.findings.push_back(findings_.at(sig));
     r_.wall_seconds = Elapsed();
@@ -690,6 +699,8 @@ class Coordinator {
   std::FILE* cases_csv_ = nullptr;
   std::FILE* discrepancies_csv_ = nullptr;
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t> summary_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
+      layer_summary_;  // SummarizeLayers, accumulated
   // Rows kept for junit.xml / report.html / --baseline: the first kSampleCases cases and up to
   // kSampleCases cases with findings; summary.csv and the CSVs always hold everything.
   static constexpr int64_t kSampleCases = 20000;

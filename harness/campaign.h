@@ -59,6 +59,7 @@ struct CampaignResult {
   int64_t cases_run = 0;
   int64_t unexplained_cases = 0;     // (case, engine, scheme) rows with verdict unexplained
   std::vector<SummaryRow> summary;
+  std::vector<SummaryRow> layer_summary;  // per layer op (ops.csv, SummarizeLayers)
   std::string corner_table;          // what the generators exercised
   std::vector<Finding> findings;
   std::string baseline_text;         // new / fixed / persisting findings, if a baseline was given

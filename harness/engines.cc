@@ -48,4 +48,11 @@ AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& 
   return AccumulatorModel::kExact;
 }
 
+std::string EngineOwnScheme(const std::string& engine) {
+  if (engine == "qnnpack") return GetScheme(Scheme::kQnnpackFp32).name;
+  if (engine == "onednn") return GetScheme(Scheme::kOnednnFp32).name;
+  if (engine == "fbgemm" || engine == "x86") return GetScheme(Scheme::kFbgemmFp32).name;
+  return "";
+}
+
 }  // namespace qdiff

@@ -17,6 +17,10 @@ namespace qdiff {
 std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer, bool cpu_has_vnni,
                                    DType input_dtype = DType::kQUInt8);
 
+// The scheme that models the engine's own paths for every op (SchemePipelineRecipe):
+// qnnpack → qnnpack_fp32, onednn → onednn_fp32, fbgemm and x86 → fbgemm_fp32; "" if none.
+std::string EngineOwnScheme(const std::string& engine);
+
 // The accumulator the engine's kernel computes on this machine: exact with VNNI (vpdpbusd) and on
 // QNNPACK (int16 operands); 16-bit pair saturation otherwise (oracles/kernel_accumulators.h).
 // ONEDNN's ISA honours DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA, so both paths can be tested on a

@@ -27,7 +27,15 @@ struct FingerprintResult {
   bool engine_recipes_reproduce = true;  // each engine's own recipe matched on every element
 };
 
+// conv2d and linear: per scheme (families above).
 FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
                                  const std::vector<Scheme>& schemes);
+
+// The ops without weights (op_fingerprint.cc): deterministic generated cases per op; per LibTorch
+// path (the recipe qdiff assigns to it), the mismatches of that recipe and the list of recipes
+// that reproduce LibTorch bit for bit. Rows: scheme = recipe, family = path. Appends to *result
+// (table, rows; engine_recipes_reproduce false if a path's recipe missed an element).
+std::vector<Case> OpDiagnosticCases(OpKind op);
+void RunOpFingerprint(const std::vector<std::string>& engines, FingerprintResult* result);
 
 }  // namespace qdiff

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "harness/campaign.h"
+#include "harness/engines.h"
 #include "harness/case_evaluation.h"
 #include "harness/case_json.h"
 #include "harness/explain.h"
@@ -89,15 +90,15 @@ std::vector<Scheme> ParseSchemes(const std::string& flag) {
 }
 
 std::vector<OpKind> ParseOps(const std::string& flag) {
-  if (flag.empty()) return {OpKind::kConv2d, OpKind::kLinear};
+  if (flag.empty()) return std::vector<OpKind>(std::begin(kAllOpKinds), std::end(kAllOpKinds));
   std::vector<OpKind> ops;
   for (const std::string& name : SplitList(flag)) {
-    if (name == "conv2d") {
-      ops.push_back(OpKind::kConv2d);
-    } else if (name == "linear") {
-      ops.push_back(OpKind::kLinear);
+    if (std::optional<OpKind> op = ParseOpKind(name)) {
+      ops.push_back(*op);
     } else {
-      throw UsageError("--ops: unknown op '" + name + "' (known: conv2d, linear)");
+      std::string known;
+      for (OpKind k : kAllOpKinds) known += (known.empty() ? "" : ", ") + std::string(OpKindName(k));
+      throw UsageError("--ops: unknown op '" + name + "' (known: " + known + ")");
     }
   }
   if (ops.empty()) throw UsageError("--ops: empty list");
@@ -112,6 +113,20 @@ uint64_t ParseSeed(const std::string& text) {
     throw UsageError("--seed: expected an integer in [0, 2^64), got '" + text + "'");
   }
   return seed;
+}
+
+// The run's console tables: per layer op on each engine's own scheme (ops.csv holds every
+// scheme), then per scheme summed over ops (summary.csv holds every op chain).
+std::string FormatRunTables(const std::vector<SummaryRow>& summary,
+                            const std::vector<SummaryRow>& layer_summary) {
+  std::vector<SummaryRow> own;
+  for (const SummaryRow& r : layer_summary) {
+    if (r.scheme == EngineOwnScheme(r.engine)) own.push_back(r);
+  }
+  return "Per op (every layer of every case once; each engine against its own recipes; all "
+         "schemes in ops.csv):\n" + FormatSummaryTable(own) +
+         "\nPer scheme (all ops; per op chain in summary.csv):\n" +
+         FormatSummaryTable(SumOverOps(summary));
 }
 
 std::string DefaultRunDir(uint64_t seed) {
@@ -163,7 +178,7 @@ int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& e
             << (s.budget_seconds ? std::to_string(s.budget_seconds) + " s budget" : "")
             << ", output " << s.out_dir << std::endl;
   const CampaignResult r = RunCampaign(s);
-  std::cout << r.corner_table << "\n" << FormatSummaryTable(r.summary) << "\n";
+  std::cout << r.corner_table << "\n" << FormatRunTables(r.summary, r.layer_summary) << "\n";
   if (!r.baseline_text.empty()) std::cout << "Compared with " << baseline << ":\n" << r.baseline_text << "\n";
   for (const Finding& f : r.findings) {
     const bool crash = f.signature.find("/*/*/") != std::string::npos;
@@ -414,7 +429,9 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
 int CommandFingerprint(const std::string& engines_flag, const std::string& schemes_flag,
                        const std::string& out_dir) {
   InitLibTorch();
-  const FingerprintResult r = RunFingerprint(ParseEngines(engines_flag), ParseSchemes(schemes_flag));
+  const std::vector<std::string> engines = ParseEngines(engines_flag);
+  FingerprintResult r = RunFingerprint(engines, ParseSchemes(schemes_flag));
+  RunOpFingerprint(engines, &r);
   std::cout << "qdiff fingerprint: which scheme reproduces each engine (LibTorch " << LibTorchVersion()
             << ", CPU flags: " << CpuFlags() << ")\n" << r.table;
   std::filesystem::create_directories(out_dir);
@@ -442,7 +459,7 @@ int Main(int argc, char** argv) {
   run->add_option("--seed", seed_text, "campaign seed in [0, 2^64) (same seed: byte-identical CSVs)");
   run->add_option("--engines", engines, "comma list (default: every available engine)");
   run->add_option("--schemes", schemes, "comma list (default: all)");
-  run->add_option("--ops", ops, "comma list of conv2d, linear (default: both)");
+  run->add_option("--ops", ops, "comma list of ops (default: all; see README)");
   run->add_option("--out", out, "output folder (default: out/run-<time>-s<seed>)");
 
   std::string inject_defect;

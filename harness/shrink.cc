@@ -1,5 +1,7 @@
 #include "harness/shrink.h"
 
+#include "harness/engines.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -72,21 +74,32 @@ void ValueCandidates(const Case& c, bool input, std::vector<Case>* out) {
 
 int64_t CaseSize(const Case& c) {
   int64_t size = c.model.input.NumElements();
-  std::vector<int64_t> shape = c.model.input.shape;
-  for (const Layer& l : c.model.layers) {
-    shape = LayerOutputShape(l, shape);
-    size += l.weight.NumElements() + ShapeElements(shape);
+  const std::vector<std::vector<int64_t>> nodes = NodeShapes(c.model);
+  for (size_t l = 0; l < nodes.size(); ++l) {
+    size += ShapeElements(nodes[l]);
+    if (IsGemmOp(c.model.layers[l].op)) size += c.model.layers[l].weight.NumElements();
   }
   return size;
 }
 
 std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
+  // An unexplained element of an op without weights means the engine's recipe for that op missed
+  // LibTorch, whatever the scheme: it is one finding, under the engine's own scheme when that
+  // scheme shows it (not one per scheme).
+  auto own_scheme_shows = [&](const DiscrepancyRow& d) {
+    const std::string own = EngineOwnScheme(d.engine);
+    return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(), [&](const DiscrepancyRow& o) {
+      return o.engine == d.engine && o.scheme == own && o.layer == d.layer && o.cls == d.cls;
+    });
+  };
   std::vector<FailureSignature> out;
   for (const DiscrepancyRow& d : ev.discrepancies) {
     if (d.cls != "unexplained") continue;
+    const bool op_layer = d.recipe != d.scheme;
+    const std::string scheme = op_layer && own_scheme_shows(d) ? EngineOwnScheme(d.engine) : d.scheme;
     for (const CaseRow& r : ev.case_rows) {
-      if (r.engine != d.engine || r.scheme != d.scheme) continue;
-      const FailureSignature sig{r.op, d.engine, d.scheme, d.cls};
+      if (r.engine != d.engine || r.scheme != scheme) continue;
+      const FailureSignature sig{r.op, d.engine, scheme, d.cls};
       if (std::find(out.begin(), out.end(), sig) == out.end()) out.push_back(sig);
       break;
     }
@@ -121,6 +134,7 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
   const Layer& l = m.layers[0];
   const bool single = m.layers.size() == 1;
   const bool conv = l.op == OpKind::kConv2d;
+  const bool gemm = IsGemmOp(l.op);
 
   // Fewer layers.
   if (!single) {
@@ -149,7 +163,7 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
     }
   }
   // Fewer output channels (the last layer's only, so later layers keep their input).
-  if (single && (!conv || l.conv.groups == 1)) {
+  if (gemm && single && (!conv || l.conv.groups == 1)) {
     for (auto [start, len] : Halves(l.weight.shape[0])) {
       Case s = c;
       Layer& sl = s.model.layers[0];
@@ -158,8 +172,19 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
       out.push_back(std::move(s));
     }
   }
+  // Ops without weights: a smaller input along any other dimension (ValidateModel below drops the
+  // ones that no longer fit, e.g. a pooling window larger than the input).
+  if (!gemm) {
+    for (size_t d = 1; d < m.input.shape.size(); ++d) {
+      for (auto [start, len] : Halves(m.input.shape[d])) {
+        Case s = c;
+        s.model.input = SliceDim(m.input, d, start, len);
+        out.push_back(std::move(s));
+      }
+    }
+  }
   // Fewer input channels / features.
-  if (!conv || l.conv.groups == 1) {
+  if (gemm && (!conv || l.conv.groups == 1)) {
     for (auto [start, len] : Halves(m.input.shape[1])) {
       Case s = c;
       s.model.input = SliceDim(m.input, 1, start, len);
@@ -195,7 +220,7 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
   }
   // Simpler values.
   ValueCandidates(c, /*input=*/true, &out);
-  ValueCandidates(c, /*input=*/false, &out);
+  if (gemm) ValueCandidates(c, /*input=*/false, &out);
 
   // Keep only valid, strictly smaller-or-simpler cases.
   out.erase(std::remove_if(out.begin(), out.end(),

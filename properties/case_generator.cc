@@ -9,6 +9,8 @@
 #include "oracles/layer_products.h"
 #include "oracles/observers.h"
 #include "oracles/scheme.h"
+#include "properties/draw.h"
+#include "properties/op_layers.h"
 
 namespace qdiff {
 
@@ -25,50 +27,9 @@ struct Mix {
   static constexpr int kWeightZeroPointNonzero = 10;  // ONEDNN rejects these: keeps rejects rare
   static constexpr int kPerChannel = 50;
   static constexpr int kLargeAccumulatorLinear = 15;  // linear with K ≥ 300 at the extremes
+  static constexpr int kOpTailAfterGemm = 35;  // ops without weights after a conv2d/linear model
+  static constexpr int kConvBeforeOp = 30;     // a shape-keeping conv2d before an op's layer
 };
-
-int Draw(int lo, int hi) { return *rc::gen::inRange(lo, hi + 1); }  // inclusive
-bool Chance(int percent) { return Draw(0, 99) < percent; }
-
-template <typename T>
-T Pick(std::initializer_list<std::pair<std::size_t, T>> weighted) {
-  return *rc::gen::weightedElement(weighted);
-}
-
-double PowerOfTwo(int lo_exp, int hi_exp) { return std::ldexp(1.0, Draw(lo_exp, hi_exp)); }
-
-// A scale as MinMaxObserver would derive it from a real range of width `span` over `levels`
-// steps, computed in float32 like observer.py, or log-uniform, or a power of two.
-double DrawScale(const std::string& kind, int lo_exp, int hi_exp) {
-  if (kind == "power_of_two") return PowerOfTwo(lo_exp, hi_exp);
-  const double mantissa = 1.0 + Draw(0, 1 << 20) / double(1 << 20);
-  const double s = std::ldexp(mantissa, Draw(lo_exp, hi_exp));
-  // observer: scale = f32(span / 255) for a span drawn in float32
-  return kind == "observer" ? static_cast<float>(static_cast<float>(s * 255.0f) / 255.0f)
-                            : static_cast<double>(static_cast<float>(s));
-}
-
-std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
-  std::vector<int32_t> v(static_cast<size_t>(n));
-  if (kind == "same_sign_extremes") {  // mostly the type's maximum: products add up, no cancelling
-    for (int32_t& x : v) x = Chance(85) ? r.qmax : Draw(r.qmin, r.qmax);
-    return v;
-  }
-  if (kind == "constant") {
-    std::fill(v.begin(), v.end(), Draw(r.qmin, r.qmax));
-    return v;
-  }
-  for (int32_t& x : v) {
-    if (kind == "extremes") {
-      x = Chance(50) ? r.qmin : r.qmax;
-    } else if (kind == "near_zero_point") {
-      x = std::clamp(zp + Draw(-3, 3), r.qmin, r.qmax);
-    } else {
-      x = Draw(r.qmin, r.qmax);
-    }
-  }
-  return v;
-}
 
 QTensor DrawWeight(const std::vector<int64_t>& shape, const std::string& scale_kind,
                    const std::string& value_kind, CaseTags* tags) {
@@ -163,22 +124,23 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags) {
   layer->out_zero_point = yq.zero_point;
 }
 
-// A next layer of the same op for a chain: its input is the exact pipeline's output of the last.
-void AppendLayer(Model* m, const CaseTags& tags) {
-  QTensor x = m->input;
-  for (const Layer& l : m->layers) {
-    const LayerTrace t = RunIntegerLayer(l, x, GetScheme(Scheme::kExact).recipe);
-    x = LayerOutputTensor(l, x, t.shape, t.out);
-  }
-  const Layer& prev = m->layers.back();
+// A next GEMM layer of `op` reading the model's last node as the exact pipeline computes it; with
+// `same_shape`, a conv2d that keeps the shape (as many output channels, "same" padding), as in a
+// residual block.
+void AppendLayer(Model* m, const CaseTags& tags, OpKind op, bool same_shape) {
+  const QTensor x = m->layers.empty() ? m->input : ExactNodeTensors(*m).back();
   Layer next;
-  next.op = prev.op;
-  next.relu = Chance(50);
+  next.op = op;
+  next.relu = !same_shape && Chance(50);
   QTensor& w = next.weight;
   w.dtype = DType::kQInt8;
   const int64_t c_in = x.shape[1];
   if (next.op == OpKind::kLinear) {
     w.shape = {Draw(1, 16), c_in};
+  } else if (same_shape) {
+    const int64_t k = Chance(50) ? 3 : 1;
+    next.conv.padding[0] = next.conv.padding[1] = k / 2;
+    w.shape = {c_in, c_in, k, k};
   } else {
     Conv2dAttrs& a = next.conv;
     a.padding[0] = a.padding[1] = Draw(0, 1);
@@ -204,22 +166,13 @@ void AppendLayer(Model* m, const CaseTags& tags) {
   m->layers.push_back(std::move(next));
 }
 
-GeneratedModel DrawModel(const GeneratorSettings& settings) {
-  GeneratedModel g;
+// A conv2d or linear model (a chain of `depth` layers of that op) aimed at the requantization
+// corners.
+void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth) {
+  GeneratedModel& g = *gm;
   CaseTags& tags = g.tags;
-  tags.scale_kind = Pick<std::string>({{Mix::kScalePowerOfTwo, "power_of_two"},
-                                       {Mix::kScaleObserver, "observer"},
-                                       {Mix::kScaleLogUniform, "log_uniform"},
-                                       {Mix::kScaleQConfig, "qconfig"}});
-  tags.value_kind = Pick<std::string>({{Mix::kValuesUniform, "uniform"},
-                                       {Mix::kValuesExtremes, "extremes"},
-                                       {Mix::kValuesNearZeroPoint, "near_zero_point"},
-                                       {Mix::kValuesConstant, "constant"}});
-  tags.bias_kind = Pick<std::string>(
-      {{Mix::kBiasNone, "none"}, {Mix::kBiasRandom, "random"}, {Mix::kBiasHalfLsb, "half_lsb"}});
-
   Layer layer;
-  layer.op = *rc::gen::elementOf(settings.ops);
+  layer.op = op;
   layer.relu = Chance(50);
   Model& m = g.model;
   m.input.dtype = DType::kQUInt8;
@@ -280,12 +233,71 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
       LayerAccumulators(l, m.input, LayerOutputShape(l, m.input.shape));
   tags.large_accumulator = std::any_of(acc.begin(), acc.end(),
                                        [](int64_t a) { return std::llabs(a) > (1 << 24); });
+  while (static_cast<int>(m.layers.size()) < depth) AppendLayer(&m, tags, op, false);
+}
+
+// Ops without weights, each reading the model's last node.
+void AppendOpTail(Model* m, const GeneratorSettings& settings, const CaseTags& tags, int count) {
+  std::vector<OpKind> ops;
+  for (OpKind op : settings.ops) {
+    if (!IsGemmOp(op)) ops.push_back(op);
+  }
+  for (int i = 0; i < count && !ops.empty(); ++i) {
+    for (int tries = 0; tries < 4; ++tries) {
+      const int last = static_cast<int>(m->layers.size()) - 1;
+      if (AppendOpLayer(m, *rc::gen::elementOf(ops), last, tags.scale_kind)) break;
+    }
+  }
+}
+
+// A model around an op without weights: an activation input, sometimes a shape-keeping conv2d
+// first (conv → op, or conv → relu → add(residual) when the op is add), then `focus` and a tail.
+void DrawOpModel(GeneratedModel* g, OpKind focus, const GeneratorSettings& settings, int depth) {
+  Model& m = g->model;
+  const bool has_conv = std::find(settings.ops.begin(), settings.ops.end(), OpKind::kConv2d) !=
+                        settings.ops.end();
+  const bool pool = focus == OpKind::kMaxPool2d || focus == OpKind::kAvgPool2d ||
+                    focus == OpKind::kAdaptiveAvgPool2d;
+  const bool conv_first = has_conv && Chance(Mix::kConvBeforeOp);
+  m.input = DrawActivationInput(g->tags.scale_kind, g->tags.value_kind, pool || conv_first,
+                                conv_first);
+  if (conv_first) {
+    AppendLayer(&m, g->tags, OpKind::kConv2d, /*same_shape=*/true);
+    if (focus == OpKind::kAdd && Chance(50)) AppendOpLayer(&m, OpKind::kRelu, 0, g->tags.scale_kind);
+  }
+  const int src = static_cast<int>(m.layers.size()) - 1;
+  if (!AppendOpLayer(&m, focus, src, g->tags.scale_kind) && m.layers.empty()) {
+    // No legal attributes for this input: the plainest op keeps the case valid.
+    AppendOpLayer(&m, OpKind::kRelu, -1, g->tags.scale_kind);
+  }
+  AppendOpTail(&m, settings, g->tags, depth - 1);
+}
+
+GeneratedModel DrawModel(const GeneratorSettings& settings) {
+  GeneratedModel g;
+  CaseTags& tags = g.tags;
+  tags.scale_kind = Pick<std::string>({{Mix::kScalePowerOfTwo, "power_of_two"},
+                                       {Mix::kScaleObserver, "observer"},
+                                       {Mix::kScaleLogUniform, "log_uniform"},
+                                       {Mix::kScaleQConfig, "qconfig"}});
+  tags.value_kind = Pick<std::string>({{Mix::kValuesUniform, "uniform"},
+                                       {Mix::kValuesExtremes, "extremes"},
+                                       {Mix::kValuesNearZeroPoint, "near_zero_point"},
+                                       {Mix::kValuesConstant, "constant"}});
+  tags.bias_kind = Pick<std::string>(
+      {{Mix::kBiasNone, "none"}, {Mix::kBiasRandom, "random"}, {Mix::kBiasHalfLsb, "half_lsb"}});
   // Depth grows with RapidCheck's size (widths do through inRange): 1 layer below size 30,
   // up to 2 below 60, up to 3 beyond (campaigns draw at the nominal size 100).
   const int size = *rc::gen::withSize([](int sz) { return rc::gen::just(sz); });
   const int depth = std::min(1 + size / 30,
                              Pick<int>({{Mix::kDepth1, 1}, {Mix::kDepth2, 2}, {Mix::kDepth3, 3}}));
-  while (static_cast<int>(m.layers.size()) < depth) AppendLayer(&m, tags);
+  const OpKind focus = *rc::gen::elementOf(settings.ops);
+  if (IsGemmOp(focus)) {
+    DrawGemmModel(&g, focus, depth);
+    if (Chance(Mix::kOpTailAfterGemm)) AppendOpTail(&g.model, settings, tags, Draw(1, 2));
+  } else {
+    DrawOpModel(&g, focus, settings, depth);
+  }
   return g;
 }
 

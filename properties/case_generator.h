@@ -1,4 +1,5 @@
-// RapidCheck generators of whole quantized models (conv2d / linear cases) that reach the corners
+// RapidCheck generators of whole quantized models (conv2d / linear, and graphs of the other ops,
+// see op_layers.h) that reach the corners
 // where requantization recipes disagree: exact ties (power-of-two scales), zero points at the
 // extremes, accumulators beyond 2^24, biases on half-LSB boundaries, and output scales derived
 // from the accumulator range so that outputs are not all clamped.
@@ -16,7 +17,9 @@
 namespace qdiff {
 
 struct GeneratorSettings {
-  std::vector<OpKind> ops = {OpKind::kConv2d, OpKind::kLinear};
+  // Ops a model is built around (one drawn uniformly per case); ops without weights also follow
+  // conv2d/linear models, and conv2d also precedes them, when listed.
+  std::vector<OpKind> ops = std::vector<OpKind>(std::begin(kAllOpKinds), std::end(kAllOpKinds));
 };
 
 // The corners a generated case was aimed at (counted and printed by campaigns).

@@ -18,6 +18,7 @@ namespace qdiff {
 inline constexpr char kCasesFile[] = "cases.csv";
 inline constexpr char kDiscrepanciesFile[] = "discrepancies.csv";
 inline constexpr char kSummaryFile[] = "summary.csv";
+inline constexpr char kOpsFile[] = "ops.csv";  // summary.csv's columns, per layer op
 
 // Column names, in the order of the row structs' fields.
 const std::vector<std::string>& CaseColumns();         // 15 columns

@@ -79,6 +79,68 @@ std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
   return out;
 }
 
+namespace {
+
+std::vector<std::string> SplitOps(const std::string& chain) {
+  std::vector<std::string> ops;
+  size_t start = 0;
+  while (true) {
+    const size_t end = chain.find('>', start);
+    ops.push_back(chain.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return ops;
+    start = end + 1;
+  }
+}
+
+std::vector<SummaryRow> RowsFromCounts(
+    const std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>,
+                   int64_t>& counts) {
+  std::vector<SummaryRow> out;
+  for (const auto& [key, count] : counts) {
+    SummaryRow row;
+    std::tie(row.op, row.engine, row.scheme, row.kind, row.name) = key;
+    row.count = count;
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases,
+                                        const std::vector<DiscrepancyRow>& discrepancies) {
+  // (case_id, engine, scheme, layer) -> unexplained elements there (present = some discrepancy)
+  std::map<std::tuple<std::string, std::string, std::string, int64_t>, int64_t> differing;
+  for (const DiscrepancyRow& d : discrepancies) {
+    differing[{d.case_id, d.engine, d.scheme, d.layer}] += d.cls == "unexplained" ? 1 : 0;
+  }
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
+      counts;
+  for (const CaseRow& c : cases) {
+    const std::vector<std::string> ops = SplitOps(c.op);
+    const bool compared = c.verdict != "rejected" && c.verdict != "crashed" && c.verdict != "timeout";
+    for (size_t l = 0; l < ops.size(); ++l) {
+      std::string verdict = c.verdict;
+      if (compared) {
+        auto it = differing.find({c.case_id, c.engine, c.scheme, static_cast<int64_t>(l)});
+        verdict = it == differing.end() ? "exact" : it->second > 0 ? "unexplained" : "explained";
+      }
+      ++counts[{ops[l], c.engine, c.scheme, "verdict", verdict}];
+    }
+  }
+  for (const DiscrepancyRow& d : discrepancies) {
+    ++counts[{d.layer_op.empty() ? "?" : d.layer_op, d.engine, d.scheme, "class", d.cls}];
+  }
+  return RowsFromCounts(counts);
+}
+
+std::vector<SummaryRow> SumOverOps(const std::vector<SummaryRow>& summary) {
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
+      counts;
+  for (const SummaryRow& r : summary) counts[{"all", r.engine, r.scheme, r.kind, r.name}] += r.count;
+  return RowsFromCounts(counts);
+}
+
 std::string FormatSummaryTable(const std::vector<SummaryRow>& summary) {
   struct Group {
     std::map<std::string, int64_t> verdicts;

@@ -19,6 +19,17 @@ namespace qdiff {
 std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
                                   const std::vector<DiscrepancyRow>& discrepancies);
 
+// Per layer instead of per case: op is the layer's op ("add_relu", from the case's op chain
+// "conv2d>relu>add_relu"), and each layer of each case row counts once under kind "verdict":
+// rejected / crashed / timeout as its case, else exact (no discrepancy at that layer),
+// unexplained (some unexplained element there) or explained. Kind "class" counts discrepancy
+// elements by the layer op of their row. Written as ops.csv (same columns as summary.csv).
+std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases,
+                                        const std::vector<DiscrepancyRow>& discrepancies);
+
+// The same counts with op replaced by "all" (summed over ops).
+std::vector<SummaryRow> SumOverOps(const std::vector<SummaryRow>& summary);
+
 // Fixed-width table, one line per op x engine x scheme (sorted), after a header line. Columns:
 // op, engine, scheme, cases (sum of all verdicts), exact, explained, unexplained, rejected,
 // degenerate, any other verdict present (e.g. crashed, timeout; sorted), then "|" and the element

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/libtorch_runner.h"
@@ -59,7 +60,7 @@ Model OneLayer(QTensor input, Layer layer) {
 }
 
 // A 1x2x4x4 quint8 input (s 0.5, zp 10) used by the pooling tests. Channel 0 counts up, channel 1
-// is a permutation, so NCHW and NHWC addressing mistakes would show.
+// is irregular, so NCHW/NHWC addressing mistakes would show.
 QTensor PoolInput() {
   return QUInt8({1, 2, 4, 4},
                 {10, 11, 12, 13,  14, 15, 16, 17,  18, 19, 20, 21,  22, 23, 24, 25,    // ch0
@@ -163,10 +164,8 @@ TEST_P(LibTorchRunnerOpsTest, LeakyReluHandComputed) {
 
 // ---- binary ops and cat ----------------------------------------------------------------------
 
-// Two-input model: node -1 = a (s 0.5, zp 10), layer 0 = relu(a) (ignored), and the tested layer
-// reads b from... Simpler: a is the model input, b is produced from the input by a layer that
-// keeps values (clamp to the full range), so both come from the graph.
-// a (s 0.5, zp 10) = {10,12,20,4} is {0,1,5,-3}. Layer 0 = hardtanh(-100, 100) on a copies a.
+// A two-input op on node -1 = a (s 0.5, zp 10) = {10,12,20,4}, i.e. {0,1,5,-3}, and node 0 =
+// hardtanh(a, -100, 100), a copy of a made by the graph.
 Model TwoInputModel(Layer op) {
   Model m;
   m.input = QUInt8({1, 1, 2, 2}, {10, 12, 20, 4}, 0.5, 10);
@@ -177,9 +176,10 @@ Model TwoInputModel(Layer op) {
   return m;
 }
 
-// add(a, a) at out s 0.5, zp 5: 2a = {0,2,10,-6} -> {5,9,25,-1}; -1 saturates at 0 (the only
-// clamp, exact before it). add_relu: {5,9,25,5}. mul(a, a): a^2 = {0,1,25,9} at s 0.5, zp 50
-// -> {50,52,100,68}; mul_relu is the same (all >= 0). Inputs are node -1 and node 0.
+// add(a, a) at out s 0.5, zp 5: 2a = {0,2,10,-6} -> 5 + {0,4,20,-12} = {5,9,25,-7}; -7
+// saturates at 0 (the only clamp; exact before it). add_relu: {5,9,25,5}. mul(a, a):
+// a^2 = {0,1,25,9} at s 0.5, zp 50 -> {50,52,100,68}; mul_relu is the same (all >= 0).
+// Inputs are node -1 and node 0.
 TEST_P(LibTorchRunnerOpsTest, AddAndMulHandComputed) {
   struct Case {
     OpKind op;
@@ -203,9 +203,9 @@ TEST_P(LibTorchRunnerOpsTest, AddAndMulHandComputed) {
   }
 }
 
-// add of two tensors with different qparams: a (s 0.5, zp 10) = {0,1,5,-3}; b = layer 0 =
-// leaky_relu(a, slope 1) requantized to s 0.25, zp 20 (same reals, {20,24,40,8}); out s 0.5,
-// zp 5: a + b = 2a -> {5,9,25,0}; mul: a*b = a^2 at s 0.25, zp 0 -> {0,4,100,36}.
+// Inputs with different qparams: a (s 0.5, zp 10) = {0,1,5,-3}; b = layer 0 = leaky_relu(a,
+// slope 1) requantized to s 0.25, zp 20 (same reals: {20,24,40,8}). add at s 0.5, zp 5:
+// a + b = 2a -> {5,9,25,0} as above; mul at s 0.25, zp 0: a*b = a^2 -> {0,4,100,36}.
 TEST_P(LibTorchRunnerOpsTest, BinaryOpsWithDifferentInputQParams) {
   Model m;
   m.input = QUInt8({1, 1, 2, 2}, {10, 12, 20, 4}, 0.5, 10);
@@ -267,18 +267,26 @@ TEST_P(LibTorchRunnerOpsTest, MaxPoolPicksBlockMax) {
   EXPECT_EQ(out.zero_point, 10);
 }
 
-// 3x3 / 2 with padding 1 and ceil_mode: output 2x2 (windows start at -1 and 1); windows rows
-// {-1..1} / {1..3} and the same columns. ch0: {15, 17, 23, 25}; ch1: {40, 38, 50, 42}.
+// 3x3 / 2 with padding 1: floor((4 + 2 - 3) / 2) + 1 = 2 windows per dimension, starting at -1
+// and 1 (rows/cols {0,1} and {1,2,3}); ceil_mode adds a third starting at 3 (row/col {3}), since
+// 3 < 4 + 1. ch0 = 10 + 4r + c, so a window's max is 10 + 4*max(r) + max(c):
+// {15,17,23,25} and with ceil_mode {15,17,17, 23,25,25, 23,25,25}. ch1 rows
+// {40 12 33 20 | 18 30 14 26 | 10 50 22 38 | 34 16 42 28}: {40,33,50,50} and with ceil_mode
+// {40,33,26, 50,50,38, 34,42,28}.
 // Dilation 2, kernel 2, stride 1: windows {r, r+2} x {c, c+2} for r, c in {0, 1}:
 // ch0 {20,21,24,25}; ch1 max of {40,33,10,22}=40, {12,20,50,38}=50, {18,14,34,42}=42,
 // {30,26,16,28}=30.
 TEST_P(LibTorchRunnerOpsTest, MaxPoolPaddingCeilModeDilation) {
   Layer padded = Pool(OpKind::kMaxPool2d, 3, 2);
   padded.pool.padding[0] = padded.pool.padding[1] = 1;
-  padded.pool.ceil_mode = true;
   LayerOutput a = Last(OneLayer(PoolInput(), padded));
   EXPECT_EQ(a.shape, (Shape{1, 2, 2, 2}));
-  EXPECT_EQ(a.values, (Values{15, 17, 23, 25, 40, 38, 50, 42}));
+  EXPECT_EQ(a.values, (Values{15, 17, 23, 25, 40, 33, 50, 50}));
+  padded.pool.ceil_mode = true;
+  LayerOutput c = Last(OneLayer(PoolInput(), padded));
+  EXPECT_EQ(c.shape, (Shape{1, 2, 3, 3}));
+  EXPECT_EQ(c.values, (Values{15, 17, 17, 23, 25, 25, 23, 25, 25,    // ch0
+                              40, 33, 26, 50, 50, 38, 34, 42, 28}));  // ch1
   Layer dilated = Pool(OpKind::kMaxPool2d, 2, 1);
   dilated.pool.dilation[0] = dilated.pool.dilation[1] = 2;
   LayerOutput b = Last(OneLayer(PoolInput(), dilated));
@@ -286,23 +294,58 @@ TEST_P(LibTorchRunnerOpsTest, MaxPoolPaddingCeilModeDilation) {
   EXPECT_EQ(b.values, (Values{20, 21, 24, 25, 40, 50, 42, 30}));
 }
 
-// The layer's channels_last flag reaches LibTorch: the input arrives NCHW, yet the op's output
-// (max_pool keeps its input's layout) must be channels-last; and a layout change must not change
-// an exact op's values.
+// An exact op gives the same values in both layouts (and the output is read back in NCHW
+// order): the 2x2 max pool and the padded ceil-mode 3x3 one, on two channels.
 TEST_P(LibTorchRunnerOpsTest, ChannelsLastGivesSameValuesForExactOps) {
-  Model m = OneLayer(PoolInput(), Pool(OpKind::kMaxPool2d, 2, 2));
-  // Layer 1 is a relu (identity here: all q >= zp) that only reports its input's layout through
-  // the channels-last avg_pool below; the direct check is on values.
-  m.layers[0].channels_last = true;
-  LayerOutput cl = Last(m);
-  EXPECT_EQ(cl.shape, (Shape{1, 2, 2, 2}));
-  EXPECT_EQ(cl.values, kMaxPool2x2);
+  Layer padded = Pool(OpKind::kMaxPool2d, 3, 2);
+  padded.pool.padding[0] = padded.pool.padding[1] = 1;
+  padded.pool.ceil_mode = true;
+  for (Layer l : {Pool(OpKind::kMaxPool2d, 2, 2), padded}) {
+    Model m = OneLayer(PoolInput(), l);
+    LayerOutput nchw = Last(m);
+    m.layers[0].channels_last = true;
+    LayerOutput cl = Last(m);
+    EXPECT_EQ(cl.shape, nchw.shape);
+    EXPECT_EQ(cl.values, nchw.values);
+  }
 }
 
-// avg_pool2d 2x2 / 2, s 0.5, zp 10 kept. Block sums of q - 10 are multiples of 4:
-// ch0 {0+1+4+5=10?} -> choose a tailored input instead: every block {10,12,14,16} style.
-// Input 1x1x2x4: blocks {10,12,14,16} (diffs 0,2,4,6: sum 12, avg 3 -> 13) and
-// {30,30,10,10} (20,20,0,0: sum 40, avg 10 -> 20).
+// The layout decides the avg_pool2d kernel (SEMANTICS.md §4.3), which shows that the layer's
+// flag, and only it, reaches LibTorch. qint8 (QNNPACK's own avg pool takes quint8 only), zp 11,
+// two channels, each one 2x2 window with q - z = {0,0,1,1}: c = 2, c/4 = 0.5 exactly. NCHW adds
+// zp before rounding, RNE(0.5 + 11) = 12; NHWC after, RNE(0.5) + 11 = 11. Layer 0 (hardtanh(-100,
+// 100), a copy) in channels-last hands the pool a channels-last tensor: a non-channels-last pool
+// must still get NCHW.
+TEST_P(LibTorchRunnerOpsTest, ChannelsLastSelectsTheAvgPoolKernel) {
+  Model m;
+  m.input = PerTensor(DType::kQInt8, {1, 2, 2, 2}, {11, 11, 12, 12, 11, 11, 12, 12}, 0.5, 11);
+  Layer copy = OpLayer(OpKind::kHardtanh);
+  copy.act.min_value = -100.0f;
+  copy.act.max_value = 100.0f;
+  m.layers = {copy, Pool(OpKind::kAvgPool2d, 2, 2)};
+  for (bool copy_channels_last : {false, true}) {
+    SCOPED_TRACE(copy_channels_last ? "after a channels-last layer" : "after an NCHW layer");
+    m.layers[0].channels_last = copy_channels_last;
+    m.layers[1].channels_last = false;
+    EXPECT_EQ(Last(m).values, (Values{12, 12}));
+    m.layers[1].channels_last = true;
+    EXPECT_EQ(Last(m).values, (Values{11, 11}));
+  }
+}
+
+// LibTorch picks the NHWC kernel when input.is_contiguous(ChannelsLast), which a contiguous NCHW
+// tensor with one channel (or a 1x1 image) also is: with C = 1 both flags give the NHWC result.
+TEST_P(LibTorchRunnerOpsTest, OneChannelAvgPoolIsNhwcInBothLayouts) {
+  Model m = OneLayer(PerTensor(DType::kQInt8, {1, 1, 2, 2}, {11, 11, 12, 12}, 0.5, 11),
+                     Pool(OpKind::kAvgPool2d, 2, 2));
+  for (bool channels_last : {false, true}) {
+    m.layers[0].channels_last = channels_last;
+    EXPECT_EQ(Last(m).values, (Values{11})) << (channels_last ? "channels_last" : "nchw");
+  }
+}
+
+// avg_pool2d 2x2 / 2, s 0.5, zp 10 kept. Input 1x1x2x4: blocks {10,12,14,16} (q - z {0,2,4,6}:
+// sum 12, avg 3 -> 13) and {30,30,10,10} ({20,20,0,0}: sum 40, avg 10 -> 20).
 QTensor AvgInput() { return QUInt8({1, 1, 2, 4}, {10, 12, 30, 30, 14, 16, 10, 10}, 0.5, 10); }
 
 TEST_P(LibTorchRunnerOpsTest, AvgPoolHandComputed) {
@@ -404,6 +447,21 @@ TEST_P(LibTorchRunnerOpsTest, OneByOneAvgPoolRejectedOnQnnpackOnly) {
   } else {
     ASSERT_FALSE(r.rejected) << r.message;
     EXPECT_EQ(r.layers.at(0).values, AvgInput().values);
+  }
+}
+
+// QNNPACK's quint8 add needs each input/output scale ratio in [2^-14, 2^8) and asserts otherwise;
+// the default kernel saturates: 2a = {0,2,10,-6} at s 0.001, zp 128 -> {128,255,255,0}.
+TEST_P(LibTorchRunnerOpsTest, AddWithHugeScaleRatioRejectedOnQnnpackOnly) {
+  Model m = TwoInputModel(WithOutput(OpLayer(OpKind::kAdd, {-1, 0}), 0.001, 128));
+  EngineResult r = RunOnLibTorch(m, GetParam());
+  if (Qnnpack()) {
+    EXPECT_TRUE(r.rejected);
+    EXPECT_FALSE(r.message.empty());
+    EXPECT_TRUE(r.layers.empty());
+  } else {
+    ASSERT_FALSE(r.rejected) << r.message;
+    EXPECT_EQ(r.layers.at(1).values, (Values{128, 255, 255, 0}));
   }
 }
 

@@ -18,6 +18,13 @@
 // Which default kernel runs is decided by input.is_contiguous(ChannelsLast), which is also true for
 // an NCHW-contiguous tensor with C == 1 or H·W == 1 (c10 compute_channels_last_contiguous_2d skips
 // size-1 dimensions): those "NCHW" inputs run the NHWC kernel.
+//
+// Not modelled (a LibTorch 1.13 bug, verified): for an input with H·W == 1 and C > 1,
+// .contiguous(ChannelsLast) keeps NCHW strides, suggest_memory_format() answers Contiguous, and
+// the default NHWC kernels (all three ops) write NHWC-ordered values into that NCHW-strided
+// output. When OH·OW > 1 (padding / ceil_mode), LibTorch's logical output is therefore the
+// recipe's output with [N][OH·OW][C] memory read as [N][C][OH·OW]. The recipes give the logical
+// result; those elements stay unexplained on purpose. QNNPACK paths are not affected.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
