@@ -145,6 +145,18 @@ DiffClass ExplainGemmElement(const std::string& engine, const Layer& layer,
                          static_cast<int32_t>(d.libtorch_out));
 }
 
+// The output of the first recipe of the layer's op that reproduces a documented LibTorch bug
+// and matches LibTorch on the whole layer; empty if none does.
+std::vector<int32_t> LibTorchBugOutput(const Layer& layer, const LayerTrace& trace,
+                                       const std::vector<int32_t>& lt) {
+  for (const OpRecipeDef* r : OpRecipes(layer.op)) {
+    if (r->libtorch_bug == nullptr) continue;
+    std::vector<int32_t> out = r->run(layer, trace.inputs, trace.shape);
+    if (out == lt) return out;
+  }
+  return {};
+}
+
 }  // namespace
 
 CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
@@ -211,6 +223,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         // Other ops: the engine path's recipe, its output, and the exact real result.
         const OpRecipeDef* engine_op = nullptr;
         std::vector<int32_t> engine_out;
+        std::vector<int32_t> bug_out;  // a LibTorch-bug recipe that reproduces this layer
         std::vector<double> real;
         OutputQParams q{};
         if (gemm) {
@@ -222,6 +235,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         } else {
           engine_op = EngineOpRecipe(engine, layer, trace.inputs);
           if (engine_op) engine_out = engine_op->run(layer, trace.inputs, trace.shape);
+          if (engine_out != lt) bug_out = LibTorchBugOutput(layer, trace, lt);
           real = FloatOpReal(layer, trace.inputs, trace.shape);
           q = LayerOutputQParams(layer, trace.input());
         }
@@ -249,8 +263,9 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
             } else {
               d.real_multiplier = trace.inputs[0].scales[0] / q.scale;
               d.exact_value = real[i] / q.scale + q.zero_point;
-              cls = ClassifyOpElement(*trace.op_recipe, engine_op,
-                                      engine_op ? engine_out[i] : 0, lt[i], d.exact_value);
+              cls = ClassifyOpElement(
+                  *trace.op_recipe, engine_op, engine_op ? engine_out[i] : 0, lt[i], d.exact_value,
+                  bug_out.empty() ? std::nullopt : std::optional<int32_t>(bug_out[i]));
             }
           }
           d.cls = DiffClassName(cls);

@@ -19,6 +19,7 @@ const char* DiffClassName(DiffClass c) {
     case DiffClass::kBias: return "bias";
     case DiffClass::kMultiplier: return "multiplier";
     case DiffClass::kFloatConversion: return "float_conversion";
+    case DiffClass::kLibTorchBug: return "libtorch_bug";
     case DiffClass::kCombined: return "combined";
     case DiffClass::kUnexplained: return "unexplained";
   }
@@ -78,8 +79,11 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
 }
 
 DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine,
-                            int32_t engine_out, int32_t libtorch_out, double exact_lsb) {
-  if (engine == nullptr || engine_out != libtorch_out) return DiffClass::kUnexplained;
+                            int32_t engine_out, int32_t libtorch_out, double exact_lsb,
+                            std::optional<int32_t> libtorch_bug_out) {
+  if (engine == nullptr || engine_out != libtorch_out) {
+    return libtorch_bug_out == libtorch_out ? DiffClass::kLibTorchBug : DiffClass::kUnexplained;
+  }
   const OpIngredients& a = scheme.ingredients;
   const OpIngredients& b = engine->ingredients;
   std::vector<DiffClass> differing;

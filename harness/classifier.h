@@ -26,6 +26,7 @@ enum class DiffClass {
   kBias,             // bias representation (exact, int32-rounded, float)
   kMultiplier,       // multiplier representation (exact, Q31, binary32 formula)
   kFloatConversion,  // binary32 arithmetic (f32(acc) beyond 2^24, rounded products)
+  kLibTorchBug,      // only a recipe reproducing a documented LibTorch bug explains it (corpora/)
   kCombined,         // only several ingredients together (the engine's full recipe) explain it
   kUnexplained,      // not even the engine's recipe reproduces LibTorch: a bug candidate
 };
@@ -51,8 +52,11 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
 // LibTorch; then the class is the one ingredient in which the two recipes differ (rounding → tie,
 // zero point → zero_point_order, multiplier → multiplier, arithmetic → float_conversion); with
 // several, tie when the rounding rules differ and exact_lsb is an exact tie, else combined.
+// When the engine recipe misses but `libtorch_bug_out` (the output of a recipe reproducing a
+// documented LibTorch bug, OpRecipeDef::libtorch_bug) equals LibTorch's: libtorch_bug.
 DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine,
-                            int32_t engine_out, int32_t libtorch_out, double exact_lsb);
+                            int32_t engine_out, int32_t libtorch_out, double exact_lsb,
+                            std::optional<int32_t> libtorch_bug_out = std::nullopt);
 
 enum class Verdict { kExact, kExplained, kUnexplained, kRejected, kDegenerate };
 const char* VerdictName(Verdict v);

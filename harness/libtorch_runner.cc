@@ -262,7 +262,7 @@ EngineResult RunChecked(const Model& model, const EngineName& engine) {
   at::globalContext().setQEngine(engine.engine);
   EngineResult result;
   const at::Tensor input = Quantized(model.input);  // node -1
-  std::vector<at::Tensor> nodes;                     // nodes[j] = layer j's output, as LibTorch made it
+  std::vector<at::Tensor> nodes;  // nodes[j] = layer j's output, in the layout LibTorch gave it
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const Layer& layer = model.layers[i];
     std::vector<at::Tensor> in;

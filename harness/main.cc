@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <tuple>
@@ -123,8 +124,20 @@ std::string FormatRunTables(const std::vector<SummaryRow>& summary,
   for (const SummaryRow& r : layer_summary) {
     if (r.scheme == EngineOwnScheme(r.engine)) own.push_back(r);
   }
+  // Rejections: (case, engine) runs LibTorch refused, counted once (on the engine's own scheme).
+  std::map<std::string, std::pair<int64_t, int64_t>> rejected;  // engine → (rejected, runs)
+  for (const SummaryRow& r : summary) {
+    if (r.kind != "verdict" || r.scheme != EngineOwnScheme(r.engine)) continue;
+    rejected[r.engine].second += r.count;
+    if (r.name == "rejected") rejected[r.engine].first += r.count;
+  }
+  std::ostringstream rates;
+  for (const auto& [engine, n] : rejected) {
+    rates << "LibTorch rejected " << n.first << " of " << n.second << " cases on " << engine << " ("
+          << (n.second ? 100.0 * n.first / n.second : 0.0) << "%; messages in cases.csv)\n";
+  }
   return "Per op (every layer of every case once; each engine against its own recipes; all "
-         "schemes in ops.csv):\n" + FormatSummaryTable(own) +
+         "schemes in ops.csv):\n" + FormatSummaryTable(own) + rates.str() +
          "\nPer scheme (all ops; per op chain in summary.csv):\n" +
          FormatSummaryTable(SumOverOps(summary));
 }
@@ -426,12 +439,22 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
   return unexplained ? kExitFindings : kExitOk;
 }
 
+constexpr int64_t kFingerprintQuantizeTensors = 300;
+
 int CommandFingerprint(const std::string& engines_flag, const std::string& schemes_flag,
                        const std::string& out_dir) {
   InitLibTorch();
   const std::vector<std::string> engines = ParseEngines(engines_flag);
   FingerprintResult r = RunFingerprint(engines, ParseSchemes(schemes_flag));
   RunOpFingerprint(engines, &r);
+  // quantize_per_tensor / quantize_per_channel / dequantize: one kernel for every engine.
+  std::ostringstream quantize_table;
+  quantize_table << "\nquantize_per_tensor, quantize_per_channel, dequantize (every engine):\n";
+  const QuantizeCheckResult q = RunQuantizeCheck(kFingerprintQuantizeTensors, 1, quantize_table);
+  if (q.quantize_mismatches || q.dequantize_mismatches || q.elements == 0) {
+    r.engine_recipes_reproduce = false;
+  }
+  r.table += quantize_table.str();
   std::cout << "qdiff fingerprint: which scheme reproduces each engine (LibTorch " << LibTorchVersion()
             << ", CPU flags: " << CpuFlags() << ")\n" << r.table;
   std::filesystem::create_directories(out_dir);

@@ -99,12 +99,17 @@ void RunOpFingerprint(const std::vector<std::string>& engines, FingerprintResult
         const FingerprintRow& own_row =
             own_it == path_rows.end() ? row : rows.at({key.first, own_it->second});
         std::string reproducing;
+        bool bug_reproduces = false;  // a recipe of a documented LibTorch bug matches everything
         for (const auto& [k2, r2] : rows) {
-          if (k2.first == key.first && r2.mismatches == 0) {
-            reproducing += (reproducing.empty() ? "" : ", ") + k2.second;
+          if (k2.first != key.first || r2.mismatches != 0) continue;
+          const OpRecipeDef* r = FindOpRecipe(k2.second);
+          reproducing += (reproducing.empty() ? "" : ", ") + k2.second;
+          if (r && r->libtorch_bug && own_row.mismatches != 0) {
+            reproducing += std::string(" (LibTorch bug, ") + r->libtorch_bug + ")";
+            bug_reproduces = true;
           }
         }
-        if (own_row.mismatches != 0 || own_it == path_rows.end()) {
+        if ((own_row.mismatches != 0 && !bug_reproduces) || own_it == path_rows.end()) {
           result->engine_recipes_reproduce = false;
         }
         std::snprintf(line, sizeof line, "  %-40s %6lld %9lld %10lld  %s\n", key.first.c_str(),

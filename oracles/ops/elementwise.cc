@@ -460,11 +460,7 @@ std::vector<int32_t> RunClampQuantizeVal(const Layer& layer, const Inputs& in, c
 // input is channels-last with C > 1 and H·W > 1. [verified against LibTorch; a LibTorch bug]
 std::vector<int32_t> RunClampQnnpack(const Layer& layer, const Inputs& in, const Shape& shape) {
   const std::vector<int32_t> clamped = RunClampQuantizeVal(layer, in, shape);
-  std::vector<int32_t> out(clamped.size());
-  for (size_t j = 0; j < out.size(); ++j) {
-    out[MemoryPosition(in[0].shape, layer.channels_last, j)] = clamped[j];
-  }
-  return out;
+  return layer.channels_last ? WrittenInNhwcOrder(clamped, in[0].shape) : clamped;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -749,7 +745,7 @@ constexpr OpIngredients kClampQvIngredients = {OpRounding::kHalfEven, OpZeroPoin
        OpLayout::kNhwc, "quantize_val: f32(bound*f32(1/f32 s))"},                                 \
       "qclamp bounds; channels-last input written NHWC into an NCHW output (element order "       \
       "transposed); qclamp.cpp qnnpack_clamp",                                                    \
-      RunClampQnnpack};
+      RunClampQnnpack, "corpora/qnnpack_clamp_channels_last_scramble.json"};
 QDIFF_CLAMP_RECIPES(kRelu6, OpKind::kRelu6, "relu6")
 QDIFF_CLAMP_RECIPES(kHardtanh, OpKind::kHardtanh, "hardtanh")
 QDIFF_CLAMP_RECIPES(kClamp, OpKind::kClamp, "clamp")

@@ -47,4 +47,16 @@ std::vector<double> FloatOpReal(const Layer& layer, const std::vector<QTensor>& 
                              : ElementwiseFloatReal(layer, inputs, out_shape);
 }
 
+std::vector<int32_t> WrittenInNhwcOrder(const std::vector<int32_t>& values,
+                                        const std::vector<int64_t>& shape) {
+  if (shape.size() != 4) return values;
+  const int64_t C = shape[1], H = shape[2], W = shape[3];
+  std::vector<int32_t> out(values.size());
+  for (int64_t j = 0; j < static_cast<int64_t>(values.size()); ++j) {
+    const int64_t w = j % W, h = (j / W) % H, c = (j / (W * H)) % C, n = j / (W * H * C);
+    out[((n * H + h) * W + w) * C + c] = values[j];  // NHWC position of logical element j
+  }
+  return out;
+}
+
 }  // namespace qdiff

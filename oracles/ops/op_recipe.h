@@ -43,7 +43,17 @@ struct OpRecipeDef {
   // per-tensor qparams; `out_shape` is LayerOutputShape. The model validates (ValidateModel).
   std::vector<int32_t> (*run)(const Layer& layer, const std::vector<QTensor>& inputs,
                               const std::vector<int64_t>& out_shape);
+  // Set on recipes that reproduce a LibTorch bug (the corpus file that documents it). They are
+  // never an engine path: the path is the intended op, and an element only such a recipe
+  // reproduces is classified libtorch_bug (harness/classifier.h), never silently exact.
+  const char* libtorch_bug = nullptr;
 };
+
+// The values of a 4-D output (logical NCHW order) as LibTorch returns them when a kernel writes
+// NHWC order into an NCHW-contiguous output: output memory position p gets the element whose
+// NHWC memory position is p.
+std::vector<int32_t> WrittenInNhwcOrder(const std::vector<int32_t>& values,
+                                        const std::vector<int64_t>& shape);
 
 // Every recipe of `op` (empty for conv2d/linear); the exact reference first.
 const std::vector<const OpRecipeDef*>& OpRecipes(OpKind op);

@@ -478,6 +478,40 @@ const OpRecipeDef kAdaptiveQnnpack = {
     "AdaptiveAveragePooling.cpp::qnnpack_adaptive_avg_pool2d",
     AdaptiveQnnpack};
 
+// LibTorch bug (default kernels, corpora/nhwc_pool_single_pixel_scramble.json): an NCHW input
+// with H·W == 1 and C > 1 is also channels-last contiguous, so the NHWC kernel runs, but the
+// output is allocated NCHW (suggest_memory_format) and receives NHWC order.
+template <std::vector<int32_t> (*kNhwcKernel)(const Layer&, const std::vector<QTensor>&,
+                                               const std::vector<int64_t>&)>
+std::vector<int32_t> NhwcOrderIntoNchw(const Layer& layer, const std::vector<QTensor>& in,
+                                       const std::vector<int64_t>& out_shape) {
+  const QTensor& x = in[0];
+  const bool bug = !layer.channels_last && x.shape[1] > 1 && x.shape[2] * x.shape[3] == 1;
+  const std::vector<int32_t> v = kNhwcKernel(layer, in, out_shape);
+  return bug ? WrittenInNhwcOrder(v, out_shape) : v;
+}
+
+constexpr const char* kSinglePixelBug = "corpora/nhwc_pool_single_pixel_scramble.json";
+constexpr const char* kSinglePixelFormula =
+    "the NHWC kernel's values written in NHWC order into an NCHW output when the NCHW input has "
+    "H·W == 1 and C > 1 (AdaptiveAveragePooling.cpp, AveragePool2d.cpp, Pooling.cpp: "
+    "is_contiguous(ChannelsLast) picks the NHWC kernel, the output follows suggest_memory_format)";
+
+const OpRecipeDef kMaxPoolSinglePixelBug = {
+    "max_pool2d.nhwc_into_nchw", OpKind::kMaxPool2d,
+    {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kNhwc,
+     "max over in-bounds dilated taps"},
+    kSinglePixelFormula, NhwcOrderIntoNchw<MaxExact>, kSinglePixelBug};
+
+const OpRecipeDef kAvgPoolSinglePixelBug = {
+    "avg_pool2d.nhwc_into_nchw", OpKind::kAvgPool2d, kAvgPoolNhwcFp32.ingredients,
+    kSinglePixelFormula, NhwcOrderIntoNchw<AvgNhwcFp32>, kSinglePixelBug};
+
+const OpRecipeDef kAdaptiveSinglePixelBug = {
+    "adaptive_avg_pool2d.nhwc_into_nchw", OpKind::kAdaptiveAvgPool2d,
+    kAdaptiveNhwcFp32.ingredients, kSinglePixelFormula, NhwcOrderIntoNchw<AdaptiveNhwcFp32>,
+    kSinglePixelBug};
+
 bool IsQnnpack(const std::string& engine) { return engine == "qnnpack"; }
 
 bool IsDefaultEngine(const std::string& engine) {
@@ -500,11 +534,14 @@ bool AdaptiveQnnpackApplies(const Layer& layer, const QTensor& x) {
 }  // namespace
 
 const std::vector<const OpRecipeDef*>& PoolingOpRecipes(OpKind op) {
-  static const std::vector<const OpRecipeDef*> kMax = {&kMaxPoolExact, &kMaxPoolQnnpack};
-  static const std::vector<const OpRecipeDef*> kAvg = {&kAvgPoolExact, &kAvgPoolNchwFp32,
-                                                       &kAvgPoolNhwcFp32, &kAvgPoolQnnpack};
+  static const std::vector<const OpRecipeDef*> kMax = {&kMaxPoolExact, &kMaxPoolQnnpack,
+                                                       &kMaxPoolSinglePixelBug};
+  static const std::vector<const OpRecipeDef*> kAvg = {
+      &kAvgPoolExact, &kAvgPoolNchwFp32, &kAvgPoolNhwcFp32, &kAvgPoolQnnpack,
+      &kAvgPoolSinglePixelBug};
   static const std::vector<const OpRecipeDef*> kAdaptive = {
-      &kAdaptiveExact, &kAdaptiveNchwFp32, &kAdaptiveNhwcFp32, &kAdaptiveQnnpack};
+      &kAdaptiveExact, &kAdaptiveNchwFp32, &kAdaptiveNhwcFp32, &kAdaptiveQnnpack,
+      &kAdaptiveSinglePixelBug};
   static const std::vector<const OpRecipeDef*> kNone;
   switch (op) {
     case OpKind::kMaxPool2d: return kMax;
