@@ -3,7 +3,10 @@
 // multiplied with a prepacked qint8 weight [OC, K] (per-tensor or per-channel along axis 0) in
 // exact integer arithmetic, and the int32 accumulators are turned back into float with an
 // optional float bias and ReLU. Each engine does every step its own way; the recipes below are
-// bit-exact models of them (SEMANTICS.md §4.8, verified by `qdiff dynamic-check`).
+// bit-exact models of them (SEMANTICS.md §4.8). QNNPACK and ONEDNN were verified bit for bit
+// against Debian's LibTorch 1.13.1 by `qdiff dynamic-check` (0 mismatches in 4 × 1500 random
+// cases incl. exact ties and near-ties); FBGEMM (absent from that build) is from source only:
+// pytorch v1.13 qlinear_dynamic.cpp + FBGEMM src/PackAWithQuantRowOffset.cc, QuantUtilsAvx2.cc.
 //
 // Notation: f32(·) rounds to binary32, RNE = round half to even, fma(a,b,c) = a·b + c rounded once.
 // acc[n][oc] = Σ_k (x_q[n][k] − z_x)(w[oc][k] − z_w[oc]), exact (no engine saturates it on a
@@ -74,7 +77,8 @@ ChosenQParams DynamicActivationQParams(const std::vector<float>& x, DynamicEngin
 //   QNNPACK (at::quantize_per_tensor, §1.1):  inv = f32(1.f / f32(s)),  q = clamp(z + RNE(f32(x·inv)), 0, 255)
 //   FBGEMM  (PackAWithQuantRowOffset → QuantizeAvx2<uint8_t, LEGACY=true>):
 //                                             inv = f32(1.f / f32(s)),  q = clamp(RNE(fma(x, inv, f32(z))), 0, 255)
-//   ONEDNN  (ideep src reorder f32 → u8 with scale and dst zero point, jit reorder):
+//   ONEDNN  (ideep matmul src reorder f32 → u8 with scale 1/s and zero point; derived empirically,
+//            the fma form and the 1.f/f32(s) reciprocal both mismatch LibTorch):
 //                                             inv = f32(1.0 / s) (double reciprocal, then float),
 //                                             q = RNE(clamp(f32(f32(x·inv) + f32(z)), 0, 255))
 // The three differ at exact ties (zero point before vs after rounding, fma) and in inv.
@@ -88,9 +92,12 @@ int32_t QuantizeActivation(float x, const ChosenQParams& p, DynamicEngine engine
 //       (without a bias QNNPACK adds the zeros it stored at prepack: +0.0f)
 //       ReLU: output.relu_() afterwards, max(y, 0)
 //   FBGEMM  (OutputProcessing-inl.h ReQuantizeForFloat::f → QuantUtilsAvx2.cc::requantizeForFloatAvx2,
-//            used for avx2 and avx512 builds alike):
+//            used for avx2 and avx512 builds alike; the scalar anyarch branch computes
+//            f32(f32(acc·s_x)·s_w) instead but FBGEMM refuses CPUs without AVX2). Numerically the
+//            same formula as QNNPACK's (bias absent: no +0 added, which only matters for −0):
 //       m = f32(f32(s_x)·f32(s_w));  y = f32(f32(acc)·m);  y = f32(y + b) if bias;  ReLU max(0, y)
-//   ONEDNN  (ideep matmul with f32 dst: bias pre-scaled, output scale, as static int8 §3.3):
+//   ONEDNN  (ideep matmul with f32 dst: bias pre-scaled, output scale, the same order as static
+//            int8 §3.3; the naive f32(acc·op) + b is off by ~1 ulp on ~12% of biased outputs):
 //       src_s = f32(1.0/s_x), w_inv = per-tensor f32(1.0/f64 s_w), per-channel 1.f/f32(s_w)
 //       bs = f32(src_s·w_inv), op = f32(1.f/bs), bf = f32(b·bs)
 //       y = f32(f32(f32(acc) + bf)·op)   (no bias: y = f32(f32(acc)·op));  ReLU max(y, 0)

@@ -133,7 +133,14 @@ TEST(DynamicEpilogue, QnnpackMultiplierThenBias) {
 }
 
 TEST(DynamicEpilogue, AccumulatorRoundsToBinary32AndRelu) {
-  // acc = 2^24 + 1 → cvtdq2ps gives 2^24 (tie to even); ·0.5 (s_x = 1, s_w = 0.5) = 2^23.
+  // acc = 2^24 + 3 → cvtdq2ps: tie between 2^24+2 and 2^24+4 → 16777220 (even); ·0.375 =
+  // 6291457.5, representable (ulp 0.5 in [2^22, 2^23)). Unrounded: 16777219·0.375 = 6291457.125
+  // → 6291457.0.
+  for (DynamicEngine e : {DynamicEngine::kQnnpack, DynamicEngine::kFbgemm}) {
+    EXPECT_EQ(DynamicEpilogue(16777219, 1.0, 0.375, false, std::nullopt, false, e), 6291457.5f)
+        << DynamicEngineName(e);
+  }
+  // acc = 2^24 + 1 → 2^24 (tie to even); ·0.5 (s_x = 1, s_w = 0.5) = 2^23.
   for (DynamicEngine e : {DynamicEngine::kQnnpack, DynamicEngine::kFbgemm, DynamicEngine::kOnednn}) {
     EXPECT_EQ(DynamicEpilogue(16777217, 1.0, 0.5, false, std::nullopt, false, e), 8388608.0f)
         << DynamicEngineName(e);

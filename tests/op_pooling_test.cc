@@ -333,6 +333,7 @@ TEST(PoolingProperty, RecipesStayWithinHalfAnLsbOfTheFloatOracle) {
     const bool adaptive_qnnpack_ok = op == OpKind::kAdaptiveAvgPool2d &&
                                      x.shape[2] % shape[2] == 0 && x.shape[3] % shape[3] == 0;
     for (const OpRecipeDef* r : OpRecipes(op)) {
+      if (r->libtorch_bug) continue;  // reproduces a LibTorch bug: permuted, not approximate
       const std::string name = r->name;
       const bool qnnpack = name.find("qnnpack") != std::string::npos;
       if (qnnpack && x.dtype != DType::kQUInt8) continue;

@@ -151,11 +151,12 @@ TEST(ReportsSchemaTest, ColumnCountsAndOrder) {
   EXPECT_EQ(CaseColumns()[11], "mean_signed_diff_lsb");
   EXPECT_EQ(CaseColumns().back(), "message");
   EXPECT_EQ(DiscrepancyColumns()[8], "bias");
-  EXPECT_EQ(DiscrepancyColumns().back(), "cls");
+  EXPECT_EQ(DiscrepancyColumns()[17], "cls");
+  EXPECT_EQ(DiscrepancyColumns().back(), "recipe");
   EXPECT_EQ(SummaryColumns(),
             (std::vector<std::string>{"op", "engine", "scheme", "kind", "name", "count"}));
   EXPECT_EQ(CaseToFields(CaseRow{}).size(), 15u);
-  EXPECT_EQ(DiscrepancyToFields(DiscrepancyRow{}).size(), 18u);
+  EXPECT_EQ(DiscrepancyToFields(DiscrepancyRow{}).size(), 20u);
 }
 
 TEST(ReportsSchemaTest, FieldTextForms) {
@@ -467,10 +468,10 @@ TEST_F(ReportsTest, ErrorWrongHeader) {
   ExpectReportError([&] { ReadDiscrepancies(Path(kDiscrepanciesFile)); },
                     {Path(kDiscrepanciesFile) + ":1:", "column layer", "\"index\""});
   cols = DiscrepancyColumns();
-  cols.pop_back();  // header lacks cls
+  cols.pop_back();  // header lacks recipe
   Spit(Path(kDiscrepanciesFile), FormatCsvLine(cols));
   ExpectReportError([&] { ReadDiscrepancies(Path(kDiscrepanciesFile)); },
-                    {Path(kDiscrepanciesFile) + ":1:", "column cls", "missing"});
+                    {Path(kDiscrepanciesFile) + ":1:", "column recipe", "missing"});
   Spit(Path(kDiscrepanciesFile), "");
   ExpectReportError([&] { ReadDiscrepancies(Path(kDiscrepanciesFile)); },
                     {Path(kDiscrepanciesFile), "empty file"});
