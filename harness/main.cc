@@ -24,6 +24,7 @@
 #include "oracles/float32_twin.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
+#include "harness/dynamic_check.h"
 #include "harness/quantize_check.h"
 #include "harness/seed_example.h"
 #include "reports/html_report.h"
@@ -440,6 +441,15 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
 }
 
 constexpr int64_t kFingerprintQuantizeTensors = 300;
+constexpr int64_t kFingerprintDynamicCases = 200;
+
+// Elements where an engine's linear_dynamic recipe missed LibTorch (no accepted case counts as
+// a miss: nothing was compared).
+int64_t DynamicMismatches(const DynamicCheckResult& r) {
+  int64_t n = 0;
+  for (const DynamicEngineCounts& e : r.engines) n += e.mismatches + (e.elements == 0 ? 1 : 0);
+  return n;
+}
 
 int CommandFingerprint(const std::string& engines_flag, const std::string& schemes_flag,
                        const std::string& out_dir) {
@@ -455,6 +465,13 @@ int CommandFingerprint(const std::string& engines_flag, const std::string& schem
     r.engine_recipes_reproduce = false;
   }
   r.table += quantize_table.str();
+  // linear_dynamic: float activations quantized on the fly, per engine.
+  std::ostringstream dynamic_table;
+  dynamic_table << "\nlinear_dynamic, linear_relu_dynamic:\n";
+  const DynamicCheckResult d =
+      RunDynamicCheck(kFingerprintDynamicCases, 1, engines, dynamic_table);
+  if (DynamicMismatches(d) > 0) r.engine_recipes_reproduce = false;
+  r.table += dynamic_table.str();
   std::cout << "qdiff fingerprint: which scheme reproduces each engine (LibTorch " << LibTorchVersion()
             << ", CPU flags: " << CpuFlags() << ")\n" << r.table;
   std::filesystem::create_directories(out_dir);
@@ -546,6 +563,13 @@ int Main(int argc, char** argv) {
       "quantize-check", "quantize_per_tensor/_per_channel and dequantize vs qdiff's formulas");
   quantize_check->add_option("--tensors", qc_tensors, "random tensors (default 2000)");
   quantize_check->add_option("--seed", qc_seed, "seed");
+  int64_t dc_cases = 1000;
+  std::string dc_seed = "1", dc_engines;
+  CLI::App* dynamic_check = app.add_subcommand(
+      "dynamic-check", "quantized::linear_dynamic (float activations) per engine vs qdiff's recipes");
+  dynamic_check->add_option("--cases", dc_cases, "random cases (default 1000)");
+  dynamic_check->add_option("--seed", dc_seed, "seed");
+  dynamic_check->add_option("--engines", dc_engines, "comma list (default: all available)");
 
   // Internal: a campaign worker process (harness/campaign.h). Hidden from --help.
   std::string w_seed = "1", w_engines, w_schemes, w_ops, w_out, w_defect;
@@ -569,7 +593,7 @@ int Main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::cerr << "qdiff: unknown command '" << argv[1]
-              << "' (commands: run, replay, shrink, explain, report, merge, fingerprint, throughput, quantize-check, seed-example)\n";
+              << "' (commands: run, replay, shrink, explain, report, merge, fingerprint, throughput, quantize-check, dynamic-check, seed-example)\n";
     return kExitUsage;
   }
   try {
@@ -594,6 +618,13 @@ int Main(int argc, char** argv) {
     if (*report) return CommandReport(report_dirs, report_html);
     if (*merge) return CommandMerge(merge_dirs, merge_out);
     if (*seed_example) return RunSeedExample(std::cout);
+    if (*dynamic_check) {
+      if (dc_cases < 1) throw UsageError("--cases: must be >= 1");
+      InitLibTorch();
+      const DynamicCheckResult r =
+          RunDynamicCheck(dc_cases, ParseSeed(dc_seed), ParseEngines(dc_engines), std::cout);
+      return DynamicMismatches(r) > 0 ? kExitFindings : kExitOk;
+    }
     if (*quantize_check) {
       if (qc_tensors < 1) throw UsageError("--tensors: must be >= 1");
       const QuantizeCheckResult r = RunQuantizeCheck(qc_tensors, ParseSeed(qc_seed), std::cout);
