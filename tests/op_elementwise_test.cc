@@ -89,6 +89,8 @@ TEST(OpElementwiseAdd, ReluLowerBoundIsOutputZeroPoint) {
 //   acc = 2^21·(q_a + q_b). q = (3, 0): acc = 3·2^21 (even) → rem = 0, no carry.
 //   ≥ 8 elements (SSE2): psrad by 33 → sign fill 0 → y = 0 + z_y = 0.
 //   < 8 elements (scalar asr_s32): sar by 33 & 31 = 1 → 3·2^20 → saturates at 255.
+// That is a LibTorch bug, reproduced by add.qnnpack_fixed_shift_bug; the engine path
+// add.qnnpack_fixed shifts correctly: 3·2^21 / 2^33 = 3/4096 rounds to 0 → y = 0 everywhere.
 TEST(OpElementwiseAdd, QnnpackShiftAbove31FollowsKernelBranch) {
   Layer l;
   l.op = OpKind::kAdd;
@@ -97,10 +99,13 @@ TEST(OpElementwiseAdd, QnnpackShiftAbove31FollowsKernelBranch) {
   const double s = std::ldexp(1.0, -12);
   std::vector<QTensor> small = {MakeTensor(DType::kQUInt8, {1, 2}, s, 0, {3, 3}),
                                 MakeTensor(DType::kQUInt8, {1, 2}, s, 0, {0, 0})};
-  EXPECT_EQ(RunRecipe("add.qnnpack_fixed", l, small), (std::vector<int32_t>{255, 255}));
+  EXPECT_EQ(RunRecipe("add.qnnpack_fixed_shift_bug", l, small), (std::vector<int32_t>{255, 255}));
+  EXPECT_EQ(RunRecipe("add.qnnpack_fixed", l, small), (std::vector<int32_t>{0, 0}));
   std::vector<QTensor> big = {MakeTensor(DType::kQUInt8, {1, 8}, s, 0, std::vector<int32_t>(8, 3)),
                               MakeTensor(DType::kQUInt8, {1, 8}, s, 0, std::vector<int32_t>(8, 0))};
+  EXPECT_EQ(RunRecipe("add.qnnpack_fixed_shift_bug", l, big), std::vector<int32_t>(8, 0));
   EXPECT_EQ(RunRecipe("add.qnnpack_fixed", l, big), std::vector<int32_t>(8, 0));
+  EXPECT_NE(FindOpRecipe("add.qnnpack_fixed_shift_bug")->libtorch_bug, nullptr);
   EXPECT_EQ(ElementwiseRejectionReason("qnnpack", l, big), "");  // LibTorch accepts it
 }
 

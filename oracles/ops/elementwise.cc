@@ -194,20 +194,25 @@ FixedAddParams ComputeFixedAddParams(const QTensor& a, const QTensor& b, double 
 // shl). operator-run.c feeds the kernel tiles of 4096 contiguous elements (memory order); a tile
 // of ≥ 8 elements takes the SSE2 branch, whose _mm_sra_epi32 saturates the count (sign fill:
 // r degenerates to 0/−1 plus a carry from the low bits), a tile of < 8 elements the scalar branch,
-// whose asr_s32 (x >> n) masks the count to shift − 32 (r becomes huge and saturates). Both are
-// emulated bit for bit [verified against LibTorch]; for shift < 32 both are the formula above.
+// whose asr_s32 (x >> n) masks the count to shift − 32 (r becomes huge and saturates). That is a
+// LibTorch bug (corpora/qnnpack_add_shift_over_31.json): add.qnnpack_fixed computes the formula
+// above with 64-bit shifts, add.qnnpack_fixed_shift_bug emulates the bug bit for bit [verified
+// against LibTorch]; for shift < 32 the two are the same.
 constexpr int64_t kQnnpackAddTile = 4096;  // block_size in operator-run.c (q8add contiguous)
 
+template <bool kShiftCountBug>
 std::vector<int32_t> RunAddQnnpack(const Layer& layer, const Inputs& in, const Shape& shape) {
   const OutputQParams o = Out(layer, in);
   const QuantRange r = TypeRange(o.dtype);
   const FixedAddParams p = ComputeFixedAddParams(in[0], in[1], o.scale, 22);
   const int64_t lo = layer.relu ? std::max(r.qmin, o.zero_point) : r.qmin;
   const uint32_t shift = static_cast<uint32_t>(std::max(p.shift, 0));
-  const uint32_t mask = (uint32_t{1} << (shift & 31)) - 1u;  // x86 shl masks the count
-  const int64_t threshold = mask >> 1;
-  const int sra_vector = static_cast<int>(std::min<uint32_t>(shift, 31));  // psrad saturates
-  const int sra_scalar = static_cast<int>(shift & 31);                      // sar masks
+  const uint64_t mask = kShiftCountBug ? (uint32_t{1} << (shift & 31)) - 1u  // x86 shl masks
+                                       : (uint64_t{1} << std::min(shift, 62u)) - 1u;
+  const int64_t threshold = static_cast<int64_t>(mask >> 1);
+  const int sra_vector = static_cast<int>(kShiftCountBug ? std::min<uint32_t>(shift, 31)  // psrad
+                                                         : std::min<uint32_t>(shift, 62));
+  const int sra_scalar = static_cast<int>(kShiftCountBug ? shift & 31 : std::min<uint32_t>(shift, 62));
   const int64_t n = static_cast<int64_t>(in[0].values.size());
   std::vector<int32_t> out(n);
   for (int64_t i = 0; i < n; ++i) {
@@ -216,7 +221,7 @@ std::vector<int32_t> RunAddQnnpack(const Layer& layer, const Inputs& in, const S
     const bool scalar_branch = std::min(kQnnpackAddTile, n - tile_start) < 8;
     const int64_t acc = p.a_mult * (in[0].values[i] - in[0].zero_points[0]) +
                         p.b_mult * (in[1].values[i] - in[1].zero_points[0]);
-    const int64_t rem = static_cast<int64_t>(static_cast<uint32_t>(acc) & mask) - (acc < 0 ? 1 : 0);
+    const int64_t rem = static_cast<int64_t>(static_cast<uint64_t>(acc) & mask) - (acc < 0 ? 1 : 0);
     const int64_t q = (acc >> (scalar_branch ? sra_scalar : sra_vector)) +
                       (rem > threshold ? 1 : 0) + o.zero_point;
     out[i] = static_cast<int32_t>(std::clamp<int64_t>(q, lo, r.qmax));
@@ -677,7 +682,12 @@ const OpRecipeDef kAddQnnpack = {
     {OpRounding::kHalfAway, OpZeroPoint::kAfterRounding, OpArithmetic::kFixedPoint, OpLayout::kAny,
      "lrintf(f32(f32 s/f32 s_y)*2^(21-e)), 22-bit"},
     "clamp(RHAZ((A(q_a-z_a)+B(q_b-z_b))/2^shift) + z_y); qnnpack/src/add.c, q8vadd/sse2.c",
-    RunAddQnnpack};
+    RunAddQnnpack<false>};
+const OpRecipeDef kAddQnnpackShiftBug = {
+    "add.qnnpack_fixed_shift_bug", OpKind::kAdd, kAddQnnpack.ingredients,
+    "add.qnnpack_fixed with LibTorch's shift counts ≥ 32 (masked shl, saturating psrad, masked "
+    "sar) for scale ratios in [2^-14, 2^-10)",
+    RunAddQnnpack<true>, "corpora/qnnpack_add_shift_over_31.json"};
 const OpRecipeDef kAddXnnpack = {
     "add.xnnpack_qs8", OpKind::kAdd,
     {OpRounding::kHalfUp, OpZeroPoint::kAfterRounding, OpArithmetic::kFixedPoint, OpLayout::kAny,
@@ -816,8 +826,8 @@ std::string RatioRangeReason(const char* what, float ratio, float lo, float hi,
 
 const std::vector<const OpRecipeDef*>& ElementwiseOpRecipes(OpKind op) {
   static const std::vector<const OpRecipeDef*> kNone;
-  static const std::vector<const OpRecipeDef*> kAdd = {&kAddExact, &kAddDefault, &kAddQnnpack,
-                                                       &kAddXnnpack};
+  static const std::vector<const OpRecipeDef*> kAdd = {
+      &kAddExact, &kAddDefault, &kAddQnnpack, &kAddXnnpack, &kAddQnnpackShiftBug};
   static const std::vector<const OpRecipeDef*> kMul = {&kMulExact, &kMulDefault, &kMulXnnpack};
   static const std::vector<const OpRecipeDef*> kCat = {&kCatExact, &kCatGeneric, &kCatNhwc};
   static const std::vector<const OpRecipeDef*> kRelu = {&kReluExact, &kReluInt};
