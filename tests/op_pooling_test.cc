@@ -235,7 +235,10 @@ TEST(PoolingEngines, SelectsTheLibTorchPath) {
   EXPECT_EQ(EngineRecipeName("nonexistent", avg, u8), "(none)");
 
   Layer mx = PoolLayer(OpKind::kMaxPool2d, 2, 2, 2, 2);
-  EXPECT_EQ(EngineRecipeName("qnnpack", mx, u8), "max_pool2d.qnnpack");
+  // QNNPACK's edge-clamped taps are a LibTorch bug: its path is the exact max, and
+  // max_pool2d.qnnpack only classifies (OpRecipeDef::libtorch_bug).
+  EXPECT_EQ(EngineRecipeName("qnnpack", mx, u8), "max_pool2d.exact");
+  EXPECT_NE(FindOpRecipe("max_pool2d.qnnpack")->libtorch_bug, nullptr);
   EXPECT_EQ(EngineRecipeName("qnnpack", mx, s8), "max_pool2d.exact");
   EXPECT_EQ(EngineRecipeName("onednn", mx, u8), "max_pool2d.exact");
 

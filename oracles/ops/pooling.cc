@@ -408,13 +408,16 @@ const OpRecipeDef kMaxPoolExact = {
     "QuantizedOpKernels.cpp::_qmaxpool_2d_nhwc_kernel",
     MaxExact};
 
+// A LibTorch (QNNPACK) bug: taps in the padding read the edge pixel, which with dilation need
+// not belong to the window (corpora/qnnpack_max_pool_dilated_padding.json). The QNNPACK path's
+// recipe is max_pool2d.exact; this one only classifies.
 const OpRecipeDef kMaxPoolQnnpack = {
     "max_pool2d.qnnpack", OpKind::kMaxPool2d,
     {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kAny,
      "max over edge-clamped dilated taps"},
     "y = max q over taps clamp(o·s−p+t·d, 0, I−1); qnnpack/src/indirection.c "
     "(init_maxpool2d), max-pooling.c",
-    MaxQnnpack};
+    MaxQnnpack, "corpora/qnnpack_max_pool_dilated_padding.json"};
 
 const OpRecipeDef kAvgPoolExact = {
     "avg_pool2d.exact", OpKind::kAvgPool2d,
@@ -563,7 +566,7 @@ const OpRecipeDef* PoolingEngineRecipe(const std::string& engine, const Layer& l
   const bool nhwc = RunsNhwcKernel(layer, x);
   switch (layer.op) {
     case OpKind::kMaxPool2d:
-      return qnnpack_quint8 && !layer.pool.ceil_mode ? &kMaxPoolQnnpack : &kMaxPoolExact;
+      return &kMaxPoolExact;  // QNNPACK's edge-clamped taps are a bug (kMaxPoolQnnpack)
     case OpKind::kAvgPool2d:
       if (qnnpack_quint8 && !layer.pool.ceil_mode) return &kAvgPoolQnnpack;
       return nhwc ? &kAvgPoolNhwcFp32 : &kAvgPoolNchwFp32;
@@ -580,7 +583,9 @@ std::string PoolingRejectionReason(const std::string& engine, const Layer& layer
   if (!InputsUsable(layer, inputs)) return "";
   const OpRecipeDef* r = PoolingEngineRecipe(engine, layer, inputs);
   const QTensor& x = inputs[0];
-  if (r == &kMaxPoolQnnpack && layer.pool.kernel[0] * layer.pool.kernel[1] == 1) {
+  const bool qnnpack_max = layer.op == OpKind::kMaxPool2d && IsQnnpack(engine) &&
+                           x.dtype == DType::kQUInt8 && !layer.pool.ceil_mode;
+  if (qnnpack_max && layer.pool.kernel[0] * layer.pool.kernel[1] == 1) {
     return "QNNPACK max_pool2d rejects a 1x1 kernel (max-pooling.c: \"1x1 pooling is "
            "meaningless\"; TORCH_INTERNAL_ASSERT in Pooling.cpp::qnnpack_maxpool2d)";
   }
