@@ -115,6 +115,23 @@ Rational ExactInput(const QTensor& t, int64_t i) {
 OutputQParams Out(const Layer& layer, const Inputs& in) { return LayerOutputQParams(layer, in[0]); }
 
 // ---------------------------------------------------------------------------------------------
+// Lookup tables: a 256-entry table over the input's int_repr values, built once per call (= once
+// per qparams) from a path's formula (exact, or the path's float formula) and applied by integer indexing.
+
+using Table = std::array<int32_t, 256>;
+
+template <typename F>
+Table BuildTable(DType dtype, F&& f) {
+  Table t{};
+  const int32_t qmin = TypeRange(dtype).qmin;
+  for (int32_t k = 0; k < 256; ++k) t[k] = f(qmin + k);
+  return t;
+}
+
+int32_t Lookup(const Table& t, DType dtype, int32_t q) { return t[q - TypeRange(dtype).qmin]; }
+
+
+// ---------------------------------------------------------------------------------------------
 // add — quantized::add / add_relu (BinaryOps.cpp::qadd).
 
 // add.exact: y = clamp(RNE(v) + z_y), v = (s_a(q_a−z_a) + s_b(q_b−z_b)) / s_y exactly,
@@ -432,13 +449,15 @@ std::vector<int32_t> RunClampExact(const Layer& layer, const Inputs& in, const S
   const ClampBounds b = BoundsOf(layer);
   const Rational lo = Rational::FromDouble(b.lo), hi = Rational::FromDouble(b.hi);
   const Rational s = Rational::FromDouble(x.scales[0]);
-  std::vector<int32_t> out(x.values.size());
-  for (size_t i = 0; i < out.size(); ++i) {
-    Rational v = ExactInput(x, i);
+  // A function of the input value only: evaluated exactly once per int_repr value.
+  const Table t = BuildTable(x.dtype, [&](int32_t q) {
+    Rational v = s * Rational::FromInt(q - x.zero_points[0]);
     if (Rational::Compare(v, lo) < 0) v = lo;
     if (Rational::Compare(v, hi) > 0) v = hi;
-    out[i] = ExactQuantize(v / s, x.zero_points[0], r);
-  }
+    return ExactQuantize(v / s, x.zero_points[0], r);
+  });
+  std::vector<int32_t> out(x.values.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = Lookup(t, x.dtype, x.values[i]);
   return out;
 }
 
@@ -467,22 +486,6 @@ std::vector<int32_t> RunClampQnnpack(const Layer& layer, const Inputs& in, const
   const std::vector<int32_t> clamped = RunClampQuantizeVal(layer, in, shape);
   return layer.channels_last ? WrittenInNhwcOrder(clamped, in[0].shape) : clamped;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Lookup tables: a 256-entry table over the input's int_repr values, built once per call (= once
-// per qparams) from a path's float formula and applied by integer indexing.
-
-using Table = std::array<int32_t, 256>;
-
-template <typename F>
-Table BuildTable(DType dtype, F&& f) {
-  Table t{};
-  const int32_t qmin = TypeRange(dtype).qmin;
-  for (int32_t k = 0; k < 256; ++k) t[k] = f(qmin + k);
-  return t;
-}
-
-int32_t Lookup(const Table& t, DType dtype, int32_t q) { return t[q - TypeRange(dtype).qmin]; }
 
 // hardswish real: h = x · clamp(x + 3, 0, 6) / 6 in float, as both LibTorch formulas write it.
 float HardswishF32(float x) { return x * std::min(std::max(x + 3.0f, 0.0f), 6.0f) / 6.0f; }
