@@ -14,17 +14,27 @@ std::string LayerShapeSummary(const Layer& layer, const std::vector<int64_t>& in
   for (size_t i = 0; i < in_shape.size(); ++i) s << (i ? "x" : "") << in_shape[i];
   if (layer.channels_last) s << " cl";
   const PoolAttrs& p = layer.pool;
+  // "a,b[,c]": the op's entries of a per-spatial-dimension conv attribute
+  auto dims = [&](const int64_t* v) {
+    std::ostringstream d;
+    for (int i = 0; i < ConvSpatialDims(layer.op); ++i) d << (i ? "," : "") << v[i];
+    return d.str();
+  };
   switch (layer.op) {
+    case OpKind::kConv1d:
     case OpKind::kConv2d:
+    case OpKind::kConv3d:
+    case OpKind::kConvTranspose2d:
     case OpKind::kLinear: {
       s << " w";
       for (size_t i = 0; i < layer.weight.shape.size(); ++i) {
         s << (i ? "x" : "") << layer.weight.shape[i];
       }
-      if (layer.op == OpKind::kConv2d) {
-        const Conv2dAttrs& a = layer.conv;
-        s << " g" << a.groups << " s" << a.stride[0] << "," << a.stride[1] << " p" << a.padding[0]
-          << "," << a.padding[1] << " d" << a.dilation[0] << "," << a.dilation[1];
+      if (IsConvOp(layer.op)) {
+        const ConvAttrs& a = layer.conv;
+        s << " g" << a.groups << " s" << dims(a.stride) << " p" << dims(a.padding);
+        if (IsTransposedConv(layer.op)) s << " op" << dims(a.output_padding);
+        s << " d" << dims(a.dilation);
       }
       s << (layer.weight.per_channel() ? " pc" : " pt") << (layer.bias ? " b" : " nb");
       break;

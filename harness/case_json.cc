@@ -110,8 +110,19 @@ QTensor TensorFromJson(const Reader& r, const json& j, const std::string& path) 
 
 json PairToJson(const int64_t v[2]) { return json{v[0], v[1]}; }
 
-// Fields common to all layers, then those of the op: GEMM layers carry weight, bias and (conv2d)
-// window attributes; other ops carry only what they use.
+// The first `rank` entries of a per-spatial-dimension conv attribute.
+json DimsToJson(const int64_t* v, int rank) { return json(std::vector<int64_t>(v, v + rank)); }
+
+// Fields common to all layers, then those of the op: GEMM layers carry weight, bias and (the
+// convolutions) window attributes; other ops carry only what they use.
+// Convolution fields (format version 2; conv2d's are those of version 1):
+//   stride, padding, dilation  one integer per spatial dimension: conv1d [L], conv2d and
+//                              conv_transpose2d [H, W], conv3d [D, H, W]
+//   output_padding             conv_transpose2d only, [H, W]; each < stride or < dilation
+//   groups                     integer
+//   weight                     conv1d [OC, C/g, K]; conv2d [OC, C/g, KH, KW]; conv3d
+//                              [OC, C/g, KD, KH, KW]; conv_transpose2d [C, OC/g, KH, KW] (PyTorch's
+//                              layout; per-channel weights along axis 1)
 json LayerToJson(const Layer& l) {
   json j{{"op", OpKindName(l.op)}, {"relu", l.relu}, {"channels_last", l.channels_last}};
   if (!l.inputs.empty()) j["inputs"] = l.inputs;
@@ -120,11 +131,18 @@ json LayerToJson(const Layer& l) {
     j["out_zero_point"] = l.out_zero_point;
   }
   switch (l.op) {
+    case OpKind::kConv1d:
     case OpKind::kConv2d:
-      j["stride"] = PairToJson(l.conv.stride);
-      j["padding"] = PairToJson(l.conv.padding);
-      j["dilation"] = PairToJson(l.conv.dilation);
+    case OpKind::kConv3d:
+    case OpKind::kConvTranspose2d: {
+      // one entry per spatial dimension: conv1d [L], conv2d [H, W], conv3d [D, H, W]
+      const int rank = ConvSpatialDims(l.op);
+      j["stride"] = DimsToJson(l.conv.stride, rank);
+      j["padding"] = DimsToJson(l.conv.padding, rank);
+      if (IsTransposedConv(l.op)) j["output_padding"] = DimsToJson(l.conv.output_padding, rank);
+      j["dilation"] = DimsToJson(l.conv.dilation, rank);
       j["groups"] = l.conv.groups;
+    }
       [[fallthrough]];
     case OpKind::kLinear:
       j["weight"] = TensorToJson(l.weight);
@@ -166,12 +184,20 @@ json LayerToJson(const Layer& l) {
   return j;
 }
 
+// An array of exactly `n` integers in [lo, 2^16] (one per spatial dimension).
+void DimsFromJson(const Reader& r, const json& layer, const std::string& path, const char* key,
+                  int64_t lo, int n, int64_t* out) {
+  const std::string p = path + "." + key;
+  const json& v = r.Array(r.Get(layer, path, key), p, static_cast<size_t>(n));
+  if (v.size() != static_cast<size_t>(n)) {
+    r.Fail(p, "expected " + std::to_string(n) + (n == 1 ? " integer" : " integers"));
+  }
+  for (int d = 0; d < n; ++d) out[d] = r.Int(v[d], p + "[" + std::to_string(d) + "]", lo, 1 << 16);
+}
+
 void PairFromJson(const Reader& r, const json& layer, const std::string& path, const char* key,
                   int64_t lo, int64_t out[2]) {
-  const std::string p = path + "." + key;
-  const json& v = r.Array(r.Get(layer, path, key), p, 2);
-  if (v.size() != 2) r.Fail(p, "expected 2 integers");
-  for (int d = 0; d < 2; ++d) out[d] = r.Int(v[d], p + "[" + std::to_string(d) + "]", lo, 1 << 16);
+  DimsFromJson(r, layer, path, key, lo, 2, out);
 }
 
 float FloatFromJson(const Reader& r, const json& j, const std::string& path, const char* key) {
@@ -189,10 +215,14 @@ DType DTypeFromJson(const Reader& r, const json& j, const std::string& path) {
 }
 
 void GemmFromJson(const Reader& r, const json& j, const std::string& path, Layer& l) {
-  if (l.op == OpKind::kConv2d) {
-    PairFromJson(r, j, path, "stride", 1, l.conv.stride);
-    PairFromJson(r, j, path, "padding", 0, l.conv.padding);
-    PairFromJson(r, j, path, "dilation", 1, l.conv.dilation);
+  if (IsConvOp(l.op)) {
+    const int rank = ConvSpatialDims(l.op);
+    DimsFromJson(r, j, path, "stride", 1, rank, l.conv.stride);
+    DimsFromJson(r, j, path, "padding", 0, rank, l.conv.padding);
+    if (IsTransposedConv(l.op)) {
+      DimsFromJson(r, j, path, "output_padding", 0, rank, l.conv.output_padding);
+    }
+    DimsFromJson(r, j, path, "dilation", 1, rank, l.conv.dilation);
     l.conv.groups = r.Int(r.Get(j, path, "groups"), path + ".groups", 1, 1 << 16);
   }
   l.weight = TensorFromJson(r, r.Get(j, path, "weight"), path + ".weight");
@@ -238,7 +268,10 @@ Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
         r.Int(r.Get(j, path, "out_zero_point"), path + ".out_zero_point", INT32_MIN, INT32_MAX));
   }
   switch (l.op) {
+    case OpKind::kConv1d:
     case OpKind::kConv2d:
+    case OpKind::kConv3d:
+    case OpKind::kConvTranspose2d:
     case OpKind::kLinear:
       GemmFromJson(r, j, path, l);
       break;

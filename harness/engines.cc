@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 
 #include "harness/provenance.h"
 
@@ -17,8 +18,11 @@ std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer
   if (engine == "x86") {
     const std::vector<int32_t>& zps = layer.weight.zero_points;
     const bool symmetric = std::all_of(zps.begin(), zps.end(), [](int32_t z) { return z == 0; });
-    const bool use_onednn = layer.op == OpKind::kConv2d && cpu_has_vnni &&
-                            layer.conv.groups <= 100 && symmetric;
+    const ConvAttrs& a = layer.conv;
+    const bool no_output_padding = std::all_of(std::begin(a.output_padding), std::end(a.output_padding),
+                                                [](int64_t p) { return p == 0; });
+    const bool use_onednn = IsConvOp(layer.op) && cpu_has_vnni && a.groups <= 100 && symmetric &&
+                            no_output_padding;
     return use_onednn ? Scheme::kOnednnFp32 : Scheme::kFbgemmFp32;
   }
   return std::nullopt;

@@ -11,9 +11,13 @@
 namespace qdiff {
 
 // qnnpack → qnnpack_fp32, or xnnpack_fp32 when the layer's input is qint8 (SEMANTICS.md §3.4);
-// onednn → onednn_fp32; fbgemm → fbgemm_fp32; x86 → onednn_fp32 for conv when the CPU has VNNI,
-// groups ≤ 100 and the weights are symmetric (OnednnUtils.h::should_use_onednn_quant), else
-// fbgemm_fp32. nullopt for an engine qdiff has no recipe for.
+// onednn → onednn_fp32; fbgemm → fbgemm_fp32; x86 → onednn_fp32 for a convolution (any rank,
+// transposed too) when the CPU has VNNI, groups ≤ 100, the weights are symmetric and there is no
+// output_padding (OnednnUtils.h::should_use_onednn_quant, called by every conv prepack of the X86
+// engine), else fbgemm_fp32. nullopt for an engine qdiff has no recipe for.
+// The same recipe holds for every GEMM op on one engine (conv1d, conv2d, conv3d,
+// conv_transpose2d, linear): measured on QNNPACK and ONEDNN (tests/conv_variants_test.cc; the
+// FBGEMM/X86 rows follow the source).
 std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer, bool cpu_has_vnni,
                                    DType input_dtype = DType::kQUInt8);
 

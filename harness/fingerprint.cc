@@ -63,15 +63,46 @@ Case BuildCase(OpKind op, const FamilySpec& f, int variant) {
   layer.op = op;
   layer.relu = relu;
   const int64_t channels = 4;
-  if (op == OpKind::kLinear) {
-    const int64_t k = f.large ? 1024 : 8;
-    m.input.shape = {2, k};
-    layer.weight.shape = {channels, k};
-  } else {
-    const int64_t c_in = f.large ? 64 : 1;
-    m.input.shape = {1, c_in, 4, 4};
-    layer.weight.shape = {channels, c_in, 3, 3};
-    layer.conv.padding[0] = layer.conv.padding[1] = 1;
+  ConvAttrs& a = layer.conv;
+  switch (op) {
+    case OpKind::kLinear: {
+      const int64_t k = f.large ? 1024 : 8;
+      m.input.shape = {2, k};
+      layer.weight.shape = {channels, k};
+      break;
+    }
+    case OpKind::kConv1d: {  // K = 3·C: 256 channels take |acc| beyond 2^24
+      const int64_t c_in = f.large ? 256 : 1;
+      m.input.shape = {1, c_in, 6};
+      layer.weight.shape = {channels, c_in, 3};
+      a.padding[0] = 1;
+      break;
+    }
+    case OpKind::kConv3d: {
+      const int64_t c_in = f.large ? 32 : 1;
+      m.input.shape = {1, c_in, 3, 3, 3};
+      layer.weight.shape = {channels, c_in, 3, 3, 3};
+      a.padding[0] = a.padding[1] = a.padding[2] = 1;
+      break;
+    }
+    case OpKind::kConvTranspose2d: {
+      // stride 2 (outputs of both parities: 1 or 2 taps per dimension); no output_padding,
+      // which ONEDNN rejects. The large family uses stride 1 so that each output sums 9 taps.
+      const int64_t c_in = f.large ? 64 : 1;
+      m.input.shape = {1, c_in, 3, 3};
+      layer.weight.shape = {c_in, channels, 3, 3};
+      a.padding[0] = a.padding[1] = 1;
+      if (!f.large) a.stride[0] = a.stride[1] = 2;
+      layer.relu = false;  // LibTorch has no conv_transpose2d_relu
+      break;
+    }
+    default: {
+      const int64_t c_in = f.large ? 64 : 1;
+      m.input.shape = {1, c_in, 4, 4};
+      layer.weight.shape = {channels, c_in, 3, 3};
+      a.padding[0] = a.padding[1] = 1;
+      break;
+    }
   }
   m.input.dtype = DType::kQUInt8;
   m.input.zero_points = {f.x_zero_point};
@@ -90,7 +121,10 @@ Case BuildCase(OpKind op, const FamilySpec& f, int variant) {
   }
   QTensor& w = layer.weight;
   w.dtype = DType::kQInt8;
-  w.axis = per_channel ? 0 : -1;
+  // per-channel along the output-channel axis (conv_transpose2d: axis 1 of [C, OC, kH, kW]);
+  // ONEDNN rejects per-channel transposed-conv weights (QNNPACK runs them): those rows are
+  // counted as rejected in the table
+  w.axis = per_channel ? (IsTransposedConv(op) ? 1 : 0) : -1;
   for (int64_t i = 0; i < w.NumElements(); ++i) {
     w.values.push_back(f.w_high_fraction > 0 ? (chance(f.w_high_fraction) ? 127 : uniform(-128, 127))
                                              : uniform(-f.w_spread, f.w_spread));
@@ -142,7 +176,8 @@ FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
                                  const std::vector<Scheme>& schemes) {
   FingerprintResult result;
   std::ostringstream table;
-  for (OpKind op : {OpKind::kConv2d, OpKind::kLinear}) {
+  for (OpKind op : {OpKind::kConv2d, OpKind::kLinear, OpKind::kConv1d, OpKind::kConv3d,
+                    OpKind::kConvTranspose2d}) {
     const std::vector<DiagnosticCase> cases = DiagnosticCases(op);
     for (const std::string& engine : engines) {
       // (scheme, family) → accumulated counts, in scheme order.

@@ -82,7 +82,10 @@ c10::IValue CallOp(const char* name, const char* overload, torch::jit::Stack sta
   return std::move(CallOpStack(name, overload, std::move(stack)).at(0));
 }
 
-c10::List<int64_t> Pair(const int64_t (&v)[2]) { return c10::List<int64_t>({v[0], v[1]}); }
+// The first `rank` entries of a per-spatial-dimension attribute, as the int[] of a schema.
+c10::List<int64_t> Dims(const int64_t (&v)[ConvAttrs::kMaxSpatialDims], int rank) {
+  return c10::List<int64_t>(std::vector<int64_t>(v, v + rank));
+}
 
 c10::IValue BiasTensor(const std::optional<std::vector<float>>& bias) {
   if (!bias) return c10::IValue();  // None
@@ -91,28 +94,64 @@ c10::IValue BiasTensor(const std::optional<std::vector<float>>& bias) {
   return b;
 }
 
-// Prepacks weight `w` and bias `bias` (a Tensor or None) with the current engine.
-c10::IValue PrepackTensors(OpKind op, const Conv2dAttrs& a, const at::Tensor& w,
+// Prepacks weight `w` and bias `bias` (a Tensor or None) with the current engine. The int[]
+// attributes have one entry per spatial dimension (conv1d_prepack takes length-1 lists and
+// unsqueezes them to a conv2d of height 1 itself, qconv_prepack.cpp MakeArgForConv1d).
+c10::IValue PrepackTensors(OpKind op, const ConvAttrs& a, const at::Tensor& w,
                            const c10::IValue& bias) {
-  if (op == OpKind::kConv2d) {
-    return CallOp("quantized::conv2d_prepack", "",
-                  {w, bias, Pair(a.stride), Pair(a.padding), Pair(a.dilation), a.groups});
+  const int rank = ConvSpatialDims(op);
+  switch (op) {
+    case OpKind::kConv1d:
+    case OpKind::kConv2d:
+    case OpKind::kConv3d: {
+      const char* name = op == OpKind::kConv1d   ? "quantized::conv1d_prepack"
+                         : op == OpKind::kConv2d ? "quantized::conv2d_prepack"
+                                                 : "quantized::conv3d_prepack";
+      return CallOp(name, "", {w, bias, Dims(a.stride, rank), Dims(a.padding, rank),
+                               Dims(a.dilation, rank), a.groups});
+    }
+    case OpKind::kConvTranspose2d:
+      return CallOp("quantized::conv_transpose2d_prepack", "",
+                    {w, bias, Dims(a.stride, rank), Dims(a.padding, rank),
+                     Dims(a.output_padding, rank), Dims(a.dilation, rank), a.groups});
+    case OpKind::kLinear:
+      return CallOp("quantized::linear_prepack", "", {w, bias});
+    default:
+      throw std::logic_error(std::string("PrepackTensors: not a GEMM op: ") + OpKindName(op));
   }
-  return CallOp("quantized::linear_prepack", "", {w, bias});
 }
 
 c10::IValue PrepackLayer(const Layer& layer) {
   return PrepackTensors(layer.op, layer.conv, Quantized(layer.weight), BiasTensor(layer.bias));
 }
 
-// Runs the op with packed weights. conv2d(_relu) uses overload "new" (the "" overload is the
-// legacy signature), linear(_relu) uses "" (SEMANTICS.md §6).
+// Runs the op with packed weights (schemas: aten/src/ATen/native/quantized/library.cpp).
+// conv2d(_relu) and conv3d(_relu) use overload "new" (their "" overload is the legacy signature
+// with the attributes passed again); conv1d(_relu), conv_transpose2d and linear(_relu) use "".
+// LibTorch has no conv_transpose2d_relu: ValidateModel rejects relu on it.
 at::Tensor RunPacked(OpKind op, bool relu, const c10::IValue& packed, const at::Tensor& x,
                      double out_scale, int32_t out_zero_point) {
-  const bool conv = op == OpKind::kConv2d;
-  const char* run_op = conv ? (relu ? "quantized::conv2d_relu" : "quantized::conv2d")
-                            : (relu ? "quantized::linear_relu" : "quantized::linear");
-  return CallOp(run_op, conv ? "new" : "", {x, packed, out_scale, static_cast<int64_t>(out_zero_point)})
+  const char* run_op = nullptr;
+  const char* overload = "";
+  switch (op) {
+    case OpKind::kConv1d: run_op = relu ? "quantized::conv1d_relu" : "quantized::conv1d"; break;
+    case OpKind::kConv2d:
+      run_op = relu ? "quantized::conv2d_relu" : "quantized::conv2d";
+      overload = "new";
+      break;
+    case OpKind::kConv3d:
+      run_op = relu ? "quantized::conv3d_relu" : "quantized::conv3d";
+      overload = "new";
+      break;
+    case OpKind::kConvTranspose2d: run_op = "quantized::conv_transpose2d"; break;
+    case OpKind::kLinear: run_op = relu ? "quantized::linear_relu" : "quantized::linear"; break;
+    default:
+      throw std::logic_error(std::string("RunPacked: not a GEMM op: ") + OpKindName(op));
+  }
+  if (relu && op == OpKind::kConvTranspose2d) {
+    throw std::logic_error("conv_transpose2d has no fused ReLU in LibTorch");
+  }
+  return CallOp(run_op, overload, {x, packed, out_scale, static_cast<int64_t>(out_zero_point)})
       .toTensor();
 }
 
@@ -205,7 +244,10 @@ at::Tensor RunActivation(const Layer& layer, const at::Tensor& x) {
 // Runs one layer on its inputs (already in the layer's memory format).
 at::Tensor RunNode(const Layer& layer, const std::vector<at::Tensor>& in) {
   switch (layer.op) {
+    case OpKind::kConv1d:
     case OpKind::kConv2d:
+    case OpKind::kConv3d:
+    case OpKind::kConvTranspose2d:
     case OpKind::kLinear:
       return RunGemm(layer, in.at(0));
     case OpKind::kAdd:
@@ -491,7 +533,7 @@ QTensor ReadQTensor(const at::Tensor& t) {
   return q;
 }
 
-void ReadPair(const c10::IValue& list, int64_t (&out)[2]) {
+void ReadPair(const c10::IValue& list, int64_t (&out)[ConvAttrs::kMaxSpatialDims]) {
   const c10::List<int64_t> v = list.toIntList();
   if (v.size() != 2) throw std::runtime_error("packed conv2d attribute is not a pair");
   out[0] = v.get(0);
@@ -502,7 +544,7 @@ void ReadPair(const c10::IValue& list, int64_t (&out)[2]) {
 struct UnpackedTensors {
   at::Tensor weight;
   c10::IValue bias;  // Tensor or None
-  Conv2dAttrs conv;
+  ConvAttrs conv;
 };
 
 UnpackedTensors UnpackPacked(OpKind op, const c10::IValue& packed) {
@@ -531,7 +573,7 @@ Model ProbeModel(const Layer& layer) {
   if (layer.op == OpKind::kLinear) {
     m.input.shape = {1, w.size() == 2 ? w[1] : 1};
   } else if (w.size() == 4) {
-    const Conv2dAttrs& a = layer.conv;
+    const ConvAttrs& a = layer.conv;
     m.input.shape = {1, w[1] * a.groups, a.dilation[0] * (w[2] - 1) + 1,
                      a.dilation[1] * (w[3] - 1) + 1};
   }
@@ -573,6 +615,12 @@ PackedModule PackedModule::Prepack(const Layer& layer, const std::string& engine
     std::string unknown;
     const EngineName* found = FindEngine(engine, &unknown);
     if (found == nullptr) throw std::runtime_error(unknown);
+    if (layer.op != OpKind::kConv2d && layer.op != OpKind::kLinear) {
+      // conv1d/conv3d/conv_transpose2d run through RunOnLibTorch only (their packed objects have
+      // other unpack and attribute ops; nothing stateful is known about them yet).
+      throw std::runtime_error(std::string("PackedModule supports conv2d and linear only, not ") +
+                               OpKindName(layer.op));
+    }
     const std::string invalid = ValidateModel(ProbeModel(layer));
     if (!invalid.empty()) throw std::runtime_error(invalid);
     auto impl = std::make_unique<Impl>();

@@ -49,8 +49,10 @@ void InitLibTorch();
 
 // Sets the engine and runs the model's graph: node -1 is the model input, node j layer j's
 // output; layer i is given the outputs of LayerInputIds(model, i), its 4-D inputs in channels-last
-// memory format if layer.channels_last and contiguous NCHW otherwise. conv2d / linear prepack the
-// weights and bias and call quantized::conv2d(_relu) / quantized::linear(_relu); the other ops
+// memory format if layer.channels_last and contiguous NCHW otherwise. GEMM layers prepack the
+// weights and bias (quantized::conv1d_prepack / conv2d_prepack / conv3d_prepack /
+// conv_transpose2d_prepack / linear_prepack) and call quantized::conv1d(_relu), conv2d(_relu),
+// conv3d(_relu), conv_transpose2d or linear(_relu); the other ops
 // call what an eager-mode quantized model calls (quantized::add(_relu), mul(_relu), cat,
 // hardswish, leaky_relu; at::max_pool2d, avg_pool2d, adaptive_avg_pool2d, relu, hardtanh (also
 // for relu6), clamp, sigmoid; see libtorch_runner.cc). Returns the int_repr() of each layer in
@@ -64,6 +66,7 @@ EngineResult RunOnLibTorch(const Model& model, const std::string& engine);
 // primitive cache, see libtorch_runner.cc) carries over from call to call as it would there.
 // Calls block until the worker has finished them. Exceptions never escape: errors are returned.
 // Move-only; a default-constructed or failed module is empty (valid() false).
+// conv2d and linear only: Prepack refuses the other GEMM ops with an error.
 class PackedModule {
  public:
   PackedModule();

@@ -133,8 +133,14 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
   const Model& m = c.model;
   const Layer& l = m.layers[0];
   const bool single = m.layers.size() == 1;
-  const bool conv = l.op == OpKind::kConv2d;
+  const bool conv = IsConvOp(l.op);
+  const bool transposed = IsTransposedConv(l.op);
   const bool gemm = IsGemmOp(l.op);
+  // Weight dimensions of the output and input channels (conv_transpose2d: [C, OC/g, k...]).
+  const size_t w_out_dim = transposed ? 1 : 0, w_in_dim = transposed ? 0 : 1;
+  auto slice_bias = [](Layer& sl, const Layer& from, int64_t start, int64_t len) {
+    if (sl.bias) sl.bias = std::vector<float>(from.bias->begin() + start, from.bias->begin() + start + len);
+  };
 
   // Fewer layers.
   if (!single) {
@@ -151,24 +157,26 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
   // One group of a grouped conv, as a dense conv.
   if (conv && l.conv.groups > 1 && single) {
     const int64_t groups = l.conv.groups;
-    const int64_t icpg = m.input.shape[1] / groups, ocpg = l.weight.shape[0] / groups;
+    const int64_t icpg = m.input.shape[1] / groups, ocpg = LayerOutChannels(l) / groups;
     for (int64_t g = 0; g < groups; ++g) {
       Case s = c;
       Layer& sl = s.model.layers[0];
       s.model.input = SliceDim(m.input, 1, g * icpg, icpg);
-      sl.weight = SliceDim(l.weight, 0, g * ocpg, ocpg);
-      if (sl.bias) sl.bias = std::vector<float>(l.bias->begin() + g * ocpg, l.bias->begin() + (g + 1) * ocpg);
+      // conv: the group's output channels (weight dim 0); transposed: its input channels
+      sl.weight = transposed ? SliceDim(l.weight, 0, g * icpg, icpg)
+                             : SliceDim(l.weight, 0, g * ocpg, ocpg);
+      slice_bias(sl, l, g * ocpg, ocpg);
       sl.conv.groups = 1;
       out.push_back(std::move(s));
     }
   }
   // Fewer output channels (the last layer's only, so later layers keep their input).
   if (gemm && single && (!conv || l.conv.groups == 1)) {
-    for (auto [start, len] : Halves(l.weight.shape[0])) {
+    for (auto [start, len] : Halves(l.weight.shape[w_out_dim])) {
       Case s = c;
       Layer& sl = s.model.layers[0];
-      sl.weight = SliceDim(l.weight, 0, start, len);
-      if (sl.bias) sl.bias = std::vector<float>(l.bias->begin() + start, l.bias->begin() + start + len);
+      sl.weight = SliceDim(l.weight, w_out_dim, start, len);
+      slice_bias(sl, l, start, len);
       out.push_back(std::move(s));
     }
   }
@@ -188,13 +196,13 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
     for (auto [start, len] : Halves(m.input.shape[1])) {
       Case s = c;
       s.model.input = SliceDim(m.input, 1, start, len);
-      s.model.layers[0].weight = SliceDim(l.weight, 1, start, len);
+      s.model.layers[0].weight = SliceDim(l.weight, w_in_dim, start, len);
       out.push_back(std::move(s));
     }
   }
   if (conv) {
-    // Smaller spatial extent, smaller kernel, simpler stride/padding/dilation.
-    for (size_t d = 0; d < 2; ++d) {
+    // Smaller spatial extent, smaller kernel, simpler stride/padding/output_padding/dilation.
+    for (size_t d = 0; d < static_cast<size_t>(ConvSpatialDims(l.op)); ++d) {
       for (auto [start, len] : Halves(m.input.shape[2 + d])) {
         Case s = c;
         s.model.input = SliceDim(m.input, 2 + d, start, len);
@@ -205,11 +213,17 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
         s.model.layers[0].weight = SliceDim(l.weight, 2 + d, start, len);
         out.push_back(std::move(s));
       }
-      Case s = c;
-      Conv2dAttrs& a = s.model.layers[0].conv;
-      if (a.padding[d] > 0) { a.padding[d] = 0; out.push_back(s); s = c; }
-      if (a.stride[d] > 1) { s.model.layers[0].conv.stride[d] = 1; out.push_back(s); s = c; }
-      if (a.dilation[d] > 1) { s.model.layers[0].conv.dilation[d] = 1; out.push_back(s); }
+      const ConvAttrs& a = l.conv;
+      auto with = [&](int64_t (ConvAttrs::*field)[ConvAttrs::kMaxSpatialDims], int64_t value) {
+        if ((a.*field)[d] == value) return;
+        Case s = c;
+        (s.model.layers[0].conv.*field)[d] = value;
+        out.push_back(std::move(s));
+      };
+      with(&ConvAttrs::padding, 0);
+      with(&ConvAttrs::output_padding, 0);
+      with(&ConvAttrs::stride, 1);
+      with(&ConvAttrs::dilation, 1);
     }
   }
   // No bias.

@@ -14,9 +14,8 @@ std::vector<int64_t> LayerAccumulators(const Layer& layer, const QTensor& x,
   std::vector<int64_t> acc(static_cast<size_t>(ShapeElements(out_shape)), 0);
   const int32_t z_x = x.zero_points[0];
   const QTensor& w = layer.weight;
-  const int64_t k_per_channel = w.NumElements() / w.shape[0];
   ForEachProduct(layer, x.shape, out_shape, [&](int64_t o, int64_t i, int64_t k) {
-    const int32_t z_w = w.ZeroPoint(k / k_per_channel);
+    const int32_t z_w = w.per_channel() ? w.ZeroPoint(w.QuantIndexOf(k)) : w.zero_points[0];
     acc[o] += int64_t{x.values[i] - z_x} * (w.values[k] - z_w);  // |each| ≤ 255·255
   });
   return acc;
@@ -28,12 +27,12 @@ std::vector<ChannelTerms> LayerChannelTerms(const Layer& layer, double s_x) {
                                     : type_range.qmin,
                          type_range.qmax};
   std::vector<ChannelTerms> terms;
-  const int64_t channels = layer.weight.shape[0];
+  const int64_t channels = LayerOutChannels(layer);
   terms.reserve(channels);
   for (int64_t oc = 0; oc < channels; ++oc) {
     ChannelQuant q;
     q.s_x = s_x;
-    q.s_w = layer.weight.Scale(oc);
+    q.s_w = layer.weight.Scale(WeightQuantIndex(layer, oc));
     q.per_channel = layer.weight.per_channel();
     q.s_y = layer.out_scale;
     q.z_y = layer.out_zero_point;

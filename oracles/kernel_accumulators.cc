@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "oracles/layer_products.h"
+
 namespace qdiff {
 
 namespace {
@@ -75,30 +77,33 @@ std::vector<int64_t> KernelAccumulators(const Layer& layer, const QTensor& x,
       }
     return acc;
   }
-  const Conv2dAttrs& a = layer.conv;
-  const int64_t c_in = x.shape[1], h_in = x.shape[2], w_in = x.shape[3];
-  const int64_t c_out = out_shape[1], h_out = out_shape[2], w_out = out_shape[3];
-  const int64_t kh_dim = w.shape[2], kw_dim = w.shape[3];
-  const int64_t icpg = c_in / a.groups, ocpg = c_out / a.groups;
-  for (int64_t n = 0; n < out_shape[0]; ++n)
-    for (int64_t oc = 0; oc < c_out; ++oc)
-      for (int64_t oh = 0; oh < h_out; ++oh)
-        for (int64_t ow = 0; ow < w_out; ++ow) {
-          terms.clear();
-          for (int64_t kh = 0; kh < kh_dim; ++kh)  // K order: (kh, kw, ic), ic innermost
-            for (int64_t kw = 0; kw < kw_dim; ++kw) {
-              const int64_t ih = oh * a.stride[0] - a.padding[0] + kh * a.dilation[0];
-              const int64_t iw = ow * a.stride[1] - a.padding[1] + kw * a.dilation[1];
-              const bool padded = ih < 0 || ih >= h_in || iw < 0 || iw >= w_in;
-              for (int64_t ic = 0; ic < icpg; ++ic) {
-                const int64_t c = (oc / ocpg) * icpg + ic;
-                const int32_t xv = padded ? z_x : x.values[((n * c_in + c) * h_in + ih) * w_in + iw];
-                terms.push_back({xv, w.values[((oc * icpg + ic) * kh_dim + kh) * kw_dim + kw], padded});
-              }
-            }
-          reduce(((n * c_out + oc) * h_out + oh) * w_out + ow,
-                 model == AccumulatorModel::kSat16ChannelPairs ? icpg : 0);
-        }
+  // Convolutions of any rank: K order (taps row-major, ic innermost); a tap that reads no input
+  // element (padding, and for a transposed conv the taps no input element scatters to) is padded.
+  const ConvGeometry g = MakeConvGeometry(layer, x.shape, out_shape);
+  for (int64_t n = 0; n < g.batch; ++n)
+    for (int64_t oc = 0; oc < g.c_out; ++oc) {
+      const int64_t group = oc / g.ocpg, ocg = oc % g.ocpg;
+      int64_t o[3];
+      for (o[0] = 0; o[0] < g.out[0]; ++o[0])
+        for (o[1] = 0; o[1] < g.out[1]; ++o[1])
+          for (o[2] = 0; o[2] < g.out[2]; ++o[2]) {
+            terms.clear();
+            int64_t t[3], i[3];
+            for (t[0] = 0; t[0] < g.k[0]; ++t[0])
+              for (t[1] = 0; t[1] < g.k[1]; ++t[1])
+                for (t[2] = 0; t[2] < g.k[2]; ++t[2]) {
+                  bool padded = false;
+                  for (int d = 0; d < 3; ++d) padded |= (i[d] = g.InputPos(d, o[d], t[d])) < 0;
+                  for (int64_t ic = 0; ic < g.icpg; ++ic) {
+                    const int32_t xv =
+                        padded ? z_x : x.values[g.InIndex(n, group * g.icpg + ic, i)];
+                    terms.push_back({xv, w.values[g.WeightIndex(group, ic, ocg, t)], padded});
+                  }
+                }
+            reduce(g.OutIndex(n, oc, o),
+                   model == AccumulatorModel::kSat16ChannelPairs ? g.icpg : 0);
+          }
+    }
   return acc;
 }
 

@@ -29,6 +29,9 @@ const char* OpKindName(OpKind op) {
     case OpKind::kHardswish: return "hardswish";
     case OpKind::kSigmoid: return "sigmoid";
     case OpKind::kLeakyRelu: return "leaky_relu";
+    case OpKind::kConv1d: return "conv1d";
+    case OpKind::kConv3d: return "conv3d";
+    case OpKind::kConvTranspose2d: return "conv_transpose2d";
   }
   return "?";
 }
@@ -40,7 +43,32 @@ std::optional<OpKind> ParseOpKind(const std::string& name) {
   return std::nullopt;
 }
 
-bool IsGemmOp(OpKind op) { return op == OpKind::kConv2d || op == OpKind::kLinear; }
+bool IsGemmOp(OpKind op) { return IsConvOp(op) || op == OpKind::kLinear; }
+
+bool IsConvOp(OpKind op) { return ConvSpatialDims(op) > 0; }
+
+bool IsTransposedConv(OpKind op) { return op == OpKind::kConvTranspose2d; }
+
+int ConvSpatialDims(OpKind op) {
+  switch (op) {
+    case OpKind::kConv1d: return 1;
+    case OpKind::kConv2d:
+    case OpKind::kConvTranspose2d: return 2;
+    case OpKind::kConv3d: return 3;
+    default: return 0;
+  }
+}
+
+int64_t LayerOutChannels(const Layer& layer) {
+  const std::vector<int64_t>& w = layer.weight.shape;
+  if (w.size() < 2) return w.empty() ? 0 : w[0];
+  return IsTransposedConv(layer.op) ? w[1] * layer.conv.groups : w[0];
+}
+
+int64_t WeightQuantIndex(const Layer& layer, int64_t oc) {
+  if (!layer.weight.per_channel()) return 0;
+  return layer.weight.axis == 1 ? oc % layer.weight.shape[1] : oc;
+}
 
 bool KeepsInputQParams(OpKind op) {
   switch (op) {
@@ -128,16 +156,41 @@ std::vector<int64_t> GemmOutputShape(const Layer& layer, const std::vector<int64
     if (in.size() != 2 || w.size() != 2 || in[1] != w[1]) return {};
     return {in[0], w[0]};
   }
-  const Conv2dAttrs& a = layer.conv;
-  if (in.size() != 4 || w.size() != 4 || a.groups < 1) return {};
-  if (in[1] % a.groups != 0 || w[0] % a.groups != 0 || in[1] / a.groups != w[1]) return {};
-  std::vector<int64_t> out = {in[0], w[0], 0, 0};
-  for (int d = 0; d < 2; ++d) {
-    if (a.stride[d] < 1 || a.dilation[d] < 1 || a.padding[d] < 0) return {};
-    int64_t span = a.dilation[d] * (w[2 + d] - 1) + 1;
-    int64_t padded = in[2 + d] + 2 * a.padding[d];
-    if (padded < span) return {};
-    out[2 + d] = (padded - span) / a.stride[d] + 1;
+  const ConvAttrs& a = layer.conv;
+  const size_t rank = static_cast<size_t>(ConvSpatialDims(layer.op));
+  if (in.size() != rank + 2 || w.size() != rank + 2 || a.groups < 1) return {};
+  if (in[1] % a.groups != 0) return {};
+  std::vector<int64_t> out = {in[0], LayerOutChannels(layer)};
+  if (IsTransposedConv(layer.op)) {
+    // weight [C, OC/g, k...]: the input channels are weight.shape[0]
+    if (w[0] != in[1]) return {};
+  } else if (w[0] % a.groups != 0 || in[1] / a.groups != w[1]) {
+    return {};
+  }
+  for (size_t d = 0; d < rank; ++d) {
+    const int64_t s = a.stride[d], p = a.padding[d], dil = a.dilation[d], op = a.output_padding[d];
+    if (s < 1 || dil < 1 || p < 0 || op < 0) return {};
+    if (s > kMaxElements || dil > kMaxElements || p > kMaxElements) return {};
+    const int64_t span = dil * (w[2 + d] - 1) + 1;
+    if (IsTransposedConv(layer.op)) {
+      // PyTorch (ConvUtils.h / _ConvTransposeNd): output_padding must be smaller than either the
+      // stride or the dilation; every output dimension must be positive.
+      if (op >= s && op >= dil) return {};
+      const int64_t o = (in[2 + d] - 1) * s - 2 * p + span + op;
+      if (o < 1) return {};
+      out.push_back(o);
+    } else {
+      if (op != 0) return {};
+      const int64_t padded = in[2 + d] + 2 * p;
+      if (padded < span) return {};
+      out.push_back((padded - span) / s + 1);
+    }
+  }
+  for (size_t d = rank; d < ConvAttrs::kMaxSpatialDims; ++d) {
+    // unused entries keep their defaults, so that a case file has one meaning
+    if (a.stride[d] != 1 || a.padding[d] != 0 || a.dilation[d] != 1 || a.output_padding[d] != 0) {
+      return {};
+    }
   }
   return out;
 }
@@ -177,7 +230,10 @@ std::vector<int64_t> LayerOutputShape(const Layer& layer,
   const int arity = InputArity(layer.op);
   if (arity > 0 ? static_cast<int>(in.size()) != arity : in.empty()) return {};
   switch (layer.op) {
+    case OpKind::kConv1d:
     case OpKind::kConv2d:
+    case OpKind::kConv3d:
+    case OpKind::kConvTranspose2d:
     case OpKind::kLinear:
       return GemmOutputShape(layer, in[0]);
     case OpKind::kAdd:
@@ -256,8 +312,15 @@ std::string ValidateGemmLayer(const Layer& l, const std::string& at) {
   std::string err = ValidateTensor(l.weight, at + ".weight");
   if (!err.empty()) return err;
   if (l.weight.dtype != DType::kQInt8) return at + ".weight.dtype: must be qint8";
-  if (l.weight.per_channel() && l.weight.axis != 0) return at + ".weight.axis: must be 0";
-  int64_t oc = l.weight.shape[0];
+  const int out_axis = IsTransposedConv(l.op) ? 1 : 0;  // the weight's output-channel axis
+  if (l.weight.per_channel() && l.weight.axis != out_axis) {
+    return at + ".weight.axis: must be " + std::to_string(out_axis) + " (the output-channel axis)";
+  }
+  if (l.weight.shape.size() != static_cast<size_t>(IsConvOp(l.op) ? ConvSpatialDims(l.op) + 2 : 2)) {
+    return at + ".weight.shape: wrong rank for " + OpKindName(l.op);
+  }
+  if (l.conv.groups < 1 || l.conv.groups > kMaxElements) return at + ".groups: must be >= 1";
+  const int64_t oc = LayerOutChannels(l);
   if (l.bias && static_cast<int64_t>(l.bias->size()) != oc) {
     return at + ".bias: length must equal the output channels";
   }
@@ -316,13 +379,15 @@ std::string ValidateModel(const Model& model) {
     if (IsGemmOp(l.op)) {
       err = ValidateGemmLayer(l, at);
     } else if (!l.weight.values.empty() || !l.weight.shape.empty() || l.bias) {
-      err = at + ".weight/bias: only conv2d and linear layers have weights";
+      err = at + ".weight/bias: only convolution and linear layers have weights";
     } else {
       err = ValidateActivation(l, at);
     }
     if (!err.empty()) return err;
-    if (l.relu && !(IsGemmOp(l.op) || l.op == OpKind::kAdd || l.op == OpKind::kMul)) {
-      return at + ".relu: only conv2d, linear, add and mul have a fused ReLU";
+    if (l.relu && !((IsGemmOp(l.op) && !IsTransposedConv(l.op)) || l.op == OpKind::kAdd ||
+                    l.op == OpKind::kMul)) {
+      return at + ".relu: only the convolutions (not transposed), linear, add and mul have a "
+                  "fused ReLU";
     }
     if (!KeepsInputQParams(l.op) && l.op != OpKind::kSigmoid) {
       if (!ValidScale(l.out_scale)) return at + ".out_scale: must be finite, > 0 and a normal float";

@@ -42,10 +42,18 @@ struct QTensor {
   int32_t ZeroPoint(int64_t channel) const {
     return per_channel() ? zero_points[channel] : zero_points[0];
   }
+  // Index of the scale/zero point that applies to flat element `index` (0 when per-tensor).
+  int64_t QuantIndexOf(int64_t index) const {
+    if (!per_channel()) return 0;
+    int64_t inner = 1;
+    for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+    return (index / inner) % shape[axis];
+  }
 };
 
-// GEMM ops (conv2d, linear) carry weights and a bias and are requantized by a Scheme
-// (oracles/scheme.h). Every other op has no weights; its engine recipes live in oracles/ops/.
+// GEMM ops (the convolutions and linear) carry weights and a bias and are requantized by a
+// Scheme (oracles/scheme.h). Every other op has no weights; its engine recipes live in oracles/ops/.
+// New kinds go at the end: the enum's values seed the fingerprint's diagnostic cases.
 enum class OpKind {
   kConv2d,
   kLinear,
@@ -62,6 +70,9 @@ enum class OpKind {
   kHardswish,          // quantized::hardswish(x, s_y, z_y)
   kSigmoid,            // at::sigmoid: output qparams fixed (quint8 1/256,0; qint8 1/256,-128)
   kLeakyRelu,          // quantized::leaky_relu(x, slope, false, s_y, z_y)
+  kConv1d,             // quantized::conv1d(_relu):   x [N,C,L],     weight [OC, C/g, K]
+  kConv3d,             // quantized::conv3d(_relu):   x [N,C,D,H,W], weight [OC, C/g, kD, kH, kW]
+  kConvTranspose2d,    // quantized::conv_transpose2d: x [N,C,H,W],  weight [C, OC/g, kH, kW]
 };
 const char* OpKindName(OpKind op);
 std::optional<OpKind> ParseOpKind(const std::string& name);
@@ -69,16 +80,28 @@ constexpr OpKind kAllOpKinds[] = {
     OpKind::kConv2d,    OpKind::kLinear,    OpKind::kAdd,   OpKind::kMul,
     OpKind::kCat,       OpKind::kMaxPool2d, OpKind::kAvgPool2d, OpKind::kAdaptiveAvgPool2d,
     OpKind::kRelu,      OpKind::kRelu6,     OpKind::kHardtanh,  OpKind::kClamp,
-    OpKind::kHardswish, OpKind::kSigmoid,   OpKind::kLeakyRelu};
+    OpKind::kHardswish, OpKind::kSigmoid,   OpKind::kLeakyRelu, OpKind::kConv1d,
+    OpKind::kConv3d,    OpKind::kConvTranspose2d};
 
-bool IsGemmOp(OpKind op);             // conv2d, linear
+bool IsGemmOp(OpKind op);             // the convolutions and linear
+bool IsConvOp(OpKind op);             // conv1d, conv2d, conv3d, conv_transpose2d
+bool IsTransposedConv(OpKind op);     // conv_transpose2d
+int ConvSpatialDims(OpKind op);       // 1, 2 or 3 for the convolutions, 0 otherwise
 bool KeepsInputQParams(OpKind op);    // pools and clamps: output scale/zp/dtype = input 0's
 int InputArity(OpKind op);            // 2 for add/mul, 0 (= one or more) for cat, else 1
 
-struct Conv2dAttrs {
-  int64_t stride[2] = {1, 1};
-  int64_t padding[2] = {0, 0};
-  int64_t dilation[2] = {1, 1};
+// Attributes of every convolution, one entry per spatial dimension in the order of the input's
+// spatial dimensions: conv1d uses [0] (L), conv2d and conv_transpose2d [0..1] (H, W), conv3d
+// [0..2] (D, H, W). Entries past the op's rank are unused and stay at their defaults.
+// Output size per spatial dimension (PyTorch's conv_output_size / MakeDeConvOutputShape):
+//   conv:       o = floor((i + 2p − d(k−1) − 1) / s) + 1
+//   transposed: o = (i − 1)s − 2p + d(k−1) + output_padding + 1, output_padding < s or < d
+struct ConvAttrs {
+  static constexpr int kMaxSpatialDims = 3;
+  int64_t stride[kMaxSpatialDims] = {1, 1, 1};
+  int64_t padding[kMaxSpatialDims] = {0, 0, 0};
+  int64_t dilation[kMaxSpatialDims] = {1, 1, 1};
+  int64_t output_padding[kMaxSpatialDims] = {0, 0, 0};  // conv_transpose2d only
   int64_t groups = 1;
 };
 
@@ -105,8 +128,13 @@ struct ActivationAttrs {
 
 // One quantized layer (a node of the model's graph).
 // GEMM: y = requant(op(x, weight) + bias), optionally fused with ReLU.
-//   conv2d: x [N, C, H, W], weight [OC, C/groups, KH, KW]; linear: x [N, K], weight [OC, K].
-//   Weights are qint8, per-tensor or per-channel along axis 0.
+//   conv1d: x [N, C, L], weight [OC, C/groups, K]; conv2d: x [N, C, H, W], weight
+//   [OC, C/groups, KH, KW]; conv3d: x [N, C, D, H, W], weight [OC, C/groups, KD, KH, KW];
+//   conv_transpose2d: x [N, C, H, W], weight in PyTorch's layout [C, OC/groups, KH, KW] (no fused
+//   ReLU: LibTorch has no quantized::conv_transpose2d_relu); linear: x [N, K], weight [OC, K].
+//   Weights are qint8, per-tensor or per-channel along the output-channel axis: axis 0, or axis 1
+//   for conv_transpose2d (whose output channel oc then uses the scale of oc mod OC/groups, as
+//   a per-channel weight along axis 1 dequantizes).
 // Other ops: no weight or bias; `relu` fuses ReLU into add/mul/cat (add_relu, mul_relu, cat's relu
 // variant is not used: relu must be false for cat); pools and activations take 4-D NCHW inputs
 // (activations: any rank).
@@ -119,7 +147,7 @@ struct Layer {
   // LibTorch is given the 4-D inputs of this layer in channels-last memory format (values and
   // all outputs are still compared in logical NCHW order). Layouts select different kernels.
   bool channels_last = false;
-  Conv2dAttrs conv;                 // kConv2d only
+  ConvAttrs conv;                   // convolutions only
   PoolAttrs pool;                   // pools only
   ActivationAttrs act;              // hardtanh, clamp, leaky_relu
   int64_t cat_dim = 1;              // kCat only
@@ -129,6 +157,13 @@ struct Layer {
   int32_t out_zero_point = 0;
   DType out_dtype = DType::kQUInt8; // GEMM only; other ops produce their input's dtype
 };
+
+// Output channels of a GEMM layer (weight.shape[0], or shape[1]·groups for conv_transpose2d).
+int64_t LayerOutChannels(const Layer& layer);
+
+// Index into layer.weight's scales/zero points that applies to output channel `oc` (0 when the
+// weight is per-tensor).
+int64_t WeightQuantIndex(const Layer& layer, int64_t oc);
 
 // A graph of layers applied to one quantized input; the last layer's output is the model output.
 struct Model {

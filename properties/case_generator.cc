@@ -29,16 +29,22 @@ struct Mix {
   static constexpr int kLargeAccumulatorLinear = 15;  // linear with K ≥ 300 at the extremes
   static constexpr int kOpTailAfterGemm = 35;  // ops without weights after a conv2d/linear model
   static constexpr int kConvBeforeOp = 30;     // a shape-keeping conv2d before an op's layer
+  // Relative weight of conv1d, conv3d and conv_transpose2d as a case's focus op, against 2 for
+  // every other listed op: with the default op list they are ~9% of the cases together.
+  static constexpr int kFocusConvVariant = 1, kFocusOther = 2;
+  static constexpr int kTransposedOutputPadding = 15;  // per spatial dim; ONEDNN rejects these
 };
 
+// A qint8 weight of `shape`, per-channel along `channel_axis` half of the time (−1: always
+// per-tensor).
 QTensor DrawWeight(const std::vector<int64_t>& shape, const std::string& scale_kind,
-                   const std::string& value_kind, CaseTags* tags) {
+                   const std::string& value_kind, CaseTags* tags, int channel_axis = 0) {
   QTensor w;
   w.dtype = DType::kQInt8;
   w.shape = shape;
-  const bool per_channel = Chance(Mix::kPerChannel);
-  const int64_t channels = per_channel ? shape[0] : 1;
-  w.axis = per_channel ? 0 : -1;
+  const bool per_channel = channel_axis >= 0 && Chance(Mix::kPerChannel);
+  const int64_t channels = per_channel ? shape[channel_axis] : 1;
+  w.axis = per_channel ? channel_axis : -1;
   const bool nonzero_zp = Chance(Mix::kWeightZeroPointNonzero);
   tags->weight_zero_point_nonzero = nonzero_zp;
   for (int64_t c = 0; c < channels; ++c) {
@@ -69,7 +75,9 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags) {
   tags->scale_kind = "qconfig_" + engine;
   tags->observer = observer;
   const bool reduce_range = engine == "fbgemm" || engine == "x86";
-  const bool per_channel = engine != "qnnpack";
+  // PyTorch's default qconfig mappings give ConvTranspose per-tensor weights, and every engine
+  // rejects per-channel transposed-conv weights
+  const bool per_channel = engine != "qnnpack" && !IsTransposedConv(layer->op);
   std::mt19937_64 rng(static_cast<uint64_t>(Draw(0, 1 << 30)));
   const double sigma = std::ldexp(1.0, Draw(-3, 2)), mean = sigma * Draw(-2, 2) / 2.0;
 
@@ -137,18 +145,36 @@ void AppendLayer(Model* m, const CaseTags& tags, OpKind op, bool same_shape) {
   const int64_t c_in = x.shape[1];
   if (next.op == OpKind::kLinear) {
     w.shape = {Draw(1, 16), c_in};
+  } else if (next.op != OpKind::kConv2d) {
+    // conv1d / conv3d / conv_transpose2d after a layer of the same op: dense, kernels that fit
+    w.shape = {0, 0};
+    ConvAttrs& a = next.conv;
+    const bool transposed = IsTransposedConv(next.op);
+    next.relu = next.relu && !transposed;
+    for (int d = 0; d < ConvSpatialDims(next.op); ++d) {
+      const int64_t extent = x.shape[2 + d];
+      if (transposed) {
+        a.stride[d] = Draw(1, 2);
+        w.shape.push_back(Draw(1, 3));
+      } else {
+        a.padding[d] = Draw(0, 1);
+        w.shape.push_back(Draw(1, static_cast<int>(std::min<int64_t>(3, extent + 2 * a.padding[d]))));
+      }
+    }
+    w.shape[transposed ? 0 : 1] = c_in;
+    w.shape[transposed ? 1 : 0] = Draw(1, 6);
   } else if (same_shape) {
     const int64_t k = Chance(50) ? 3 : 1;
     next.conv.padding[0] = next.conv.padding[1] = k / 2;
     w.shape = {c_in, c_in, k, k};
   } else {
-    Conv2dAttrs& a = next.conv;
+    ConvAttrs& a = next.conv;
     a.padding[0] = a.padding[1] = Draw(0, 1);
     const int64_t kh = Draw(1, static_cast<int>(std::min<int64_t>(3, x.shape[2] + 2 * a.padding[0])));
     const int64_t kw = Draw(1, static_cast<int>(std::min<int64_t>(3, x.shape[3] + 2 * a.padding[1])));
     w.shape = {Draw(1, 6), c_in, kh, kw};
   }
-  const bool per_channel = Chance(Mix::kPerChannel);
+  const bool per_channel = !IsTransposedConv(next.op) && Chance(Mix::kPerChannel);
   w.axis = per_channel ? 0 : -1;
   for (int64_t c = 0; c < (per_channel ? w.shape[0] : 1); ++c) {
     w.scales.push_back(DrawScale(tags.scale_kind.rfind("qconfig", 0) == 0 ? "observer" : tags.scale_kind, -10, -3));
@@ -157,8 +183,9 @@ void AppendLayer(Model* m, const CaseTags& tags, OpKind op, bool same_shape) {
   w.values = DrawValues(w.NumElements(), "uniform", TypeRange(DType::kQInt8), 0);
   if (Chance(70)) {
     std::vector<float> bias;
-    for (int64_t c = 0; c < w.shape[0]; ++c) {
-      bias.push_back(static_cast<float>(x.scales[0] * w.Scale(c) * Draw(-20000, 20000) / 7.0));
+    for (int64_t c = 0; c < LayerOutChannels(next); ++c) {
+      bias.push_back(static_cast<float>(x.scales[0] * w.Scale(WeightQuantIndex(next, c)) *
+                                        Draw(-20000, 20000) / 7.0));
     }
     next.bias = std::move(bias);
   }
@@ -166,8 +193,58 @@ void AppendLayer(Model* m, const CaseTags& tags, OpKind op, bool same_shape) {
   m->layers.push_back(std::move(next));
 }
 
-// A conv2d or linear model (a chain of `depth` layers of that op) aimed at the requantization
-// corners.
+// Attributes, weight and input shape of a conv1d, conv3d or conv_transpose2d layer, valid by
+// construction: dense, grouped or depthwise; per-spatial-dimension kernel, stride, padding and
+// dilation (and output_padding below max(stride, dilation) for the transposed conv). What every
+// engine rejects is not drawn: per-channel transposed-conv weights (qconv_prepack.cpp: "Per Channel
+// Quantization is currently disabled for transposed conv") and a fused ReLU on the transposed conv
+// (no such op).
+void DrawConvVariant(Layer* layer, std::vector<int64_t>* in_shape, CaseTags& tags) {
+  ConvAttrs& a = layer->conv;
+  const OpKind op = layer->op;
+  const bool transposed = IsTransposedConv(op);
+  const int rank = ConvSpatialDims(op);
+  const int64_t groups_kind = Draw(0, 2);  // 0: dense, 1: grouped, 2: depthwise
+  const int64_t per_group_in = groups_kind == 2 ? 1 : Draw(1, rank == 3 ? 2 : 4);
+  a.groups = groups_kind == 0 ? 1 : Draw(2, rank == 3 ? 3 : 4);
+  const int64_t c_in = per_group_in * a.groups;
+  const int64_t per_group_out = groups_kind == 2 ? Draw(1, 2) : Draw(1, 3);
+  const int max_extent = rank == 1 ? 16 : rank == 2 ? 6 : 4;  // keeps conv3d cases small
+  std::vector<int64_t> kernel, spatial;
+  for (int d = 0; d < rank; ++d) {
+    const int64_t k = Draw(1, rank == 1 ? 5 : 3);
+    a.stride[d] = Draw(1, transposed ? 3 : 2);
+    a.dilation[d] = Draw(1, rank == 1 ? 3 : 2);
+    const int64_t span = a.dilation[d] * (k - 1) + 1;
+    int64_t extent;
+    if (transposed) {
+      extent = Draw(1, max_extent);
+      // ONEDNN rejects every nonzero output_padding (qconv_prepack.cpp, "ONEDNN only supports
+      // zero output_padding"); QNNPACK runs it: drawn in a minority of cases
+      if (Chance(Mix::kTransposedOutputPadding)) {
+        a.output_padding[d] = Draw(0, static_cast<int>(std::max(a.stride[d], a.dilation[d]) - 1));
+      }
+      // o = (i − 1)s − 2p + span + output_padding ≥ 1
+      const int64_t room = (extent - 1) * a.stride[d] + span + a.output_padding[d] - 1;
+      a.padding[d] = std::min<int64_t>(Draw(0, 2), room / 2);
+    } else {
+      a.padding[d] = Draw(0, rank == 1 ? 2 : 1);
+      extent = std::max<int64_t>(span, Draw(1, max_extent));
+    }
+    kernel.push_back(k);
+    spatial.push_back(extent);
+  }
+  *in_shape = {Draw(1, 2), c_in};
+  in_shape->insert(in_shape->end(), spatial.begin(), spatial.end());
+  std::vector<int64_t> w_shape = transposed ? std::vector<int64_t>{c_in, per_group_out}
+                                            : std::vector<int64_t>{per_group_out * a.groups, per_group_in};
+  w_shape.insert(w_shape.end(), kernel.begin(), kernel.end());
+  layer->weight = DrawWeight(w_shape, tags.scale_kind, tags.value_kind, &tags, transposed ? -1 : 0);
+  if (transposed) layer->relu = false;
+}
+
+// A convolution or linear model (a chain of `depth` layers of that op) aimed at the
+// requantization corners.
 void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth) {
   GeneratedModel& g = *gm;
   CaseTags& tags = g.tags;
@@ -182,8 +259,10 @@ void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth) {
     const int64_t k = large ? Draw(300, 1024) : Draw(1, 64);
     m.input.shape = {Draw(1, 4), k};
     layer.weight = DrawWeight({Draw(1, 16), k}, tags.scale_kind, tags.value_kind, &tags);
+  } else if (layer.op != OpKind::kConv2d) {
+    DrawConvVariant(&layer, &m.input.shape, tags);
   } else {
-    Conv2dAttrs& a = layer.conv;
+    ConvAttrs& a = layer.conv;
     const int64_t groups_kind = Draw(0, 2);  // 0: dense, 1: grouped, 2: depthwise
     const int64_t per_group_in = groups_kind == 2 ? 1 : Draw(1, 4);
     a.groups = groups_kind == 0 ? 1 : Draw(2, 4);
@@ -209,11 +288,12 @@ void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth) {
   m.input.values = DrawValues(m.input.NumElements(), tags.value_kind, in_range,
                               m.input.zero_points[0]);
 
-  const int64_t channels = layer.weight.shape[0];
+  const int64_t channels = LayerOutChannels(layer);
   if (tags.bias_kind != "none") {
     std::vector<float> bias;
     for (int64_t c = 0; c < channels; ++c) {
-      const double unit = m.input.scales[0] * layer.weight.Scale(c);  // one accumulator step
+      // one accumulator step
+      const double unit = m.input.scales[0] * layer.weight.Scale(WeightQuantIndex(layer, c));
       const double b = tags.bias_kind == "half_lsb" ? unit * 0.5 * Draw(-2000, 2000)
                                                     : unit * Draw(-20000, 20000) / 7.0;
       bias.push_back(static_cast<float>(b));
@@ -273,6 +353,23 @@ void DrawOpModel(GeneratedModel* g, OpKind focus, const GeneratorSettings& setti
   AppendOpTail(&m, settings, g->tags, depth - 1);
 }
 
+bool IsConvVariant(OpKind op) { return IsConvOp(op) && op != OpKind::kConv2d; }
+
+// The op a case is built around: uniform over `ops`, except that conv1d, conv3d and
+// conv_transpose2d weigh less than the others when listed with them (Mix::kFocusConvVariant).
+// Lists without them draw exactly as before these ops existed (same cases for the same seeds).
+OpKind DrawFocus(const std::vector<OpKind>& ops) {
+  if (std::none_of(ops.begin(), ops.end(), IsConvVariant)) return *rc::gen::elementOf(ops);
+  auto weight = [](OpKind op) { return IsConvVariant(op) ? Mix::kFocusConvVariant : Mix::kFocusOther; };
+  int total = 0;
+  for (OpKind op : ops) total += weight(op);
+  int pick = Draw(0, total - 1);
+  for (OpKind op : ops) {
+    if ((pick -= weight(op)) < 0) return op;
+  }
+  return ops.back();
+}
+
 GeneratedModel DrawModel(const GeneratorSettings& settings) {
   GeneratedModel g;
   CaseTags& tags = g.tags;
@@ -291,7 +388,7 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
   const int size = *rc::gen::withSize([](int sz) { return rc::gen::just(sz); });
   const int depth = std::min(1 + size / 30,
                              Pick<int>({{Mix::kDepth1, 1}, {Mix::kDepth2, 2}, {Mix::kDepth3, 3}}));
-  const OpKind focus = *rc::gen::elementOf(settings.ops);
+  const OpKind focus = DrawFocus(settings.ops);
   if (IsGemmOp(focus)) {
     DrawGemmModel(&g, focus, depth);
     if (Chance(Mix::kOpTailAfterGemm)) AppendOpTail(&g.model, settings, tags, Draw(1, 2));

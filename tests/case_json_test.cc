@@ -320,7 +320,7 @@ std::vector<Hostile> HostileInputs() {
   t.push_back(Field("NoLayers", [](json& j) { j["layers"] = json::array(); }, "layers"));
 
   // Unknown op.
-  t.push_back(Field("UnknownOp", [](json& j) { j["layers"][1]["op"] = "conv3d"; }, "layers[1].op"));
+  t.push_back(Field("UnknownOp", [](json& j) { j["layers"][1]["op"] = "conv4d"; }, "layers[1].op"));
 
   // Shapes: overflow, memory cap, negative and zero dims, dims that do not fit.
   t.push_back(Field("ShapeProductOverflows",

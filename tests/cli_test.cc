@@ -186,7 +186,15 @@ class CliTruncatedReport : public CliRun {
     for (const char* file : {"discrepancies.csv", "summary.csv", "run.json"}) {
       fs::copy_file(Out("seed5a") / file, folder_ / file, fs::copy_options::overwrite_existing);
     }
-    WriteFile(folder_ / "cases.csv", cases.substr(0, start + (end - start) / 2));
+    // The cut falls outside a quoted field (a cut inside one is a different error, without a
+    // column): the last field boundary at or before the middle of the line.
+    size_t cut = start;
+    bool quoted = false;
+    for (size_t i = start; i < start + (end - start) / 2; ++i) {
+      if (cases[i] == '"') quoted = !quoted;
+      if (cases[i] == ',' && !quoted) cut = i;
+    }
+    WriteFile(folder_ / "cases.csv", cases.substr(0, cut));
     result_ = Qdiff("report " + Quote(folder_.string()));
   }
   fs::path folder_;

@@ -222,7 +222,7 @@ ModuleState DrawState(const std::string& engine, Setup setup) {
     x.shape = {Draw(1, 3), k};
     wshape = {Draw(1, 8), k};
   } else {
-    Conv2dAttrs& a = l.conv;
+    ConvAttrs& a = l.conv;
     a.groups = *rc::gen::element<int64_t>(1, 1, 2, 4);
     const int64_t per_group_in = Draw(1, static_cast<int>(std::min<int64_t>(3, 8 / a.groups)));
     const int64_t oc = a.groups * Draw(1, static_cast<int>(8 / a.groups));
@@ -461,7 +461,7 @@ struct UnpackRepack : ModuleCommand {
       RC_ASSERT(!u->bias.has_value());
     }
     if (s.layer.op == OpKind::kConv2d) {
-      const Conv2dAttrs &a = u->conv, &b = s.layer.conv;
+      const ConvAttrs &a = u->conv, &b = s.layer.conv;
       RC_ASSERT(std::equal(a.stride, a.stride + 2, b.stride));
       RC_ASSERT(std::equal(a.padding, a.padding + 2, b.padding));
       RC_ASSERT(std::equal(a.dilation, a.dilation + 2, b.dilation));
