@@ -255,7 +255,10 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
             d.channel = trace.shape.size() >= 2 ? trace.ChannelOf(i) : 0;
             d.integer_out = trace.out[i];
             d.libtorch_out = lt[i];
-            d.float_out = runs.float_oracle[l].out[i];
+            // The float oracle runs on its own outputs: its shapes may differ from LibTorch's
+            // when a layer's shape disagrees (then that layer is already unexplained).
+            const std::vector<int32_t>& fo = runs.float_oracle[l].out;
+            d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
             d.diff_lsb = d.integer_out - d.libtorch_out;
             if (gemm) {
               cls = ExplainGemmElement(engine, layer, trace, scheme_recipe, c.injected_defect,
