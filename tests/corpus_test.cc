@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 #include <filesystem>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "harness/case_json.h"
 #include "harness/classifier.h"
 #include "harness/libtorch_runner.h"
+#include "harness/provenance.h"
 
 namespace qdiff {
 namespace {
@@ -68,6 +70,25 @@ std::optional<std::vector<int32_t>> StatedOutput(const std::string& description)
   return out;
 }
 
+// A description may state "Requires CPU flags: a b." when the finding needs an instruction set
+// (e.g. an AVX-512 oneDNN kernel); the case is skipped on machines without one of the flags
+// (CpuFlags() lists the flags qdiff tracks) or with DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA set.
+std::string MissingCpuFlag(const std::string& description) {
+  const std::string key = "Requires CPU flags:";
+  const size_t at = description.find(key);
+  if (at == std::string::npos) return "";
+  if (std::getenv("DNNL_MAX_CPU_ISA") || std::getenv("ONEDNN_MAX_CPU_ISA")) {
+    return "an ISA cap (DNNL_MAX_CPU_ISA/ONEDNN_MAX_CPU_ISA)";
+  }
+  const size_t end = description.find('.', at);
+  std::istringstream words(description.substr(at + key.size(), end - at - key.size()));
+  const std::string have = " " + CpuFlags() + " ";
+  for (std::string w; words >> w;) {
+    if (have.find(" " + w + " ") == std::string::npos) return w;
+  }
+  return "";
+}
+
 TEST(Corpus, HoldsCaseFiles) {
   EXPECT_FALSE(CorpusFiles().empty()) << kCorpusDir << " holds no *.json case files";
 }
@@ -93,6 +114,9 @@ TEST_P(CorpusCase, GivesExpectedVerdict) {
         << path << ": unknown engine '" << e << "'";
   }
   if (engines.empty()) GTEST_SKIP() << "none of the case's engines is available here";
+  if (const std::string missing = MissingCpuFlag(c.description); !missing.empty()) {
+    GTEST_SKIP() << path << " needs CPU flag " << missing;
+  }
 
   const CaseRuns runs = RunCase(c, engines, schemes);
   const CaseEvaluation ev = EvaluateRuns(c, runs);
