@@ -387,6 +387,48 @@ TEST(ReportsSummaryTest, SummarizeHandMadeTable) {
   EXPECT_EQ(got_fields, want);
 }
 
+// Per layer op (ops.csv): each layer of each case row counts once. Case g1 is
+// conv2d>relu>add_relu: layer 0 has a tie, layer 2 an unexplained element, layer 1 nothing, so
+// conv2d: explained, relu: exact, add_relu: unexplained. Case g2 (relu) was rejected: its one
+// layer counts as rejected. Classes go by each discrepancy's own layer_op.
+TEST(ReportsSummaryTest, SummarizeLayersCountsEachLayerOnce) {
+  std::vector<CaseRow> cases = {MakeCase("g1", "conv2d>relu>add_relu", "onednn", "exact", "unexplained"),
+                                MakeCase("g2", "relu", "onednn", "exact", "rejected")};
+  auto disc = [](int64_t layer, const char* op, const char* cls) {
+    DiscrepancyRow d = MakeDisc("g1", "onednn", "exact", cls);
+    d.layer = layer;
+    d.layer_op = op;
+    return d;
+  };
+  const std::vector<DiscrepancyRow> discs = {disc(0, "conv2d", "tie"), disc(0, "conv2d", "tie"),
+                                             disc(2, "add_relu", "unexplained")};
+  auto count = [](const std::vector<SummaryRow>& rows, const std::string& op,
+                  const std::string& kind, const std::string& name) {
+    int64_t n = 0;
+    for (const SummaryRow& r : rows) {
+      if (r.op == op && r.kind == kind && r.name == name) n += r.count;
+    }
+    return n;
+  };
+  const std::vector<SummaryRow> got = SummarizeLayers(cases, discs);
+  EXPECT_EQ(count(got, "conv2d", "verdict", "explained"), 1);
+  EXPECT_EQ(count(got, "relu", "verdict", "exact"), 1);
+  EXPECT_EQ(count(got, "relu", "verdict", "rejected"), 1);
+  EXPECT_EQ(count(got, "add_relu", "verdict", "unexplained"), 1);
+  EXPECT_EQ(count(got, "conv2d", "class", "tie"), 2);
+  EXPECT_EQ(count(got, "add_relu", "class", "unexplained"), 1);
+  EXPECT_EQ(count(got, "conv2d", "verdict", "exact"), 0);
+  int64_t verdicts = 0;
+  for (const SummaryRow& r : got) verdicts += r.kind == "verdict" ? r.count : 0;
+  EXPECT_EQ(verdicts, 4);  // 3 layers of g1 + 1 of g2
+  // Summed over ops: one row per (engine, scheme, kind, name).
+  const std::vector<SummaryRow> all = SumOverOps(got);
+  EXPECT_EQ(count(all, "all", "verdict", "exact") + count(all, "all", "verdict", "explained") +
+                count(all, "all", "verdict", "unexplained") + count(all, "all", "verdict", "rejected"),
+            4);
+  EXPECT_EQ(count(all, "all", "class", "tie"), 2);
+}
+
 TEST(ReportsSummaryTest, SummarizeRejectsOrphanDiscrepancy) {
   ExpectReportError([] { Summarize(HandCases(), {MakeDisc("c9", "onednn", "exact", "tie")}); },
                     {"c9", "no row in cases"});
