@@ -26,6 +26,7 @@
 #include "harness/provenance.h"
 #include "harness/dynamic_check.h"
 #include "harness/quantize_check.h"
+#include "oracles/ops/op_recipe.h"
 #include "harness/seed_example.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
@@ -304,6 +305,47 @@ int CommandShrink(const std::string& path, std::string out) {
   return kExitFindings;
 }
 
+// An element of an op without weights: every recipe of the op on the inputs each engine's layer
+// saw, with its formula; which recipe is the engine's path and which reproduce LibTorch.
+std::string ExplainOpElement(const Case& c, const CaseRuns& runs, size_t layer, int64_t element) {
+  const Layer& l = c.model.layers[layer];
+  std::ostringstream out;
+  out << "layer " << layer << " (" << LayerOpName(l) << "), element " << element << "\n";
+  for (size_t e = 0; e < std::max<size_t>(runs.engines.size(), 1); ++e) {
+    const LayerTrace& t = runs.pipeline[e][0][layer];
+    const bool has_engine = e < runs.engines.size();
+    const std::string engine = has_engine ? runs.engines[e] : "";
+    const EngineResult* lt = has_engine ? &runs.libtorch[e] : nullptr;
+    const bool ran = lt && !lt->rejected;
+    const OpRecipeDef* path = has_engine ? EngineOpRecipe(engine, l, t.inputs) : nullptr;
+    out << (has_engine ? "  on " + engine + " (inputs as LibTorch's layers produced them)"
+                       : std::string("  (no engine)"))
+        << ": LibTorch "
+        << (!lt ? std::string("-")
+                : lt->rejected ? "rejected: " + lt->message
+                               : std::to_string(lt->layers[layer].values[element]))
+        << "\n";
+    for (size_t i = 0; i < t.inputs.size(); ++i) {
+      const QTensor& x = t.inputs[i];
+      out << "    input " << i << ": " << DTypeName(x.dtype) << " s = " << DoubleWithHex(x.scales[0])
+          << ", z = " << x.zero_points[0]
+          << (element < x.NumElements() ? ", value at this index = " + std::to_string(x.values[element]) : "")
+          << "\n";
+    }
+    for (const OpRecipeDef* r : OpRecipes(l.op)) {
+      const int32_t y = r->run(l, t.inputs, t.shape)[element];
+      out << "    " << r->name << " = " << y
+          << (r == path ? "   <- engine path" : "")
+          << (ran && y == lt->layers[layer].values[element] ? "   (= LibTorch)" : "")
+          << (r->libtorch_bug ? std::string("   [LibTorch bug: ") + r->libtorch_bug + "]" : "")
+          << "\n      " << r->formula << "\n";
+    }
+  }
+  out << "  float oracle: " << runs.float_oracle[layer].out[element] << " (real "
+      << runs.float_oracle[layer].real[element] << ")\n";
+  return out.str();
+}
+
 int CommandExplain(const std::string& path, int64_t element, int64_t layer_index) {
   InitLibTorch();
   const Case c = LoadCaseFile(path);
@@ -316,9 +358,13 @@ int CommandExplain(const std::string& path, int64_t element, int64_t layer_index
     throw UsageError("--layer: " + std::to_string(layer_index) + " is not a layer of " + path);
   }
   const LayerTrace& trace = runs.pipeline[0][0][layer_index];
-  if (element < 0 || element >= static_cast<int64_t>(trace.acc.size())) {
+  if (element < 0 || element >= static_cast<int64_t>(trace.out.size())) {
     throw UsageError("--element: " + std::to_string(element) + " is outside the layer's " +
-                     std::to_string(trace.acc.size()) + " outputs");
+                     std::to_string(trace.out.size()) + " outputs");
+  }
+  if (!IsGemmOp(c.model.layers[layer_index].op)) {
+    std::cout << ExplainOpElement(c, runs, static_cast<size_t>(layer_index), element);
+    return kExitOk;
   }
   const ChannelTerms& terms = trace.channels[trace.ChannelOf(element)];
   const ChannelQuant& q = terms.quant;

@@ -68,6 +68,22 @@ INSTANTIATE_TEST_SUITE_P(
                                 "--seed"}),
     [](const ::testing::TestParamInfo<UsageCase>& info) { return std::string(info.param.name); });
 
+// explain on an op without weights lists every recipe of the op with its value, marks the engine
+// path and the recipes equal to LibTorch. In this corpus case (QNNPACK max pool, dilated taps in
+// the padding) the path gives the correct max 50 and only the LibTorch-bug recipe gives 60.
+TEST(Cli, ExplainOpElementListsRecipesAndPath) {
+  const std::string path =
+      (fs::path(QDIFF_SOURCE_DIR) / "corpora" / "qnnpack_max_pool_dilated_padding.json").string();
+  const Result r = Qdiff("explain " + Quote(path) + " --element 0");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_MENTIONS(r, "max_pool2d.exact = 50   <- engine path");
+  EXPECT_MENTIONS(r, "max_pool2d.qnnpack = 60   (= LibTorch)");
+  EXPECT_MENTIONS(r, "LibTorch 60");
+  const Result out_of_range = Qdiff("explain " + Quote(path) + " --element 5");
+  EXPECT_EQ(out_of_range.exit_code, 2) << out_of_range.output;
+  EXPECT_MENTIONS(out_of_range, "--element");
+}
+
 TEST(Cli, UnknownSubcommandIsNamed) {
   const Result r = Qdiff("frobnicate");
   EXPECT_EQ(r.exit_code, 2) << r.output;
