@@ -157,6 +157,38 @@ std::vector<int32_t> LibTorchBugOutput(const Layer& layer, const LayerTrace& tra
   return {};
 }
 
+// ideep's primitive cache (intel/ideep#152, corpora/onednn_primitive_cache_zero_point.json): an
+// ONEDNN conv/linear whose cache key (op, shapes, attributes, output scale) equals an earlier
+// layer's on the same thread reuses that layer's output zero point (for linear also its input
+// zero point). The output of the engine's recipe for layer l with the zero points of an earlier
+// layer j of the same op and shapes, if it equals LibTorch's whole layer while the recipe with l's
+// own zero points does not; else empty. The whole-layer bit-exact match is the evidence.
+std::vector<int32_t> IdeepCacheReuseOutput(const Case& c, const std::vector<LayerTrace>& traces,
+                                           size_t l, const std::string& engine,
+                                           const std::vector<int32_t>& lt) {
+  const Layer& layer = c.model.layers[l];
+  const std::optional<Scheme> es = EngineScheme(engine, layer, CpuHasVnni(), traces[l].input().dtype);
+  if (!es || *es != Scheme::kOnednnFp32) return {};
+  const PipelineRecipe recipe{ApplyDefect(GetScheme(*es).recipe, c.injected_defect), engine};
+  if (RunIntegerLayer(layer, traces[l].inputs, recipe).out == lt) return {};
+  for (size_t j = 0; j < l; ++j) {
+    const Layer& earlier = c.model.layers[j];
+    if (earlier.op != layer.op || earlier.weight.shape != layer.weight.shape ||
+        traces[j].input().shape != traces[l].input().shape) {
+      continue;
+    }
+    Layer stale = layer;
+    stale.out_zero_point = earlier.out_zero_point;
+    std::vector<int32_t> out = RunIntegerLayer(stale, traces[l].inputs, recipe).out;
+    if (out == lt) return out;
+    std::vector<QTensor> stale_inputs = traces[l].inputs;
+    stale_inputs[0].zero_points = traces[j].input().zero_points;
+    out = RunIntegerLayer(stale, stale_inputs, recipe).out;
+    if (out == lt) return out;
+  }
+  return {};
+}
+
 }  // namespace
 
 CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
@@ -232,6 +264,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
           if (acc_model != AccumulatorModel::kExact) {
             kernel_acc = KernelAccumulators(layer, trace.input(), trace.shape, acc_model);
           }
+          bug_out = IdeepCacheReuseOutput(c, runs.pipeline[e][s], l, engine, lt);
         } else {
           engine_op = EngineOpRecipe(engine, layer, trace.inputs);
           if (engine_op) engine_out = engine_op->run(layer, trace.inputs, trace.shape);
@@ -263,6 +296,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
             if (gemm) {
               cls = ExplainGemmElement(engine, layer, trace, scheme_recipe, c.injected_defect,
                                        kernel_acc, d);
+              if (cls == DiffClass::kUnexplained && !bug_out.empty()) cls = DiffClass::kLibTorchBug;
             } else {
               d.real_multiplier = trace.inputs[0].scales[0] / q.scale;
               d.exact_value = real[i] / q.scale + q.zero_point;

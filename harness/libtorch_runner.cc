@@ -267,6 +267,8 @@ at::Tensor RunNode(const Layer& layer, const std::vector<at::Tensor>& in) {
     case OpKind::kSigmoid:
     case OpKind::kLeakyRelu:
       return RunActivation(layer, in.at(0));
+    case OpKind::kFlatten:
+      return at::flatten(in.at(0), 1);  // nn.Flatten(): a reshape of the quantized tensor
   }
   throw std::logic_error("RunNode: unknown op kind");
 }

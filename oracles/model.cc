@@ -32,6 +32,7 @@ const char* OpKindName(OpKind op) {
     case OpKind::kConv1d: return "conv1d";
     case OpKind::kConv3d: return "conv3d";
     case OpKind::kConvTranspose2d: return "conv_transpose2d";
+    case OpKind::kFlatten: return "flatten";
   }
   return "?";
 }
@@ -72,6 +73,7 @@ int64_t WeightQuantIndex(const Layer& layer, int64_t oc) {
 
 bool KeepsInputQParams(OpKind op) {
   switch (op) {
+    case OpKind::kFlatten:
     case OpKind::kMaxPool2d:
     case OpKind::kAvgPool2d:
     case OpKind::kAdaptiveAvgPool2d:
@@ -252,6 +254,12 @@ std::vector<int64_t> LayerOutputShape(const Layer& layer,
       }
       return out;
     }
+    case OpKind::kFlatten: {
+      if (in[0].size() < 2) return {};
+      int64_t rest = 1;
+      for (size_t d = 1; d < in[0].size(); ++d) rest *= in[0][d];
+      return {in[0][0], rest};
+    }
     case OpKind::kMaxPool2d:
     case OpKind::kAvgPool2d:
     case OpKind::kAdaptiveAvgPool2d:
@@ -376,7 +384,10 @@ std::string ValidateModel(const Model& model) {
     for (DType d : in_dtypes) {
       if (d != in_dtypes[0]) return at + ".inputs: all inputs must have the same dtype";
     }
-    if (IsGemmOp(l.op)) {
+    if (IsGemmOp(l.op) && l.out_dtype != in_dtypes[0]) {
+      err = at + ".out_dtype: must equal the input's dtype (LibTorch's quantized conv and linear "
+                 "return the activation dtype they are given)";
+    } else if (IsGemmOp(l.op)) {
       err = ValidateGemmLayer(l, at);
     } else if (!l.weight.values.empty() || !l.weight.shape.empty() || l.bias) {
       err = at + ".weight/bias: only convolution and linear layers have weights";

@@ -73,6 +73,7 @@ enum class OpKind {
   kConv1d,             // quantized::conv1d(_relu):   x [N,C,L],     weight [OC, C/g, K]
   kConv3d,             // quantized::conv3d(_relu):   x [N,C,D,H,W], weight [OC, C/g, kD, kH, kW]
   kConvTranspose2d,    // quantized::conv_transpose2d: x [N,C,H,W],  weight [C, OC/g, kH, kW]
+  kFlatten,            // at::flatten(x, 1): [N, ...] → [N, prod(...)] (output qparams = input's)
 };
 const char* OpKindName(OpKind op);
 std::optional<OpKind> ParseOpKind(const std::string& name);
@@ -81,7 +82,7 @@ constexpr OpKind kAllOpKinds[] = {
     OpKind::kCat,       OpKind::kMaxPool2d, OpKind::kAvgPool2d, OpKind::kAdaptiveAvgPool2d,
     OpKind::kRelu,      OpKind::kRelu6,     OpKind::kHardtanh,  OpKind::kClamp,
     OpKind::kHardswish, OpKind::kSigmoid,   OpKind::kLeakyRelu, OpKind::kConv1d,
-    OpKind::kConv3d,    OpKind::kConvTranspose2d};
+    OpKind::kConv3d,    OpKind::kConvTranspose2d, OpKind::kFlatten};
 
 bool IsGemmOp(OpKind op);             // the convolutions and linear
 bool IsConvOp(OpKind op);             // conv1d, conv2d, conv3d, conv_transpose2d

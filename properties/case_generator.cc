@@ -29,6 +29,7 @@ struct Mix {
   static constexpr int kLargeAccumulatorLinear = 15;  // linear with K ≥ 300 at the extremes
   static constexpr int kOpTailAfterGemm = 35;  // ops without weights after a conv2d/linear model
   static constexpr int kConvBeforeOp = 30;     // a shape-keeping conv2d before an op's layer
+  static constexpr int kResidualCnn = 15;      // of those: the whole small residual CNN
   // Relative weight of conv1d, conv3d and conv_transpose2d as a case's focus op, against 2 for
   // every other listed op: with the default op list they are ~9% of the cases together.
   static constexpr int kFocusConvVariant = 1, kFocusOther = 2;
@@ -317,6 +318,12 @@ void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth) {
 }
 
 // Ops without weights, each reading the model's last node.
+bool Lists(const GeneratorSettings& settings, OpKind op) {
+  return std::find(settings.ops.begin(), settings.ops.end(), op) != settings.ops.end();
+}
+
+// Ops without weights, each reading the model's last node. A quint8 flatten is followed by a
+// linear layer when linear is listed (a classifier head).
 void AppendOpTail(Model* m, const GeneratorSettings& settings, const CaseTags& tags, int count) {
   std::vector<OpKind> ops;
   for (OpKind op : settings.ops) {
@@ -328,19 +335,48 @@ void AppendOpTail(Model* m, const GeneratorSettings& settings, const CaseTags& t
       if (AppendOpLayer(m, *rc::gen::elementOf(ops), last, tags.scale_kind)) break;
     }
   }
+  // (quint8 only: ONEDNN rejects qint8 activations for linear, and qdiff's output qparams
+  // derivation is quint8's.)
+  if (!m->layers.empty() && m->layers.back().op == OpKind::kFlatten &&
+      NodeDTypes(*m).back() == DType::kQUInt8 && Lists(settings, OpKind::kLinear)) {
+    AppendLayer(m, tags, OpKind::kLinear, false);
+  }
+}
+
+// The small CNN of a real model: conv → relu → max_pool → conv → add(residual from the pool)
+// → adaptive_avg_pool → flatten → linear, every layer drawn by the usual generators.
+void AppendResidualCnn(Model* m, const CaseTags& tags) {
+  AppendLayer(m, tags, OpKind::kConv2d, /*same_shape=*/true);
+  AppendOpLayer(m, OpKind::kRelu, static_cast<int>(m->layers.size()) - 1, tags.scale_kind);
+  for (OpKind op : {OpKind::kMaxPool2d, OpKind::kConv2d, OpKind::kAdd, OpKind::kAdaptiveAvgPool2d,
+                    OpKind::kFlatten, OpKind::kLinear}) {
+    const int last = static_cast<int>(m->layers.size()) - 1;
+    if (IsGemmOp(op)) {
+      AppendLayer(m, tags, op, /*same_shape=*/op == OpKind::kConv2d);
+    } else if (!AppendOpLayer(m, op, last, tags.scale_kind)) {
+      return;  // no legal window for this input: keep the prefix
+    }
+  }
 }
 
 // A model around an op without weights: an activation input, sometimes a shape-keeping conv2d
 // first (conv → op, or conv → relu → add(residual) when the op is add), then `focus` and a tail.
 void DrawOpModel(GeneratedModel* g, OpKind focus, const GeneratorSettings& settings, int depth) {
   Model& m = g->model;
-  const bool has_conv = std::find(settings.ops.begin(), settings.ops.end(), OpKind::kConv2d) !=
-                        settings.ops.end();
+  const bool has_conv = Lists(settings, OpKind::kConv2d);
   const bool pool = focus == OpKind::kMaxPool2d || focus == OpKind::kAvgPool2d ||
                     focus == OpKind::kAdaptiveAvgPool2d;
   const bool conv_first = has_conv && Chance(Mix::kConvBeforeOp);
   m.input = DrawActivationInput(g->tags.scale_kind, g->tags.value_kind, pool || conv_first,
                                 conv_first);
+  const bool cnn = conv_first && Lists(settings, OpKind::kLinear) &&
+                   Lists(settings, OpKind::kMaxPool2d) && Lists(settings, OpKind::kAdd) &&
+                   Lists(settings, OpKind::kAdaptiveAvgPool2d) && Lists(settings, OpKind::kFlatten) &&
+                   Chance(Mix::kResidualCnn);
+  if (cnn) {
+    AppendResidualCnn(&m, g->tags);
+    return;
+  }
   if (conv_first) {
     AppendLayer(&m, g->tags, OpKind::kConv2d, /*same_shape=*/true);
     if (focus == OpKind::kAdd && Chance(50)) AppendOpLayer(&m, OpKind::kRelu, 0, g->tags.scale_kind);

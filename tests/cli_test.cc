@@ -132,7 +132,7 @@ class CliRun : public ::testing::Test {
     dir_ = new TempDir();
     for (const char* name : {"seed5a", "seed5b", "seed6"}) {
       const std::string seed = std::string(name).substr(4, 1);
-      results_.push_back(Qdiff("run --cases 40 --seed " + seed + " --out " +
+      results_.push_back(Qdiff("run --cases 40 --seed " + seed + DeterministicOps() + " --out " +
                                Quote((dir_->path() / name).string())));
     }
   }

@@ -41,7 +41,7 @@ TEST(FaultInjection, CrashingAndHangingWorkersDoNotStopTheCampaign) {
 TEST(FaultInjection, SigkillThenResumeEqualsAnUninterruptedRun) {
   TempDir dir;
   const std::string full = (dir.path() / "full").string(), cut = (dir.path() / "cut").string();
-  const std::string args = "run --cases 1200 --seed 9 --jobs 2 --out ";
+  const std::string args = "run --cases 1200 --seed 9 --jobs 2" + DeterministicOps() + " --out ";
   ASSERT_EQ(Qdiff(args + Quote(full)).exit_code, 0);
   // Start the same run in the background and SIGKILL it once some cases are in its journal.
   const Result started = Qdiff_Background(args + Quote(cut));
@@ -65,8 +65,8 @@ TEST(FaultInjection, SigkillThenResumeEqualsAnUninterruptedRun) {
 TEST(FaultInjection, ResumeRefusesDifferentSettings) {
   TempDir dir;
   const std::string out = (dir.path() / "run").string();
-  ASSERT_EQ(Qdiff("run --cases 20 --seed 9 --out " + Quote(out)).exit_code, 0);
-  const Result r = Qdiff("run --cases 20 --seed 10 --resume --out " + Quote(out));
+  ASSERT_EQ(Qdiff("run --cases 20 --seed 9" + DeterministicOps() + " --out " + Quote(out)).exit_code, 0);
+  const Result r = Qdiff("run --cases 20 --seed 10" + DeterministicOps() + " --resume --out " + Quote(out));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("'seed'"), std::string::npos) << r.output;
 }

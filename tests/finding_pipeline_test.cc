@@ -15,10 +15,16 @@
 namespace qdiff {
 namespace {
 
+// The defect changes the requantization recipes, so the campaign runs conv2d and linear only.
+// A default op list would also draw conv_transpose2d, whose ONEDNN/AVX-512 kernel has a real
+// LibTorch finding (garbage in stride holes, corpora/onednn_deconv_stride_holes.json) that shows
+// with or without the defect and is not what this test is about.
+constexpr const char* kCampaign = "run --cases 150 --seed 7 --ops conv2d,linear";
+
 TEST(FindingPipeline, InjectedTieDefectIsFoundShrunkSavedAndReplayed) {
   TempDir dir;
   const std::string out = (dir.path() / "run").string();
-  const Result run = Qdiff("run --cases 150 --seed 7 --inject-defect ties_up --out " + Quote(out));
+  const Result run = Qdiff(std::string(kCampaign) + " --inject-defect ties_up --out " + Quote(out));
   ASSERT_EQ(run.exit_code, 1) << run.output;
   const nlohmann::json run_json = nlohmann::json::parse(ReadFile(out + "/run.json"));
   const nlohmann::json& findings = run_json.at("findings");
@@ -42,7 +48,8 @@ TEST(FindingPipeline, InjectedTieDefectIsFoundShrunkSavedAndReplayed) {
 
 TEST(FindingPipeline, WithoutTheDefectNothingIsFound) {
   TempDir dir;
-  const Result run = Qdiff("run --cases 150 --seed 7 --out " + Quote((dir.path() / "run").string()));
+  const Result run =
+      Qdiff(std::string(kCampaign) + " --out " + Quote((dir.path() / "run").string()));
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 

@@ -13,7 +13,7 @@ TEST(HtmlReport, RendersInHeadlessChromium) {
   if (access("/usr/bin/chromium", X_OK) != 0) GTEST_SKIP() << "chromium is not installed";
   TempDir dir;
   const std::string out = (dir.path() / "run").string();
-  ASSERT_EQ(Qdiff("run --cases 60 --seed 2 --out " + Quote(out)).exit_code, 0);
+  ASSERT_EQ(Qdiff("run --cases 60 --seed 2" + DeterministicOps() + " --out " + Quote(out)).exit_code, 0);
   const std::string cmd =
       "timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
       "--no-first-run --disable-background-networking --disable-component-update --disable-sync "

@@ -12,7 +12,21 @@
 #include <string>
 #include <algorithm>
 
+#include "oracles/model.h"
+
 namespace qdiff {
+
+// `--ops` for tests of the campaign machinery (exit codes, byte-identical reruns, resume,
+// shards): every op except conv_transpose2d, whose ONEDNN AVX-512 kernel returns values that
+// change from run to run in stride holes (a LibTorch finding kept in
+// corpora/onednn_deconv_stride_holes.json). Those tests are about qdiff's determinism.
+inline std::string DeterministicOps() {
+  std::string ops;
+  for (OpKind op : kAllOpKinds) {
+    if (op != OpKind::kConvTranspose2d) ops += (ops.empty() ? "" : ",") + std::string(OpKindName(op));
+  }
+  return " --ops " + ops;
+}
 
 namespace fs = std::filesystem;
 

@@ -8,7 +8,7 @@
 namespace qdiff {
 namespace {
 
-const char* kRun = "run --cases 120 --seed 21 --out ";
+const std::string kRun = "run --cases 120 --seed 21" + DeterministicOps() + " --out ";
 
 TEST(ShardMerge, ThreeShardsMergeToTheUnshardedRun) {
   TempDir dir;
@@ -44,7 +44,7 @@ TEST(ShardMerge, RefusesMissingForeignAndCorruptShards) {
   const fs::path d = dir.path();
   ASSERT_EQ(Qdiff(kRun + Quote((d / "a0").string()) + " --shard 0/2").exit_code, 0);
   ASSERT_EQ(Qdiff(kRun + Quote((d / "a1").string()) + " --shard 1/2").exit_code, 0);
-  ASSERT_EQ(Qdiff("run --cases 120 --seed 22 --shard 1/2 --out " + Quote((d / "b1").string())).exit_code, 0);
+  ASSERT_EQ(Qdiff("run --cases 120 --seed 22" + DeterministicOps() + " --shard 1/2 --out " + Quote((d / "b1").string())).exit_code, 0);
   const std::string out = " --out " + Quote((d / "m").string());
   Result r = Qdiff("merge " + Quote((d / "a0").string()) + out);
   EXPECT_EQ(r.exit_code, 2);

@@ -823,6 +823,16 @@ std::string RatioRangeReason(const char* what, float ratio, float lo, float hi,
          " outside " + range;
 }
 
+// flatten.exact (at::flatten(x, 1), a reshape of the quantized tensor): the int_repr values
+// unchanged, in logical row-major order; the output qparams are the input's.
+std::vector<int32_t> RunFlatten(const Layer&, const Inputs& in, const Shape&) {
+  return in[0].values;
+}
+const OpRecipeDef kFlattenExact = {
+    "flatten.exact", OpKind::kFlatten,
+    {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kAny, "identity"},
+    "y = q in logical row-major order; at::flatten -> reshape", RunFlatten};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -845,6 +855,7 @@ const std::vector<const OpRecipeDef*>& ElementwiseOpRecipes(OpKind op) {
   static const std::vector<const OpRecipeDef*> kSigmoid = {&kSigmoidExact, &kSigmoidDefault,
                                                            &kSigmoidQnnpack};
   static const std::vector<const OpRecipeDef*> kLeaky = {&kLeakyExact, &kLeakyDefault};
+  static const std::vector<const OpRecipeDef*> kFlatten = {&kFlattenExact};
   switch (op) {
     case OpKind::kAdd: return kAdd;
     case OpKind::kMul: return kMul;
@@ -856,6 +867,7 @@ const std::vector<const OpRecipeDef*>& ElementwiseOpRecipes(OpKind op) {
     case OpKind::kHardswish: return kHardswish;
     case OpKind::kSigmoid: return kSigmoid;
     case OpKind::kLeakyRelu: return kLeaky;
+    case OpKind::kFlatten: return kFlatten;
     default: return kNone;
   }
 }
@@ -879,9 +891,9 @@ const OpRecipeDef* ElementwiseEngineRecipe(const std::string& engine, const Laye
     case OpKind::kRelu: return &kReluInt;
     // qclamp.cpp::quantized_clamp_impl: QNNPACK engine + quint8 → qnnpack_clamp, whose numbers
     // are qclamp's. Its element order for a channels-last input is a LibTorch bug (see
-    // RunClampQnnpack): the engine path is the intended clamp, so a campaign reports the scramble
-    // as unexplained (corpora/qnnpack_clamp_channels_last_scramble.json); <op>.qnnpack_clamp
-    // reproduces it for `fingerprint` and `explain`. relu6 is called as at::hardtanh(x, 0, 6).
+    // RunClampQnnpack): the engine path is the intended clamp, and <op>.qnnpack_clamp, which
+    // reproduces the scramble, classifies those elements libtorch_bug
+    // (corpora/qnnpack_clamp_channels_last_scramble.json). relu6 is at::hardtanh(x, 0, 6).
     case OpKind::kRelu6: return &kRelu6Qclamp;
     case OpKind::kHardtanh: return &kHardtanhQclamp;
     case OpKind::kClamp: return &kClampQclamp;
@@ -890,6 +902,7 @@ const OpRecipeDef* ElementwiseEngineRecipe(const std::string& engine, const Laye
     case OpKind::kSigmoid:
       return qnnpack && dtype == DType::kQUInt8 ? &kSigmoidQnnpack : &kSigmoidDefault;
     case OpKind::kLeakyRelu: return &kLeakyDefault;
+    case OpKind::kFlatten: return &kFlattenExact;
     default: return nullptr;
   }
 }
