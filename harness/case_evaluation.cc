@@ -147,10 +147,10 @@ DiffClass ExplainGemmElement(const std::string& engine, const Layer& layer,
 
 // The output of the first recipe of the layer's op that reproduces a documented LibTorch bug
 // and matches LibTorch on the whole layer; empty if none does.
-std::vector<int32_t> LibTorchBugOutput(const Layer& layer, const LayerTrace& trace,
-                                       const std::vector<int32_t>& lt) {
+std::vector<int32_t> LibTorchBugOutput(const std::string& engine, const Layer& layer,
+                                       const LayerTrace& trace, const std::vector<int32_t>& lt) {
   for (const OpRecipeDef* r : OpRecipes(layer.op)) {
-    if (r->libtorch_bug == nullptr) continue;
+    if (!LibTorchBugApplies(*r, engine, layer, trace.inputs)) continue;
     std::vector<int32_t> out = r->run(layer, trace.inputs, trace.shape);
     if (out == lt) return out;
   }
@@ -171,16 +171,27 @@ std::vector<int32_t> IdeepCacheReuseOutput(const Case& c, const std::vector<Laye
   if (!es || *es != Scheme::kOnednnFp32) return {};
   const PipelineRecipe recipe{ApplyDefect(GetScheme(*es).recipe, c.injected_defect), engine};
   if (RunIntegerLayer(layer, traces[l].inputs, recipe).out == lt) return {};
+  auto same_attrs = [](const ConvAttrs& a, const ConvAttrs& b) {
+    return std::equal(a.stride, a.stride + ConvAttrs::kMaxSpatialDims, b.stride) &&
+           std::equal(a.padding, a.padding + ConvAttrs::kMaxSpatialDims, b.padding) &&
+           std::equal(a.dilation, a.dilation + ConvAttrs::kMaxSpatialDims, b.dilation) &&
+           std::equal(a.output_padding, a.output_padding + ConvAttrs::kMaxSpatialDims,
+                      b.output_padding) &&
+           a.groups == b.groups;
+  };
   for (size_t j = 0; j < l; ++j) {
     const Layer& earlier = c.model.layers[j];
-    if (earlier.op != layer.op || earlier.weight.shape != layer.weight.shape ||
-        traces[j].input().shape != traces[l].input().shape) {
+    if (earlier.op != layer.op || earlier.relu != layer.relu ||
+        earlier.out_dtype != layer.out_dtype || earlier.weight.shape != layer.weight.shape ||
+        traces[j].input().shape != traces[l].input().shape ||
+        !same_attrs(earlier.conv, layer.conv)) {
       continue;
     }
     Layer stale = layer;
     stale.out_zero_point = earlier.out_zero_point;
     std::vector<int32_t> out = RunIntegerLayer(stale, traces[l].inputs, recipe).out;
     if (out == lt) return out;
+    if (layer.op != OpKind::kLinear) continue;  // the input zero point goes stale for linear only
     std::vector<QTensor> stale_inputs = traces[l].inputs;
     stale_inputs[0].zero_points = traces[j].input().zero_points;
     out = RunIntegerLayer(stale, stale_inputs, recipe).out;
@@ -268,7 +279,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         } else {
           engine_op = EngineOpRecipe(engine, layer, trace.inputs);
           if (engine_op) engine_out = engine_op->run(layer, trace.inputs, trace.shape);
-          if (engine_out != lt) bug_out = LibTorchBugOutput(layer, trace, lt);
+          if (engine_out != lt) bug_out = LibTorchBugOutput(engine, layer, trace, lt);
           real = FloatOpReal(layer, trace.inputs, trace.shape);
           q = LayerOutputQParams(layer, trace.input());
         }

@@ -91,6 +91,11 @@ DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine
   if (a.zero_point != b.zero_point) differing.push_back(DiffClass::kZeroPointOrder);
   if (std::string(a.multiplier) != b.multiplier) differing.push_back(DiffClass::kMultiplier);
   if (a.arithmetic != b.arithmetic) differing.push_back(DiffClass::kFloatConversion);
+  // A different memory layout (e.g. vector/tail split by memory position) has no class of its
+  // own: with any other difference it makes the element `combined` (or `tie` at an exact tie).
+  if (a.layout != b.layout && a.layout != OpLayout::kAny && b.layout != OpLayout::kAny) {
+    differing.push_back(DiffClass::kCombined);
+  }
   if (differing.size() == 1) return differing[0];
   const bool exact_tie = std::fabs(exact_lsb - std::floor(exact_lsb) - 0.5) == 0.0;
   if (a.rounding != b.rounding && exact_tie) return DiffClass::kTie;

@@ -50,8 +50,11 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
 // qdiff has none) and `engine_out` its output for this element; `exact_lsb` is the exact real
 // result in output LSBs, zero point included. Unexplained unless the engine recipe reproduces
 // LibTorch; then the class is the one ingredient in which the two recipes differ (rounding → tie,
-// zero point → zero_point_order, multiplier → multiplier, arithmetic → float_conversion); with
-// several, tie when the rounding rules differ and exact_lsb is an exact tie, else combined.
+// zero point → zero_point_order, multiplier → multiplier, arithmetic → float_conversion; a
+// layout difference, NCHW vs NHWC, counts as one more ingredient without a class of its own);
+// with several, tie when the rounding rules differ and exact_lsb is an exact tie, else combined.
+// The class names the ingredient that differs; it is not re-derived per element as for
+// conv/linear.
 // When the engine recipe misses but `libtorch_bug_out` (the output of a recipe reproducing a
 // documented LibTorch bug, OpRecipeDef::libtorch_bug) equals LibTorch's: libtorch_bug.
 DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine,

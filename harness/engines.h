@@ -22,7 +22,9 @@ std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer
                                    DType input_dtype = DType::kQUInt8);
 
 // The scheme that models the engine's own paths for every op (SchemePipelineRecipe):
-// qnnpack → qnnpack_fp32, onednn → onednn_fp32, fbgemm and x86 → fbgemm_fp32; "" if none.
+// qnnpack → qnnpack_fp32, onednn → onednn_fp32, fbgemm and x86 → fbgemm_fp32; "" if none. (x86
+// runs some convs on ONEDNN with VNNI — EngineScheme knows per layer; tables keyed by this
+// scheme show those layers against fbgemm_fp32.)
 std::string EngineOwnScheme(const std::string& engine);
 
 // The accumulator the engine's kernel computes on this machine: exact with VNNI (vpdpbusd) and on

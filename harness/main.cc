@@ -316,14 +316,16 @@ std::string ExplainOpElement(const Case& c, const CaseRuns& runs, size_t layer, 
     const bool has_engine = e < runs.engines.size();
     const std::string engine = has_engine ? runs.engines[e] : "";
     const EngineResult* lt = has_engine ? &runs.libtorch[e] : nullptr;
-    const bool ran = lt && !lt->rejected;
+    const bool ran = lt && !lt->rejected &&
+                     element < static_cast<int64_t>(lt->layers[layer].values.size());
     const OpRecipeDef* path = has_engine ? EngineOpRecipe(engine, l, t.inputs) : nullptr;
     out << (has_engine ? "  on " + engine + " (inputs as LibTorch's layers produced them)"
                        : std::string("  (no engine)"))
         << ": LibTorch "
         << (!lt ? std::string("-")
-                : lt->rejected ? "rejected: " + lt->message
-                               : std::to_string(lt->layers[layer].values[element]))
+            : lt->rejected ? "rejected: " + lt->message
+            : ran ? std::to_string(lt->layers[layer].values[element])
+                  : std::string("(no such element in LibTorch's output)"))
         << "\n";
     for (size_t i = 0; i < t.inputs.size(); ++i) {
       const QTensor& x = t.inputs[i];
@@ -332,6 +334,7 @@ std::string ExplainOpElement(const Case& c, const CaseRuns& runs, size_t layer, 
           << (element < x.NumElements() ? ", value at this index = " + std::to_string(x.values[element]) : "")
           << "\n";
     }
+    if (element >= static_cast<int64_t>(t.out.size())) continue;
     for (const OpRecipeDef* r : OpRecipes(l.op)) {
       const int32_t y = r->run(l, t.inputs, t.shape)[element];
       out << "    " << r->name << " = " << y
@@ -341,8 +344,10 @@ std::string ExplainOpElement(const Case& c, const CaseRuns& runs, size_t layer, 
           << "\n      " << r->formula << "\n";
     }
   }
-  out << "  float oracle: " << runs.float_oracle[layer].out[element] << " (real "
-      << runs.float_oracle[layer].real[element] << ")\n";
+  const FloatLayerResult& f = runs.float_oracle[layer];
+  if (element < static_cast<int64_t>(f.out.size())) {
+    out << "  float oracle: " << f.out[element] << " (real " << f.real[element] << ")\n";
+  }
   return out.str();
 }
 

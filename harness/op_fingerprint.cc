@@ -104,7 +104,7 @@ void RunOpFingerprint(const std::vector<std::string>& engines, FingerprintResult
           if (k2.first != key.first || r2.mismatches != 0) continue;
           const OpRecipeDef* r = FindOpRecipe(k2.second);
           reproducing += (reproducing.empty() ? "" : ", ") + k2.second;
-          if (r && r->libtorch_bug && own_row.mismatches != 0) {
+          if (r && r->libtorch_bug && r->bug_applies && own_row.mismatches != 0) {
             reproducing += std::string(" (LibTorch bug, ") + r->libtorch_bug + ")";
             bug_reproduces = true;
           }

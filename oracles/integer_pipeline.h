@@ -15,7 +15,7 @@ namespace qdiff {
 
 struct OpRecipeDef;
 
-// What the pipeline computes with: `gemm` requantizes conv2d/linear layers; every other op runs
+// What the pipeline computes with: `gemm` requantizes the conv and linear layers; every other op runs
 // the recipe of the LibTorch path that engine `op_engine` takes for it (EngineOpRecipe), or the
 // op's exact reference when `op_engine` is empty or qdiff has no recipe for the path.
 struct PipelineRecipe {

@@ -196,9 +196,6 @@ std::vector<DType> NodeDTypes(const Model& model);
 // Shapes of every node output (index j = layer j); empty vector if the model does not validate.
 std::vector<std::vector<int64_t>> NodeShapes(const Model& model);
 
-// Output shape of `layer` for an input of shape `in`; empty if the shapes do not fit.
-std::vector<int64_t> LayerOutputShape(const Layer& layer, const std::vector<int64_t>& in);
-
 // Checks everything a runner relies on (shapes, lengths, ranges, scales > 0 and finite).
 // Returns an empty string when valid, otherwise a message naming the offending field.
 std::string ValidateModel(const Model& model);

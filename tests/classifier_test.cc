@@ -225,13 +225,20 @@ TEST(Classifier, OpElements) {
   const OpIngredients base{OpRounding::kHalfEven, OpZeroPoint::kAfterRounding,
                            OpArithmetic::kBinary32, OpLayout::kAny, "m"};
   OpIngredients half_away = base, zp_before = base, other_m = base, exact = base, two = base;
+  OpIngredients nhwc = base, nhwc_zp = base;
   half_away.rounding = OpRounding::kHalfAway;
   zp_before.zero_point = OpZeroPoint::kBeforeRounding;
   other_m.multiplier = "m2";
   exact.arithmetic = OpArithmetic::kExact;
   two.rounding = OpRounding::kHalfAway;
   two.zero_point = OpZeroPoint::kBeforeRounding;
+  OpIngredients nchw_base = base;
+  nchw_base.layout = OpLayout::kNchw;
+  nhwc.layout = OpLayout::kNhwc;
+  nhwc_zp.layout = OpLayout::kNhwc;
+  nhwc_zp.zero_point = OpZeroPoint::kBeforeRounding;
   const OpRecipeDef scheme = recipe(base);
+  const OpRecipeDef nchw_scheme = recipe(nchw_base);
   struct Row {
     const char* what;
     OpIngredients engine;
@@ -248,6 +255,9 @@ TEST(Classifier, OpElements) {
       // Two ingredients: an exact tie with different tie rules is a tie, otherwise combined.
       {"two, at a tie", two, 3, 3, 2.5, std::nullopt, DiffClass::kTie},
       {"two, no tie", two, 3, 3, 2.4, std::nullopt, DiffClass::kCombined},
+      // A layout difference (NCHW vs NHWC kernels) has no class of its own.
+      {"layout and zero point", nhwc_zp, 3, 3, 2.4, std::nullopt, DiffClass::kCombined},
+      {"layout only", nhwc, 3, 3, 2.4, std::nullopt, DiffClass::kCombined},
       // The engine path misses LibTorch: a documented-bug recipe that matches explains it.
       {"bug recipe matches", base, 2, 3, 2.4, 3, DiffClass::kLibTorchBug},
       {"bug recipe differs", base, 2, 3, 2.4, 4, DiffClass::kUnexplained},
@@ -256,7 +266,9 @@ TEST(Classifier, OpElements) {
   std::set<DiffClass> seen;
   for (const Row& r : rows) {
     const OpRecipeDef engine = recipe(r.engine);
-    EXPECT_EQ(DiffClassName(ClassifyOpElement(scheme, &engine, r.engine_out, r.libtorch,
+    // Layout rows compare an NCHW scheme recipe with an NHWC engine recipe.
+    const OpRecipeDef& s = r.engine.layout == OpLayout::kNhwc ? nchw_scheme : scheme;
+    EXPECT_EQ(DiffClassName(ClassifyOpElement(s, &engine, r.engine_out, r.libtorch,
                                               r.exact_lsb, r.bug_out)),
               std::string(DiffClassName(r.expected)))
         << r.what;

@@ -20,10 +20,12 @@ struct PathCounts {
 };
 
 // The documented LibTorch bug whose recipe reproduces `lt` on the whole layer, or nullptr.
-const OpRecipeDef* BugReproducing(const Layer& layer, const LayerTrace& t,
-                                  const std::vector<int32_t>& lt) {
+const OpRecipeDef* BugReproducing(const std::string& engine, const Layer& layer,
+                                  const LayerTrace& t, const std::vector<int32_t>& lt) {
   for (const OpRecipeDef* r : OpRecipes(layer.op)) {
-    if (r->libtorch_bug && r->run(layer, t.inputs, t.shape) == lt) return r;
+    if (LibTorchBugApplies(*r, engine, layer, t.inputs) && r->run(layer, t.inputs, t.shape) == lt) {
+      return r;
+    }
   }
   return nullptr;
 }
@@ -42,7 +44,7 @@ PathCounts CheckOp(OpKind op, const std::string& engine) {
       const std::vector<int32_t> out = path->run(layer, t.inputs, t.shape);
       ++n.layers;
       n.elements += static_cast<int64_t>(lt.size());
-      if (out != lt && BugReproducing(layer, t, lt) != nullptr) {
+      if (out != lt && BugReproducing(engine, layer, t, lt) != nullptr) {
         ++n.libtorch_bug_layers;
         continue;
       }

@@ -200,6 +200,11 @@ FixedAddParams ComputeFixedAddParams(const QTensor& a, const QTensor& b, double 
   return {std::lrint(a_ratio * pow2), std::lrint(b_ratio * pow2), shift};
 }
 
+// Where QNNPACK's own quint8 kernels run (add, clamp): the QNNPACK engine with quint8 inputs.
+bool QnnpackQuint8Kernel(const std::string& engine, const Layer&, const Inputs& in) {
+  return engine == "qnnpack" && !in.empty() && in[0].dtype == DType::kQUInt8;
+}
+
 // add.qnnpack_fixed (qnnpack/src/add.c, requantization.h::pytorch_qnnp_compute_add_quantization_
 // params, q8vadd/sse2.c): A = lrintf(f32(f32 s_a/f32 s_y)·2^shift), shift = 21 − exp(max ratio)
 // (22-bit multipliers), acc = A(q_a−z_a) + B(q_b−z_b) (int32, |acc| < 2^31), then
@@ -690,7 +695,7 @@ const OpRecipeDef kAddQnnpackShiftBug = {
     "add.qnnpack_fixed_shift_bug", OpKind::kAdd, kAddQnnpack.ingredients,
     "add.qnnpack_fixed with LibTorch's shift counts ≥ 32 (masked shl, saturating psrad, masked "
     "sar) for scale ratios in [2^-14, 2^-10)",
-    RunAddQnnpack<true>, "corpora/qnnpack_add_shift_over_31.json"};
+    RunAddQnnpack<true>, "corpora/qnnpack_add_shift_over_31.json", QnnpackQuint8Kernel};
 const OpRecipeDef kAddXnnpack = {
     "add.xnnpack_qs8", OpKind::kAdd,
     {OpRounding::kHalfUp, OpZeroPoint::kAfterRounding, OpArithmetic::kFixedPoint, OpLayout::kAny,
@@ -758,7 +763,7 @@ constexpr OpIngredients kClampQvIngredients = {OpRounding::kHalfEven, OpZeroPoin
        OpLayout::kNhwc, "quantize_val: f32(bound*f32(1/f32 s))"},                                 \
       "qclamp bounds; channels-last input written NHWC into an NCHW output (element order "       \
       "transposed); qclamp.cpp qnnpack_clamp",                                                    \
-      RunClampQnnpack, "corpora/qnnpack_clamp_channels_last_scramble.json"};
+      RunClampQnnpack, "corpora/qnnpack_clamp_channels_last_scramble.json", QnnpackQuint8Kernel};
 QDIFF_CLAMP_RECIPES(kRelu6, OpKind::kRelu6, "relu6")
 QDIFF_CLAMP_RECIPES(kHardtanh, OpKind::kHardtanh, "hardtanh")
 QDIFF_CLAMP_RECIPES(kClamp, OpKind::kClamp, "clamp")

@@ -47,6 +47,12 @@ std::vector<double> FloatOpReal(const Layer& layer, const std::vector<QTensor>& 
                              : ElementwiseFloatReal(layer, inputs, out_shape);
 }
 
+bool LibTorchBugApplies(const OpRecipeDef& r, const std::string& engine, const Layer& layer,
+                        const std::vector<QTensor>& inputs) {
+  return r.libtorch_bug != nullptr && r.bug_applies != nullptr &&
+         r.bug_applies(engine, layer, inputs);
+}
+
 std::vector<int32_t> WrittenInNhwcOrder(const std::vector<int32_t>& values,
                                         const std::vector<int64_t>& shape) {
   if (shape.size() != 4) return values;

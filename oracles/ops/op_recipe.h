@@ -1,10 +1,10 @@
-// Integer recipes of the ops without weights (every OpKind except conv2d and linear). A recipe is
+// Integer recipes of the ops without weights (every OpKind but the convolutions and linear). A recipe is
 // one way to compute an op's quantized output from quantized inputs: the path a LibTorch engine
 // takes (e.g. QNNPACK's fixed-point add, the NHWC avg_pool kernel) or the exact reference. Its
 // name "<op>.<path>" is used in the CSV `scheme` column for that layer and in `explain`.
 //
 // Files: elementwise.cc (add, mul, cat, relu, relu6, hardtanh, clamp, hardswish, sigmoid,
-// leaky_relu) and pooling.cc (max_pool2d, avg_pool2d, adaptive_avg_pool2d) each define their
+// leaky_relu, flatten) and pooling.cc (max_pool2d, avg_pool2d, adaptive_avg_pool2d) each define their
 // recipes, their engine paths and their float64 reference; op_recipe.cc dispatches by OpKind.
 #pragma once
 
@@ -47,7 +47,15 @@ struct OpRecipeDef {
   // never an engine path: the path is the intended op, and an element only such a recipe
   // reproduces is classified libtorch_bug (harness/classifier.h), never silently exact.
   const char* libtorch_bug = nullptr;
+  // Bug recipes only: whether `engine` runs the kernel that has the bug for this layer and these
+  // inputs. A bug recipe classifies an element only where its kernel runs.
+  bool (*bug_applies)(const std::string& engine, const Layer& layer,
+                      const std::vector<QTensor>& inputs) = nullptr;
 };
+
+// True if `r` reproduces a documented LibTorch bug whose kernel `engine` runs for this layer.
+bool LibTorchBugApplies(const OpRecipeDef& r, const std::string& engine, const Layer& layer,
+                        const std::vector<QTensor>& inputs);
 
 // The values of a 4-D output (logical NCHW order) as LibTorch returns them when a kernel writes
 // NHWC order into an NCHW-contiguous output: output memory position p gets the element whose

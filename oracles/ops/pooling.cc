@@ -397,6 +397,12 @@ std::vector<int32_t> MaxQnnpack(const Layer& layer, const std::vector<QTensor>& 
   return MaxPool(layer, in, out_shape, /*edge_clamp=*/true);
 }
 
+// Where the kernels with the documented bugs run (defined below with the engine paths).
+bool QnnpackPoolKernelRuns(const std::string& engine, const Layer& layer,
+                           const std::vector<QTensor>& in);
+bool DefaultPoolKernelRuns(const std::string& engine, const Layer& layer,
+                           const std::vector<QTensor>& in);
+
 // ---------------------------------------------------------------------------------------------
 // Recipe table.
 
@@ -417,7 +423,7 @@ const OpRecipeDef kMaxPoolQnnpack = {
      "max over edge-clamped dilated taps"},
     "y = max q over taps clamp(o·s−p+t·d, 0, I−1); qnnpack/src/indirection.c "
     "(init_maxpool2d), max-pooling.c",
-    MaxQnnpack, "corpora/qnnpack_max_pool_dilated_padding.json"};
+    MaxQnnpack, "corpora/qnnpack_max_pool_dilated_padding.json", QnnpackPoolKernelRuns};
 
 const OpRecipeDef kAvgPoolExact = {
     "avg_pool2d.exact", OpKind::kAvgPool2d,
@@ -504,16 +510,16 @@ const OpRecipeDef kMaxPoolSinglePixelBug = {
     "max_pool2d.nhwc_into_nchw", OpKind::kMaxPool2d,
     {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kNhwc,
      "max over in-bounds dilated taps"},
-    kSinglePixelFormula, NhwcOrderIntoNchw<MaxExact>, kSinglePixelBug};
+    kSinglePixelFormula, NhwcOrderIntoNchw<MaxExact>, kSinglePixelBug, DefaultPoolKernelRuns};
 
 const OpRecipeDef kAvgPoolSinglePixelBug = {
     "avg_pool2d.nhwc_into_nchw", OpKind::kAvgPool2d, kAvgPoolNhwcFp32.ingredients,
-    kSinglePixelFormula, NhwcOrderIntoNchw<AvgNhwcFp32>, kSinglePixelBug};
+    kSinglePixelFormula, NhwcOrderIntoNchw<AvgNhwcFp32>, kSinglePixelBug, DefaultPoolKernelRuns};
 
 const OpRecipeDef kAdaptiveSinglePixelBug = {
     "adaptive_avg_pool2d.nhwc_into_nchw", OpKind::kAdaptiveAvgPool2d,
     kAdaptiveNhwcFp32.ingredients, kSinglePixelFormula, NhwcOrderIntoNchw<AdaptiveNhwcFp32>,
-    kSinglePixelBug};
+    kSinglePixelBug, DefaultPoolKernelRuns};
 
 bool IsQnnpack(const std::string& engine) { return engine == "qnnpack"; }
 
@@ -532,6 +538,21 @@ bool AdaptiveQnnpackApplies(const Layer& layer, const QTensor& x) {
   const int64_t h = x.shape[2], w = x.shape[3];
   const int64_t oh = layer.pool.output_size[0], ow = layer.pool.output_size[1];
   return !(h == oh && w == ow) && h % oh == 0 && w % ow == 0;
+}
+
+// QNNPACK's pooling kernels: quint8 on the QNNPACK engine, max/avg without ceil_mode, adaptive
+// when input % output == 0 (the paths PoolingEngineRecipe describes).
+bool QnnpackPoolKernelRuns(const std::string& engine, const Layer& layer,
+                           const std::vector<QTensor>& in) {
+  if (!IsQnnpack(engine) || !InputsUsable(layer, in) || in[0].dtype != DType::kQUInt8) return false;
+  if (layer.op == OpKind::kAdaptiveAvgPool2d) return AdaptiveQnnpackApplies(layer, in[0]);
+  return !layer.pool.ceil_mode;
+}
+
+bool DefaultPoolKernelRuns(const std::string& engine, const Layer& layer,
+                           const std::vector<QTensor>& in) {
+  return (IsQnnpack(engine) || IsDefaultEngine(engine)) && InputsUsable(layer, in) &&
+         !QnnpackPoolKernelRuns(engine, layer, in);
 }
 
 }  // namespace
