@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "harness/classifier.h"
 #include "harness/comparison.h"
@@ -41,13 +42,7 @@ QuantRange OutputRange(const Layer& l, const QTensor& input0) {
 
 // The tensor LibTorch produced for layer j, to feed the layers that read node j.
 QTensor FedTensor(const LayerOutput& out, DType dtype) {
-  QTensor x;
-  x.dtype = dtype;
-  x.shape = out.shape;
-  x.values = out.values;
-  x.scales = {out.scale};
-  x.zero_points = {out.zero_point};
-  return x;
+  return PerTensorQTensor(dtype, out.shape, out.values, out.scale, out.zero_point);
 }
 
 std::string FormatClassCounts(const std::map<std::string, int64_t>& counts) {
@@ -200,6 +195,37 @@ std::vector<int32_t> IdeepCacheReuseOutput(const Case& c, const std::vector<Laye
   return {};
 }
 
+// The engine's side of a layer, for classifying its differing elements under any scheme.
+struct EngineLayerFacts {
+  std::vector<int64_t> kernel_acc;   // GEMM: the kernel's accumulators (empty when exact)
+  const OpRecipeDef* engine_op = nullptr;  // other ops: the engine path's recipe,
+  std::vector<int32_t> engine_out;   // its output,
+  std::vector<double> real;          // the exact real result,
+  OutputQParams q{};                 // and the output qparams
+  std::vector<int32_t> bug_out;      // a LibTorch-bug reproduction of the whole layer, if any
+};
+
+EngineLayerFacts ExplainEngineLayer(const Case& c, const std::vector<LayerTrace>& traces, size_t l,
+                                    const std::string& engine, const std::vector<int32_t>& lt) {
+  EngineLayerFacts f;
+  const Layer& layer = c.model.layers[l];
+  const LayerTrace& trace = traces[l];
+  if (IsGemmOp(layer.op)) {
+    const AccumulatorModel acc_model = EngineAccumulatorModel(engine, layer, trace.input().dtype);
+    if (acc_model != AccumulatorModel::kExact) {
+      f.kernel_acc = KernelAccumulators(layer, trace.input(), trace.shape, acc_model);
+    }
+    f.bug_out = IdeepCacheReuseOutput(c, traces, l, engine, lt);
+    return f;
+  }
+  f.engine_op = EngineOpRecipe(engine, layer, trace.inputs);
+  if (f.engine_op) f.engine_out = f.engine_op->run(layer, trace.inputs, trace.shape);
+  if (f.engine_out != lt) f.bug_out = LibTorchBugOutput(engine, layer, trace, lt);
+  f.real = FloatOpReal(layer, trace.inputs, trace.shape);
+  f.q = LayerOutputQParams(layer, trace.input());
+  return f;
+}
+
 }  // namespace
 
 CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
@@ -230,6 +256,15 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         degenerate = degenerate && IsDegenerate(lt, OutputRange(model.layers[l], input0));
       }
     }
+    // What the engine's side explains about layer l. Every layer is fed LibTorch's outputs, so
+    // this is the same for every scheme: computed once, on first need.
+    std::vector<std::optional<EngineLayerFacts>> layer_facts(model.layers.size());
+    auto facts = [&](size_t l) -> const EngineLayerFacts& {
+      if (!layer_facts[l]) {
+        layer_facts[l] = ExplainEngineLayer(c, runs.pipeline[e][0], l, engine, torch.layers[l].values);
+      }
+      return *layer_facts[l];
+    };
     for (size_t s = 0; s < runs.schemes.size(); ++s) {
       const SchemeDef& scheme = GetScheme(runs.schemes[s]);
       const Recipe scheme_recipe = ApplyDefect(scheme.recipe, c.injected_defect);
@@ -261,28 +296,13 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         sum_signed += cmp.sum_signed_diff;
         if (cmp.differing.empty()) continue;
         const bool gemm = IsGemmOp(layer.op);
-        // GEMM: the accumulators the engine's kernel computes (16-bit pair saturation, wrap).
-        std::vector<int64_t> kernel_acc;
-        // Other ops: the engine path's recipe, its output, and the exact real result.
-        const OpRecipeDef* engine_op = nullptr;
-        std::vector<int32_t> engine_out;
-        std::vector<int32_t> bug_out;  // a LibTorch-bug recipe that reproduces this layer
-        std::vector<double> real;
-        OutputQParams q{};
-        if (gemm) {
-          const AccumulatorModel acc_model =
-              EngineAccumulatorModel(engine, layer, trace.input().dtype);
-          if (acc_model != AccumulatorModel::kExact) {
-            kernel_acc = KernelAccumulators(layer, trace.input(), trace.shape, acc_model);
-          }
-          bug_out = IdeepCacheReuseOutput(c, runs.pipeline[e][s], l, engine, lt);
-        } else {
-          engine_op = EngineOpRecipe(engine, layer, trace.inputs);
-          if (engine_op) engine_out = engine_op->run(layer, trace.inputs, trace.shape);
-          if (engine_out != lt) bug_out = LibTorchBugOutput(engine, layer, trace, lt);
-          real = FloatOpReal(layer, trace.inputs, trace.shape);
-          q = LayerOutputQParams(layer, trace.input());
-        }
+        const EngineLayerFacts& f = facts(l);
+        const std::vector<int64_t>& kernel_acc = f.kernel_acc;
+        const OpRecipeDef* engine_op = f.engine_op;
+        const std::vector<int32_t>& engine_out = f.engine_out;
+        const std::vector<int32_t>& bug_out = f.bug_out;
+        const std::vector<double>& real = f.real;
+        const OutputQParams& q = f.q;
         for (int64_t i : cmp.differing) {
           DiscrepancyRow d;
           d.case_id = c.id;

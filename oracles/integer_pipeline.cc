@@ -46,13 +46,7 @@ std::vector<ChannelTerms> LayerChannelTerms(const Layer& layer, double s_x) {
 QTensor LayerOutputTensor(const Layer& layer, const QTensor& input0,
                           const std::vector<int64_t>& shape, const std::vector<int32_t>& values) {
   const OutputQParams q = LayerOutputQParams(layer, input0);
-  QTensor t;
-  t.dtype = q.dtype;
-  t.shape = shape;
-  t.values = values;
-  t.scales = {q.scale};
-  t.zero_points = {q.zero_point};
-  return t;
+  return PerTensorQTensor(q.dtype, shape, values, q.scale, q.zero_point);
 }
 
 const OpRecipeDef& PipelineOpRecipe(const std::string& op_engine, const Layer& layer,

@@ -92,6 +92,17 @@ int InputArity(OpKind op) {
   return op == OpKind::kCat ? 0 : 1;
 }
 
+QTensor PerTensorQTensor(DType dtype, std::vector<int64_t> shape, std::vector<int32_t> values,
+                         double scale, int32_t zero_point) {
+  QTensor t;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  t.values = std::move(values);
+  t.scales = {scale};
+  t.zero_points = {zero_point};
+  return t;
+}
+
 int64_t ShapeElements(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;

@@ -51,6 +51,10 @@ struct QTensor {
   }
 };
 
+// A per-tensor quantized tensor from its int_repr values (row-major) and qparams.
+QTensor PerTensorQTensor(DType dtype, std::vector<int64_t> shape, std::vector<int32_t> values,
+                         double scale, int32_t zero_point);
+
 // GEMM ops (the convolutions and linear) carry weights and a bias and are requantized by a
 // Scheme (oracles/scheme.h). Every other op has no weights; its engine recipes live in oracles/ops/.
 // New kinds go at the end: the enum's values seed the fingerprint's diagnostic cases.

@@ -27,13 +27,7 @@ namespace {
 
 QTensor Tensor(DType dtype, std::vector<int64_t> shape, std::vector<int32_t> values, double scale,
                int32_t zero_point) {
-  QTensor t;
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  t.values = std::move(values);
-  t.scales = {scale};
-  t.zero_points = {zero_point};
-  return t;
+  return PerTensorQTensor(dtype, std::move(shape), std::move(values), scale, zero_point);
 }
 
 // A golden case: one layer whose multiplier s_x·s_w/s_y is exactly 1 and which has no bias, so

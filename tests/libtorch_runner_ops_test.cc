@@ -19,13 +19,7 @@ using Values = std::vector<int32_t>;
 using Shape = std::vector<int64_t>;
 
 QTensor PerTensor(DType dtype, Shape shape, Values values, double scale, int32_t zero_point) {
-  QTensor t;
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  t.values = std::move(values);
-  t.scales = {scale};
-  t.zero_points = {zero_point};
-  return t;
+  return PerTensorQTensor(dtype, std::move(shape), std::move(values), scale, zero_point);
 }
 
 QTensor QUInt8(Shape shape, Values values, double scale, int32_t zero_point) {

@@ -15,13 +15,7 @@ namespace {
 
 QTensor PerTensor(DType dtype, std::vector<int64_t> shape, std::vector<int32_t> values,
                   double scale, int32_t zero_point) {
-  QTensor t;
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  t.values = std::move(values);
-  t.scales = {scale};
-  t.zero_points = {zero_point};
-  return t;
+  return PerTensorQTensor(dtype, std::move(shape), std::move(values), scale, zero_point);
 }
 
 QTensor PerChannel(std::vector<int64_t> shape, std::vector<int32_t> values,

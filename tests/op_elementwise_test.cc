@@ -24,13 +24,7 @@ namespace {
 
 QTensor MakeTensor(DType dtype, std::vector<int64_t> shape, double scale, int32_t zp,
                    std::vector<int32_t> values) {
-  QTensor t;
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  t.scales = {scale};
-  t.zero_points = {zp};
-  t.values = std::move(values);
-  return t;
+  return PerTensorQTensor(dtype, std::move(shape), std::move(values), scale, zp);
 }
 
 std::vector<int32_t> RunRecipe(const char* recipe, const Layer& layer, const std::vector<QTensor>& in) {
