@@ -28,11 +28,13 @@
 #include "harness/fresh_process.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
+#include "harness/run_folder.h"
 #include "harness/shrink.h"
 #include "harness/worker_process.h"
 #include "reports/baseline.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
+#include "reports/run_record.h"
 #include "reports/schema.h"
 #include "reports/summary.h"
 
@@ -45,7 +47,6 @@ namespace {
 // Reports are rewritten (atomically) this often, so a run that dies loses little; by time, not
 // by case count, so that rewriting never dominates a long run.
 constexpr double kFlushEverySeconds = 15.0;
-constexpr char kJournalFile[] = "journal.jsonl";
 
 std::string CaseId(uint64_t campaign_seed, int64_t index) {
   char buf[64];
@@ -208,18 +209,24 @@ class Coordinator {
 
   void Run() {
     namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::create_directories(s_.out_dir + "/findings", ec);
-    if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
-    started_ = UtcNowIso8601();
+    // Everything that can refuse the run is checked before a file of the folder is touched.
+    if (!s_.baseline_dir.empty()) baseline_ = LoadRunFolder(s_.baseline_dir);
+    const RunFolder folder(s_.out_dir, s_.resume      ? RunFolder::Mode::kResume
+                                       : s_.overwrite ? RunFolder::Mode::kOverwrite
+                                                      : RunFolder::Mode::kNew);
     const std::string journal_path = s_.out_dir + "/" + kJournalFile;
     next_index_ = s_.cases > 0 ? s_.cases * s_.shard_index / s_.shard_count : s_.shard_index;
     end_index_ = s_.cases > 0 ? s_.cases * (s_.shard_index + 1) / s_.shard_count : INT64_MAX;
     step_ = s_.cases > 0 ? 1 : s_.shard_count;
     emit_next_ = next_index_;
+    const std::vector<json> records = s_.resume ? ReadJournal(journal_path) : std::vector<json>();
+    std::error_code ec;
+    fs::create_directories(s_.out_dir + "/findings", ec);
+    if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
+    started_ = UtcNowIso8601();
     cases_csv_ = OpenCsv(kCasesFile, CaseColumns());
     discrepancies_csv_ = OpenCsv(kDiscrepanciesFile, DiscrepancyColumns());
-    if (s_.resume) ReadJournal(journal_path);
+    for (const json& record : records) TakeJournalRecord(record);
     journal_ = std::fopen(journal_path.c_str(), s_.resume ? "a" : "w");
     if (!journal_) throw std::runtime_error(journal_path + ": cannot open the journal for writing");
     if (s_.resume && journal_torn_) WriteLine(journal_, "\n", kJournalFile);  // end a torn line
@@ -262,7 +269,7 @@ class Coordinator {
   }
 
   void AppendJournal(const json& j) {
-    const std::string line = j.dump() + "\n";
+    const std::string line = JournalLine(j);
     if (std::fwrite(line.data(), 1, line.size(), journal_) != line.size() ||
         std::fflush(journal_) != 0) {
       throw std::runtime_error(s_.out_dir + "/" + kJournalFile + ": write failed: " +
@@ -270,44 +277,84 @@ class Coordinator {
     }
   }
 
-  // --resume: every complete line of the journal; a torn last line (killed mid-write) is dropped.
-  void ReadJournal(const std::string& path) {
+  // --resume: the records of the journal, after its header was checked against this run's
+  // settings (a mismatch throws before any file is touched). A torn last line (killed mid-write)
+  // is dropped silently; any other line whose checksum fails is dropped with a warning, and its
+  // case runs again.
+  std::vector<json> ReadJournal(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": no journal to resume from");
+    if (!in) throw RunFolderError(path + ": no journal to resume from");
     in.seekg(0, std::ios::end);
     if (in.tellg() > 0) {
       in.seekg(-1, std::ios::end);
       journal_torn_ = in.get() != '\n';  // killed in the middle of a line
     }
     in.seekg(0);
+    std::vector<json> records;
     std::string line;
-    bool header_checked = false;
-    while (std::getline(in, line)) {
-      json j;
-      try {
-        j = json::parse(line);
-      } catch (const json::exception&) {
-        continue;  // torn write
+    for (int64_t number = 1; std::getline(in, line); ++number) {
+      std::optional<json> j = ParseJournalLine(line);
+      if (!j) {
+        if (!(journal_torn_ && in.peek() == EOF)) DropJournalLine(number, "its checksum does not match");
+        continue;
+      }
+      if (j->value("type", "") != "header") {
+        if (!journal_has_header_) throw RunFolderError(path + ": the journal has no header line");
+        (*j)["line"] = number;
+        records.push_back(std::move(*j));
+        continue;
+      }
+      const json mine = Header();
+      for (const char* key : {"seed", "cases", "engines", "schemes", "ops", "injected_defect",
+                              "shard_index", "shard_count"}) {
+        if (!j->contains(key) || (*j)[key] != mine[key]) {
+          throw RunFolderError(path + ": field '" + key + "' (" + j->value(key, json()).dump() +
+                               ") differs from this run's (" + mine[key].dump() +
+                               "): --resume needs the same settings");
+        }
+      }
+      journal_has_header_ = true;
+    }
+    if (!journal_has_header_) throw RunFolderError(path + ": the journal has no header line");
+    return records;
+  }
+
+  void DropJournalLine(int64_t number, const std::string& why) {
+    ++r_.journal_lines_dropped;
+    std::cerr << "qdiff: " << s_.out_dir << "/" << kJournalFile << " line " << number << ": " << why
+              << "; the line is ignored and its case runs again\n";
+  }
+
+  // Case indices this shard runs: [begin, end) with a case count, else i ≡ shard_index (mod N).
+  bool InShard(int64_t index) const {
+    if (index < 0) return false;
+    if (s_.cases > 0) return index >= s_.cases * s_.shard_index / s_.shard_count && index < end_index_;
+    return index % s_.shard_count == s_.shard_index;
+  }
+
+  // A checksummed record is still checked: its index must belong to this shard and its rows to
+  // that index's case.
+  void TakeJournalRecord(const json& j) {
+    const int64_t number = j.value("line", int64_t{0});
+    try {
+      const int64_t index = j.at("index").get<int64_t>();
+      if (!InShard(index)) {
+        return DropJournalLine(number, "case index " + std::to_string(index) + " is not in this run");
       }
       const std::string type = j.value("type", "");
-      if (type == "header") {
-        json mine = Header();
-        for (const char* key : {"seed", "cases", "engines", "schemes", "ops", "injected_defect",
-                                "shard_index", "shard_count"}) {
-          if (j[key] != mine[key]) {
-            throw std::runtime_error(path + ": field '" + key + "' (" + j[key].dump() +
-                                     ") differs from this run's (" + mine[key].dump() +
-                                     "): --resume needs the same settings");
+      if (type == "case") {
+        for (const json& row : j.at("cases")) {
+          if (row.at(0).get<std::string>() != CaseId(s_.seed, index)) {
+            return DropJournalLine(number, "its rows belong to case " + row.at(0).dump() +
+                                               ", not to index " + std::to_string(index));
           }
         }
-        header_checked = true;
-        journal_has_header_ = true;
-      } else if (type == "case") {
-        if (!header_checked) throw std::runtime_error(path + ": journal has no header line");
         if (TakeCaseResult(j, /*from_journal=*/true)) ++r_.resumed_cases;
       } else if (type == "finding") {
         TakeFinding(j);
       }
+    } catch (const std::exception& e) {  // a field of the wrong type or shape
+      DropJournalLine(number, std::string("malformed record (") + e.what() + ")");
     }
   }
 
@@ -369,6 +416,7 @@ class Coordinator {
     f.shrink_attempts = j.value("attempts", int64_t{0});
     f.shrink_seconds = j.value("seconds", 0.0);
     f.state_dependent = j.value("state_dependent", false);
+    f.shrink_failed = j.value("shrink_failed", std::string());
   }
 
   // The case in flight died with its worker: crashed/timeout rows for every engine × scheme and
@@ -443,7 +491,8 @@ class Coordinator {
                                        std::to_string(t.previous) + " " + t.signature;
     w.task = t;
     // A shrink evaluates the case many times: it gets ten case timeouts.
-    const double seconds = s_.case_timeout_seconds * (t.kind == Task::kShrink ? 10 : 1);
+    // (bounded: a deadline past the clock's range would wrap into the past)
+    const double seconds = std::min(1e7, s_.case_timeout_seconds * (t.kind == Task::kShrink ? 10 : 1));
     w.deadline = std::chrono::steady_clock::now() +
                  std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
     if (!w.process->Send(line)) {
@@ -563,6 +612,8 @@ class Coordinator {
                      });
     std::map<std::pair<std::string, std::string>, std::string> op_of;  // (engine, scheme) → op
     bool finding = false;
+    rows_cases_ += static_cast<int64_t>(d.cases.size());
+    rows_discrepancies_ += static_cast<int64_t>(d.discrepancies.size());
     for (const CaseRow& row : d.cases) {
       WriteLine(cases_csv_, FormatCsvLine(CaseToFields(row)), kCasesFile);
       ++summary_[{row.op, row.engine, row.scheme, "verdict", row.verdict}];
@@ -592,8 +643,9 @@ class Coordinator {
     }
   }
 
+  // The streaming CSVs are written under NAME.partial and renamed when the run finishes.
   std::FILE* OpenCsv(const char* name, const std::vector<std::string>& columns) {
-    const std::string path = s_.out_dir + "/" + name;
+    const std::string path = s_.out_dir + "/" + name + kPartialSuffix;
     std::FILE* f = std::fopen(path.c_str(), "w");
     if (!f) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
     WriteLine(f, FormatCsvLine(columns), name);
@@ -611,6 +663,16 @@ class Coordinator {
     fsync(fileno(journal_));  // the journal survives a machine crash up to the last flush
     SyncCsv(cases_csv_, kCasesFile);
     SyncCsv(discrepancies_csv_, kDiscrepanciesFile);
+    if (finished) {
+      for (auto [file, name] : {std::pair{&cases_csv_, kCasesFile}, {&discrepancies_csv_, kDiscrepanciesFile}}) {
+        std::fclose(*file);
+        *file = nullptr;
+        const std::string path = s_.out_dir + "/" + name;
+        std::error_code ec;
+        std::filesystem::rename(path + kPartialSuffix, path, ec);
+        if (ec) throw std::runtime_error(path + ": cannot rename the finished file: " + ec.message());
+      }
+    }
     r_.summary.clear();
     for (const auto& [key, count] : summary_) {
       const auto& [op, engine, scheme, kind, name] = key;
@@ -633,7 +695,7 @@ class Coordinator {
       WriteFileAtomically(s_.out_dir + "/report.html",
                           FormatHtmlReport({RunData{s_.out_dir + note, sample_.cases, sample_.discrepancies}}));
       if (!s_.baseline_dir.empty()) {
-        r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(sample_, LoadReport(s_.baseline_dir)));
+        r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(sample_, baseline_));
       }
       r_.corner_table = FormatCornerTable(corners_, r_.cases_run);
     }
@@ -645,12 +707,15 @@ class Coordinator {
     for (Scheme id : s_.schemes) schemes.push_back(GetScheme(id).name);
     json ops = json::array();
     for (OpKind op : s_.generator.ops) ops.push_back(OpKindName(op));
+    json environment = json::object();
+    for (const auto& [name, value] : KernelEnvironment()) environment[name] = value;
     json findings = json::array();
     for (const Finding& f : r_.findings) {
       findings.push_back({{"signature", f.signature}, {"case_id", f.case_id}, {"file", f.file},
                           {"count", f.count}, {"state_dependent", f.state_dependent},
                           {"size_before", f.size_before}, {"size_after", f.size_after},
-                          {"shrink_attempts", f.shrink_attempts}, {"shrink_seconds", f.shrink_seconds}});
+                          {"shrink_attempts", f.shrink_attempts}, {"shrink_seconds", f.shrink_seconds},
+                          {"shrink_failed", f.shrink_failed}});
     }
     const json j{{"qdiff_version", QdiffVersion()},
                  {"qdiff_git_hash", QdiffGitHash()},
@@ -658,6 +723,7 @@ class Coordinator {
                  {"engines", s_.engines},
                  {"cpu_flags", CpuFlags()},
                  {"dnnl_max_cpu_isa", std::getenv("DNNL_MAX_CPU_ISA") ? std::getenv("DNNL_MAX_CPU_ISA") : ""},
+                 {"environment", environment},
                  {"seed", s_.seed},
                  {"settings",
                   {{"cases", s_.cases},
@@ -671,6 +737,8 @@ class Coordinator {
                  {"jobs", s_.jobs},
                  {"started", started_},
                  {"finished", finished ? UtcNowIso8601() : ""},
+                 {"rows", {{"cases", rows_cases_}, {"discrepancies", rows_discrepancies_}}},
+                 {"journal_lines_dropped", r_.journal_lines_dropped},
                  {"cases_run", r_.cases_run},
                  {"resumed_cases", r_.resumed_cases},
                  {"crashed", r_.crashed},
@@ -698,6 +766,8 @@ class Coordinator {
   int64_t emit_next_ = 0;                   // next case index whose rows go to the CSVs
   std::FILE* cases_csv_ = nullptr;
   std::FILE* discrepancies_csv_ = nullptr;
+  int64_t rows_cases_ = 0, rows_discrepancies_ = 0;  // data rows written to the CSVs
+  Report baseline_;                                  // --baseline's rows, loaded before the run
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t> summary_;
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
       layer_summary_;  // SummarizeLayers, accumulated
@@ -777,6 +847,9 @@ int RunCampaignWorker(const CampaignSettings& s) {
       in >> prev >> signature;
       const std::optional<FailureSignature> sig = ParseSignature(signature);
       if (!sig) continue;
+      for (int64_t key : {index, int64_t{-1}}) {  // -1: every shrink
+        if (auto f = faults.find(key); f != faults.end() && f->second == "hang_shrink") InjectFault("hang");
+      }
       out = ShrinkAndConfirm(s, index, prev, *sig);
     } else {
       continue;
@@ -804,7 +877,7 @@ int64_t ParseShardNumber(const std::string& text, const std::string& what) {
 }
 
 std::pair<int64_t, int64_t> CheckedShard(int64_t index, int64_t count, const std::string& what) {
-  if (count < 1 || index >= count) {
+  if (count < 1 || index < 0 || index >= count) {
     throw std::invalid_argument(what + ": shard " + std::to_string(index) + " of " +
                                 std::to_string(count) + " does not exist");
   }
@@ -834,7 +907,7 @@ std::pair<int64_t, int64_t> ResolveShard(const std::string& flag) {
                             ? 0 : ParseShardNumber(env("SLURM_ARRAY_TASK_MIN"), "SLURM_ARRAY_TASK_MIN");
     return CheckedShard(ParseShardNumber(env("SLURM_ARRAY_TASK_ID"), "SLURM_ARRAY_TASK_ID") - min,
                         ParseShardNumber(env("SLURM_ARRAY_TASK_COUNT"), "SLURM_ARRAY_TASK_COUNT"),
-                        "SLURM_ARRAY_TASK_ID");
+                        "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN");
   }
   if (!env("JOB_COMPLETION_INDEX").empty()) {
     if (env("QDIFF_TOTAL_SHARDS").empty()) {

@@ -38,6 +38,7 @@ struct CampaignSettings {
   int64_t jobs = 1;                  // worker processes
   double case_timeout_seconds = 120; // a case (or shrink) running longer kills its worker
   bool resume = false;               // continue from out_dir/journal.jsonl
+  bool overwrite = false;            // replace a previous run in out_dir (else it is refused)
   bool progress = false;             // a live progress line on stderr
 };
 
@@ -53,6 +54,7 @@ struct Finding {
   int64_t size_after = 0;
   int64_t shrink_attempts = 0;
   double shrink_seconds = 0;
+  std::string shrink_failed; // why the shrink did not finish ("" if it did): file is the raw case
 };
 
 struct CampaignResult {
@@ -66,6 +68,7 @@ struct CampaignResult {
   int64_t crashed = 0;               // cases whose worker died
   int64_t timeouts = 0;              // cases whose worker was killed for exceeding the timeout
   int64_t resumed_cases = 0;         // cases taken from the journal (--resume)
+  int64_t journal_lines_dropped = 0; // journal lines not trusted (checksum, index) on --resume
   double wall_seconds = 0;
   double worker_seconds = 0;         // time workers spent on cases
   double libtorch_seconds = 0;       // of which inside LibTorch
@@ -81,12 +84,16 @@ struct CampaignResult {
 // std::invalid_argument naming the flag or variable when a value is malformed.
 std::pair<int64_t, int64_t> ResolveShard(const std::string& flag);
 
-// Throws std::runtime_error (with the path) when the output folder cannot be written.
+// Throws RunFolderError (harness/run_folder.h) when the output folder is in use, holds another
+// run (without resume/overwrite) or its journal's settings differ; ReportError when the baseline
+// cannot be read; std::runtime_error (with the path) when the output folder cannot be written.
+// All of these before any file of the folder is changed, except write failures.
 CampaignResult RunCampaign(const CampaignSettings& settings);
 
 // The worker side (`qdiff __worker ...`): reads "case I" / "shrink I PREV SIGNATURE" lines on
 // stdin, answers one JSON line each on stdout. Test-only fault injection: QDIFF_FAULT_INJECTION=
-// "segfault:I,abort:I,hang:I,throw:I" makes the worker fail that way on case index I.
+// "segfault:I,abort:I,hang:I,throw:I" makes the worker fail that way on case index I;
+// "hang_shrink:I" hangs the shrink of case I's finding (I = -1: every shrink).
 int RunCampaignWorker(const CampaignSettings& settings);
 
 // The arguments that start a worker for these settings.

@@ -1,5 +1,5 @@
-// Case: a fully concrete, self-contained test case (DESIGN.md "The case"). Everything needed to
-// rerun it anywhere, with no generator involved, plus where it came from.
+// Case: a fully concrete, self-contained test case (docs/design.md#the-case). Everything needed
+// to rerun it anywhere, with no generator involved, plus where it came from.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
-// One case through the data flow of DESIGN.md: the LibTorch runner on each engine, the integer
-// pipeline per scheme, the float oracle; then the comparison and the classifier; out come report
-// rows. Used by `run`, `replay`, the corpus tests and `seed-example`.
+// One case through the data flow (docs/design.md#data-flow): the LibTorch runner on each engine,
+// the integer pipeline per scheme, the float oracle; then the comparison and the classifier; out
+// come report rows. Used by `run`, `replay`, the corpus tests and `seed-example`.
 #pragma once
 
 #include <cstdint>

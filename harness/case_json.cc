@@ -1,11 +1,16 @@
 #include "harness/case_json.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "harness/injected_defect.h"
+#include "oracles/scheme.h"
 #include "reports/csv.h"
 
 namespace qdiff {
@@ -58,6 +63,17 @@ class Reader {
     return v.get<bool>();
   }
 
+  // Every key of `obj` must be one of `allowed` (the format's keys at this path).
+  void OnlyKeys(const json& obj, const std::string& path, const std::set<std::string>& allowed) const {
+    for (const auto& item : obj.items()) {
+      if (allowed.count(item.key())) continue;
+      std::string known;
+      for (const std::string& k : allowed) known += (known.empty() ? "" : ", ") + k;
+      Fail(path.empty() ? item.key() : path + "." + item.key(),
+           "not a field here (allowed: " + known + ")");
+    }
+  }
+
   const json& Array(const json& v, const std::string& path, size_t max_size) const {
     if (!v.is_array()) Fail(path, "expected an array");
     if (v.size() > max_size) Fail(path, "array longer than " + std::to_string(max_size));
@@ -105,6 +121,7 @@ QTensor TensorFromJson(const Reader& r, const json& j, const std::string& path) 
     t.values.push_back(static_cast<int32_t>(
         r.Int(values[i], path + ".values[" + std::to_string(i) + "]", INT32_MIN, INT32_MAX)));
   }
+  r.OnlyKeys(j, path, {"dtype", "shape", "scales", "zero_points", "axis", "values"});
   return t;
 }
 
@@ -307,6 +324,12 @@ Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
     default:
       break;
   }
+  // The fields this op uses are exactly those LayerToJson writes for it ("inputs" may be given
+  // empty, meaning the previous node).
+  std::set<std::string> allowed = {"inputs", "channels_last"};
+  const json canonical = LayerToJson(l);
+  for (const auto& item : canonical.items()) allowed.insert(item.key());
+  r.OnlyKeys(j, path, allowed);
   return l;
 }
 
@@ -317,6 +340,49 @@ std::vector<std::string> StringList(const Reader& r, const json& j, const std::s
     out.push_back(r.String(a[i], path + "[" + std::to_string(i) + "]"));
   }
   return out;
+}
+
+// A parser callback that records the JSON path of the first duplicate key (nlohmann keeps the
+// last value silently).
+json::parser_callback_t DuplicateKeyFinder(std::string* duplicate) {
+  struct Frame {
+    bool array = false;
+    size_t index = 0;  // arrays: the element being parsed
+    std::string key;   // objects: the key being parsed
+    std::set<std::string> keys;
+  };
+  auto stack = std::make_shared<std::vector<Frame>>();
+  return [stack, duplicate](int, json::parse_event_t event, json& parsed) {
+    auto next_element = [&] {
+      if (!stack->empty() && stack->back().array) ++stack->back().index;
+    };
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        stack->push_back(Frame{event == json::parse_event_t::array_start, 0, "", {}});
+        break;
+      case json::parse_event_t::key: {
+        Frame& f = stack->back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second && duplicate->empty()) {
+          for (const Frame& g : *stack) {
+            *duplicate += g.array ? "[" + std::to_string(g.index) + "]"
+                                  : (duplicate->empty() ? "" : ".") + g.key;
+          }
+        }
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        stack->pop_back();
+        next_element();
+        break;
+      case json::parse_event_t::value:
+        next_element();
+        break;
+    }
+    return true;
+  };
 }
 
 }  // namespace
@@ -348,13 +414,19 @@ std::string CaseToJson(const Case& c) {
 
 Case CaseFromJson(const std::string& text, const std::string& source) {
   json j;
+  std::string duplicate;  // JSON path of the first key that occurs twice in its object
   try {
-    j = json::parse(text);
+    j = json::parse(text, DuplicateKeyFinder(&duplicate));
   } catch (const json::exception& e) {  // syntax errors, and numbers beyond double (1e400)
     throw CaseFileError(source + ": not valid JSON: " + e.what());
   }
+  if (!duplicate.empty()) {
+    throw CaseFileError(source + ": field '" + duplicate + "': the key occurs twice in its object");
+  }
   Reader r(source);
   if (!j.is_object()) r.Fail("(root)", "expected a JSON object");
+  r.OnlyKeys(j, "", {"format", "version", "id", "seed", "description", "expected_verdict",
+                     "engines", "schemes", "injected_defect", "input", "layers", "provenance"});
   if (r.String(r.Get(j, "", "format"), "format") != "qdiff-case") {
     r.Fail("format", "expected \"qdiff-case\"");
   }
@@ -374,6 +446,14 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
   c.expected_verdict = r.String(r.Get(j, "", "expected_verdict"), "expected_verdict");
   c.engines = StringList(r, r.Get(j, "", "engines"), "engines");
   c.schemes = StringList(r, r.Get(j, "", "schemes"), "schemes");
+  for (size_t i = 0; i < c.schemes.size(); ++i) {
+    if (!ParseScheme(c.schemes[i])) {
+      std::string known;
+      for (const SchemeDef* d : AllSchemes()) known += (known.empty() ? "" : ", ") + std::string(d->name);
+      r.Fail("schemes[" + std::to_string(i) + "]", "unknown scheme \"" + c.schemes[i] +
+                                                      "\" (known: " + known + ")");
+    }
+  }
   if (j.contains("injected_defect")) {  // optional: absent in files written before it existed
     c.injected_defect = r.String(j["injected_defect"], "injected_defect");
     if (!c.injected_defect.empty() && !IsKnownDefect(c.injected_defect)) {
@@ -387,6 +467,9 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
   }
   if (j.contains("provenance")) {
     const json& p = j["provenance"];
+    if (!p.is_object()) r.Fail("provenance", "expected an object");
+    r.OnlyKeys(p, "provenance", {"qdiff_version", "git_hash", "libtorch_version", "cpu_flags",
+                                 "found_by", "date"});
     auto text_field = [&](const char* key) {
       return p.contains(key) ? r.String(p[key], std::string("provenance.") + key) : std::string();
     };
@@ -403,12 +486,25 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
   return c;
 }
 
-Case LoadCaseFile(const std::string& path) {
+Case LoadCaseFile(const std::string& path, const CaseLimits& limits) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) throw CaseFileError(path + ": cannot open the case file");
+  if (S_ISDIR(st.st_mode)) throw CaseFileError(path + ": is a folder, not a case file");
+  if (!S_ISREG(st.st_mode)) throw CaseFileError(path + ": not a regular file (a case file is JSON)");
+  if (st.st_size > limits.MaxFileBytes()) {
+    throw CaseFileError(path + ": rejected: the file has " + std::to_string(st.st_size) +
+                        " bytes; case files are limited to " + std::to_string(limits.MaxFileBytes()) +
+                        " bytes (1/32 of --max-case-gib, the memory parsing needs)");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CaseFileError(path + ": cannot open the case file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return CaseFromJson(text.str(), path);
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  const Case c = CaseFromJson(text, path);
+  CheckCaseCost(c.model, limits,
+                static_cast<int64_t>(c.schemes.empty() ? AllSchemes().size() : c.schemes.size()), path);
+  return c;
 }
 
 void SaveCaseFile(const Case& c, const std::string& path) {

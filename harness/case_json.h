@@ -5,6 +5,7 @@
 #include <string>
 
 #include "harness/case.h"
+#include "harness/case_limits.h"
 
 namespace qdiff {
 
@@ -15,10 +16,14 @@ class CaseFileError : public std::runtime_error {
 };
 
 std::string CaseToJson(const Case& c);
-// Parses and validates (ValidateModel); `source` names the file in error messages.
+// Parses and validates (ValidateModel); `source` names the file in error messages. Strict: a
+// duplicate key, a key the format does not define, a field the layer's op does not use and an
+// unknown scheme name are errors naming their JSON path.
 Case CaseFromJson(const std::string& text, const std::string& source);
 
-Case LoadCaseFile(const std::string& path);
+// Refuses what is not a regular file, or is larger than limits.MaxFileBytes(), before reading
+// it; after parsing, refuses a case whose cost exceeds the limits (CheckCaseCost).
+Case LoadCaseFile(const std::string& path, const CaseLimits& limits = CaseLimits());
 // Atomic: writes path.tmp, fsyncs, renames. Throws CaseFileError naming the path on failure.
 void SaveCaseFile(const Case& c, const std::string& path);
 

@@ -1,4 +1,4 @@
-// Which recipe each LibTorch engine implements for a layer (SEMANTICS.md §3.0).
+// Which recipe each LibTorch engine implements for a layer (docs/semantics.md#engine-selection).
 #pragma once
 
 #include <optional>
@@ -10,7 +10,8 @@
 
 namespace qdiff {
 
-// qnnpack → qnnpack_fp32, or xnnpack_fp32 when the layer's input is qint8 (SEMANTICS.md §3.4);
+// qnnpack → qnnpack_fp32, or xnnpack_fp32 when the layer's input is qint8
+// (docs/semantics.md#xnnpack-requantization);
 // onednn → onednn_fp32; fbgemm → fbgemm_fp32; x86 → onednn_fp32 for a convolution (any rank,
 // transposed too) when the CPU has VNNI, groups ≤ 100, the weights are symmetric and there is no
 // output_padding (OnednnUtils.h::should_use_onednn_quant, called by every conv prepack of the X86

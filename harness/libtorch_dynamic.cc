@@ -1,7 +1,7 @@
-// The dynamic-linear LibTorch call (SEMANTICS.md §4.8, §6). Same calling conventions as
-// libtorch_runner.cc: boxed dispatcher calls, engine set before prepack. The small helpers below
-// (engine lookup, qint8 weight construction, one-line messages) are minimal local versions of the
-// runner's static helpers, which are not exported.
+// The dynamic-linear LibTorch call (docs/semantics.md#dynamic-linear, #calling-convention). Same
+// calling conventions as libtorch_runner.cc: boxed dispatcher calls, engine set before prepack.
+// The small helpers below (engine lookup, qint8 weight construction, one-line messages) are
+// minimal local versions of the runner's static helpers, which are not exported.
 #include "harness/libtorch_dynamic.h"
 
 #include <ATen/ATen.h>
@@ -80,7 +80,8 @@ c10::IValue CallOp(const char* name, torch::jit::Stack stack) {
 }
 
 std::vector<float> Run(const DynamicLinearCase& c, at::QEngine engine) {
-  // The engine is fixed when weights are prepacked (SEMANTICS.md §3.0).
+  // The engine is fixed when weights are prepacked
+  // (docs/pitfalls.md#set-the-engine-before-prepacking).
   at::globalContext().setQEngine(engine);
   at::Tensor x = at::empty({c.n, c.k}, at::kFloat);
   if (static_cast<int64_t>(c.x.size()) != x.numel()) {

@@ -1,5 +1,6 @@
-// LibTorchRunner: the only translation unit in qdiff that includes torch.
-// How the ops are called follows /work/shared/SEMANTICS.md §6 and PITFALLS.md (LibTorch section).
+// LibTorchRunner: with libtorch_dynamic.cc, the only translation units in qdiff that include torch.
+// How the ops are called: docs/semantics.md#calling-convention; the LibTorch traps it works around:
+// docs/pitfalls.md#libtorch.
 #include "harness/libtorch_runner.h"
 
 #include <ATen/ATen.h>
@@ -69,7 +70,8 @@ at::Tensor Quantized(const QTensor& t) {
   return at::_make_per_channel_quantized_tensor(raw, scales, zps, t.axis);
 }
 
-// Boxed call through the dispatcher (PITFALLS.md: avoids typed<> signature mismatches).
+// Boxed call through the dispatcher (docs/pitfalls.md#boxed-dispatcher-calls: avoids typed<>
+// signature mismatches).
 // Returns the whole output stack of the op.
 torch::jit::Stack CallOpStack(const char* name, const char* overload, torch::jit::Stack stack) {
   c10::OperatorHandle op = c10::Dispatcher::singleton().findSchemaOrThrow(name, overload);
@@ -276,7 +278,8 @@ at::Tensor RunNode(const Layer& layer, const std::vector<at::Tensor>& in) {
 // The layout a layer's op is given: 4-D inputs channels-last when layer.channels_last, else
 // contiguous NCHW. Normalizing both ways makes the kernel a function of the case file alone:
 // conv and pool outputs are often channels-last, and passing them on as-is would let the
-// previous op choose e.g. the NHWC avg_pool2d kernel (SEMANTICS.md §4.3). Values are unchanged.
+// previous op choose e.g. the NHWC avg_pool2d kernel (docs/semantics.md#average-pooling). Values
+// are unchanged.
 at::Tensor InLayerLayout(const at::Tensor& x, bool channels_last) {
   if (channels_last && x.dim() == 4) return x.contiguous(at::MemoryFormat::ChannelsLast);
   return x.contiguous();
@@ -302,7 +305,8 @@ EngineResult Rejected(std::string message) {
 }
 
 EngineResult RunChecked(const Model& model, const EngineName& engine) {
-  // The engine is fixed when weights are prepacked, so set it first (SEMANTICS.md §3.0).
+  // The engine is fixed when weights are prepacked, so set it first
+  // (docs/pitfalls.md#set-the-engine-before-prepacking).
   at::globalContext().setQEngine(engine.engine);
   EngineResult result;
   const at::Tensor input = Quantized(model.input);  // node -1
@@ -633,7 +637,8 @@ PackedModule PackedModule::Prepack(const Layer& layer, const std::string& engine
     Impl* p = impl.get();
     p->worker.Call([&] {
       failed = Guarded([&] {
-        // The engine is fixed when weights are prepacked (SEMANTICS.md §3.0).
+        // The engine is fixed when weights are prepacked
+        // (docs/pitfalls.md#set-the-engine-before-prepacking).
         at::globalContext().setQEngine(p->engine->engine);
         p->packed = PrepackLayer(p->layer);
       });

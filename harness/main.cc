@@ -9,9 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <tuple>
+#include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
+#include <cmath>
+#include <csignal>
+#include <cstring>
 #include <iostream>
-#include <sstream>
 
 #include "harness/campaign.h"
 #include "harness/engines.h"
@@ -24,6 +28,7 @@
 #include "oracles/float32_twin.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
+#include "harness/run_folder.h"
 #include "harness/dynamic_check.h"
 #include "harness/quantize_check.h"
 #include "oracles/ops/op_recipe.h"
@@ -31,6 +36,7 @@
 #include "reports/html_report.h"
 #include "reports/junit.h"
 #include "reports/merge.h"
+#include "reports/run_record.h"
 #include "reports/schema.h"
 #include "reports/summary.h"
 
@@ -108,6 +114,100 @@ std::vector<OpKind> ParseOps(const std::string& flag) {
   return ops;
 }
 
+// An integer flag: optional '-', digits only (no exponent or fraction), within [lo, hi].
+int64_t ParseInteger(const std::string& text, const std::string& flag, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || v < lo || v > hi) {
+    throw UsageError(flag + ": expected an integer in [" + std::to_string(lo) + ", " +
+                     std::to_string(hi) + "], got '" + Printable(text) + "'");
+  }
+  return v;
+}
+
+// A real-valued flag (seconds, GiB, counts): finite, within [lo, hi] (lo excluded if open_lo).
+double ParseNumber(const std::string& text, const std::string& flag, double lo, double hi,
+                   bool open_lo = true) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v) || v > hi ||
+      (open_lo ? v <= lo : v < lo)) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%s%g, %g]", open_lo ? "(" : "[", lo, hi);
+    throw UsageError(flag + ": expected a finite number in " + range + ", got '" + Printable(text) + "'");
+  }
+  return v;
+}
+
+// Flag ranges: past these, a value is a typo, not a plan.
+constexpr int64_t kMaxCases = 1'000'000'000'000;        // --cases
+constexpr double kMaxBudgetSeconds = 30 * 24 * 3600.0;  // --budget: 30 days
+constexpr double kMaxCaseTimeoutSeconds = 24 * 3600.0;  // --case-timeout: one day
+constexpr int64_t kMaxJobsFlag = 1024;                  // --jobs before capping
+
+// --jobs capped by the cores and by the memory a worker may need (a case at the memory limit plus
+// LibTorch and the worker's own state, about 512 MiB); says so on stderr when it caps.
+int64_t CapJobs(int64_t jobs, const CaseLimits& limits) {
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t available = static_cast<int64_t>(sysconf(_SC_AVPHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+  const int64_t per_worker = limits.MaxBytes() + (int64_t{512} << 20);
+  const int64_t by_memory = std::max<int64_t>(1, available / per_worker);
+  const int64_t cap = std::min(cores, by_memory);
+  if (jobs <= cap) return jobs;
+  std::cerr << "qdiff: --jobs " << jobs << " capped to " << cap << " (" << cores
+            << " cores; available memory holds " << by_memory << " workers of "
+            << per_worker / (1 << 20) << " MiB)\n";
+  return cap;
+}
+
+// replay, shrink and explain end with a `timeout` message (exit 1, a finding, as in a campaign)
+// when they run longer than `seconds`.
+char g_timeout_message[1024];
+
+void ExitOnTimeout(int) {
+  const ssize_t ignored = write(STDERR_FILENO, g_timeout_message, std::strlen(g_timeout_message));
+  (void)ignored;
+  _exit(1);
+}
+
+void ArmTimeout(double seconds, const std::string& what) {
+  std::snprintf(g_timeout_message, sizeof g_timeout_message,
+                "qdiff: %s: timeout: still running after %g s (--case-timeout)\n",
+                Printable(what).c_str(), seconds);
+  std::signal(SIGALRM, ExitOnTimeout);
+  itimerval t{};
+  t.it_value.tv_sec = static_cast<time_t>(seconds);
+  t.it_value.tv_usec = static_cast<suseconds_t>((seconds - std::floor(seconds)) * 1e6);
+  if (t.it_value.tv_sec == 0 && t.it_value.tv_usec == 0) t.it_value.tv_usec = 1;
+  setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+// Flags shared by the commands that read one case file.
+struct CaseFlags {
+  std::string case_timeout = "120";
+  std::string max_gib = "2";
+  std::string max_work = "1073741824";
+
+  void AddTo(CLI::App* command, const char* timeout_help) {
+    command->add_option("--case-timeout", case_timeout, timeout_help);
+    command->add_option("--max-case-gib", max_gib, "memory a case may need, GiB (default 2)");
+    command->add_option("--max-case-work", max_work, "multiply-adds a case may need (default 2^30)");
+  }
+  CaseLimits Limits() const {
+    try {
+      return MakeCaseLimits(ParseNumber(max_gib, "--max-case-gib", 0, 1 << 20),
+                            ParseNumber(max_work, "--max-case-work", 1, 1e18, false));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  double TimeoutSeconds() const {
+    return ParseNumber(case_timeout, "--case-timeout", 0, kMaxCaseTimeoutSeconds);
+  }
+};
+
 uint64_t ParseSeed(const std::string& text) {
   uint64_t seed = 0;
   const char* end = text.data() + text.size();
@@ -151,42 +251,49 @@ std::string DefaultRunDir(uint64_t seed) {
   return "out/run-" + now + "-s" + std::to_string(seed);
 }
 
-int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& engines,
-               const std::string& schemes, const std::string& ops, std::string out,
-               const std::string& command_line, const std::string& injected_defect,
-               const std::string& shard, const std::string& baseline, int64_t jobs,
-               double case_timeout, bool resume) {
-  if (jobs < 1) throw UsageError("--jobs: must be >= 1");
-  if (!(case_timeout > 0)) throw UsageError("--case-timeout: must be > 0 seconds");
-  if (!injected_defect.empty() && !IsKnownDefect(injected_defect)) {
-    throw UsageError("--inject-defect: unknown defect '" + injected_defect + "' (known: ties_up)");
-  }
+// `qdiff run`'s flags as given (validated by CommandRun).
+struct RunFlags {
+  std::string cases, budget, seed = "1", engines, schemes, ops, out, injected_defect, shard,
+      baseline, case_timeout = "120";
+  std::string jobs = std::to_string(std::max<unsigned>(1, std::thread::hardware_concurrency()));
+  bool resume = false, overwrite = false;
+};
+
+bool SamePath(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+}
+
+int CommandRun(const RunFlags& f, const std::string& command_line) {
   CampaignSettings s;
-  s.cases = cases;
-  s.budget_seconds = budget;
-  if (cases == 0 && budget == 0) s.budget_seconds = 60;  // the default campaign: about a minute
+  s.cases = f.cases.empty() ? 0 : ParseInteger(f.cases, "--cases", 1, kMaxCases);
+  s.budget_seconds = f.budget.empty() ? 0 : ParseNumber(f.budget, "--budget", 0, kMaxBudgetSeconds);
+  if (s.cases == 0 && s.budget_seconds == 0) s.budget_seconds = 60;  // the default: about a minute
+  s.case_timeout_seconds = ParseNumber(f.case_timeout, "--case-timeout", 0, kMaxCaseTimeoutSeconds);
+  s.jobs = CapJobs(ParseInteger(f.jobs, "--jobs", 1, kMaxJobsFlag), CaseLimits());
+  if (f.resume && f.overwrite) throw UsageError("--resume and --overwrite: choose one");
+  if (!f.injected_defect.empty() && !IsKnownDefect(f.injected_defect)) {
+    throw UsageError("--inject-defect: unknown defect '" + Printable(f.injected_defect) + "' (known: ties_up)");
+  }
+  const uint64_t seed = ParseSeed(f.seed);
   s.seed = seed;
-  s.engines = ParseEngines(engines);
-  s.schemes = ParseSchemes(schemes);
-  s.generator.ops = ParseOps(ops);
-  s.out_dir = out.empty() ? DefaultRunDir(seed) : out;
+  s.engines = ParseEngines(f.engines);
+  s.schemes = ParseSchemes(f.schemes);
+  s.generator.ops = ParseOps(f.ops);
+  s.out_dir = f.out.empty() ? DefaultRunDir(seed) : f.out;
   s.command_line = command_line;
-  s.injected_defect = injected_defect;
+  s.injected_defect = f.injected_defect;
   try {
-    std::tie(s.shard_index, s.shard_count) = ResolveShard(shard);
+    std::tie(s.shard_index, s.shard_count) = ResolveShard(f.shard);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  if (!baseline.empty() && !std::filesystem::exists(baseline + "/cases.csv")) {
-    throw UsageError("--baseline: " + baseline + " holds no cases.csv");
+  if (!f.baseline.empty() && SamePath(f.baseline, s.out_dir)) {
+    throw UsageError("--baseline: " + f.baseline + " is the run's own --out; give a previous run");
   }
-  s.baseline_dir = baseline;
-  s.jobs = jobs;
-  s.case_timeout_seconds = case_timeout;
-  s.resume = resume;
-  if (resume && !std::filesystem::exists(s.out_dir + "/journal.jsonl")) {
-    throw UsageError("--resume: " + s.out_dir + " holds no journal.jsonl (give the --out of the run to resume)");
-  }
+  s.baseline_dir = f.baseline;
+  s.resume = f.resume;
+  s.overwrite = f.overwrite;
   s.progress = isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
   std::cout << "qdiff run: seed " << seed << ", engines " << Join(s.engines) << ", "
             << (s.cases ? std::to_string(s.cases) + " cases" : "") << (s.cases && s.budget_seconds ? ", " : "")
@@ -194,17 +301,22 @@ int CommandRun(int64_t cases, double budget, uint64_t seed, const std::string& e
             << ", output " << s.out_dir << std::endl;
   const CampaignResult r = RunCampaign(s);
   std::cout << r.corner_table << "\n" << FormatRunTables(r.summary, r.layer_summary) << "\n";
-  if (!r.baseline_text.empty()) std::cout << "Compared with " << baseline << ":\n" << r.baseline_text << "\n";
+  if (!r.baseline_text.empty()) std::cout << "Compared with " << f.baseline << ":\n" << r.baseline_text << "\n";
   for (const Finding& f : r.findings) {
     const bool crash = f.signature.find("/*/*/") != std::string::npos;
     std::cout << "finding " << f.signature << ": " << f.count << " case(s); case file " << f.file;
-    if (!crash) {
+    if (!f.shrink_failed.empty()) {
+      std::cout << " (not shrunk: the shrink " << f.shrink_failed << "; the file is the raw case)";
+    } else if (!crash) {
       std::cout << " (shrunk " << f.size_before << " -> " << f.size_after << " elements in "
                 << f.shrink_attempts << " attempts, " << f.shrink_seconds << " s)"
                 << (f.state_dependent ? "; does NOT reproduce alone: state_dependent"
                                       : "; reproduces in a fresh process");
     }
     std::cout << "\n  replay: qdiff replay " << f.file << "\n";
+  }
+  if (r.journal_lines_dropped > 0) {
+    std::cout << r.journal_lines_dropped << " journal line(s) not trusted; their cases ran again\n";
   }
   std::cout
             << r.cases_run << " cases (" << r.resumed_cases << " from the journal) in "
@@ -250,9 +362,11 @@ int CommandThroughput(int64_t cases, uint64_t seed) {
   return kExitOk;
 }
 
-int CommandReplay(const std::string& path, bool quiet) {
+int CommandReplay(const std::string& path, bool quiet, const CaseFlags& flags) {
+  const CaseLimits limits = flags.Limits();
+  ArmTimeout(flags.TimeoutSeconds(), path);
   InitLibTorch();
-  const Case c = LoadCaseFile(path);
+  const Case c = LoadCaseFile(path, limits);
   std::vector<std::string> unknown;
   const std::vector<std::string> engines = CaseEngines(c, AvailableEngines(), &unknown);
   const std::vector<Scheme> schemes = CaseSchemes(c, &unknown);
@@ -284,9 +398,12 @@ int CommandReplay(const std::string& path, bool quiet) {
   return ev.unexplained_elements > 0 ? kExitFindings : kExitOk;
 }
 
-int CommandShrink(const std::string& path, std::string out) {
+int CommandShrink(const std::string& path, std::string out, const CaseFlags& flags) {
+  const CaseLimits limits = flags.Limits();
+  // A shrink evaluates the case many times: ten case timeouts, as in a campaign.
+  ArmTimeout(10 * flags.TimeoutSeconds(), path);
   InitLibTorch();
-  const Case c = LoadCaseFile(path);
+  const Case c = LoadCaseFile(path, limits);
   std::vector<std::string> unknown;
   const CaseEvaluation ev = EvaluateRuns(
       c, RunCase(c, CaseEngines(c, AvailableEngines(), &unknown), CaseSchemes(c, &unknown)));
@@ -351,9 +468,12 @@ std::string ExplainOpElement(const Case& c, const CaseRuns& runs, size_t layer, 
   return out.str();
 }
 
-int CommandExplain(const std::string& path, int64_t element, int64_t layer_index) {
+int CommandExplain(const std::string& path, int64_t element, int64_t layer_index,
+                   const CaseFlags& flags) {
+  const CaseLimits limits = flags.Limits();
+  ArmTimeout(flags.TimeoutSeconds(), path);
   InitLibTorch();
-  const Case c = LoadCaseFile(path);
+  const Case c = LoadCaseFile(path, limits);
   std::vector<std::string> unknown;
   const std::vector<std::string> engines = CaseEngines(c, AvailableEngines(), &unknown);
   std::vector<Scheme> schemes;
@@ -410,7 +530,7 @@ int CommandReport(const std::vector<std::string>& dirs, const std::string& html)
   std::vector<RunData> runs;
   bool unexplained = false;
   for (const std::string& dir : dirs) {
-    const Report r = LoadReport(dir);
+    const Report r = LoadRunFolder(dir);
     std::cout << (dirs.size() > 1 ? dir + ":\n" : "") << FormatSummaryTable(Summarize(r.cases, r.discrepancies));
     unexplained |= std::any_of(r.cases.begin(), r.cases.end(),
                                [](const CaseRow& c) { return c.verdict == "unexplained"; });
@@ -423,59 +543,23 @@ int CommandReport(const std::vector<std::string>& dirs, const std::string& html)
   return unexplained ? kExitFindings : kExitOk;
 }
 
-// Settings that must agree between shards (run.json): everything but the shard index.
-nlohmann::json ShardIdentity(const std::string& dir) {
-  std::ifstream in(dir + "/run.json");
-  if (!in) throw UsageError(dir + ": no run.json (not a qdiff run folder)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw UsageError(dir + "/run.json: not valid JSON: " + e.what());
-  }
-  if (j.value("finished", std::string()).empty()) {
-    throw UsageError(dir + "/run.json: the shard did not finish (field 'finished' is empty)");
-  }
-  nlohmann::json id = {{"qdiff_version", j.value("qdiff_version", "")},
-                       {"qdiff_git_hash", j.value("qdiff_git_hash", "")},
-                       {"libtorch_version", j.value("libtorch_version", "")},
-                       {"engines", j.value("engines", nlohmann::json::array())},
-                       {"seed", j.value("seed", nlohmann::json())},
-                       {"settings", j.value("settings", nlohmann::json::object())}};
-  id["settings"].erase("shard_index");
-  id["settings"].erase("command_line");
-  return id;
-}
-
 int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
-  const nlohmann::json first = ShardIdentity(dirs[0]);
-  std::vector<bool> seen(first["settings"].value("shard_count", 1), false);
   for (const std::string& dir : dirs) {
-    const nlohmann::json id = ShardIdentity(dir);
-    for (const auto& [key, value] : first.items()) {
-      if (id[key] != value) {
-        throw UsageError(dir + ": run.json field '" + key + "' differs from " + dirs[0] + " (" +
-                         id[key].dump() + " vs " + value.dump() + "): shards of different runs");
-      }
-    }
-    std::ifstream in(dir + "/run.json");
-    const int64_t index = nlohmann::json::parse(in)["settings"].value("shard_index", 0);
-    if (index < 0 || index >= static_cast<int64_t>(seen.size()) || seen[index]) {
-      throw UsageError(dir + ": shard " + std::to_string(index) + " is duplicated or out of range");
-    }
-    seen[index] = true;
+    if (SamePath(dir, out)) throw UsageError("--out: " + out + " is one of the shards");
   }
-  for (size_t i = 0; i < seen.size(); ++i) {
-    if (!seen[i]) throw UsageError("merge: shard " + std::to_string(i) + " of " + std::to_string(seen.size()) + " is missing");
-  }
+  nlohmann::json run = CheckShardsOfOneRun(dirs);
+  const RunFolder folder(out, RunFolder::Mode::kNew);
   const Report merged = MergeShards(dirs);
   std::filesystem::create_directories(out);
   const std::vector<SummaryRow> summary = Summarize(merged.cases, merged.discrepancies);
   WriteReport(out, merged.cases, merged.discrepancies, summary);
   WriteFileAtomically(out + "/junit.xml", FormatJUnit(merged.cases, merged.discrepancies, "qdiff replay " + out + "/findings"));
   WriteFileAtomically(out + "/report.html", FormatHtmlReport({RunData{out, merged.cases, merged.discrepancies}}));
-  nlohmann::json run = first;
   run["merged_from"] = dirs;
+  run["settings"]["shard_index"] = 0;
+  run["settings"]["shard_count"] = 1;
+  run["rows"] = {{"cases", merged.cases.size()}, {"discrepancies", merged.discrepancies.size()}};
+  run["finished"] = UtcNowIso8601();
   WriteFileAtomically(out + "/run.json", run.dump(2) + "\n");
   std::filesystem::create_directories(out + "/findings");
   for (const std::string& dir : dirs) {
@@ -540,30 +624,22 @@ int Main(int argc, char** argv) {
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
 
-  int64_t cases = 0;
-  double budget = 0;
-  std::string seed_text = "1";
-  std::string engines, schemes, ops, out;
-  CLI::App* run = app.add_subcommand("run", "random conv2d/linear campaign; reports to --out");
-  run->add_option("--cases", cases, "number of cases (default: a 60 s budget)");
-  run->add_option("--budget", budget, "wall-time budget in seconds");
-  run->add_option("--seed", seed_text, "campaign seed in [0, 2^64) (same seed: byte-identical CSVs)");
-  run->add_option("--engines", engines, "comma list (default: every available engine)");
-  run->add_option("--schemes", schemes, "comma list (default: all)");
-  run->add_option("--ops", ops, "comma list of ops (default: all; see README)");
-  run->add_option("--out", out, "output folder (default: out/run-<time>-s<seed>)");
-
-  std::string inject_defect;
-  std::string shard, baseline;
-  int64_t jobs = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  double case_timeout = 120;
-  bool resume = false;
-  run->add_option("--jobs", jobs, "worker processes (default: one per core)");
-  run->add_option("--case-timeout", case_timeout, "seconds before a case's worker is killed (default 120)");
-  run->add_flag("--resume", resume, "continue the run in --out from its journal");
-  run->add_option("--shard", shard, "i/N: run shard i of N (also GTEST_*, SLURM_ARRAY_*, JOB_COMPLETION_INDEX)");
-  run->add_option("--baseline", baseline, "previous run folder: print new, fixed and persisting findings");
-  run->add_option("--inject-defect", inject_defect,
+  RunFlags rf;
+  CLI::App* run = app.add_subcommand("run", "random-model campaign over every op; reports to --out");
+  run->add_option("--cases", rf.cases, "number of cases, 1 to 10^12 (default: a 60 s budget)");
+  run->add_option("--budget", rf.budget, "wall-time budget in seconds, up to 30 days");
+  run->add_option("--seed", rf.seed, "campaign seed in [0, 2^64) (same seed: byte-identical CSVs)");
+  run->add_option("--engines", rf.engines, "comma list (default: every available engine)");
+  run->add_option("--schemes", rf.schemes, "comma list (default: all)");
+  run->add_option("--ops", rf.ops, "comma list of ops (default: all; see README)");
+  run->add_option("--out", rf.out, "output folder, new or empty (default: out/run-<time>-s<seed>)");
+  run->add_option("--jobs", rf.jobs, "worker processes (default and cap: one per core, as memory allows)");
+  run->add_option("--case-timeout", rf.case_timeout, "seconds before a case's worker is killed (default 120, at most 86400)");
+  run->add_flag("--resume", rf.resume, "continue the run in --out from its journal");
+  run->add_flag("--overwrite", rf.overwrite, "replace the previous run in --out");
+  run->add_option("--shard", rf.shard, "i/N: run shard i of N (also GTEST_*, SLURM_ARRAY_*, JOB_COMPLETION_INDEX)");
+  run->add_option("--baseline", rf.baseline, "previous run folder: print new, fixed and persisting findings");
+  run->add_option("--inject-defect", rf.injected_defect,
                   "self-test of the finding pipeline only: apply a named defect (ties_up)");
 
   std::string case_path;
@@ -571,17 +647,21 @@ int Main(int argc, char** argv) {
   CLI::App* replay = app.add_subcommand("replay", "rerun a case file bit for bit; exit 1 if it fails");
   replay->add_option("case", case_path, "case JSON file")->required();
   replay->add_flag("--quiet", quiet, "no table; the exit code only");
+  CaseFlags replay_flags, shrink_flags, explain_flags;
+  replay_flags.AddTo(replay, "seconds before the replay stops as a timeout (default 120)");
 
   std::string shrink_out;
   CLI::App* shrink = app.add_subcommand("shrink", "minimize a failing case file");
   shrink->add_option("case", case_path, "case JSON file")->required();
   shrink->add_option("--out", shrink_out, "output file (default: CASE.shrunk.json)");
+  shrink_flags.AddTo(shrink, "the shrink stops as a timeout after ten of these (default 120 s)");
 
-  int64_t element = -1, layer_index = 0;
+  std::string element, layer_index = "0";
   CLI::App* explain = app.add_subcommand("explain", "one output element, derived under every scheme");
   explain->add_option("case", case_path, "case JSON file")->required();
   explain->add_option("--element", element, "flat output index")->required();
   explain->add_option("--layer", layer_index, "layer index (default 0)");
+  explain_flags.AddTo(explain, "seconds before explain stops as a timeout (default 120)");
 
   std::vector<std::string> report_dirs;
   std::string report_html;
@@ -602,20 +682,17 @@ int Main(int argc, char** argv) {
   fingerprint->add_option("--schemes", fp_schemes, "comma list (default: all)");
   fingerprint->add_option("--out", fp_out, "folder for fingerprint.csv (default: out/fingerprint)");
 
-  int64_t tp_cases = 3000;
-  std::string tp_seed = "1";
+  std::string tp_cases = "3000", tp_seed = "1";
   CLI::App* throughput = app.add_subcommand("throughput", "cases per second at --jobs 1 and 2, LibTorch's share");
   throughput->add_option("--cases", tp_cases, "cases per measurement (default 3000)");
   throughput->add_option("--seed", tp_seed, "campaign seed");
 
-  int64_t qc_tensors = 2000;
-  std::string qc_seed = "1";
+  std::string qc_tensors = "2000", qc_seed = "1";
   CLI::App* quantize_check = app.add_subcommand(
       "quantize-check", "quantize_per_tensor/_per_channel and dequantize vs qdiff's formulas");
   quantize_check->add_option("--tensors", qc_tensors, "random tensors (default 2000)");
   quantize_check->add_option("--seed", qc_seed, "seed");
-  int64_t dc_cases = 1000;
-  std::string dc_seed = "1", dc_engines;
+  std::string dc_cases = "1000", dc_seed = "1", dc_engines;
   CLI::App* dynamic_check = app.add_subcommand(
       "dynamic-check", "quantized::linear_dynamic (float activations) per engine vs qdiff's recipes");
   dynamic_check->add_option("--cases", dc_cases, "random cases (default 1000)");
@@ -656,34 +733,30 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   try {
-    if (*run) {
-      if (run->count("--cases") && cases < 1) throw UsageError("--cases: must be >= 1");
-      if (run->count("--budget") && !(budget > 0)) throw UsageError("--budget: must be > 0 seconds");
-      return CommandRun(cases, budget, ParseSeed(seed_text), engines, schemes, ops, out,
-                        command_line, inject_defect, shard, baseline, jobs, case_timeout,
-                        resume);
+    if (*run) return CommandRun(rf, command_line);
+    if (*replay) return CommandReplay(case_path, quiet, replay_flags);
+    if (*shrink) return CommandShrink(case_path, shrink_out, shrink_flags);
+    if (*explain) {
+      return CommandExplain(case_path, ParseInteger(element, "--element", 0, int64_t{1} << 40),
+                            ParseInteger(layer_index, "--layer", 0, 1 << 16), explain_flags);
     }
-    if (*replay) return CommandReplay(case_path, quiet);
-    if (*shrink) return CommandShrink(case_path, shrink_out);
-    if (*explain) return CommandExplain(case_path, element, layer_index);
     if (*report) return CommandReport(report_dirs, report_html);
     if (*merge) return CommandMerge(merge_dirs, merge_out);
     if (*seed_example) return RunSeedExample(std::cout);
     if (*dynamic_check) {
-      if (dc_cases < 1) throw UsageError("--cases: must be >= 1");
+      const int64_t n = ParseInteger(dc_cases, "--cases", 1, kMaxCases);
       InitLibTorch();
       const DynamicCheckResult r =
-          RunDynamicCheck(dc_cases, ParseSeed(dc_seed), ParseEngines(dc_engines), std::cout);
+          RunDynamicCheck(n, ParseSeed(dc_seed), ParseEngines(dc_engines), std::cout);
       return DynamicMismatches(r) > 0 ? kExitFindings : kExitOk;
     }
     if (*quantize_check) {
-      if (qc_tensors < 1) throw UsageError("--tensors: must be >= 1");
-      const QuantizeCheckResult r = RunQuantizeCheck(qc_tensors, ParseSeed(qc_seed), std::cout);
+      const QuantizeCheckResult r = RunQuantizeCheck(
+          ParseInteger(qc_tensors, "--tensors", 1, kMaxCases), ParseSeed(qc_seed), std::cout);
       return r.quantize_mismatches + r.dequantize_mismatches > 0 ? kExitFindings : kExitOk;
     }
     if (*throughput) {
-      if (tp_cases < 1) throw UsageError("--cases: must be >= 1");
-      return CommandThroughput(tp_cases, ParseSeed(tp_seed));
+      return CommandThroughput(ParseInteger(tp_cases, "--cases", 1, kMaxCases), ParseSeed(tp_seed));
     }
     if (*worker) {
       CampaignSettings ws;
@@ -696,17 +769,10 @@ int Main(int argc, char** argv) {
       return RunCampaignWorker(ws);
     }
     if (*fingerprint) return CommandFingerprint(fp_engines, fp_schemes, fp_out);
-  } catch (const UsageError& e) {
-    std::cerr << "qdiff: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const CaseFileError& e) {
-    std::cerr << "qdiff: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const ReportError& e) {
-    std::cerr << "qdiff: " << e.what() << "\n";
-    return kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << "qdiff: error: " << e.what() << "\n";
+    // Usage, case-file, report and run-folder errors name their flag, file or field; echoed
+    // values may come from a hostile file, so the message is made printable.
+    std::cerr << "qdiff: " << Printable(e.what(), 4000) << "\n";
     return kExitUsage;
   }
   return kExitUsage;

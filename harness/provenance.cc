@@ -1,5 +1,7 @@
 #include "harness/provenance.h"
 
+#include <cstdlib>
+
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -49,6 +51,17 @@ bool CpuHasVnni() {
   const std::string flags = " " + CpuFlags() + " ";
   return flags.find(" avx512_vnni ") != std::string::npos ||
          flags.find(" avx_vnni ") != std::string::npos;
+}
+
+std::vector<std::pair<std::string, std::string>> KernelEnvironment() {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const char* name : {"DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "DNNL_CPU_ISA_HINTS",
+                           "ONEDNN_CPU_ISA_HINTS", "DNNL_DEFAULT_FPMATH_MODE",
+                           "ONEDNN_DEFAULT_FPMATH_MODE", "ATEN_CPU_CAPABILITY"}) {
+    const char* value = std::getenv(name);
+    env.emplace_back(name, value ? value : "");
+  }
+  return env;
 }
 
 std::string UtcNowIso8601() {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace qdiff {
 
@@ -11,6 +13,11 @@ std::string QdiffGitHash();        // commit qdiff was built from ("unknown" out
 // "avx2 avx512f avx512_vnni avx_vnni" as present (space separated, this order).
 std::string CpuFlags();
 bool CpuHasVnni();                 // avx512_vnni or avx_vnni
+// The environment variables that change which kernels LibTorch runs (oneDNN's ISA cap and hints,
+// its floating-point math mode, ATen's CPU capability), each with its value ("" when unset), in
+// a fixed order. Runs made under different values are different experiments: run.json records
+// them and `qdiff merge` refuses to join shards that differ.
+std::vector<std::pair<std::string, std::string>> KernelEnvironment();
 std::string UtcNowIso8601();
 
 }  // namespace qdiff

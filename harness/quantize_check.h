@@ -2,7 +2,7 @@
 // ties at power-of-two scales and values beyond the type range) go through LibTorch's
 // quantize_per_tensor / quantize_per_channel and dequantize(), and through qdiff's formulas
 // (oracles/observers.h QuantizeValue, oracles/float_oracle.h DequantizeElement); every element
-// must agree bit for bit (SEMANTICS.md §1.1–1.3).
+// must agree bit for bit (docs/semantics.md#quantize-and-dequantize).
 #pragma once
 
 #include <cstdint>

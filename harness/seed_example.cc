@@ -38,8 +38,8 @@ FloatForumModel MakeFloatModel() {
   return m;
 }
 
-// get_default_qconfig(engine) in 1.13 (SEMANTICS.md §2.5), MinMaxObserver in place of the
-// HistogramObserver for activations.
+// get_default_qconfig(engine) in 1.13 (docs/semantics.md#default-qconfigs), MinMaxObserver in
+// place of the HistogramObserver for activations.
 struct EngineQConfig {
   bool reduce_range;
   bool per_channel_weights;

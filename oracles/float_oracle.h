@@ -11,7 +11,8 @@
 namespace qdiff {
 
 // Dequantized value of element `index` of a quantized tensor, as LibTorch's dequantize():
-// per-tensor f32(f32(s)·f32(q − z)); per-channel f32(f64(f32(q) − z)·s) (double, SEMANTICS §1.3).
+// per-tensor f32(f32(s)·f32(q − z)); per-channel f32(f64(f32(q) − z)·s) (double,
+// docs/semantics.md#dequantize).
 float DequantizeElement(const QTensor& t, int64_t index);
 
 struct FloatLayerResult {

@@ -2,8 +2,9 @@
 //
 // u8·s8 kernels without VNNI multiply with vpmaddubsw, which adds two adjacent u8·s8 products
 // into an int16 with saturation, before widening to int32 (oneDNN doc/advanced/
-// int8_computations.md; FBGEMM GenerateKernelU8S8S32ACC32.cc; SEMANTICS.md §3.2–3.3). The zero
-// point of x is removed afterwards with a compensation term, so on raw values:
+// int8_computations.md; FBGEMM GenerateKernelU8S8S32ACC32.cc;
+// docs/semantics.md#kernel-accumulators). The zero point of x is removed afterwards with a
+// compensation term, so on raw values:
 //   acc = Σ_pairs sat16(x_a·w_a + x_b·w_b) − z_x · Σ w          (weight zero point 0)
 // and the pairs depend on the kernel's K order:
 //   kSat16ChannelPairs  oneDNN: conv pairs adjacent input channels within one kernel tap (padded

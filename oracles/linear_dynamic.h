@@ -3,15 +3,16 @@
 // multiplied with a prepacked qint8 weight [OC, K] (per-tensor or per-channel along axis 0) in
 // exact integer arithmetic, and the int32 accumulators are turned back into float with an
 // optional float bias and ReLU. Each engine does every step its own way; the recipes below are
-// bit-exact models of them (SEMANTICS.md §4.8). QNNPACK and ONEDNN were verified bit for bit
-// against Debian's LibTorch 1.13.1 by `qdiff dynamic-check` (0 mismatches in 4 × 1500 random
-// cases incl. exact ties and near-ties); FBGEMM (absent from that build) is from source only:
-// pytorch v1.13 qlinear_dynamic.cpp + FBGEMM src/PackAWithQuantRowOffset.cc, QuantUtilsAvx2.cc.
+// bit-exact models of them (docs/semantics.md#dynamic-linear). QNNPACK and ONEDNN were verified
+// bit for bit against Debian's LibTorch 1.13.1 by `qdiff dynamic-check` (0 mismatches in
+// 4 × 1500 random cases incl. exact ties and near-ties); FBGEMM (absent from that build) is from
+// source only: pytorch v1.13 qlinear_dynamic.cpp + FBGEMM src/PackAWithQuantRowOffset.cc,
+// QuantUtilsAvx2.cc.
 //
 // Notation: f32(·) rounds to binary32, RNE = round half to even, fma(a,b,c) = a·b + c rounded once.
 // acc[n][oc] = Σ_k (x_q[n][k] − z_x)(w[oc][k] − z_w[oc]), exact (no engine saturates it on a
-// VNNI CPU; FBGEMM/oneDNN on AVX2 use vpmaddubsw, see SEMANTICS.md §3.2/3.3 — reduce_range keeps
-// activations in [0,127], which makes the pairwise int16 sums safe there).
+// VNNI CPU; FBGEMM/oneDNN on AVX2 use vpmaddubsw, see docs/semantics.md#kernel-accumulators —
+// reduce_range keeps activations in [0,127], which makes the pairwise int16 sums safe there).
 #pragma once
 
 #include <cstdint>
@@ -74,7 +75,8 @@ ChosenQParams DynamicActivationQParams(const std::vector<float>& x, DynamicEngin
                                        bool reduce_range);
 
 // Quantization of one activation to quint8 by the engine (s = the double scale above):
-//   QNNPACK (at::quantize_per_tensor, §1.1):  inv = f32(1.f / f32(s)),  q = clamp(z + RNE(f32(x·inv)), 0, 255)
+//   QNNPACK (at::quantize_per_tensor, docs/semantics.md#quantize-per-tensor):
+//                                             inv = f32(1.f / f32(s)),  q = clamp(z + RNE(f32(x·inv)), 0, 255)
 //   FBGEMM  (PackAWithQuantRowOffset → QuantizeAvx2<uint8_t, LEGACY=true>):
 //                                             inv = f32(1.f / f32(s)),  q = clamp(RNE(fma(x, inv, f32(z))), 0, 255)
 //   ONEDNN  (ideep matmul src reorder f32 → u8 with scale 1/s and zero point; derived empirically,
@@ -97,7 +99,8 @@ int32_t QuantizeActivation(float x, const ChosenQParams& p, DynamicEngine engine
 //            same formula as QNNPACK's (bias absent: no +0 added, which only matters for −0):
 //       m = f32(f32(s_x)·f32(s_w));  y = f32(f32(acc)·m);  y = f32(y + b) if bias;  ReLU max(0, y)
 //   ONEDNN  (ideep matmul with f32 dst: bias pre-scaled, output scale, the same order as static
-//            int8 §3.3; the naive f32(acc·op) + b is off by ~1 ulp on ~12% of biased outputs):
+//            int8, docs/semantics.md#onednn-requantization; the naive f32(acc·op) + b is off by
+//            ~1 ulp on ~12% of biased outputs):
 //       src_s = f32(1.0/s_x), w_inv = per-tensor f32(1.0/f64 s_w), per-channel 1.f/f32(s_w)
 //       bs = f32(src_s·w_inv), op = f32(1.f/bs), bf = f32(b·bs)
 //       y = f32(f32(f32(acc) + bf)·op)   (no bias: y = f32(f32(acc)·op));  ReLU max(y, 0)

@@ -373,6 +373,7 @@ std::string ValidateModel(const Model& model) {
   if (model.layers.empty()) return "layers: at least one layer is required";
   std::vector<std::vector<int64_t>> shapes;
   std::vector<DType> dtypes;
+  std::vector<double> scales;  // each node's output scale
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const Layer& l = model.layers[i];
     const std::string at = "layers[" + std::to_string(i) + "]";
@@ -395,6 +396,7 @@ std::string ValidateModel(const Model& model) {
     for (DType d : in_dtypes) {
       if (d != in_dtypes[0]) return at + ".inputs: all inputs must have the same dtype";
     }
+    const double in_scale = ids[0] < 0 ? model.input.scales[0] : scales[ids[0]];
     if (IsGemmOp(l.op) && l.out_dtype != in_dtypes[0]) {
       err = at + ".out_dtype: must equal the input's dtype (LibTorch's quantized conv and linear "
                  "return the activation dtype they are given)";
@@ -418,6 +420,18 @@ std::string ValidateModel(const Model& model) {
         return at + ".out_zero_point: out of the output dtype's range";
       }
     }
+    if (IsGemmOp(l.op)) {
+      // Every engine forms the requantization multiplier s_x·s_w/s_y as a float32 at some point.
+      for (double s_w : l.weight.scales) {
+        const double m = in_scale * s_w / l.out_scale;
+        if (!std::isfinite(static_cast<float>(m))) {
+          std::ostringstream err;
+          err << at << ".out_scale: the multiplier input scale × weight scale / out_scale = " << m
+              << " overflows float32 (out_scale too small for its input)";
+          return err.str();
+        }
+      }
+    }
     std::vector<int64_t> out = LayerOutputShape(l, in);
     if (out.empty() || CheckedProduct(out) < 0) {
       return at + ": " + OpKindName(l.op) +
@@ -425,6 +439,9 @@ std::string ValidateModel(const Model& model) {
     }
     shapes.push_back(out);
     dtypes.push_back(IsGemmOp(l.op) ? l.out_dtype : in_dtypes[0]);
+    scales.push_back(KeepsInputQParams(l.op) ? in_scale
+                     : l.op == OpKind::kSigmoid ? 1.0 / 256
+                                                : l.out_scale);
   }
   return "";
 }

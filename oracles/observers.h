@@ -1,6 +1,7 @@
-// PyTorch 1.13 observer arithmetic (torch/ao/quantization/observer.py, utils.py; SEMANTICS.md §2)
-// and the quantize formula of at::quantize_per_tensor (§1.1), so that a case can be calibrated
-// from float data exactly as PyTorch would.
+// PyTorch 1.13 observer arithmetic (torch/ao/quantization/observer.py, utils.py;
+// docs/semantics.md#observers) and the quantize formula of at::quantize_per_tensor
+// (docs/semantics.md#quantize-per-tensor), so that a case can be calibrated from float data
+// exactly as PyTorch would.
 #pragma once
 
 #include <cstdint>

@@ -37,7 +37,8 @@ double RoundDouble(double v, Rounding r) {
 
 // Final step shared by all paths: a rounded value r (zero point included) into the output range.
 // kCvtIndefinite models cvtps2dq: a value beyond int32 becomes INT32_MIN, which the saturating
-// packs turn into the range minimum (QNNPACK/FBGEMM with M > 1, SEMANTICS.md §3.1).
+// packs turn into the range minimum (QNNPACK/FBGEMM with M > 1,
+// docs/semantics.md#qnnpack-requantization).
 int32_t Finish(int64_t rounded, bool out_of_int32, const Recipe& recipe, const QuantRange& range) {
   if (out_of_int32 && recipe.overflow == Overflow::kCvtIndefinite) return range.qmin;
   return static_cast<int32_t>(std::clamp<int64_t>(rounded, range.qmin, range.qmax));

@@ -67,9 +67,9 @@ std::vector<float> FloatData(std::mt19937_64& rng, int64_t n, double sigma, doub
 }
 
 // The way PyTorch users get their qparams: float input batches, float weights and bias, observed
-// with the default qconfig of an engine name (SEMANTICS.md §2.5; MinMax or MovingAverageMinMax in
-// place of the HistogramObserver for activations), then quantized with quantize_per_tensor /
-// quantize_per_channel. Shapes and the integer weights' layout are kept.
+// with the default qconfig of an engine name (docs/semantics.md#default-qconfigs; MinMax or
+// MovingAverageMinMax in place of the HistogramObserver for activations), then quantized with
+// quantize_per_tensor / quantize_per_channel. Shapes and the integer weights' layout are kept.
 void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags) {
   const std::string engine = Pick<std::string>({{1, "fbgemm"}, {1, "x86"}, {1, "qnnpack"}, {1, "onednn"}});
   const std::string observer = Pick<std::string>({{1, "minmax"}, {1, "moving_average"}});

@@ -56,6 +56,41 @@ ReportError::ReportError(std::string file, int64_t line, std::string column,
 // ---------------------------------------------------------------------------------------------
 // Writer
 
+std::string Printable(const std::string& text, std::size_t max_bytes) {
+  std::string out;
+  const std::size_t n = std::min(text.size(), max_bytes);
+  auto hex = [&out](unsigned char b) {
+    static const char kDigits[] = "0123456789abcdef";
+    out += "\\x";
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  };
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      if ((b < 0x20 && b != '\n' && b != '\t') || b == 0x7f) hex(b); else out += static_cast<char>(b);
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: lead byte 110xxxxx / 1110xxxx / 11110xxx, then 10xxxxxx bytes; overlong
+    // and surrogate forms are left to the terminal (they are not a safety problem).
+    const std::size_t len = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    bool valid = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    }
+    if (valid) {
+      out.append(text, i, len);
+      i += len;
+    } else {
+      hex(b);
+      ++i;
+    }
+  }
+  if (n < text.size()) out += "...";
+  return out;
+}
+
 std::string CsvEscapeField(const std::string& field) {
   std::string s = field;
   for (char& c : s) {

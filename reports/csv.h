@@ -33,6 +33,10 @@ class ReportError : public std::runtime_error {
   std::string column_;
 };
 
+// `text` safe to echo in a message: valid UTF-8, newlines and tabs are kept; other control
+// characters and bytes of invalid UTF-8 become \xNN; cut after `max_bytes` input bytes ("...").
+std::string Printable(const std::string& text, std::size_t max_bytes = 200);
+
 // One field as written: CR, LF and NUL become ' '; then quoted (quotes doubled) if it contains
 // ',' or '"' or starts/ends with ' ' or '\t'.
 std::string CsvEscapeField(const std::string& field);

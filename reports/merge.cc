@@ -1,5 +1,7 @@
 #include "reports/merge.h"
 
+#include "reports/run_record.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <map>
@@ -116,7 +118,7 @@ Report MergeShards(const std::vector<std::string>& dirs) {
   if (dirs.empty()) throw ReportError("merge: no shard folders given");
   std::vector<Report> shards;
   shards.reserve(dirs.size());
-  for (const std::string& dir : dirs) shards.push_back(LoadReport(dir));
+  for (const std::string& dir : dirs) shards.push_back(LoadRunFolder(dir));
   return MergeReports(shards, dirs);
 }
 

@@ -25,7 +25,8 @@ bool CaseIdLess(const std::string& a, const std::string& b);
 // (case_id, engine, scheme) in its own shard (message names the shard).
 Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& names);
 
-// LoadReport(dir) for each dir (its ReportError propagates: file, line, column), then
+// LoadRunFolder(dir) for each dir (finished, row counts as run.json records; its ReportError
+// propagates: file, line, column), then
 // MergeReports with the dirs as names. Throws ReportError for an empty list.
 Report MergeShards(const std::vector<std::string>& dirs);
 

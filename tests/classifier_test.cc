@@ -1,11 +1,11 @@
 // Tests of harness/classifier: ClassifyElement on constructed elements (one or more per class),
 // IsDegenerate, CaseVerdict and the class/verdict names.
 //
-// Every LibTorch value below is derived by hand from the backend formula of SEMANTICS.md §3 for
-// the engine named in the row; the comment says what the scheme computes, which counterfactual
-// switch (in the classifier's order: rounding, zero-point order, overflow, bias, multiplier,
-// arithmetic, then the engine's whole recipe) first reproduces LibTorch, and why the earlier
-// switches do not.
+// Every LibTorch value below is derived by hand from the backend formula of
+// docs/semantics.md#conv-and-linear-requantization for the engine named in the row; the comment
+// says what the scheme computes, which counterfactual switch (in the classifier's order:
+// rounding, zero-point order, overflow, bias, multiplier, arithmetic, then the engine's whole
+// recipe) first reproduces LibTorch, and why the earlier switches do not.
 #include "harness/classifier.h"
 
 #include <gtest/gtest.h>

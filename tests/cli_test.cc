@@ -1,6 +1,6 @@
 // Tests of the qdiff command line: the real binary (QDIFF_BINARY) run as a user runs it, with its
-// output in a temporary folder. Exit codes (DESIGN.md): 0 nothing unexplained, 1 findings,
-// 2 usage or input error, with a message naming the bad flag, value, file or field.
+// output in a temporary folder. Exit codes (docs/design.md#exit-codes): 0 nothing unexplained,
+// 1 findings, 2 usage or input error, with a message naming the bad flag, value, file or field.
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -222,7 +222,7 @@ TEST_F(CliTruncatedReport, ExitsTwoNamingFileAndLine) {
   EXPECT_MENTIONS(result_, (folder_ / "cases.csv").string() + ":4");
 }
 
-// DESIGN.md "Reports": a truncated CSV gets an error naming the file, line AND column
+// docs/design.md#reports: a truncated CSV gets an error naming the file, line AND column
 // ("column NAME" with NAME one of the header's columns, as ReportError writes it).
 TEST_F(CliTruncatedReport, NamesTheColumn) {
   EXPECT_EQ(result_.exit_code, 2) << result_.output;

@@ -1,5 +1,5 @@
-// Replays every stored case in corpora/*.json (DESIGN.md "Folders": every file is replayed by the
-// test suite): one test per file, named after it. Each (engine, scheme) row must give the case's
+// Replays every stored case in corpora/*.json (docs/design.md#folders: every file is replayed by
+// the test suite): one test per file, named after it. Each (engine, scheme) row must give the case's
 // expected_verdict; rows of engines this LibTorch does not have are skipped.
 #include <gtest/gtest.h>
 

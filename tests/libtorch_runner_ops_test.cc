@@ -304,12 +304,12 @@ TEST_P(LibTorchRunnerOpsTest, ChannelsLastGivesSameValuesForExactOps) {
   }
 }
 
-// The layout decides the avg_pool2d kernel (SEMANTICS.md §4.3), which shows that the layer's
-// flag, and only it, reaches LibTorch. qint8 (QNNPACK's own avg pool takes quint8 only), zp 11,
-// two channels, each one 2x2 window with q - z = {0,0,1,1}: c = 2, c/4 = 0.5 exactly. NCHW adds
-// zp before rounding, RNE(0.5 + 11) = 12; NHWC after, RNE(0.5) + 11 = 11. Layer 0 (hardtanh(-100,
-// 100), a copy) in channels-last hands the pool a channels-last tensor: a non-channels-last pool
-// must still get NCHW.
+// The layout decides the avg_pool2d kernel (docs/semantics.md#average-pooling), which shows that
+// the layer's flag, and only it, reaches LibTorch. qint8 (QNNPACK's own avg pool takes quint8
+// only), zp 11, two channels, each one 2x2 window with q - z = {0,0,1,1}: c = 2, c/4 = 0.5
+// exactly. NCHW adds zp before rounding, RNE(0.5 + 11) = 12; NHWC after, RNE(0.5) + 11 = 11.
+// Layer 0 (hardtanh(-100, 100), a copy) in channels-last hands the pool a channels-last tensor:
+// a non-channels-last pool must still get NCHW.
 TEST_P(LibTorchRunnerOpsTest, ChannelsLastSelectsTheAvgPoolKernel) {
   Model m;
   m.input = PerTensor(DType::kQInt8, {1, 2, 2, 2}, {11, 11, 12, 12, 11, 11, 12, 12}, 0.5, 11);
@@ -356,7 +356,7 @@ TEST_P(LibTorchRunnerOpsTest, AvgPoolHandComputed) {
 }
 
 // divisor_override 2: sums {12, 40} / 2 = {6, 20} -> {16, 30}. QNNPACK's avg pool ignores
-// divisor_override and always divides by kH*kW (SEMANTICS.md §4.3): {13, 20}.
+// divisor_override and always divides by kH*kW (docs/semantics.md#average-pooling): {13, 20}.
 TEST_P(LibTorchRunnerOpsTest, AvgPoolDivisorOverride) {
   Layer l = Pool(OpKind::kAvgPool2d, 2, 2);
   l.pool.divisor_override = 2;

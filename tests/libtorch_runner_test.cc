@@ -150,8 +150,8 @@ TEST_P(LibTorchRunnerTest, LinearWithBiasHandComputed) {
 }
 
 // Case (c): weight zp 1 makes w - zp = {1}: acc = {0,10,20,30}, M = 0.5 -> {0,5,10,15}.
-// ONEDNN requires weight zero points of 0 (SEMANTICS.md §3.0) and must reject it; the other
-// engines accept any zero point.
+// ONEDNN requires weight zero points of 0 (docs/semantics.md#engine-selection) and must reject
+// it; the other engines accept any zero point.
 TEST_P(LibTorchRunnerTest, NonZeroWeightZeroPoint) {
   Model m = OneByOneConv();
   m.layers[0].weight.zero_points = {1};

@@ -45,7 +45,7 @@ TEST(Observers, MinMaxSymmetric) {
   EXPECT_EQ(MinMaxQParams(-1.0f, 1.0f, DType::kQUInt8, QScheme::kSymmetric, false, QuantRange{0, 200})
                 .zero_point, 100);
   // ±max maps to ±127.5 when the scale's inverse is exact: max = 127.5·2^-7 gives scale 2^-7,
-  // so +max → RNE(127.5) = 128 → clamped 127 and −max → −128 (SEMANTICS.md §2.1).
+  // so +max → RNE(127.5) = 128 → clamped 127 and −max → −128 (docs/semantics.md#observer-qparams).
   const QParams e = MinMaxQParams(-0.99609375f, 0.5f, DType::kQInt8, QScheme::kSymmetric, false);
   EXPECT_EQ(e.scale, 0x1p-7);
   EXPECT_EQ(QuantizeValue(0.99609375f, e.scale, 0, DType::kQInt8), 127);

@@ -73,7 +73,8 @@ struct ModuleState {
   // (the module's one thread, whatever was repacked): the output zero point, and for linear the
   // input zero point too (conv2d takes the input zero point at run time). The key holds the
   // primitive's output scales, i.e. ideep's per-channel op scale f32(dst_s / f32(src_s·w_inv))
-  // (SEMANTICS.md §3.3), not s_x and s_y themselves: different scales with equal ratios share it.
+  // (docs/semantics.md#onednn-requantization), not s_x and s_y themselves: different scales with
+  // equal ratios share it.
   struct CachedZeroPoints {
     std::vector<float> op_scales;
     int32_t z_x, z_y;
@@ -432,7 +433,8 @@ struct ChangeOutputQParams : ModuleCommand {
 };
 
 // Unpack: the same integer weights and float bias as prepacked (QNNPACK returns zeros for a
-// missing bias, SEMANTICS.md §6) and the same conv attributes; repack from them, then run.
+// missing bias, docs/semantics.md#calling-convention) and the same conv attributes; repack from
+// them, then run.
 struct UnpackRepack : ModuleCommand {
   void apply(ModuleState& s) const override {
     s.packed_input_scale.reset();  // a new packed object: packs again at the next call

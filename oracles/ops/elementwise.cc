@@ -1,6 +1,6 @@
 // Elementwise ops without weights: add, mul, cat, relu, relu6, hardtanh, clamp, hardswish,
 // sigmoid, leaky_relu. One recipe per LibTorch 1.13 path plus the exact reference of each op
-// (SEMANTICS.md §4; upstream files named at each recipe, paths relative to
+// (docs/semantics.md#ops-without-weights; upstream files named at each recipe, paths relative to
 // aten/src/ATen/native/quantized/cpu/).
 //
 // Shared float building blocks (f32(·) = round to binary32; RNE = round half to even):
@@ -386,8 +386,9 @@ int64_t CatVectorChannels(int64_t c) {
 
 // cat.nhwc (kernels/QuantizedOpKernels.cpp::qcat_nhwc_kernel; dim == 1, all inputs 4-D and
 // channels-last contiguous): per input and pixel, memcpy if (s_i, z_i) == (s_y, z_y) (double
-// compare); else channels c < C_i − C_i mod 32: Vec::quantize(DequantFma, inv = f32(1/f64 s_y));
-// remaining channels: quantize_val(DequantScalar) (inv = f32(1/f32 s_y)).
+// compare); else channels c < CatVectorChannels(C_i) (32-channel blocks, then one 8-multiple
+// partial block): Vec::quantize(DequantFma, inv = f32(1/f64 s_y)); the last C_i mod 8 channels:
+// quantize_val(DequantScalar) (inv = f32(1/f32 s_y)).
 std::vector<int32_t> RunCatNhwc(const Layer& layer, const Inputs& in, const Shape& shape) {
   const OutputQParams o = Out(layer, in);
   const QuantRange r = TypeRange(o.dtype);

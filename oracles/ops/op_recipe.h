@@ -70,8 +70,8 @@ const OpRecipeDef& ExactOpRecipe(OpKind op);
 const OpRecipeDef* FindOpRecipe(const std::string& name);
 
 // The recipe LibTorch 1.13 runs for `layer` on `engine` ("qnnpack", "onednn", "fbgemm", "x86")
-// with these inputs (dtype, shapes, layer.channels_last, attributes): SEMANTICS.md §4. nullptr if
-// qdiff has no recipe for that path.
+// with these inputs (dtype, shapes, layer.channels_last, attributes):
+// docs/semantics.md#ops-without-weights. nullptr if qdiff has no recipe for that path.
 const OpRecipeDef* EngineOpRecipe(const std::string& engine, const Layer& layer,
                                   const std::vector<QTensor>& inputs);
 

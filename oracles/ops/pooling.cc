@@ -1,5 +1,6 @@
 // Pooling recipes (max_pool2d, avg_pool2d, adaptive_avg_pool2d) of LibTorch 1.13 on x86, default
-// CPU capability AVX2 (SEMANTICS.md §4.3–4.5). Output qparams are the input's (LayerOutputQParams),
+// CPU capability AVX2 (docs/semantics.md#average-pooling, #adaptive-average-pooling,
+// #max-pooling). Output qparams are the input's (LayerOutputQParams),
 // so s_y = s_x and z_y = z_x in every formula below; they are kept apart to stay truthful.
 //
 // Notation: c = Σ_in-bounds (q − z_x), the exact int32 window sum (padding is real 0, i.e. q = z);
@@ -19,12 +20,15 @@
 // an NCHW-contiguous tensor with C == 1 or H·W == 1 (c10 compute_channels_last_contiguous_2d skips
 // size-1 dimensions): those "NCHW" inputs run the NHWC kernel.
 //
-// Not modelled (a LibTorch 1.13 bug, verified): for an input with H·W == 1 and C > 1,
+// A LibTorch 1.13 bug (verified), modelled as a bug recipe: for an input with H·W == 1 and C > 1,
 // .contiguous(ChannelsLast) keeps NCHW strides, suggest_memory_format() answers Contiguous, and
 // the default NHWC kernels (all three ops) write NHWC-ordered values into that NCHW-strided
 // output. When OH·OW > 1 (padding / ceil_mode), LibTorch's logical output is therefore the
-// recipe's output with [N][OH·OW][C] memory read as [N][C][OH·OW]. The recipes give the logical
-// result; those elements stay unexplained on purpose. QNNPACK paths are not affected.
+// NHWC recipe's output with [N][OH·OW][C] memory read as [N][C][OH·OW]. The engine-path recipes
+// give the intended (logical) result; the <op>.nhwc_into_nchw recipes below (NhwcOrderIntoNchw)
+// reproduce the scramble bit for bit and classify those elements libtorch_bug, never exact
+// (corpora/nhwc_pool_single_pixel_scramble.json; docs/semantics.md#known-libtorch-bugs).
+// QNNPACK paths are not affected (DefaultPoolKernelRuns).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -1,6 +1,6 @@
-// fbgemm_fp32: LibTorch's FBGEMM conv/linear (SEMANTICS.md §3.2, from source: FBGEMM
-// include/fbgemm/OutputProcessing-inl.h::ReQuantizeOutput, src/QuantUtilsAvx2.cc::
-// requantizeOutputProcessingAvx2; LibTorch qconv.cpp / qlinear.cpp):
+// fbgemm_fp32: LibTorch's FBGEMM conv/linear (docs/semantics.md#fbgemm-requantization; from
+// source: FBGEMM include/fbgemm/OutputProcessing-inl.h::ReQuantizeOutput,
+// src/QuantUtilsAvx2.cc::requantizeOutputProcessingAvx2; LibTorch qconv.cpp / qlinear.cpp):
 //   a   = f32(f32 s_x · f32 s_w)
 //   bf  = f32(b / a) per channel, f32(b · f32(1/(f64)a)) per tensor      the bias stays float
 //   M   = f32(a / f32 s_y)

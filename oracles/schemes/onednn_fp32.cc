@@ -1,5 +1,6 @@
-// onednn_fp32: LibTorch 1.13's ONEDNN conv/linear through ideep and oneDNN 2.6 (SEMANTICS.md §3.3;
-// ideep utils.hpp::compute_scales, oneDNN src/cpu/x64/jit_uni_x8s8s32x_conv_kernel.cpp::store_output):
+// onednn_fp32: LibTorch 1.13's ONEDNN conv/linear through ideep and oneDNN 2.6
+// (docs/semantics.md#onednn-requantization; ideep utils.hpp::compute_scales,
+// oneDNN src/cpu/x64/jit_uni_x8s8s32x_conv_kernel.cpp::store_output):
 //   bias_scale = f32(f32(1/(f64)s_x) · w_inv),  w_inv = f32(1/(f64)s_w) or 1.0f/f32(s_w) per channel
 //   bf         = f32(b · bias_scale)                             the bias stays float
 //   M          = f32(f32(1/(f64)s_y) / bias_scale)
