@@ -28,6 +28,9 @@
 #include "harness/fresh_process.h"
 #include "harness/libtorch_runner.h"
 #include "harness/provenance.h"
+#include "harness/campaign_journal.h"
+#include "harness/campaign_record.h"
+#include "harness/campaign_rows.h"
 #include "harness/run_folder.h"
 #include "harness/shrink.h"
 #include "harness/worker_process.h"
@@ -47,6 +50,9 @@ namespace {
 // Reports are rewritten (atomically) this often, so a run that dies loses little; by time, not
 // by case count, so that rewriting never dominates a long run.
 constexpr double kFlushEverySeconds = 15.0;
+// The journal header's fields that define the run: --resume needs them equal.
+const std::vector<const char*> kHeaderKeys = {"seed", "cases", "engines", "schemes", "ops",
+                                              "injected_defect", "shard_index", "shard_count"};
 
 std::string CaseId(uint64_t campaign_seed, int64_t index) {
   char buf[64];
@@ -198,12 +204,6 @@ struct WorkerSlot {
 
 class Coordinator {
  public:
-  // One case's report rows.
-  struct CaseDone {
-    std::vector<CaseRow> cases;
-    std::vector<DiscrepancyRow> discrepancies;
-  };
-
   Coordinator(const CampaignSettings& s, CampaignResult* result)
       : s_(s), r_(*result), t0_(std::chrono::steady_clock::now()) {}
 
@@ -218,19 +218,17 @@ class Coordinator {
     next_index_ = s_.cases > 0 ? s_.cases * s_.shard_index / s_.shard_count : s_.shard_index;
     end_index_ = s_.cases > 0 ? s_.cases * (s_.shard_index + 1) / s_.shard_count : INT64_MAX;
     step_ = s_.cases > 0 ? 1 : s_.shard_count;
-    emit_next_ = next_index_;
-    const std::vector<json> records = s_.resume ? ReadJournal(journal_path) : std::vector<json>();
+    const std::vector<json> records =
+        s_.resume ? Journal::Read(journal_path, Header(), kHeaderKeys,
+                                  [this](int64_t line, const std::string& why) { DropJournalLine(line, why); })
+                  : std::vector<json>();
     std::error_code ec;
     fs::create_directories(s_.out_dir + "/findings", ec);
     if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
     started_ = UtcNowIso8601();
-    cases_csv_ = OpenCsv(kCasesFile, CaseColumns());
-    discrepancies_csv_ = OpenCsv(kDiscrepanciesFile, DiscrepancyColumns());
+    sink_ = std::make_unique<RowSink>(s_.out_dir, next_index_, step_);
     for (const json& record : records) TakeJournalRecord(record);
-    journal_ = std::fopen(journal_path.c_str(), s_.resume ? "a" : "w");
-    if (!journal_) throw std::runtime_error(journal_path + ": cannot open the journal for writing");
-    if (s_.resume && journal_torn_) WriteLine(journal_, "\n", kJournalFile);  // end a torn line
-    if (!journal_has_header_) AppendJournal(Header());  // a resumed journal keeps its own
+    journal_ = std::make_unique<Journal>(journal_path, s_.resume, Header());
     for (const auto& [sig, f] : findings_) {
       if (f.file.empty() && !f.case_id.empty()) shrinks_.push_back(pending_shrinks_[sig]);
     }
@@ -244,12 +242,6 @@ class Coordinator {
     }
     if (s_.progress) std::cerr << "\n";
     Flush(true);
-  }
-
-  ~Coordinator() {
-    for (std::FILE* f : {journal_, cases_csv_, discrepancies_csv_}) {
-      if (f) std::fclose(f);
-    }
   }
 
  private:
@@ -266,57 +258,6 @@ class Coordinator {
                 {"engines", s_.engines}, {"schemes", schemes}, {"ops", ops},
                 {"injected_defect", s_.injected_defect}, {"shard_index", s_.shard_index},
                 {"shard_count", s_.shard_count}, {"qdiff_git_hash", QdiffGitHash()}};
-  }
-
-  void AppendJournal(const json& j) {
-    const std::string line = JournalLine(j);
-    if (std::fwrite(line.data(), 1, line.size(), journal_) != line.size() ||
-        std::fflush(journal_) != 0) {
-      throw std::runtime_error(s_.out_dir + "/" + kJournalFile + ": write failed: " +
-                               std::strerror(errno));
-    }
-  }
-
-  // --resume: the records of the journal, after its header was checked against this run's
-  // settings (a mismatch throws before any file is touched). A torn last line (killed mid-write)
-  // is dropped silently; any other line whose checksum fails is dropped with a warning, and its
-  // case runs again.
-  std::vector<json> ReadJournal(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw RunFolderError(path + ": no journal to resume from");
-    in.seekg(0, std::ios::end);
-    if (in.tellg() > 0) {
-      in.seekg(-1, std::ios::end);
-      journal_torn_ = in.get() != '\n';  // killed in the middle of a line
-    }
-    in.seekg(0);
-    std::vector<json> records;
-    std::string line;
-    for (int64_t number = 1; std::getline(in, line); ++number) {
-      std::optional<json> j = ParseJournalLine(line);
-      if (!j) {
-        if (!(journal_torn_ && in.peek() == EOF)) DropJournalLine(number, "its checksum does not match");
-        continue;
-      }
-      if (j->value("type", "") != "header") {
-        if (!journal_has_header_) throw RunFolderError(path + ": the journal has no header line");
-        (*j)["line"] = number;
-        records.push_back(std::move(*j));
-        continue;
-      }
-      const json mine = Header();
-      for (const char* key : {"seed", "cases", "engines", "schemes", "ops", "injected_defect",
-                              "shard_index", "shard_count"}) {
-        if (!j->contains(key) || (*j)[key] != mine[key]) {
-          throw RunFolderError(path + ": field '" + key + "' (" + j->value(key, json()).dump() +
-                               ") differs from this run's (" + mine[key].dump() +
-                               "): --resume needs the same settings");
-        }
-      }
-      journal_has_header_ = true;
-    }
-    if (!journal_has_header_) throw RunFolderError(path + ": the journal has no header line");
-    return records;
   }
 
   void DropJournalLine(int64_t number, const std::string& why) {
@@ -363,7 +304,7 @@ class Coordinator {
     const int64_t index = j.at("index");
     if (done_.count(index)) return false;
     done_.insert(index);
-    CaseDone d;
+    CaseRows d;
     int64_t line = 0;
     for (const json& f : j.at("cases")) {
       d.cases.push_back(CaseFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
@@ -372,13 +313,12 @@ class Coordinator {
       d.discrepancies.push_back(DiscrepancyFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
     }
     for (const CaseRow& row : d.cases) {
-      if (row.verdict == "unexplained") ++r_.unexplained_cases;
+      if (row.verdict == Verdict::kUnexplained) ++r_.unexplained_cases;
     }
     if (j.value("crash", std::string()) == "crashed") ++r_.crashed;
     if (j.value("crash", std::string()) == "timeout") ++r_.timeouts;
     for (const json& k : j.at("corners")) ++corners_[k.get<std::string>()];
-    reorder_[index] = std::move(d);
-    EmitInOrder(false);
+    sink_->Add(index, std::move(d));
     ++r_.cases_run;
     if (!from_journal) {
       r_.worker_seconds += j.value("total_s", 0.0);
@@ -397,6 +337,7 @@ class Coordinator {
       Finding& f = findings_[sig];
       if (f.count++ > 0) continue;
       f.signature = sig;
+      f.verdict = ParseVerdict(j.value("crash", std::string())).value_or(Verdict::kUnexplained);
       f.case_id = CaseId(s_.seed, index);
       f.file = j.value("file", std::string());  // crashes are saved by the coordinator
       if (f.file.empty()) {
@@ -427,16 +368,16 @@ class Coordinator {
       const std::string file = s_.out_dir + "/findings/" + CaseId(s_.seed, task.index) + ".json";
       const json j{{"type", "finding"}, {"index", task.index}, {"signature", task.signature},
                    {"file", file}, {"shrink_failed", how}};
-      AppendJournal(j);
+      journal_->Append(j);
       TakeFinding(j);
       return;
     }
     std::vector<std::string> corners;
     Case c = CaseForIndex(s_, task.index, &corners);
-    const std::string verdict = timeout ? "timeout" : "crashed";
+    const Verdict verdict = timeout ? Verdict::kTimeout : Verdict::kCrashed;
     c.description = "the worker " + (timeout ? "exceeded the case timeout and was killed"
                                              : "died (" + how + ")") + " on this case";
-    c.expected_verdict = verdict;
+    c.expected_verdict = VerdictName(verdict);
     const std::string file = s_.out_dir + "/findings/" + c.id + ".json";
     SaveCaseFile(c, file);
     std::vector<CaseRow> rows;
@@ -459,10 +400,10 @@ class Coordinator {
     j["type"] = "case";
     j["index"] = task.index;
     j["corners"] = corners;
-    j["crash"] = verdict;
-    j["signatures"] = json::array({op + "/*/*/" + verdict});
+    j["crash"] = VerdictName(verdict);
+    j["signatures"] = json::array({op + "/*/*/" + VerdictName(verdict)});
     j["file"] = file;
-    AppendJournal(j);
+    journal_->Append(j);
     TakeCaseResult(j, false);
   }
 
@@ -522,11 +463,11 @@ class Coordinator {
     if (!j.is_object()) return;
     const std::string type = j.value("type", "");
     if (type == "case") {
-      AppendJournal(j);
+      journal_->Append(j);
       TakeCaseResult(j, false);
       w.last_index = j.value("index", int64_t{-1});
     } else if (type == "finding") {
-      AppendJournal(j);
+      journal_->Append(j);
       TakeFinding(j);
     } else {
       return;  // the task is still in flight
@@ -587,115 +528,24 @@ class Coordinator {
                  static_cast<long long>(r_.crashed), static_cast<long long>(r_.timeouts), left.c_str());
   }
 
-  // Report rows go to the CSV files as soon as every earlier case index is done, in case-index
-  // order with each case's rows sorted by (engine, scheme[, layer, index]): the order of
-  // MergeReports, so a run, a resumed run and merged shards write identical files. Only a
-  // bounded sample of rows stays in memory, for junit.xml, report.html and --baseline.
-  void EmitInOrder(bool everything) {
-    while (!reorder_.empty() &&
-           (everything || reorder_.begin()->first == emit_next_ || reorder_.begin()->first < emit_next_)) {
-      auto it = reorder_.begin();
-      Emit(it->second);
-      emit_next_ = std::max(emit_next_, it->first + step_);
-      reorder_.erase(it);
-    }
-  }
-
-  void Emit(CaseDone& d) {
-    std::sort(d.cases.begin(), d.cases.end(), [](const CaseRow& a, const CaseRow& b) {
-      return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
-    });
-    std::stable_sort(d.discrepancies.begin(), d.discrepancies.end(),
-                     [](const DiscrepancyRow& a, const DiscrepancyRow& b) {
-                       return std::tie(a.engine, a.scheme, a.layer, a.index) <
-                              std::tie(b.engine, b.scheme, b.layer, b.index);
-                     });
-    std::map<std::pair<std::string, std::string>, std::string> op_of;  // (engine, scheme) → op
-    bool finding = false;
-    rows_cases_ += static_cast<int64_t>(d.cases.size());
-    rows_discrepancies_ += static_cast<int64_t>(d.discrepancies.size());
-    for (const CaseRow& row : d.cases) {
-      WriteLine(cases_csv_, FormatCsvLine(CaseToFields(row)), kCasesFile);
-      ++summary_[{row.op, row.engine, row.scheme, "verdict", row.verdict}];
-      op_of[{row.engine, row.scheme}] = row.op;
-      finding |= row.verdict == "unexplained" || row.verdict == "crashed" || row.verdict == "timeout";
-    }
-    for (const DiscrepancyRow& row : d.discrepancies) {
-      WriteLine(discrepancies_csv_, FormatCsvLine(DiscrepancyToFields(row)), kDiscrepanciesFile);
-      ++summary_[{op_of[{row.engine, row.scheme}], row.engine, row.scheme, "class", row.cls}];
-    }
-    for (const SummaryRow& r : SummarizeLayers(d.cases, d.discrepancies)) {
-      layer_summary_[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
-    }
-    if (sampled_cases_ < kSampleCases || (finding && sampled_findings_ < kSampleCases)) {
-      (finding ? sampled_findings_ : sampled_cases_) += 1;
-      sample_.cases.insert(sample_.cases.end(), d.cases.begin(), d.cases.end());
-      sample_.discrepancies.insert(sample_.discrepancies.end(), d.discrepancies.begin(),
-                                   d.discrepancies.end());
-    } else {
-      sample_complete_ = false;
-    }
-  }
-
-  void WriteLine(std::FILE* f, const std::string& line, const char* name) {
-    if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) {
-      throw std::runtime_error(s_.out_dir + "/" + name + ": write failed: " + std::strerror(errno));
-    }
-  }
-
-  // The streaming CSVs are written under NAME.partial and renamed when the run finishes.
-  std::FILE* OpenCsv(const char* name, const std::vector<std::string>& columns) {
-    const std::string path = s_.out_dir + "/" + name + kPartialSuffix;
-    std::FILE* f = std::fopen(path.c_str(), "w");
-    if (!f) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
-    WriteLine(f, FormatCsvLine(columns), name);
-    return f;
-  }
-
-  void SyncCsv(std::FILE* f, const char* name) {
-    if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) {
-      throw std::runtime_error(s_.out_dir + "/" + name + ": write failed: " + std::strerror(errno));
-    }
-  }
-
+  // Reports are rewritten (atomically) every kFlushEverySeconds and when the run finishes.
   void Flush(bool finished) {
-    if (finished) EmitInOrder(true);  // cases past a gap that will never be filled (budget end)
-    fsync(fileno(journal_));  // the journal survives a machine crash up to the last flush
-    SyncCsv(cases_csv_, kCasesFile);
-    SyncCsv(discrepancies_csv_, kDiscrepanciesFile);
-    if (finished) {
-      for (auto [file, name] : {std::pair{&cases_csv_, kCasesFile}, {&discrepancies_csv_, kDiscrepanciesFile}}) {
-        std::fclose(*file);
-        *file = nullptr;
-        const std::string path = s_.out_dir + "/" + name;
-        std::error_code ec;
-        std::filesystem::rename(path + kPartialSuffix, path, ec);
-        if (ec) throw std::runtime_error(path + ": cannot rename the finished file: " + ec.message());
-      }
-    }
-    r_.summary.clear();
-    for (const auto& [key, count] : summary_) {
-      const auto& [op, engine, scheme, kind, name] = key;
-      r_.summary.push_back(SummaryRow{op, engine, scheme, kind, name, count});
-    }
-    WriteSummary(s_.out_dir + "/" + kSummaryFile, r_.summary);
-    r_.layer_summary.clear();
-    for (const auto& [key, count] : layer_summary_) {
-      const auto& [op, engine, scheme, kind, name] = key;
-      r_.layer_summary.push_back(SummaryRow{op, engine, scheme, kind, name, count});
-    }
-    WriteSummary(s_.out_dir + "/" + kOpsFile, r_.layer_summary);
+    journal_->Sync();
+    sink_->Flush(finished);
+    r_.summary = sink_->Summary();
+    r_.layer_summary = sink_->LayerSummary();
     r_.findings.clear();
     for (const std::string& sig : finding_order_) r_.findings.push_back(findings_.at(sig));
     r_.wall_seconds = Elapsed();
     if (finished) {
-      const std::string note = sample_complete_ ? "" : " (a sample: see summary.csv for all counts)";
+      const Report& sample = sink_->sample();
+      const std::string note = sink_->sample_complete() ? "" : " (a sample: see summary.csv for all counts)";
       WriteFileAtomically(s_.out_dir + "/junit.xml",
-                          FormatJUnit(sample_.cases, sample_.discrepancies, "qdiff replay " + s_.out_dir + "/findings"));
+                          FormatJUnit(sample.cases, sample.discrepancies, "qdiff replay " + s_.out_dir + "/findings"));
       WriteFileAtomically(s_.out_dir + "/report.html",
-                          FormatHtmlReport({RunData{s_.out_dir + note, sample_.cases, sample_.discrepancies}}));
+                          FormatHtmlReport({RunData{s_.out_dir + note, sample.cases, sample.discrepancies}}));
       if (!s_.baseline_dir.empty()) {
-        r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(sample_, baseline_));
+        r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(sample, baseline_));
       }
       r_.corner_table = FormatCornerTable(corners_, r_.cases_run);
     }
@@ -703,86 +553,23 @@ class Coordinator {
   }
 
   void WriteRunJson(bool finished) {
-    json schemes = json::array();
-    for (Scheme id : s_.schemes) schemes.push_back(GetScheme(id).name);
-    json ops = json::array();
-    for (OpKind op : s_.generator.ops) ops.push_back(OpKindName(op));
-    json environment = json::object();
-    for (const auto& [name, value] : KernelEnvironment()) environment[name] = value;
-    json findings = json::array();
-    for (const Finding& f : r_.findings) {
-      findings.push_back({{"signature", f.signature}, {"case_id", f.case_id}, {"file", f.file},
-                          {"count", f.count}, {"state_dependent", f.state_dependent},
-                          {"size_before", f.size_before}, {"size_after", f.size_after},
-                          {"shrink_attempts", f.shrink_attempts}, {"shrink_seconds", f.shrink_seconds},
-                          {"shrink_failed", f.shrink_failed}});
-    }
-    const json j{{"qdiff_version", QdiffVersion()},
-                 {"qdiff_git_hash", QdiffGitHash()},
-                 {"libtorch_version", LibTorchVersion()},
-                 {"engines", s_.engines},
-                 {"cpu_flags", CpuFlags()},
-                 {"dnnl_max_cpu_isa", std::getenv("DNNL_MAX_CPU_ISA") ? std::getenv("DNNL_MAX_CPU_ISA") : ""},
-                 {"environment", environment},
-                 {"seed", s_.seed},
-                 {"settings",
-                  {{"cases", s_.cases},
-                   {"budget_seconds", s_.budget_seconds},
-                   {"schemes", schemes},
-                   {"ops", ops},
-                   {"injected_defect", s_.injected_defect},
-                   {"shard_index", s_.shard_index},
-                   {"shard_count", s_.shard_count},
-                   {"command_line", s_.command_line}}},
-                 {"jobs", s_.jobs},
-                 {"started", started_},
-                 {"finished", finished ? UtcNowIso8601() : ""},
-                 {"rows", {{"cases", rows_cases_}, {"discrepancies", rows_discrepancies_}}},
-                 {"journal_lines_dropped", r_.journal_lines_dropped},
-                 {"cases_run", r_.cases_run},
-                 {"resumed_cases", r_.resumed_cases},
-                 {"crashed", r_.crashed},
-                 {"timeouts", r_.timeouts},
-                 {"unexplained_rows", r_.unexplained_cases},
-                 {"wall_seconds", r_.wall_seconds},
-                 {"worker_seconds", r_.worker_seconds},
-                 {"libtorch_seconds", r_.libtorch_seconds},
-                 {"worker_rss_kb", {{"first", r_.worker_rss_first_kb}, {"after_1000_cases", r_.worker_rss_1000_kb},
-                                    {"max", r_.worker_rss_max_kb},
-                                    {"last", r_.worker_rss_last_kb}}},
-                 {"findings", findings}};
-    WriteFileAtomically(s_.out_dir + "/run.json", j.dump(2) + "\n");
+    WriteCampaignRecord(s_, r_, started_, finished ? UtcNowIso8601() : "",
+                        {sink_->case_rows(), sink_->discrepancy_rows()});
   }
-
 
   const CampaignSettings& s_;
   CampaignResult& r_;
   const std::chrono::steady_clock::time_point t0_;
   std::string started_;
-  std::FILE* journal_ = nullptr;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<RowSink> sink_;           // cases.csv, discrepancies.csv, summaries, sample
   std::vector<WorkerSlot> slots_;
   std::set<int64_t> done_;                  // case indices with results (journal included)
-  std::map<int64_t, CaseDone> reorder_;     // results waiting for an earlier index
-  int64_t emit_next_ = 0;                   // next case index whose rows go to the CSVs
-  std::FILE* cases_csv_ = nullptr;
-  std::FILE* discrepancies_csv_ = nullptr;
-  int64_t rows_cases_ = 0, rows_discrepancies_ = 0;  // data rows written to the CSVs
-  Report baseline_;                                  // --baseline's rows, loaded before the run
-  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t> summary_;
-  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
-      layer_summary_;  // SummarizeLayers, accumulated
-  // Rows kept for junit.xml / report.html / --baseline: the first kSampleCases cases and up to
-  // kSampleCases cases with findings; summary.csv and the CSVs always hold everything.
-  static constexpr int64_t kSampleCases = 20000;
-  Report sample_;
-  int64_t sampled_cases_ = 0, sampled_findings_ = 0;
-  bool sample_complete_ = true;
+  Report baseline_;                         // --baseline's rows, loaded before the run
   std::map<std::string, int64_t> corners_;
   std::map<std::string, Finding> findings_;
   std::vector<std::string> finding_order_;
   std::map<std::string, Task> pending_shrinks_;
-  bool journal_has_header_ = false;
-  bool journal_torn_ = false;
   std::deque<Task> shrinks_;
   int64_t next_index_ = 0, end_index_ = 0, step_ = 1;
   bool stop_new_ = false;

@@ -44,7 +44,8 @@ struct CampaignSettings {
 
 // One distinct failure (deduplicated by signature): its first case, shrunk, and how often it hit.
 struct Finding {
-  std::string signature;     // op/engine/scheme/class
+  std::string signature;     // op/engine/scheme/class (op/*/*/crashed|timeout for a dead worker)
+  Verdict verdict = Verdict::kUnexplained;  // or kCrashed / kTimeout
   std::string case_id;       // first case that showed it
   std::string file;          // findings/<case_id>.<engine>.<scheme>.shrunk.json (crashes and
                              // failed shrinks: the raw findings/<case_id>.json)

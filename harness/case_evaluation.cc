@@ -9,6 +9,7 @@
 #include "harness/comparison.h"
 #include "harness/engines.h"
 #include "harness/injected_defect.h"
+#include "harness/libtorch_bugs.h"
 #include "harness/provenance.h"
 
 namespace qdiff {
@@ -140,61 +141,6 @@ DiffClass ExplainGemmElement(const std::string& engine, const Layer& layer,
                          static_cast<int32_t>(d.libtorch_out));
 }
 
-// The output of the first recipe of the layer's op that reproduces a documented LibTorch bug
-// and matches LibTorch on the whole layer; empty if none does.
-std::vector<int32_t> LibTorchBugOutput(const std::string& engine, const Layer& layer,
-                                       const LayerTrace& trace, const std::vector<int32_t>& lt) {
-  for (const OpRecipeDef* r : OpRecipes(layer.op)) {
-    if (!LibTorchBugApplies(*r, engine, layer, trace.inputs)) continue;
-    std::vector<int32_t> out = r->run(layer, trace.inputs, trace.shape);
-    if (out == lt) return out;
-  }
-  return {};
-}
-
-// ideep's primitive cache (intel/ideep#152, corpora/onednn_primitive_cache_zero_point.json): an
-// ONEDNN conv/linear whose cache key (op, shapes, attributes, output scale) equals an earlier
-// layer's on the same thread reuses that layer's output zero point (for linear also its input
-// zero point). The output of the engine's recipe for layer l with the zero points of an earlier
-// layer j of the same op and shapes, if it equals LibTorch's whole layer while the recipe with l's
-// own zero points does not; else empty. The whole-layer bit-exact match is the evidence.
-std::vector<int32_t> IdeepCacheReuseOutput(const Case& c, const std::vector<LayerTrace>& traces,
-                                           size_t l, const std::string& engine,
-                                           const std::vector<int32_t>& lt) {
-  const Layer& layer = c.model.layers[l];
-  const std::optional<Scheme> es = EngineScheme(engine, layer, CpuHasVnni(), traces[l].input().dtype);
-  if (!es || *es != Scheme::kOnednnFp32) return {};
-  const PipelineRecipe recipe{ApplyDefect(GetScheme(*es).recipe, c.injected_defect), engine};
-  if (RunIntegerLayer(layer, traces[l].inputs, recipe).out == lt) return {};
-  auto same_attrs = [](const ConvAttrs& a, const ConvAttrs& b) {
-    return std::equal(a.stride, a.stride + ConvAttrs::kMaxSpatialDims, b.stride) &&
-           std::equal(a.padding, a.padding + ConvAttrs::kMaxSpatialDims, b.padding) &&
-           std::equal(a.dilation, a.dilation + ConvAttrs::kMaxSpatialDims, b.dilation) &&
-           std::equal(a.output_padding, a.output_padding + ConvAttrs::kMaxSpatialDims,
-                      b.output_padding) &&
-           a.groups == b.groups;
-  };
-  for (size_t j = 0; j < l; ++j) {
-    const Layer& earlier = c.model.layers[j];
-    if (earlier.op != layer.op || earlier.relu != layer.relu ||
-        earlier.out_dtype != layer.out_dtype || earlier.weight.shape != layer.weight.shape ||
-        traces[j].input().shape != traces[l].input().shape ||
-        !same_attrs(earlier.conv, layer.conv)) {
-      continue;
-    }
-    Layer stale = layer;
-    stale.out_zero_point = earlier.out_zero_point;
-    std::vector<int32_t> out = RunIntegerLayer(stale, traces[l].inputs, recipe).out;
-    if (out == lt) return out;
-    if (layer.op != OpKind::kLinear) continue;  // the input zero point goes stale for linear only
-    std::vector<QTensor> stale_inputs = traces[l].inputs;
-    stale_inputs[0].zero_points = traces[j].input().zero_points;
-    out = RunIntegerLayer(stale, stale_inputs, recipe).out;
-    if (out == lt) return out;
-  }
-  return {};
-}
-
 // The engine's side of a layer, for classifying its differing elements under any scheme.
 struct EngineLayerFacts {
   std::vector<int64_t> kernel_acc;   // GEMM: the kernel's accumulators (empty when exact)
@@ -215,15 +161,111 @@ EngineLayerFacts ExplainEngineLayer(const Case& c, const std::vector<LayerTrace>
     if (acc_model != AccumulatorModel::kExact) {
       f.kernel_acc = KernelAccumulators(layer, trace.input(), trace.shape, acc_model);
     }
-    f.bug_out = IdeepCacheReuseOutput(c, traces, l, engine, lt);
+    f.bug_out = LibTorchBugOutput(c, traces, l, engine, lt);
     return f;
   }
   f.engine_op = EngineOpRecipe(engine, layer, trace.inputs);
   if (f.engine_op) f.engine_out = f.engine_op->run(layer, trace.inputs, trace.shape);
-  if (f.engine_out != lt) f.bug_out = LibTorchBugOutput(engine, layer, trace, lt);
+  if (f.engine_out != lt) f.bug_out = LibTorchBugOutput(c, traces, l, engine, lt);
   f.real = FloatOpReal(layer, trace.inputs, trace.shape);
   f.q = LayerOutputQParams(layer, trace.input());
   return f;
+}
+
+
+// One engine's LibTorch run of a case, and what its side explains about each layer. Every layer
+// is fed LibTorch's outputs, so the facts are the same for every scheme: computed once, on first
+// need.
+class EngineEvaluation {
+ public:
+  EngineEvaluation(const Case& c, const CaseRuns& runs, size_t e)
+      : c_(c), runs_(runs), e_(e), facts_(c.model.layers.size()) {}
+
+  const EngineLayerFacts& Facts(size_t l) {
+    if (!facts_[l]) {
+      facts_[l] = ExplainEngineLayer(c_, runs_.pipeline[e_][0], l, runs_.engines[e_],
+                                     runs_.libtorch[e_].layers[l].values);
+    }
+    return *facts_[l];
+  }
+
+ private:
+  const Case& c_;
+  const CaseRuns& runs_;
+  size_t e_;
+  std::vector<std::optional<EngineLayerFacts>> facts_;
+};
+
+// The discrepancy row of element i of layer l (scheme output != LibTorch's), classified.
+DiscrepancyRow ClassifyDiscrepancy(const Case& c, const CaseRuns& runs, size_t e, size_t s,
+                                   size_t l, int64_t i, const Recipe& scheme_recipe,
+                                   EngineEvaluation& engine) {
+  const Layer& layer = c.model.layers[l];
+  const LayerTrace& trace = runs.pipeline[e][s][l];
+  const std::vector<int32_t>& lt = runs.libtorch[e].layers[l].values;
+  const SchemeDef& scheme = GetScheme(runs.schemes[s]);
+  const bool gemm = IsGemmOp(layer.op);
+  DiscrepancyRow d;
+  d.case_id = c.id;
+  d.engine = runs.engines[e];
+  d.scheme = scheme.name;
+  d.layer = static_cast<int64_t>(l);
+  d.layer_op = LayerOpName(layer);
+  d.recipe = gemm ? scheme.name : trace.op_recipe->name;
+  d.index = i;
+  DiffClass cls = DiffClass::kUnexplained;  // a shape mismatch is never explained
+  if (i < static_cast<int64_t>(trace.out.size()) && i < static_cast<int64_t>(lt.size())) {
+    const EngineLayerFacts& f = engine.Facts(l);
+    d.channel = trace.shape.size() >= 2 ? trace.ChannelOf(i) : 0;
+    d.integer_out = trace.out[i];
+    d.libtorch_out = lt[i];
+    // The float oracle runs on its own outputs: its shapes may differ from LibTorch's when a
+    // layer's shape disagrees (then that layer is already unexplained).
+    const std::vector<int32_t>& fo = runs.float_oracle[l].out;
+    d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
+    d.diff_lsb = d.integer_out - d.libtorch_out;
+    if (gemm) {
+      cls = ExplainGemmElement(d.engine, layer, trace, scheme_recipe, c.injected_defect,
+                               f.kernel_acc, d);
+      if (cls == DiffClass::kUnexplained && !f.bug_out.empty()) cls = DiffClass::kLibTorchBug;
+    } else {
+      d.real_multiplier = trace.inputs[0].scales[0] / f.q.scale;
+      d.exact_value = f.real[i] / f.q.scale + f.q.zero_point;
+      cls = ClassifyOpElement(
+          *trace.op_recipe, f.engine_op, f.engine_op ? f.engine_out[i] : 0, lt[i], d.exact_value,
+          f.bug_out.empty() ? std::nullopt : std::optional<int32_t>(f.bug_out[i]));
+    }
+  }
+  d.cls = DiffClassName(cls);
+  return d;
+}
+
+// Every layer of the case under scheme s against engine e: the case row's counts and verdict,
+// and the discrepancy rows. `row` comes with its identifying columns filled.
+void EvaluateSchemeRow(const Case& c, const CaseRuns& runs, size_t e, size_t s,
+                       int64_t float_mismatches, bool degenerate, EngineEvaluation& engine,
+                       CaseRow& row, CaseEvaluation& ev) {
+  const Recipe scheme_recipe = ApplyDefect(GetScheme(runs.schemes[s]).recipe, c.injected_defect);
+  row.mismatches_vs_float = float_mismatches;
+  std::map<std::string, int64_t> class_counts;
+  int64_t unexplained = 0, sum_signed = 0;
+  for (size_t l = 0; l < c.model.layers.size(); ++l) {
+    const Comparison cmp = CompareOutputs(runs.pipeline[e][s][l].out, runs.libtorch[e].layers[l].values);
+    row.elements += cmp.elements;
+    row.mismatches_vs_libtorch += cmp.mismatches;
+    row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
+    sum_signed += cmp.sum_signed_diff;
+    for (int64_t i : cmp.differing) {
+      DiscrepancyRow d = ClassifyDiscrepancy(c, runs, e, s, l, i, scheme_recipe, engine);
+      if (d.cls == DiffClassName(DiffClass::kUnexplained)) ++unexplained;
+      ++class_counts[d.cls];
+      ev.discrepancies.push_back(std::move(d));
+    }
+  }
+  row.mean_signed_diff_lsb = row.elements ? double(sum_signed) / row.elements : 0.0;
+  row.classes = FormatClassCounts(class_counts);
+  row.verdict = CaseVerdict(false, row.mismatches_vs_libtorch, unexplained, degenerate);
+  ev.unexplained_elements += unexplained;
 }
 
 }  // namespace
@@ -231,18 +273,19 @@ EngineLayerFacts ExplainEngineLayer(const Case& c, const std::vector<LayerTrace>
 CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
   CaseEvaluation ev;
   const Model& model = c.model;
-  const std::string op = CaseOpName(model);
-  const std::string shape = CaseShapeName(model);
-  std::string weight_quant;
+  CaseRow id;  // the columns every row of the case shares
+  id.case_id = c.id;
+  id.seed = c.seed;
+  id.op = CaseOpName(model);
+  id.shape = CaseShapeName(model);
   for (const Layer& l : model.layers) {
     if (IsGemmOp(l.op)) {
-      weight_quant = l.weight.per_channel() ? "per_channel" : "per_tensor";
+      id.weight_quant = l.weight.per_channel() ? "per_channel" : "per_tensor";
       break;
     }
   }
   for (size_t e = 0; e < runs.engines.size(); ++e) {
     const EngineResult& torch = runs.libtorch[e];
-    const std::string& engine = runs.engines[e];
     if (torch.rejected) ++ev.rejected_engines;
     // LibTorch's own per-layer outputs, and how the float oracle compares with them.
     int64_t float_mismatches = 0;
@@ -256,98 +299,18 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         degenerate = degenerate && IsDegenerate(lt, OutputRange(model.layers[l], input0));
       }
     }
-    // What the engine's side explains about layer l. Every layer is fed LibTorch's outputs, so
-    // this is the same for every scheme: computed once, on first need.
-    std::vector<std::optional<EngineLayerFacts>> layer_facts(model.layers.size());
-    auto facts = [&](size_t l) -> const EngineLayerFacts& {
-      if (!layer_facts[l]) {
-        layer_facts[l] = ExplainEngineLayer(c, runs.pipeline[e][0], l, engine, torch.layers[l].values);
-      }
-      return *layer_facts[l];
-    };
+    EngineEvaluation engine(c, runs, e);
     for (size_t s = 0; s < runs.schemes.size(); ++s) {
-      const SchemeDef& scheme = GetScheme(runs.schemes[s]);
-      const Recipe scheme_recipe = ApplyDefect(scheme.recipe, c.injected_defect);
-      CaseRow row;
-      row.case_id = c.id;
-      row.seed = c.seed;
-      row.op = op;
-      row.engine = engine;
-      row.scheme = scheme.name;
-      row.weight_quant = weight_quant;
-      row.shape = shape;
+      CaseRow row = id;
+      row.engine = runs.engines[e];
+      row.scheme = GetScheme(runs.schemes[s]).name;
       if (torch.rejected) {
-        row.verdict = VerdictName(Verdict::kRejected);
+        row.verdict = Verdict::kRejected;
         row.message = torch.message;
-        ev.case_rows.push_back(row);
-        continue;
+      } else {
+        EvaluateSchemeRow(c, runs, e, s, float_mismatches, degenerate, engine, row, ev);
       }
-      row.mismatches_vs_float = float_mismatches;
-      std::map<std::string, int64_t> class_counts;
-      int64_t unexplained = 0, sum_signed = 0;
-      for (size_t l = 0; l < model.layers.size(); ++l) {
-        const Layer& layer = model.layers[l];
-        const LayerTrace& trace = runs.pipeline[e][s][l];
-        const std::vector<int32_t>& lt = torch.layers[l].values;
-        const Comparison cmp = CompareOutputs(trace.out, lt);
-        row.elements += cmp.elements;
-        row.mismatches_vs_libtorch += cmp.mismatches;
-        row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
-        sum_signed += cmp.sum_signed_diff;
-        if (cmp.differing.empty()) continue;
-        const bool gemm = IsGemmOp(layer.op);
-        const EngineLayerFacts& f = facts(l);
-        const std::vector<int64_t>& kernel_acc = f.kernel_acc;
-        const OpRecipeDef* engine_op = f.engine_op;
-        const std::vector<int32_t>& engine_out = f.engine_out;
-        const std::vector<int32_t>& bug_out = f.bug_out;
-        const std::vector<double>& real = f.real;
-        const OutputQParams& q = f.q;
-        for (int64_t i : cmp.differing) {
-          DiscrepancyRow d;
-          d.case_id = c.id;
-          d.engine = engine;
-          d.scheme = scheme.name;
-          d.layer = static_cast<int64_t>(l);
-          d.layer_op = LayerOpName(layer);
-          d.recipe = gemm ? scheme.name : trace.op_recipe->name;
-          d.index = i;
-          const bool in_range = i < static_cast<int64_t>(trace.out.size()) &&
-                                i < static_cast<int64_t>(lt.size());
-          DiffClass cls = DiffClass::kUnexplained;  // a shape mismatch is never explained
-          if (in_range) {
-            d.channel = trace.shape.size() >= 2 ? trace.ChannelOf(i) : 0;
-            d.integer_out = trace.out[i];
-            d.libtorch_out = lt[i];
-            // The float oracle runs on its own outputs: its shapes may differ from LibTorch's
-            // when a layer's shape disagrees (then that layer is already unexplained).
-            const std::vector<int32_t>& fo = runs.float_oracle[l].out;
-            d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
-            d.diff_lsb = d.integer_out - d.libtorch_out;
-            if (gemm) {
-              cls = ExplainGemmElement(engine, layer, trace, scheme_recipe, c.injected_defect,
-                                       kernel_acc, d);
-              if (cls == DiffClass::kUnexplained && !bug_out.empty()) cls = DiffClass::kLibTorchBug;
-            } else {
-              d.real_multiplier = trace.inputs[0].scales[0] / q.scale;
-              d.exact_value = real[i] / q.scale + q.zero_point;
-              cls = ClassifyOpElement(
-                  *trace.op_recipe, engine_op, engine_op ? engine_out[i] : 0, lt[i], d.exact_value,
-                  bug_out.empty() ? std::nullopt : std::optional<int32_t>(bug_out[i]));
-            }
-          }
-          d.cls = DiffClassName(cls);
-          if (cls == DiffClass::kUnexplained) ++unexplained;
-          ++class_counts[d.cls];
-          ev.discrepancies.push_back(std::move(d));
-        }
-      }
-      row.mean_signed_diff_lsb = row.elements ? double(sum_signed) / row.elements : 0.0;
-      row.classes = FormatClassCounts(class_counts);
-      row.verdict = VerdictName(
-          CaseVerdict(false, row.mismatches_vs_libtorch, unexplained, degenerate));
-      ev.unexplained_elements += unexplained;
-      ev.case_rows.push_back(row);
+      ev.case_rows.push_back(std::move(row));
     }
   }
   return ev;

@@ -102,17 +102,6 @@ DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine
   return DiffClass::kCombined;
 }
 
-const char* VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kExact: return "exact";
-    case Verdict::kExplained: return "explained";
-    case Verdict::kUnexplained: return "unexplained";
-    case Verdict::kRejected: return "rejected";
-    case Verdict::kDegenerate: return "degenerate";
-  }
-  return "unexplained";
-}
-
 bool IsDegenerate(const std::vector<int32_t>& out, QuantRange range) {
   if (out.empty()) return true;
   const bool all_at_bounds = std::all_of(out.begin(), out.end(), [&](int32_t v) {

@@ -13,6 +13,7 @@
 
 #include "oracles/ops/op_recipe.h"
 #include "oracles/recipe.h"
+#include "reports/vocabulary.h"  // Verdict
 
 namespace qdiff {
 
@@ -61,8 +62,6 @@ DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine
                             int32_t engine_out, int32_t libtorch_out, double exact_lsb,
                             std::optional<int32_t> libtorch_bug_out = std::nullopt);
 
-enum class Verdict { kExact, kExplained, kUnexplained, kRejected, kDegenerate };
-const char* VerdictName(Verdict v);
 
 // A comparison tested nothing when every LibTorch output sits at a bound of the output range, or
 // when more than one element was compared and all are equal.

@@ -187,7 +187,7 @@ FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
         const CaseEvaluation ev = EvaluateRuns(d.c, RunCase(d.c, {engine}, schemes));
         for (size_t s = 0; s < ev.case_rows.size(); ++s) {
           const CaseRow& r = ev.case_rows[s];
-          if (r.verdict == "rejected") {
+          if (r.verdict == Verdict::kRejected) {
             ++rejected;
             continue;
           }

@@ -1,5 +1,7 @@
 #include "harness/run_folder.h"
 
+#include "harness/campaign_journal.h"  // kJournalFile
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -15,26 +17,6 @@ namespace qdiff {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr char kRecordPrefix[] = "{\"sum\":\"";
-constexpr size_t kSumDigits = 16;
-constexpr char kRecordMiddle[] = "\",\"rec\":";
-
-// FNV-1a, 64 bit: offset basis 14695981039346656037, prime 1099511628211.
-uint64_t Fnv1a64(const char* data, size_t n) {
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(data[i]);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-std::string Hex16(uint64_t v) {
-  char buf[kSumDigits + 1];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string OwnerPid(int fd) {
   char buf[32] = {};
@@ -103,26 +85,6 @@ RunFolder::RunFolder(std::string dir, Mode mode) : dir_(std::move(dir)) {
 
 RunFolder::~RunFolder() {
   if (lock_fd_ >= 0) close(lock_fd_);  // releases the flock
-}
-
-std::string JournalLine(const nlohmann::json& record) {
-  const std::string rec = record.dump();
-  return kRecordPrefix + Hex16(Fnv1a64(rec.data(), rec.size())) + kRecordMiddle + rec + "}\n";
-}
-
-std::optional<nlohmann::json> ParseJournalLine(const std::string& line) {
-  const size_t prefix = sizeof kRecordPrefix - 1, middle = sizeof kRecordMiddle - 1;
-  const size_t head = prefix + kSumDigits + middle;
-  if (line.size() < head + 1 || line.compare(0, prefix, kRecordPrefix) != 0 ||
-      line.compare(prefix + kSumDigits, middle, kRecordMiddle) != 0 || line.back() != '}') {
-    return std::nullopt;
-  }
-  const char* rec = line.data() + head;
-  const size_t rec_size = line.size() - head - 1;
-  if (line.compare(prefix, kSumDigits, Hex16(Fnv1a64(rec, rec_size))) != 0) return std::nullopt;
-  nlohmann::json j = nlohmann::json::parse(rec, rec + rec_size, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return j;
 }
 
 }  // namespace qdiff

@@ -3,18 +3,13 @@
 //
 //   DIR/.lock          flock()ed for the whole run (released by the kernel when the process dies);
 //                      holds the owner's pid for the message a second run prints
-//   DIR/journal.jsonl  one record per line: {"sum":"<16 hex digits>","rec":<record>}, where sum
-//                      is the FNV-1a 64-bit hash of the record's bytes exactly as written; a line
-//                      whose sum does not match (torn or altered) is not trusted
+//   DIR/journal.jsonl  what --resume needs (harness/campaign_journal.h)
 //   DIR/*.csv.partial  the streaming CSVs while the run goes on; renamed to DIR/*.csv when it
 //                      finishes, so a finished run's CSVs are never truncated by a later command
 #pragma once
 
-#include <optional>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace qdiff {
 
@@ -46,13 +41,6 @@ class RunFolder {
 };
 
 constexpr char kLockFile[] = ".lock";
-constexpr char kJournalFile[] = "journal.jsonl";
 constexpr char kPartialSuffix[] = ".partial";
-
-// One journal line (with its newline) holding `record`.
-std::string JournalLine(const nlohmann::json& record);
-// The record of a journal line (without its newline); nullopt if the line is torn, is not a
-// journal line, or its checksum does not match the record.
-std::optional<nlohmann::json> ParseJournalLine(const std::string& line);
 
 }  // namespace qdiff

@@ -27,8 +27,8 @@ std::map<FindingSignature, Tally> Findings(const Report& r, const std::string& w
   std::map<Key3, std::string> op_of;  // (case_id, engine, scheme) -> op
   for (const CaseRow& c : r.cases) {
     op_of.emplace(Key3{c.case_id, c.engine, c.scheme}, c.op);
-    if (c.verdict == "unexplained" || c.verdict == "crashed" || c.verdict == "timeout") {
-      out[FindingSignature{c.op, c.engine, c.scheme, c.verdict}].case_ids.insert(c.case_id);
+    if (IsFinding(c.verdict)) {
+      out[FindingSignature{c.op, c.engine, c.scheme, VerdictName(c.verdict)}].case_ids.insert(c.case_id);
     }
   }
   for (const DiscrepancyRow& d : r.discrepancies) {

@@ -35,14 +35,10 @@ const char kStyle[] =
     ".bar { fill: #4a78b5; }\n"
     ".bar.unexplained { fill: #c23b3b; }\n";
 
-const std::vector<std::string>& FixedVerdicts() {
-  static const std::vector<std::string> v = {"exact", "explained", "unexplained", "rejected",
-                                             "degenerate"};
-  return v;
-}
 
 bool IsFindingVerdict(const std::string& v) {
-  return v == "unexplained" || v == "crashed" || v == "timeout";
+  const std::optional<Verdict> verdict = ParseVerdict(v);
+  return verdict && IsFinding(*verdict);
 }
 
 struct Bar {
@@ -111,7 +107,7 @@ std::string SummaryTable(const std::vector<SummaryRow>& summary) {
     std::map<std::string, int64_t> verdicts, classes;
   };
   std::map<Key3, Group> groups;
-  std::vector<std::string> verdict_cols = FixedVerdicts();
+  std::vector<std::string> verdict_cols = TableVerdictColumns();
   std::set<std::string> extra, class_cols;
   for (const SummaryRow& r : summary) {
     Group& g = groups[Key3{r.op, r.engine, r.scheme}];
@@ -217,11 +213,11 @@ std::string Findings(const RunData& run) {
   auto less = [](const std::string& a, const std::string& b) { return CaseIdLess(a, b); };
   std::map<std::string, Finding, decltype(less)> findings(less);
   for (const CaseRow& c : run.cases) {
-    if (!IsFindingVerdict(c.verdict)) continue;
+    if (!IsFinding(c.verdict)) continue;
     Finding& f = findings[c.case_id];
     f.ops.insert(c.op);
     if (!c.shape.empty()) f.shapes.insert(c.shape);
-    f.verdicts.push_back(c.engine + "/" + c.scheme + ": " + c.verdict);
+    f.verdicts.push_back(c.engine + "/" + c.scheme + ": " + VerdictName(c.verdict));
     f.max_abs_diff = std::max(f.max_abs_diff, c.max_abs_diff_lsb);
   }
   if (findings.empty()) return "<p>No findings.</p>\n";
@@ -255,7 +251,7 @@ std::string Rejections(const RunData& run) {
   // (op, engine, scheme) -> LibTorch message -> cases
   std::map<Key3, std::map<std::string, int64_t>> rejected;
   for (const CaseRow& c : run.cases) {
-    if (c.verdict == "rejected") ++rejected[Key3{c.op, c.engine, c.scheme}][c.message];
+    if (c.verdict == Verdict::kRejected) ++rejected[Key3{c.op, c.engine, c.scheme}][c.message];
   }
   if (rejected.empty()) return "<p>None.</p>\n";
   std::string s = "<table>\n<tr><th class=\"t\">op</th><th class=\"t\">engine</th>"

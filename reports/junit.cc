@@ -105,11 +105,11 @@ std::string FormatJUnit(const std::vector<CaseRow>& cases, const std::vector<Dis
     Group& g = groups[key];
     group_of.emplace(Key3{c.case_id, c.engine, c.scheme}, key);
     ++g.cases;
-    ++g.verdicts[c.verdict];
-    if (c.verdict == "unexplained") g.unexplained.insert(c.case_id);
-    if (c.verdict == "crashed") g.crashed.insert(c.case_id);
-    if (c.verdict == "timeout") g.timeout.insert(c.case_id);
-    if (c.verdict == "rejected") {
+    ++g.verdicts[VerdictName(c.verdict)];
+    if (c.verdict == Verdict::kUnexplained) g.unexplained.insert(c.case_id);
+    if (c.verdict == Verdict::kCrashed) g.crashed.insert(c.case_id);
+    if (c.verdict == Verdict::kTimeout) g.timeout.insert(c.case_id);
+    if (c.verdict == Verdict::kRejected) {
       bool seen = false;
       for (const std::string& m : g.reject_messages) seen = seen || m == c.message;
       if (!seen) g.reject_messages.push_back(c.message);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "reports/vocabulary.h"
+
 namespace qdiff {
 
 // cases.csv: one row per (case, engine, scheme).
@@ -22,7 +24,7 @@ struct CaseRow {
   int64_t mismatches_vs_float = 0;      // float oracle != LibTorch int_repr
   int64_t max_abs_diff_lsb = 0;         // max |scheme - LibTorch|
   double mean_signed_diff_lsb = 0.0;    // mean (scheme - LibTorch) over all elements
-  std::string verdict;        // exact | explained | unexplained | rejected | degenerate | crashed | timeout
+  Verdict verdict = Verdict::kExact;
   std::string classes;        // "tie:3;bias:1" (class:count, sorted by class name), empty if none
   std::string message;        // LibTorch's message when rejected, else empty
 };

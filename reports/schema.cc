@@ -21,7 +21,8 @@ enum class Check {
 template <class Row>
 struct Field {
   const char* name;
-  std::variant<std::string Row::*, int64_t Row::*, uint64_t Row::*, double Row::*> member;
+  std::variant<std::string Row::*, int64_t Row::*, uint64_t Row::*, double Row::*, Verdict Row::*>
+      member;
   Check check = Check::kNone;
 };
 
@@ -172,6 +173,8 @@ std::vector<std::string> ToFields(const Row& row, const std::vector<Field<Row>>&
             out.push_back(v);
           } else if constexpr (std::is_same_v<T, double>) {
             out.push_back(FormatDouble(v));
+          } else if constexpr (std::is_same_v<T, Verdict>) {
+            out.push_back(VerdictName(v));
           } else {
             out.push_back(std::to_string(v));
           }
@@ -204,6 +207,11 @@ Row FromFields(const std::vector<std::string>& fields, const std::vector<Field<R
             v = text;
           } else if constexpr (std::is_same_v<T, double>) {
             v = ParseDouble(text, file, line, f.name);
+          } else if constexpr (std::is_same_v<T, Verdict>) {
+            if (text.empty()) throw ReportError(file, line, f.name, "required value is empty");
+            const std::optional<Verdict> verdict = ParseVerdict(text);
+            if (!verdict) throw ReportError(file, line, f.name, "unknown verdict " + Show(text));
+            v = *verdict;
           } else {
             v = ParseInteger<T>(text, f.check, file, line, f.name);
           }

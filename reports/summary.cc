@@ -13,11 +13,6 @@ namespace {
 
 using Key3 = std::tuple<std::string, std::string, std::string>;  // op, engine, scheme
 
-const std::vector<std::string>& FixedVerdictColumns() {
-  static const std::vector<std::string> v = {"exact", "explained", "unexplained", "rejected",
-                                             "degenerate"};
-  return v;
-}
 
 std::string JoinPath(const std::string& dir, const char* name) {
   return (std::filesystem::path(dir) / name).string();
@@ -58,7 +53,7 @@ std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
       throw ReportError("Summarize: case " + c.case_id + " (engine " + c.engine + ", scheme " +
                         c.scheme + ") has two ops: " + it->second + " and " + c.op);
     }
-    ++counts[{c.op, c.engine, c.scheme, "verdict", c.verdict}];
+    ++counts[{c.op, c.engine, c.scheme, "verdict", VerdictName(c.verdict)}];
   }
   for (const DiscrepancyRow& d : discrepancies) {
     auto it = op_of.find(Key3{d.case_id, d.engine, d.scheme});
@@ -118,14 +113,15 @@ std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases,
       counts;
   for (const CaseRow& c : cases) {
     const std::vector<std::string> ops = SplitOps(c.op);
-    const bool compared = c.verdict != "rejected" && c.verdict != "crashed" && c.verdict != "timeout";
     for (size_t l = 0; l < ops.size(); ++l) {
-      std::string verdict = c.verdict;
-      if (compared) {
+      Verdict verdict = c.verdict;
+      if (!ComparedNothing(c.verdict)) {
         auto it = differing.find({c.case_id, c.engine, c.scheme, static_cast<int64_t>(l)});
-        verdict = it == differing.end() ? "exact" : it->second > 0 ? "unexplained" : "explained";
+        verdict = it == differing.end() ? Verdict::kExact
+                  : it->second > 0      ? Verdict::kUnexplained
+                                        : Verdict::kExplained;
       }
-      ++counts[{ops[l], c.engine, c.scheme, "verdict", verdict}];
+      ++counts[{ops[l], c.engine, c.scheme, "verdict", VerdictName(verdict)}];
     }
   }
   for (const DiscrepancyRow& d : discrepancies) {
@@ -149,7 +145,7 @@ std::string FormatSummaryTable(const std::vector<SummaryRow>& summary) {
   std::map<Key3, Group> groups;
   std::set<std::string> extra_verdicts;
   std::set<std::string> class_names;
-  const auto& fixed = FixedVerdictColumns();
+  const auto& fixed = TableVerdictColumns();
   for (const SummaryRow& r : summary) {
     Group& g = groups[Key3{r.op, r.engine, r.scheme}];
     if (r.kind == "verdict") {

@@ -421,7 +421,7 @@ TEST(ConvVariantsCampaign, EngineSchemesExplainEveryElement) {
     for (const CaseRow& r : ev.case_rows) {
       if (EngineOwnScheme(r.engine) != r.scheme) continue;
       ++rows;
-      if (r.verdict == "rejected") {
+      if (r.verdict == Verdict::kRejected) {
         ++rejected;
         continue;
       }

@@ -186,7 +186,7 @@ CaseRow Case(const std::string& id, const std::string& op, const std::string& en
   c.weight_quant = "per_tensor";
   c.shape = "x1x3x8x8 w4x3x3x3 g1 s1 p1 d1";
   c.elements = 256;
-  c.verdict = verdict;
+  c.verdict = *ParseVerdict(verdict);
   c.message = message;
   return c;
 }

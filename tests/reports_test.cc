@@ -96,7 +96,7 @@ CaseRow MakeCase(const std::string& id, const std::string& op, const std::string
   c.weight_quant = "per_tensor";
   c.shape = "x1x3x8x8 w4x3x3x3 g1 s1 p1 d1";
   c.elements = 256;
-  c.verdict = verdict;
+  c.verdict = *ParseVerdict(verdict);
   return c;
 }
 
@@ -240,7 +240,7 @@ TEST_F(ReportsTest, CasesRoundTripBitExact) {
     c.mismatches_vs_float = 2 * static_cast<int64_t>(i);
     c.max_abs_diff_lsb = 3;
     c.mean_signed_diff_lsb = AwkwardDoubles()[i];
-    c.verdict = "unexplained";
+    c.verdict = Verdict::kUnexplained;
     c.classes = "tie:3;bias:1";
     c.message = strings[(i + 2) % strings.size()];
     rows.push_back(c);

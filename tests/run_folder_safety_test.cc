@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "harness/libtorch_runner.h"
-#include "harness/run_folder.h"
+#include "harness/campaign_journal.h"
 #include "tests/qdiff_process.h"
 
 namespace qdiff {

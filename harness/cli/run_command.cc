@@ -1,0 +1,233 @@
+// `qdiff run` (a campaign), `qdiff throughput` and the internal `__worker` a campaign starts.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include "harness/campaign.h"
+#include "harness/cli/command.h"
+#include "harness/cli/flags.h"
+#include "harness/engines.h"
+#include "harness/injected_defect.h"
+#include "harness/provenance.h"
+#include "reports/csv.h"
+#include "reports/summary.h"
+
+namespace qdiff {
+
+namespace {
+
+// The run's console tables: per layer op on each engine's own scheme (ops.csv holds every
+// scheme), then per scheme summed over ops (summary.csv holds every op chain).
+std::string FormatRunTables(const std::vector<SummaryRow>& summary,
+                            const std::vector<SummaryRow>& layer_summary) {
+  std::vector<SummaryRow> own;
+  for (const SummaryRow& r : layer_summary) {
+    if (r.scheme == EngineOwnScheme(r.engine)) own.push_back(r);
+  }
+  // Rejections: (case, engine) runs LibTorch refused, counted once (on the engine's own scheme).
+  std::map<std::string, std::pair<int64_t, int64_t>> rejected;  // engine → (rejected, runs)
+  for (const SummaryRow& r : summary) {
+    if (r.kind != "verdict" || r.scheme != EngineOwnScheme(r.engine)) continue;
+    rejected[r.engine].second += r.count;
+    if (r.name == "rejected") rejected[r.engine].first += r.count;
+  }
+  std::ostringstream rates;
+  for (const auto& [engine, n] : rejected) {
+    rates << "LibTorch rejected " << n.first << " of " << n.second << " cases on " << engine << " ("
+          << (n.second ? 100.0 * n.first / n.second : 0.0) << "%; messages in cases.csv)\n";
+  }
+  return "Per op (every layer of every case once; each engine against its own recipes; all "
+         "schemes in ops.csv):\n" + FormatSummaryTable(own) + rates.str() +
+         "\nPer scheme (all ops; per op chain in summary.csv):\n" +
+         FormatSummaryTable(SumOverOps(summary));
+}
+
+std::string DefaultRunDir(uint64_t seed) {
+  std::string now = UtcNowIso8601();  // 2026-11-26T17:05:01Z
+  now.erase(std::remove_if(now.begin(), now.end(), [](char ch) { return ch == ':' || ch == '-'; }),
+            now.end());
+  return "out/run-" + now + "-s" + std::to_string(seed);
+}
+
+// `qdiff run`'s flags as given (validated by CommandRun).
+struct RunFlags {
+  std::string cases, budget, seed = "1", engines, schemes, ops, out, injected_defect, shard,
+      baseline, case_timeout = "120";
+  std::string jobs = std::to_string(std::max<unsigned>(1, std::thread::hardware_concurrency()));
+  bool resume = false, overwrite = false;
+};
+
+int CommandRun(const RunFlags& f, const std::string& command_line) {
+  CampaignSettings s;
+  s.cases = f.cases.empty() ? 0 : ParseInteger(f.cases, "--cases", 1, kMaxCases);
+  s.budget_seconds = f.budget.empty() ? 0 : ParseNumber(f.budget, "--budget", 0, kMaxBudgetSeconds);
+  if (s.cases == 0 && s.budget_seconds == 0) s.budget_seconds = 60;  // the default: about a minute
+  s.case_timeout_seconds = ParseNumber(f.case_timeout, "--case-timeout", 0, kMaxCaseTimeoutSeconds);
+  s.jobs = CapJobs(ParseInteger(f.jobs, "--jobs", 1, kMaxJobsFlag), CaseLimits());
+  if (f.resume && f.overwrite) throw UsageError("--resume and --overwrite: choose one");
+  if (!f.injected_defect.empty() && !IsKnownDefect(f.injected_defect)) {
+    throw UsageError("--inject-defect: unknown defect '" + Printable(f.injected_defect) + "' (known: ties_up)");
+  }
+  const uint64_t seed = ParseSeed(f.seed);
+  s.seed = seed;
+  s.engines = ParseEngines(f.engines);
+  s.schemes = ParseSchemes(f.schemes);
+  s.generator.ops = ParseOps(f.ops);
+  s.out_dir = f.out.empty() ? DefaultRunDir(seed) : f.out;
+  s.command_line = command_line;
+  s.injected_defect = f.injected_defect;
+  try {
+    std::tie(s.shard_index, s.shard_count) = ResolveShard(f.shard);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (!f.baseline.empty() && SamePath(f.baseline, s.out_dir)) {
+    throw UsageError("--baseline: " + f.baseline + " is the run's own --out; give a previous run");
+  }
+  s.baseline_dir = f.baseline;
+  s.resume = f.resume;
+  s.overwrite = f.overwrite;
+  s.progress = isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
+  std::cout << "qdiff run: seed " << seed << ", engines " << Join(s.engines) << ", "
+            << (s.cases ? std::to_string(s.cases) + " cases" : "") << (s.cases && s.budget_seconds ? ", " : "")
+            << (s.budget_seconds ? std::to_string(s.budget_seconds) + " s budget" : "")
+            << ", output " << s.out_dir << std::endl;
+  const CampaignResult r = RunCampaign(s);
+  std::cout << r.corner_table << "\n" << FormatRunTables(r.summary, r.layer_summary) << "\n";
+  if (!r.baseline_text.empty()) std::cout << "Compared with " << f.baseline << ":\n" << r.baseline_text << "\n";
+  for (const Finding& f : r.findings) {
+    const bool crash = f.verdict != Verdict::kUnexplained;
+    std::cout << "finding " << f.signature << ": " << f.count << " case(s); case file " << f.file;
+    if (!f.shrink_failed.empty()) {
+      std::cout << " (not shrunk: the shrink " << f.shrink_failed << "; the file is the raw case)";
+    } else if (!crash) {
+      std::cout << " (shrunk " << f.size_before << " -> " << f.size_after << " elements in "
+                << f.shrink_attempts << " attempts, " << f.shrink_seconds << " s)"
+                << (f.state_dependent ? "; does NOT reproduce alone: state_dependent"
+                                      : "; reproduces in a fresh process");
+    }
+    std::cout << "\n  replay: qdiff replay " << f.file << "\n";
+  }
+  if (r.journal_lines_dropped > 0) {
+    std::cout << r.journal_lines_dropped << " journal line(s) not trusted; their cases ran again\n";
+  }
+  std::cout
+            << r.cases_run << " cases (" << r.resumed_cases << " from the journal) in "
+            << r.wall_seconds << " s with " << s.jobs << " worker(s); "
+            << r.crashed << " crashed, " << r.timeouts << " timeouts; "
+            << r.unexplained_cases
+            << " (case, engine, scheme) rows unexplained. Reports: " << s.out_dir << "/"
+            << std::endl;
+  if (r.wall_seconds > 0 && r.worker_seconds > 0) {
+    const std::string after_1000 =
+        r.worker_rss_1000_kb ? std::to_string(r.worker_rss_1000_kb) + " KiB after 1000 cases, " : "";
+    std::printf("throughput: %.1f cases/s; %.0f%% of worker time inside LibTorch; worker RSS %lld KiB "
+                "after the first case, %s%lld KiB after the last (max %lld)\n",
+                (r.cases_run - r.resumed_cases) / r.wall_seconds,
+                100.0 * r.libtorch_seconds / r.worker_seconds,
+                static_cast<long long>(r.worker_rss_first_kb), after_1000.c_str(),
+                static_cast<long long>(r.worker_rss_last_kb), static_cast<long long>(r.worker_rss_max_kb));
+  }
+  return r.unexplained_cases > 0 || r.crashed > 0 || r.timeouts > 0 ? kExitFindings : kExitOk;
+}
+
+// `qdiff throughput`: the same campaign at --jobs 1 and --jobs 2, side by side in one run.
+int CommandThroughput(int64_t cases, uint64_t seed) {
+  std::printf("%6s %8s %10s %10s %12s %14s\n", "jobs", "cases", "seconds", "cases/s", "LibTorch %",
+              "worker RSS KiB");
+  for (int64_t jobs : {1, 2}) {
+    CampaignSettings s;
+    s.cases = cases;
+    s.seed = seed;
+    s.engines = ParseEngines("");
+    s.schemes = ParseSchemes("");
+    s.generator.ops = ParseOps("");
+    s.jobs = jobs;
+    s.out_dir = (std::filesystem::temp_directory_path() /
+                 ("qdiff-throughput-" + std::to_string(getpid()) + "-j" + std::to_string(jobs))).string();
+    const CampaignResult r = RunCampaign(s);
+    std::filesystem::remove_all(s.out_dir);
+    std::printf("%6lld %8lld %10.2f %10.1f %11.0f%% %14lld\n", static_cast<long long>(jobs),
+                static_cast<long long>(r.cases_run), r.wall_seconds, r.cases_run / r.wall_seconds,
+                100.0 * r.libtorch_seconds / std::max(r.worker_seconds, 1e-9),
+                static_cast<long long>(r.worker_rss_max_kb));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandDef RunCommand() {
+  return {"run", "random-model campaign over every op; reports to --out",
+          [](CLI::App* run, const std::string& command_line) -> std::function<int()> {
+            auto rf = std::make_shared<RunFlags>();
+            run->add_option("--cases", rf->cases, "number of cases, 1 to 10^12 (default: a 60 s budget)");
+            run->add_option("--budget", rf->budget, "wall-time budget in seconds, up to 30 days");
+            run->add_option("--seed", rf->seed, "campaign seed in [0, 2^64) (same seed: byte-identical CSVs)");
+            run->add_option("--engines", rf->engines, "comma list (default: every available engine)");
+            run->add_option("--schemes", rf->schemes, "comma list (default: all)");
+            run->add_option("--ops", rf->ops, "comma list of ops (default: all; see README)");
+            run->add_option("--out", rf->out, "output folder, new or empty (default: out/run-<time>-s<seed>)");
+            run->add_option("--jobs", rf->jobs, "worker processes (default and cap: one per core, as memory allows)");
+            run->add_option("--case-timeout", rf->case_timeout,
+                            "seconds before a case's worker is killed (default 120, at most 86400)");
+            run->add_flag("--resume", rf->resume, "continue the run in --out from its journal");
+            run->add_flag("--overwrite", rf->overwrite, "replace the previous run in --out");
+            run->add_option("--shard", rf->shard,
+                            "i/N: run shard i of N (also GTEST_*, SLURM_ARRAY_*, JOB_COMPLETION_INDEX)");
+            run->add_option("--baseline", rf->baseline,
+                            "previous run folder: print new, fixed and persisting findings");
+            run->add_option("--inject-defect", rf->injected_defect,
+                            "self-test of the finding pipeline only: apply a named defect (ties_up)");
+            return [rf, command_line] { return CommandRun(*rf, command_line); };
+          }};
+}
+
+CommandDef ThroughputCommand() {
+  return {"throughput", "cases per second at --jobs 1 and 2, LibTorch's share",
+          [](CLI::App* throughput, const std::string&) -> std::function<int()> {
+            auto cases = std::make_shared<std::string>("3000");
+            auto seed = std::make_shared<std::string>("1");
+            throughput->add_option("--cases", *cases, "cases per measurement (default 3000)");
+            throughput->add_option("--seed", *seed, "campaign seed");
+            return [cases, seed] {
+              return CommandThroughput(ParseInteger(*cases, "--cases", 1, kMaxCases), ParseSeed(*seed));
+            };
+          }};
+}
+
+// Internal: a campaign worker process (harness/campaign.h). Hidden from --help.
+CommandDef WorkerCommand() {
+  return {"__worker", "", [](CLI::App* worker, const std::string&) -> std::function<int()> {
+            struct Flags {
+              std::string seed = "1", engines, schemes, ops, out, defect;
+            };
+            auto f = std::make_shared<Flags>();
+            worker->add_option("--seed", f->seed);
+            worker->add_option("--engines", f->engines);
+            worker->add_option("--schemes", f->schemes);
+            worker->add_option("--ops", f->ops);
+            worker->add_option("--out", f->out);
+            worker->add_option("--inject-defect", f->defect);
+            return [f] {
+              CampaignSettings ws;
+              ws.seed = ParseSeed(f->seed);
+              ws.engines = ParseEngines(f->engines);
+              ws.schemes = ParseSchemes(f->schemes);
+              ws.generator.ops = ParseOps(f->ops);
+              ws.out_dir = f->out;
+              ws.injected_defect = f->defect;
+              return RunCampaignWorker(ws);
+            };
+          }};
+}
+
+}  // namespace qdiff

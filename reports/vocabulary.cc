@@ -1,0 +1,52 @@
+#include "reports/vocabulary.h"
+
+namespace qdiff {
+
+const std::vector<Verdict>& AllVerdicts() {
+  static const std::vector<Verdict> all = {Verdict::kExact,    Verdict::kExplained,
+                                           Verdict::kUnexplained, Verdict::kRejected,
+                                           Verdict::kDegenerate, Verdict::kCrashed,
+                                           Verdict::kTimeout};
+  return all;
+}
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kExact: return "exact";
+    case Verdict::kExplained: return "explained";
+    case Verdict::kUnexplained: return "unexplained";
+    case Verdict::kRejected: return "rejected";
+    case Verdict::kDegenerate: return "degenerate";
+    case Verdict::kCrashed: return "crashed";
+    case Verdict::kTimeout: return "timeout";
+  }
+  return "unexplained";
+}
+
+std::optional<Verdict> ParseVerdict(const std::string& name) {
+  for (Verdict v : AllVerdicts()) {
+    if (name == VerdictName(v)) return v;
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string>& TableVerdictColumns() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (Verdict v : AllVerdicts()) {
+      if (v != Verdict::kCrashed && v != Verdict::kTimeout) out.push_back(VerdictName(v));
+    }
+    return out;
+  }();
+  return names;
+}
+
+bool IsFinding(Verdict v) {
+  return v == Verdict::kUnexplained || v == Verdict::kCrashed || v == Verdict::kTimeout;
+}
+
+bool ComparedNothing(Verdict v) {
+  return v == Verdict::kRejected || v == Verdict::kCrashed || v == Verdict::kTimeout;
+}
+
+}  // namespace qdiff
