@@ -110,15 +110,13 @@ CommandDef ReplayCommand() {
   return {"replay", "rerun a case file bit for bit; exit 1 if it fails",
           [](CLI::App* replay, const std::string&) -> std::function<int()> {
             struct Flags {
-              std::string path;
               bool quiet = false;
               CaseFlags limits;
             };
             auto f = std::make_shared<Flags>();
-            replay->add_option("case", f->path, "case JSON file")->required();
             replay->add_flag("--quiet", f->quiet, "no table; the exit code only");
             f->limits.AddTo(replay, "seconds before the replay stops as a timeout (default 120)");
-            return [f] { return CommandReplay(f->path, f->quiet, f->limits); };
+            return [f] { return CommandReplay(f->limits.path, f->quiet, f->limits); };
           }};
 }
 
@@ -126,14 +124,13 @@ CommandDef ShrinkCommand() {
   return {"shrink", "minimize a failing case file",
           [](CLI::App* shrink, const std::string&) -> std::function<int()> {
             struct Flags {
-              std::string path, out;
+              std::string out;
               CaseFlags limits;
             };
             auto f = std::make_shared<Flags>();
-            shrink->add_option("case", f->path, "case JSON file")->required();
             shrink->add_option("--out", f->out, "output file (default: CASE.shrunk.json)");
             f->limits.AddTo(shrink, "the shrink stops as a timeout after ten of these (default 120 s)");
-            return [f] { return CommandShrink(f->path, f->out, f->limits); };
+            return [f] { return CommandShrink(f->limits.path, f->out, f->limits); };
           }};
 }
 
@@ -141,16 +138,15 @@ CommandDef ExplainCommand() {
   return {"explain", "one output element, derived under every scheme",
           [](CLI::App* explain, const std::string&) -> std::function<int()> {
             struct Flags {
-              std::string path, element, layer = "0";
+              std::string element, layer = "0";
               CaseFlags limits;
             };
             auto f = std::make_shared<Flags>();
-            explain->add_option("case", f->path, "case JSON file")->required();
             explain->add_option("--element", f->element, "flat output index")->required();
             explain->add_option("--layer", f->layer, "layer index (default 0)");
             f->limits.AddTo(explain, "seconds before explain stops as a timeout (default 120)");
             return [f] {
-              return CommandExplain(f->path, ParseInteger(f->element, "--element", 0, int64_t{1} << 40),
+              return CommandExplain(f->limits.path, ParseInteger(f->element, "--element", 0, int64_t{1} << 40),
                                     ParseInteger(f->layer, "--layer", 0, 1 << 16), f->limits);
             };
           }};

@@ -154,6 +154,7 @@ void ArmTimeout(double seconds, const std::string& what) {
 }
 
 void CaseFlags::AddTo(CLI::App* command, const char* timeout_help) {
+  command->add_option("case", path, "case JSON file")->required();
   command->add_option("--case-timeout", case_timeout, timeout_help);
   command->add_option("--max-case-gib", max_gib, "memory a case may need, GiB (default 2)");
   command->add_option("--max-case-work", max_work, "multiply-adds a case may need (default 2^30)");

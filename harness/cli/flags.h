@@ -51,8 +51,10 @@ bool SamePath(const std::string& a, const std::string& b);
 // `seconds` pass: replay, shrink and explain.
 void ArmTimeout(double seconds, const std::string& what);
 
-// Flags of the commands that read one case file: --case-timeout, --max-case-gib, --max-case-work.
+// What the commands that read one case file share: the file (positional), --case-timeout,
+// --max-case-gib and --max-case-work.
 struct CaseFlags {
+  std::string path;
   std::string case_timeout = "120";
   std::string max_gib = "2";
   std::string max_work = "1073741824";
