@@ -1,5 +1,5 @@
 // What a case costs before anything is allocated: every tensor it makes and every multiply-add
-// (or window tap) it performs, summed over its layers. A resource limit (harness/case_limits.h)
+// (or window tap) it performs, summed over its layers. A resource limit (harness/case/case_limits.h)
 // compares these with its bounds, so a case file of a few hundred bytes cannot ask for gigabytes
 // or hours: the per-tensor element cap alone does not bound a chain of large layers.
 #pragma once

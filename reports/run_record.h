@@ -1,10 +1,10 @@
 // run.json, the record of a run folder, as the commands that read run folders trust it:
-// `report`, `merge` and `run --baseline`. A campaign writes it (harness/campaign.cc) with
+// `report`, `merge` and `run --baseline`. A campaign writes it (harness/campaign/coordinator.cc) with
 //   finished       UTC time the run finished; "" while it runs or after it died
 //   rows           {"cases": N, "discrepancies": M}: the data rows of cases.csv and
 //                  discrepancies.csv when it finished
 //   settings, seed, engines, qdiff_version, qdiff_git_hash, libtorch_version: what ran
-//   environment    the kernel-changing environment variables (harness/provenance.h)
+//   environment    the kernel-changing environment variables (harness/case/provenance.h)
 //   cpu_flags      the CPU flags that change LibTorch's kernels
 #pragma once
 

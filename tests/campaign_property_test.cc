@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "harness/case_evaluation.h"
-#include "harness/case_json.h"
-#include "harness/libtorch_runner.h"
+#include "harness/evaluation/case_evaluation.h"
+#include "harness/case/case_json.h"
+#include "harness/torch/libtorch_runner.h"
 #include "properties/case_generator.h"
 
 namespace qdiff {

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/case_json.h"
-#include "harness/case_limits.h"
+#include "harness/case/case_json.h"
+#include "harness/case/case_limits.h"
 #include "oracles/model_cost.h"
 #include "tests/qdiff_process.h"
 

@@ -1,6 +1,6 @@
 // Tests of harness/case_json: exact round trip of every double and float of a case, and error
 // messages for malformed or hostile case files (each names the file and the offending field).
-#include "harness/case_json.h"
+#include "harness/case/case_json.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

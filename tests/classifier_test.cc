@@ -6,7 +6,7 @@
 // says what the scheme computes, which counterfactual switch (in the classifier's order:
 // rounding, zero-point order, overflow, bias, multiplier, arithmetic, then the engine's whole
 // recipe) first reproduces LibTorch, and why the earlier switches do not.
-#include "harness/classifier.h"
+#include "harness/evaluation/classifier.h"
 
 #include <gtest/gtest.h>
 

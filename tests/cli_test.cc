@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/libtorch_runner.h"
+#include "harness/torch/libtorch_runner.h"
 #include "tests/qdiff_process.h"
 
 namespace qdiff {

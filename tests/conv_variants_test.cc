@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "harness/case.h"
-#include "harness/case_evaluation.h"
-#include "harness/case_json.h"
-#include "harness/engines.h"
-#include "harness/libtorch_runner.h"
-#include "harness/shrink.h"
+#include "harness/case/case.h"
+#include "harness/evaluation/case_evaluation.h"
+#include "harness/case/case_json.h"
+#include "harness/evaluation/engines.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/evaluation/shrink.h"
 #include "oracles/float_oracle.h"
 #include "oracles/integer_pipeline.h"
 #include "oracles/model.h"

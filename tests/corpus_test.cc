@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "harness/case_evaluation.h"
-#include "harness/case_json.h"
-#include "harness/classifier.h"
-#include "harness/libtorch_runner.h"
-#include "harness/provenance.h"
+#include "harness/evaluation/case_evaluation.h"
+#include "harness/case/case_json.h"
+#include "harness/evaluation/classifier.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/case/provenance.h"
 
 namespace qdiff {
 namespace {

@@ -1,4 +1,4 @@
-// The finding pipeline end to end, proven with an injected defect (harness/injected_defect.h):
+// The finding pipeline end to end, proven with an injected defect (harness/evaluation/injected_defect.h):
 // a campaign finds it, shrinks it, writes the case JSON, confirms it in a fresh process, and
 // `qdiff replay` of the file (a separate process, as on a clean build) fails the same way.
 // Without the defect, the same campaign finds nothing.
@@ -8,8 +8,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "harness/libtorch_runner.h"
-#include "harness/shrink.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/evaluation/shrink.h"
 #include "tests/qdiff_process.h"
 
 namespace qdiff {

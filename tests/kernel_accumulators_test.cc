@@ -2,7 +2,7 @@
 // against LibTorch's ONEDNN engine with its ISA capped to AVX2 (no VNNI) in a child process.
 #include <gtest/gtest.h>
 
-#include "harness/classifier.h"
+#include "harness/evaluation/classifier.h"
 #include "oracles/kernel_accumulators.h"
 #include "oracles/scheme.h"
 #include "tests/qdiff_process.h"

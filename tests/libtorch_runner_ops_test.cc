@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "harness/libtorch_runner.h"
+#include "harness/torch/libtorch_runner.h"
 #include "oracles/model.h"
 
 namespace qdiff {

@@ -1,7 +1,7 @@
 // Tests of the LibTorch runner against hand-computed outputs, on every engine of this build.
 // Every case is chosen so that each output is an exact integer before rounding (no ties, no
 // saturation), so QNNPACK (RNE(t)+zp), FBGEMM and ONEDNN (RNE(t+zp)) must all agree exactly.
-#include "harness/libtorch_runner.h"
+#include "harness/torch/libtorch_runner.h"
 
 #include <gtest/gtest.h>
 

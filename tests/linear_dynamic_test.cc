@@ -5,8 +5,8 @@
 
 #include <sstream>
 
-#include "harness/dynamic_check.h"
-#include "harness/libtorch_runner.h"
+#include "harness/checks/dynamic_check.h"
+#include "harness/torch/libtorch_runner.h"
 #include "oracles/linear_dynamic.h"
 
 namespace qdiff {

@@ -7,9 +7,9 @@
 
 #include <string>
 
-#include "harness/case_evaluation.h"
-#include "harness/fingerprint.h"
-#include "harness/libtorch_runner.h"
+#include "harness/evaluation/case_evaluation.h"
+#include "harness/checks/fingerprint.h"
+#include "harness/torch/libtorch_runner.h"
 #include "oracles/ops/op_recipe.h"
 
 namespace qdiff {

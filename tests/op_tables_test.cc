@@ -12,7 +12,7 @@
 #include <random>
 #include <set>
 
-#include "harness/libtorch_runner.h"
+#include "harness/torch/libtorch_runner.h"
 #include "oracles/ops/op_recipe.h"
 
 namespace qdiff {

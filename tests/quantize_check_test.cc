@@ -3,8 +3,8 @@
 
 #include <sstream>
 
-#include "harness/libtorch_runner.h"
-#include "harness/quantize_check.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/checks/quantize_check.h"
 
 namespace qdiff {
 namespace {

@@ -9,8 +9,8 @@
 #include <chrono>
 #include <thread>
 
-#include "harness/libtorch_runner.h"
-#include "harness/campaign_journal.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/campaign/journal.h"
 #include "tests/qdiff_process.h"
 
 namespace qdiff {

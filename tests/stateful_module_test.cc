@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/libtorch_runner.h"
+#include "harness/torch/libtorch_runner.h"
 #include "oracles/integer_pipeline.h"
 #include "oracles/model.h"
 #include "oracles/scheme.h"

@@ -1,19 +1,19 @@
 // `qdiff replay`, `shrink` and `explain`: the commands that read one case file. Each honours
-// --case-timeout and the case limits (harness/case_limits.h).
+// --case-timeout and the case limits (harness/case/case_limits.h).
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
-#include "harness/case_evaluation.h"
-#include "harness/case_json.h"
+#include "harness/evaluation/case_evaluation.h"
+#include "harness/case/case_json.h"
 #include "harness/cli/command.h"
 #include "harness/cli/flags.h"
-#include "harness/explain.h"
-#include "harness/injected_defect.h"
-#include "harness/libtorch_runner.h"
-#include "harness/shrink.h"
+#include "harness/evaluation/explain.h"
+#include "harness/evaluation/injected_defect.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/evaluation/shrink.h"
 #include "oracles/float32_twin.h"
 #include "oracles/ops/op_recipe.h"
 

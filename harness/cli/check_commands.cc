@@ -7,12 +7,12 @@
 
 #include "harness/cli/command.h"
 #include "harness/cli/flags.h"
-#include "harness/dynamic_check.h"
-#include "harness/fingerprint.h"
-#include "harness/libtorch_runner.h"
-#include "harness/provenance.h"
-#include "harness/quantize_check.h"
-#include "harness/seed_example.h"
+#include "harness/checks/dynamic_check.h"
+#include "harness/checks/fingerprint.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/case/provenance.h"
+#include "harness/checks/quantize_check.h"
+#include "harness/checks/seed_example.h"
 #include "reports/csv.h"
 #include "reports/schema.h"
 

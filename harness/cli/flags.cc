@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "harness/libtorch_runner.h"
+#include "harness/torch/libtorch_runner.h"
 #include "reports/csv.h"  // Printable
 
 namespace qdiff {

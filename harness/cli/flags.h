@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/case_limits.h"
+#include "harness/case/case_limits.h"
 #include "oracles/model.h"
 #include "oracles/scheme.h"
 

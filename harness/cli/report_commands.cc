@@ -7,8 +7,8 @@
 
 #include "harness/cli/command.h"
 #include "harness/cli/flags.h"
-#include "harness/provenance.h"
-#include "harness/run_folder.h"
+#include "harness/case/provenance.h"
+#include "harness/campaign/run_folder.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
 #include "reports/merge.h"

@@ -11,12 +11,12 @@
 #include <thread>
 #include <tuple>
 
-#include "harness/campaign.h"
+#include "harness/campaign/campaign.h"
 #include "harness/cli/command.h"
 #include "harness/cli/flags.h"
-#include "harness/engines.h"
-#include "harness/injected_defect.h"
-#include "harness/provenance.h"
+#include "harness/evaluation/engines.h"
+#include "harness/evaluation/injected_defect.h"
+#include "harness/case/provenance.h"
 #include "reports/csv.h"
 #include "reports/summary.h"
 
@@ -204,7 +204,7 @@ CommandDef ThroughputCommand() {
           }};
 }
 
-// Internal: a campaign worker process (harness/campaign.h). Hidden from --help.
+// Internal: a campaign worker process (harness/campaign/campaign.h). Hidden from --help.
 CommandDef WorkerCommand() {
   return {"__worker", "", [](CLI::App* worker, const std::string&) -> std::function<int()> {
             struct Flags {

@@ -17,7 +17,7 @@
 namespace qdiff {
 
 // Where recipes of one op differ. The classifier names a difference between two recipes of the
-// same op by the ingredient that differs (harness/classifier.h); a recipe's ingredients must
+// same op by the ingredient that differs (harness/evaluation/classifier.h); a recipe's ingredients must
 // describe it truthfully.
 enum class OpRounding { kHalfEven, kHalfAway, kHalfUp, kNone };   // kNone: no rounding (max, clamp)
 enum class OpZeroPoint { kAfterRounding, kBeforeRounding, kNone };  // kNone: zp never enters
@@ -45,7 +45,7 @@ struct OpRecipeDef {
                               const std::vector<int64_t>& out_shape);
   // Set on recipes that reproduce a LibTorch bug (the corpus file that documents it). They are
   // never an engine path: the path is the intended op, and an element only such a recipe
-  // reproduces is classified libtorch_bug (harness/classifier.h), never silently exact.
+  // reproduces is classified libtorch_bug (harness/evaluation/classifier.h), never silently exact.
   const char* libtorch_bug = nullptr;
   // Bug recipes only: whether `engine` runs the kernel that has the bug for this layer and these
   // inputs. A bug recipe classifies an element only where its kernel runs.

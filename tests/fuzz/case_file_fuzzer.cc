@@ -1,4 +1,4 @@
-// libFuzzer target for the case-file parser (harness/case_json.h).
+// libFuzzer target for the case-file parser (harness/case/case_json.h).
 //
 // Contract under test: CaseFromJson(text, source) either returns a valid Case or throws
 // CaseFileError; it never crashes, hangs, leaks or allocates without bound. Any other exception
@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "harness/case_json.h"
+#include "harness/case/case_json.h"
 
 namespace {
 

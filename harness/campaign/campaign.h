@@ -1,0 +1,103 @@
+// The campaign of `qdiff run`: a coordinator hands case indices to worker processes (one per
+// job), each of which draws the case from the generators, sends it through the data flow
+// (case_evaluation.h) and answers with report rows. A worker that crashes or hangs takes only
+// itself down: the case in flight becomes a `crashed`/`timeout` finding with its case file, and a
+// new worker continues. Every finished case is appended to a journal, so a campaign killed in any
+// way continues with --resume to the same final report. Only this loop knows the order of steps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "oracles/scheme.h"
+#include "properties/case_generator.h"
+#include "reports/rows.h"
+
+namespace qdiff {
+
+struct CampaignSettings {
+  int64_t cases = 0;            // stop after this many cases (0: no case limit)
+  double budget_seconds = 0;    // stop after this much wall time (0: no time limit)
+  uint64_t seed = 1;
+  std::vector<std::string> engines;  // validated, non-empty
+  std::vector<Scheme> schemes;       // non-empty
+  GeneratorSettings generator;
+  std::string out_dir;               // created if missing
+  std::string command_line;          // recorded in run.json
+  std::string injected_defect;       // self-test only (harness/evaluation/injected_defect.h); "" normally
+  // Sharding: this process runs shard `shard_index` of `shard_count`. With a case count, shard i
+  // takes the contiguous index range [cases·i/N, cases·(i+1)/N); with a time budget, the indices
+  // i ≡ shard_index (mod N). Case ids and seeds depend only on the index, so `qdiff merge` of all
+  // shards equals the unsharded run.
+  int64_t shard_index = 0;
+  int64_t shard_count = 1;
+  std::string baseline_dir;          // compare findings with a previous run folder, if set
+  bool confirm_in_fresh_process = true;  // re-run each finding with `qdiff replay` in a new process
+  int64_t jobs = 1;                  // worker processes
+  double case_timeout_seconds = 120; // a case (or shrink) running longer kills its worker
+  bool resume = false;               // continue from out_dir/journal.jsonl
+  bool overwrite = false;            // replace a previous run in out_dir (else it is refused)
+  bool progress = false;             // a live progress line on stderr
+};
+
+// One distinct failure (deduplicated by signature): its first case, shrunk, and how often it hit.
+struct Finding {
+  std::string signature;     // op/engine/scheme/class (op/*/*/crashed|timeout for a dead worker)
+  Verdict verdict = Verdict::kUnexplained;  // or kCrashed / kTimeout
+  std::string case_id;       // first case that showed it
+  std::string file;          // findings/<case_id>.<engine>.<scheme>.shrunk.json (crashes and
+                             // failed shrinks: the raw findings/<case_id>.json)
+  int64_t count = 0;         // cases that showed this signature
+  bool state_dependent = false;  // did not reproduce in a fresh process
+  int64_t size_before = 0;   // CaseSize before and after shrinking
+  int64_t size_after = 0;
+  int64_t shrink_attempts = 0;
+  double shrink_seconds = 0;
+  std::string shrink_failed; // why the shrink did not finish ("" if it did): file is the raw case
+};
+
+struct CampaignResult {
+  int64_t cases_run = 0;
+  int64_t unexplained_cases = 0;     // (case, engine, scheme) rows with verdict unexplained
+  std::vector<SummaryRow> summary;
+  std::vector<SummaryRow> layer_summary;  // per layer op (ops.csv, SummarizeLayers)
+  std::string corner_table;          // what the generators exercised
+  std::vector<Finding> findings;
+  std::string baseline_text;         // new / fixed / persisting findings, if a baseline was given
+  int64_t crashed = 0;               // cases whose worker died
+  int64_t timeouts = 0;              // cases whose worker was killed for exceeding the timeout
+  int64_t resumed_cases = 0;         // cases taken from the journal (--resume)
+  int64_t journal_lines_dropped = 0; // journal lines not trusted (checksum, index) on --resume
+  double wall_seconds = 0;
+  double worker_seconds = 0;         // time workers spent on cases
+  double libtorch_seconds = 0;       // of which inside LibTorch
+  int64_t worker_rss_first_kb = 0;   // a worker's RSS after its first case
+  int64_t worker_rss_1000_kb = 0;    // a worker's RSS when the 1000th case finished
+  int64_t worker_rss_max_kb = 0;     // the largest RSS any worker reported
+  int64_t worker_rss_last_kb = 0;    // a worker's RSS after the last case
+};
+
+// The shard named by --shard "i/N", else by the environment: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS,
+// SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (minus SLURM_ARRAY_TASK_MIN), or Kubernetes'
+// JOB_COMPLETION_INDEX with QDIFF_TOTAL_SHARDS. Returns {0, 1} when none is set; throws
+// std::invalid_argument naming the flag or variable when a value is malformed.
+std::pair<int64_t, int64_t> ResolveShard(const std::string& flag);
+
+// Throws RunFolderError (harness/campaign/run_folder.h) when the output folder is in use, holds another
+// run (without resume/overwrite) or its journal's settings differ; ReportError when the baseline
+// cannot be read; std::runtime_error (with the path) when the output folder cannot be written.
+// All of these before any file of the folder is changed, except write failures.
+CampaignResult RunCampaign(const CampaignSettings& settings);
+
+// The worker side (`qdiff __worker ...`): reads "case I" / "shrink I PREV SIGNATURE" lines on
+// stdin, answers one JSON line each on stdout. Test-only fault injection: QDIFF_FAULT_INJECTION=
+// "segfault:I,abort:I,hang:I,throw:I" makes the worker fail that way on case index I;
+// "hang_shrink:I" hangs the shrink of case I's finding (I = -1: every shrink).
+int RunCampaignWorker(const CampaignSettings& settings);
+
+// The arguments that start a worker for these settings.
+std::vector<std::string> WorkerArguments(const CampaignSettings& settings);
+
+}  // namespace qdiff

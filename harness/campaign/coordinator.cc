@@ -1,0 +1,452 @@
+#include "harness/campaign/campaign.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <climits>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+#include <deque>
+#include <set>
+#include <tuple>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "harness/evaluation/case_evaluation.h"
+#include "harness/case/case_json.h"
+#include "harness/campaign/case_index.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/case/provenance.h"
+#include "harness/campaign/journal.h"
+#include "harness/campaign/record.h"
+#include "harness/campaign/rows.h"
+#include "harness/campaign/run_folder.h"
+#include "harness/evaluation/shrink.h"
+#include "harness/campaign/worker_process.h"
+#include "reports/baseline.h"
+#include "reports/html_report.h"
+#include "reports/junit.h"
+#include "reports/run_record.h"
+#include "reports/schema.h"
+#include "reports/summary.h"
+
+namespace qdiff {
+
+using nlohmann::json;
+
+namespace {
+
+// Reports are rewritten (atomically) this often, so a run that dies loses little; by time, not
+// by case count, so that rewriting never dominates a long run.
+constexpr double kFlushEverySeconds = 15.0;
+// The journal header's fields that define the run: --resume needs them equal.
+const std::vector<const char*> kHeaderKeys = {"seed", "cases", "engines", "schemes", "ops",
+                                              "injected_defect", "shard_index", "shard_count"};
+
+struct Task {
+  enum Kind { kNone, kCase, kShrink } kind = kNone;
+  int64_t index = -1;
+  int64_t previous = -1;
+  std::string signature;
+};
+
+struct WorkerSlot {
+  std::unique_ptr<WorkerProcess> process;
+  Task task;
+  std::chrono::steady_clock::time_point deadline;
+  int64_t last_index = -1;  // the case this worker ran before (state-dependence)
+};
+
+class Coordinator {
+ public:
+  Coordinator(const CampaignSettings& s, CampaignResult* result)
+      : s_(s), r_(*result), t0_(std::chrono::steady_clock::now()) {}
+
+  void Run() {
+    namespace fs = std::filesystem;
+    // Everything that can refuse the run is checked before a file of the folder is touched.
+    if (!s_.baseline_dir.empty()) baseline_ = LoadRunFolder(s_.baseline_dir);
+    const RunFolder folder(s_.out_dir, s_.resume      ? RunFolder::Mode::kResume
+                                       : s_.overwrite ? RunFolder::Mode::kOverwrite
+                                                      : RunFolder::Mode::kNew);
+    const std::string journal_path = s_.out_dir + "/" + kJournalFile;
+    next_index_ = s_.cases > 0 ? s_.cases * s_.shard_index / s_.shard_count : s_.shard_index;
+    end_index_ = s_.cases > 0 ? s_.cases * (s_.shard_index + 1) / s_.shard_count : INT64_MAX;
+    step_ = s_.cases > 0 ? 1 : s_.shard_count;
+    const std::vector<json> records =
+        s_.resume ? Journal::Read(journal_path, Header(), kHeaderKeys,
+                                  [this](int64_t line, const std::string& why) { DropJournalLine(line, why); })
+                  : std::vector<json>();
+    std::error_code ec;
+    fs::create_directories(s_.out_dir + "/findings", ec);
+    if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
+    started_ = UtcNowIso8601();
+    sink_ = std::make_unique<RowSink>(s_.out_dir, next_index_, step_);
+    for (const json& record : records) TakeJournalRecord(record);
+    journal_ = std::make_unique<Journal>(journal_path, s_.resume, Header());
+    for (const auto& [sig, f] : findings_) {
+      if (f.file.empty() && !f.case_id.empty()) shrinks_.push_back(pending_shrinks_[sig]);
+    }
+    slots_.resize(static_cast<size_t>(std::max<int64_t>(1, s_.jobs)));
+    Loop();
+    for (WorkerSlot& w : slots_) {
+      if (w.process) {
+        w.process->Send("quit");
+        w.process->Wait();
+      }
+    }
+    if (s_.progress) std::cerr << "\n";
+    Flush(true);
+  }
+
+ private:
+  double Elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+  json Header() const {
+    json schemes = json::array();
+    for (Scheme id : s_.schemes) schemes.push_back(GetScheme(id).name);
+    json ops = json::array();
+    for (OpKind op : s_.generator.ops) ops.push_back(OpKindName(op));
+    return json{{"type", "header"}, {"seed", s_.seed}, {"cases", s_.cases},
+                {"engines", s_.engines}, {"schemes", schemes}, {"ops", ops},
+                {"injected_defect", s_.injected_defect}, {"shard_index", s_.shard_index},
+                {"shard_count", s_.shard_count}, {"qdiff_git_hash", QdiffGitHash()}};
+  }
+
+  void DropJournalLine(int64_t number, const std::string& why) {
+    ++r_.journal_lines_dropped;
+    std::cerr << "qdiff: " << s_.out_dir << "/" << kJournalFile << " line " << number << ": " << why
+              << "; the line is ignored and its case runs again\n";
+  }
+
+  // Case indices this shard runs: [begin, end) with a case count, else i ≡ shard_index (mod N).
+  bool InShard(int64_t index) const {
+    if (index < 0) return false;
+    if (s_.cases > 0) return index >= s_.cases * s_.shard_index / s_.shard_count && index < end_index_;
+    return index % s_.shard_count == s_.shard_index;
+  }
+
+  // A checksummed record is still checked: its index must belong to this shard and its rows to
+  // that index's case.
+  void TakeJournalRecord(const json& j) {
+    const int64_t number = j.value("line", int64_t{0});
+    try {
+      const int64_t index = j.at("index").get<int64_t>();
+      if (!InShard(index)) {
+        return DropJournalLine(number, "case index " + std::to_string(index) + " is not in this run");
+      }
+      const std::string type = j.value("type", "");
+      if (type == "case") {
+        for (const json& row : j.at("cases")) {
+          if (row.at(0).get<std::string>() != CaseId(s_.seed, index)) {
+            return DropJournalLine(number, "its rows belong to case " + row.at(0).dump() +
+                                               ", not to index " + std::to_string(index));
+          }
+        }
+        if (TakeCaseResult(j, /*from_journal=*/true)) ++r_.resumed_cases;
+      } else if (type == "finding") {
+        TakeFinding(j);
+      }
+    } catch (const std::exception& e) {  // a field of the wrong type or shape
+      DropJournalLine(number, std::string("malformed record (") + e.what() + ")");
+    }
+  }
+
+  // False when the case was already taken (a duplicate journal line).
+  bool TakeCaseResult(const json& j, bool from_journal) {
+    const int64_t index = j.at("index");
+    if (done_.count(index)) return false;
+    done_.insert(index);
+    CaseRows d;
+    int64_t line = 0;
+    for (const json& f : j.at("cases")) {
+      d.cases.push_back(CaseFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
+    }
+    for (const json& f : j.at("discrepancies")) {
+      d.discrepancies.push_back(DiscrepancyFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
+    }
+    for (const CaseRow& row : d.cases) {
+      if (row.verdict == Verdict::kUnexplained) ++r_.unexplained_cases;
+    }
+    if (j.value("crash", std::string()) == "crashed") ++r_.crashed;
+    if (j.value("crash", std::string()) == "timeout") ++r_.timeouts;
+    for (const json& k : j.at("corners")) ++corners_[k.get<std::string>()];
+    sink_->Add(index, std::move(d));
+    ++r_.cases_run;
+    if (!from_journal) {
+      r_.worker_seconds += j.value("total_s", 0.0);
+      r_.libtorch_seconds += j.value("libtorch_s", 0.0);
+      const int64_t rss = j.value("rss_kb", int64_t{0});
+      if (rss > 0) {
+        if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = rss;
+        if (r_.cases_run == 1000) r_.worker_rss_1000_kb = rss;  // after warm-up
+        r_.worker_rss_last_kb = rss;
+        r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
+      }
+    }
+    // Every signature of the case: the first case of a signature is shrunk, later ones count.
+    for (const json& js : j.value("signatures", json::array())) {
+      const std::string sig = js.get<std::string>();
+      Finding& f = findings_[sig];
+      if (f.count++ > 0) continue;
+      f.signature = sig;
+      f.verdict = ParseVerdict(j.value("crash", std::string())).value_or(Verdict::kUnexplained);
+      f.case_id = CaseId(s_.seed, index);
+      f.file = j.value("file", std::string());  // crashes are saved by the coordinator
+      if (f.file.empty()) {
+        pending_shrinks_[sig] = Task{Task::kShrink, index, j.value("previous", int64_t{-1}), sig};
+        if (!from_journal) shrinks_.push_back(pending_shrinks_[sig]);
+      }
+      finding_order_.push_back(sig);
+    }
+    return true;
+  }
+
+  void TakeFinding(const json& j) {
+    Finding& f = findings_[j.at("signature").get<std::string>()];
+    f.file = j.at("file");
+    f.size_before = j.value("size_before", int64_t{0});
+    f.size_after = j.value("size_after", int64_t{0});
+    f.shrink_attempts = j.value("attempts", int64_t{0});
+    f.shrink_seconds = j.value("seconds", 0.0);
+    f.state_dependent = j.value("state_dependent", false);
+    f.shrink_failed = j.value("shrink_failed", std::string());
+  }
+
+  // The case in flight died with its worker: crashed/timeout rows for every engine × scheme and
+  // its case file, kept as a finding.
+  void RecordCrash(const Task& task, const std::string& how, bool timeout) {
+    if (task.kind == Task::kShrink) {
+      // The shrink died: keep the raw case the worker saved before shrinking, unshrunk.
+      const std::string file = s_.out_dir + "/findings/" + CaseId(s_.seed, task.index) + ".json";
+      const json j{{"type", "finding"}, {"index", task.index}, {"signature", task.signature},
+                   {"file", file}, {"shrink_failed", how}};
+      journal_->Append(j);
+      TakeFinding(j);
+      return;
+    }
+    std::vector<std::string> corners;
+    Case c = CaseForIndex(s_, task.index, &corners);
+    const Verdict verdict = timeout ? Verdict::kTimeout : Verdict::kCrashed;
+    c.description = "the worker " + (timeout ? "exceeded the case timeout and was killed"
+                                             : "died (" + how + ")") + " on this case";
+    c.expected_verdict = VerdictName(verdict);
+    const std::string file = s_.out_dir + "/findings/" + c.id + ".json";
+    SaveCaseFile(c, file);
+    std::vector<CaseRow> rows;
+    std::string op;
+    for (const Layer& l : c.model.layers) op += (op.empty() ? "" : ">") + LayerOpName(l);
+    for (const std::string& engine : s_.engines) {
+      for (Scheme scheme : s_.schemes) {
+        CaseRow row;
+        row.case_id = c.id;
+        row.seed = c.seed;
+        row.op = op;
+        row.engine = engine;
+        row.scheme = GetScheme(scheme).name;
+        row.verdict = verdict;
+        row.message = "worker " + how;
+        rows.push_back(row);
+      }
+    }
+    json j = RowsJson(rows, {});
+    j["type"] = "case";
+    j["index"] = task.index;
+    j["corners"] = corners;
+    j["crash"] = VerdictName(verdict);
+    j["signatures"] = json::array({op + "/*/*/" + VerdictName(verdict)});
+    j["file"] = file;
+    journal_->Append(j);
+    TakeCaseResult(j, false);
+  }
+
+  bool NextCase(Task* t) {
+    if (stop_new_) return false;
+    if (s_.budget_seconds > 0 && Elapsed() >= s_.budget_seconds) stop_new_ = true;
+    while (!stop_new_ && next_index_ < end_index_ && done_.count(next_index_)) next_index_ += step_;
+    if (stop_new_ || next_index_ >= end_index_) return false;
+    *t = Task{Task::kCase, next_index_, -1, ""};
+    next_index_ += step_;
+    return true;
+  }
+
+  void Assign(WorkerSlot& w) {
+    Task t;
+    if (!shrinks_.empty()) {
+      t = shrinks_.front();
+      shrinks_.pop_front();
+    } else if (!NextCase(&t)) {
+      return;
+    }
+    if (!w.process) w.process = std::make_unique<WorkerProcess>(WorkerArguments(s_));
+    const std::string line = t.kind == Task::kCase
+                                 ? "case " + std::to_string(t.index)
+                                 : "shrink " + std::to_string(t.index) + " " +
+                                       std::to_string(t.previous) + " " + t.signature;
+    w.task = t;
+    // A shrink evaluates the case many times: it gets ten case timeouts.
+    // (bounded: a deadline past the clock's range would wrap into the past)
+    const double seconds = std::min(1e7, s_.case_timeout_seconds * (t.kind == Task::kShrink ? 10 : 1));
+    w.deadline = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    if (!w.process->Send(line)) {
+      // The idle worker is gone (killed from outside): the task never started; a fresh worker
+      // takes it.
+      w.process->Kill();
+      w.process = std::make_unique<WorkerProcess>(WorkerArguments(s_));
+      if (!w.process->Send(line)) WorkerDied(w, false);
+    }
+  }
+
+  void WorkerDied(WorkerSlot& w, bool timeout) {
+    if (timeout) w.process->Kill();
+    const std::string how = w.process->Wait();
+    if (w.task.kind != Task::kNone) RecordCrash(w.task, timeout ? "killed after the case timeout" : how, timeout);
+    w.process.reset();
+    w.task = Task{};
+  }
+
+  void HandleLine(WorkerSlot& w, const std::string& line) {
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::exception&) {
+      return;  // not a protocol line (something else wrote to the worker's stdout)
+    }
+    if (!j.is_object()) return;
+    const std::string type = j.value("type", "");
+    if (type == "case") {
+      journal_->Append(j);
+      TakeCaseResult(j, false);
+      w.last_index = j.value("index", int64_t{-1});
+    } else if (type == "finding") {
+      journal_->Append(j);
+      TakeFinding(j);
+    } else {
+      return;  // the task is still in flight
+    }
+    w.task = Task{};
+  }
+
+  void Loop() {
+    double next_flush = kFlushEverySeconds, next_progress = 0;
+    for (;;) {
+      for (WorkerSlot& w : slots_) {
+        if (w.task.kind == Task::kNone) Assign(w);
+      }
+      std::vector<pollfd> fds;
+      std::vector<WorkerSlot*> polled;
+      for (WorkerSlot& w : slots_) {
+        if (w.task.kind != Task::kNone && w.process) {
+          fds.push_back({w.process->out_fd(), POLLIN, 0});
+          polled.push_back(&w);
+        }
+      }
+      if (fds.empty()) break;  // nothing in flight and nothing left to assign
+      poll(fds.data(), fds.size(), 200);
+      const auto now = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < fds.size(); ++i) {
+        WorkerSlot& w = *polled[i];
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+          const bool alive = w.process->ReadAvailable();
+          std::string line;
+          while (w.process->NextLine(&line)) HandleLine(w, line);
+          if (!alive) WorkerDied(w, false);
+        } else if (now > w.deadline) {
+          WorkerDied(w, true);
+        }
+      }
+      if (Elapsed() >= next_flush) {
+        Flush(false);
+        next_flush = Elapsed() + kFlushEverySeconds;
+      }
+      if (s_.progress && Elapsed() >= next_progress) {
+        PrintProgress();
+        next_progress = Elapsed() + 0.5;
+      }
+    }
+  }
+
+  void PrintProgress() const {
+    const double t = Elapsed();
+    const double rate = t > 0 ? (r_.cases_run - r_.resumed_cases) / t : 0;
+    std::string left;
+    if (s_.cases > 0 && rate > 0) {
+      left = ", ~" + std::to_string(static_cast<int64_t>((end_index_ - next_index_) / step_ / rate)) + " s left";
+    } else if (s_.budget_seconds > 0) {
+      left = ", " + std::to_string(static_cast<int64_t>(std::max(0.0, s_.budget_seconds - t))) + " s left";
+    }
+    std::fprintf(stderr, "\r[qdiff] %lld cases, %.0f cases/s, %zu findings, %lld crashed, %lld timeouts%s   ",
+                 static_cast<long long>(r_.cases_run), rate, findings_.size(),
+                 static_cast<long long>(r_.crashed), static_cast<long long>(r_.timeouts), left.c_str());
+  }
+
+  // Reports are rewritten (atomically) every kFlushEverySeconds and when the run finishes.
+  void Flush(bool finished) {
+    journal_->Sync();
+    sink_->Flush(finished);
+    r_.summary = sink_->Summary();
+    r_.layer_summary = sink_->LayerSummary();
+    r_.findings.clear();
+    for (const std::string& sig : finding_order_) r_.findings.push_back(findings_.at(sig));
+    r_.wall_seconds = Elapsed();
+    if (finished) {
+      const Report& sample = sink_->sample();
+      const std::string note = sink_->sample_complete() ? "" : " (a sample: see summary.csv for all counts)";
+      WriteFileAtomically(s_.out_dir + "/junit.xml",
+                          FormatJUnit(sample.cases, sample.discrepancies, "qdiff replay " + s_.out_dir + "/findings"));
+      WriteFileAtomically(s_.out_dir + "/report.html",
+                          FormatHtmlReport({RunData{s_.out_dir + note, sample.cases, sample.discrepancies}}));
+      if (!s_.baseline_dir.empty()) {
+        r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(sample, baseline_));
+      }
+      r_.corner_table = FormatCornerTable(corners_, r_.cases_run);
+    }
+    WriteRunJson(finished);
+  }
+
+  void WriteRunJson(bool finished) {
+    WriteCampaignRecord(s_, r_, started_, finished ? UtcNowIso8601() : "",
+                        {sink_->case_rows(), sink_->discrepancy_rows()});
+  }
+
+  const CampaignSettings& s_;
+  CampaignResult& r_;
+  const std::chrono::steady_clock::time_point t0_;
+  std::string started_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<RowSink> sink_;           // cases.csv, discrepancies.csv, summaries, sample
+  std::vector<WorkerSlot> slots_;
+  std::set<int64_t> done_;                  // case indices with results (journal included)
+  Report baseline_;                         // --baseline's rows, loaded before the run
+  std::map<std::string, int64_t> corners_;
+  std::map<std::string, Finding> findings_;
+  std::vector<std::string> finding_order_;
+  std::map<std::string, Task> pending_shrinks_;
+  std::deque<Task> shrinks_;
+  int64_t next_index_ = 0, end_index_ = 0, step_ = 1;
+  bool stop_new_ = false;
+};
+
+}  // namespace
+
+CampaignResult RunCampaign(const CampaignSettings& s) {
+  CampaignResult result;
+  Coordinator(s, &result).Run();
+  return result;
+}
+
+}  // namespace qdiff

@@ -1,0 +1,159 @@
+// The worker side of a campaign (`qdiff __worker`): reads "case I" and "shrink I PREV SIGNATURE"
+// lines on stdin and answers one JSON line each on stdout (harness/campaign/campaign.h).
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/campaign/campaign.h"
+#include "harness/campaign/case_index.h"
+#include "harness/campaign/fresh_process.h"
+#include "harness/case/case_json.h"
+#include "harness/evaluation/case_evaluation.h"
+#include "harness/evaluation/shrink.h"
+#include "harness/torch/libtorch_runner.h"
+
+namespace qdiff {
+
+using nlohmann::json;
+
+namespace {
+
+std::map<int64_t, std::string> FaultsFromEnvironment() {
+  std::map<int64_t, std::string> faults;
+  const char* env = std::getenv("QDIFF_FAULT_INJECTION");
+  if (!env) return faults;
+  std::stringstream s(env);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    const size_t colon = item.find(':');
+    if (colon != std::string::npos) faults[std::stoll(item.substr(colon + 1))] = item.substr(0, colon);
+  }
+  return faults;
+}
+
+void InjectFault(const std::string& kind) {
+  if (kind == "segfault") std::raise(SIGSEGV);
+  if (kind == "abort") std::abort();
+  if (kind == "hang") std::this_thread::sleep_for(std::chrono::hours(24));
+  if (kind == "throw") throw std::runtime_error("injected exception");  // escapes: terminate
+}
+
+std::optional<FailureSignature> ParseSignature(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream s(text);
+  std::string p;
+  while (std::getline(s, p, '/')) parts.push_back(p);
+  if (parts.size() != 4) return std::nullopt;
+  return FailureSignature{parts[0], parts[1], parts[2], parts[3]};
+}
+
+// A finding: shrunk (same op, engine, scheme and class), saved over the raw case file, and
+// confirmed by `qdiff replay` in a fresh process; if it does not reproduce alone, the case that
+// ran before it in the same worker is saved beside it.
+json ShrinkAndConfirm(const CampaignSettings& s, int64_t index, int64_t previous,
+                   const FailureSignature& sig) {
+  Case c = CaseForIndex(s, index, nullptr);
+  // The raw case is already saved as findings/<id>.json; the shrunk one gets a file per
+  // signature, since a case can fail on several engines and schemes.
+  const std::string file =
+      s.out_dir + "/findings/" + c.id + "." + sig.engine + "." + sig.scheme + ".shrunk.json";
+  c.description = "unexplained difference (" + sig.ToString() + ") found by a campaign";
+  ShrinkStats stats;
+  SaveCaseFile(ShrinkFinding(c, sig, &stats), file);
+  bool state_dependent = false;
+  const int replay_exit = s.confirm_in_fresh_process ? RunSelfInFreshProcess({"replay", "--quiet", file}) : 1;
+  if (replay_exit == -1) {
+    std::cerr << "qdiff: could not start a fresh process to confirm " << file << "\n";
+  } else if (replay_exit != 1) {
+    state_dependent = true;
+    if (previous >= 0) {
+      Case before = CaseForIndex(s, previous, nullptr);
+      before.description = "ran just before " + c.id + ", whose finding did not reproduce alone";
+      SaveCaseFile(before, s.out_dir + "/findings/" + c.id + ".previous.json");
+    }
+  }
+  return json{{"type", "finding"}, {"index", index}, {"signature", sig.ToString()},
+              {"file", file}, {"size_before", stats.elements_before},
+              {"size_after", stats.elements_after}, {"attempts", stats.attempts},
+              {"seconds", stats.seconds}, {"state_dependent", state_dependent}};
+}
+
+}  // namespace
+
+std::vector<std::string> WorkerArguments(const CampaignSettings& s) {
+  std::string engines, schemes, ops;
+  for (const std::string& e : s.engines) engines += (engines.empty() ? "" : ",") + e;
+  for (Scheme id : s.schemes) schemes += (schemes.empty() ? "" : ",") + std::string(GetScheme(id).name);
+  for (OpKind op : s.generator.ops) ops += (ops.empty() ? "" : ",") + std::string(OpKindName(op));
+  std::vector<std::string> args = {"__worker", "--seed", std::to_string(s.seed), "--engines", engines,
+                                   "--schemes", schemes, "--ops", ops, "--out", s.out_dir};
+  if (!s.injected_defect.empty()) {
+    args.push_back("--inject-defect");
+    args.push_back(s.injected_defect);
+  }
+  return args;
+}
+
+int RunCampaignWorker(const CampaignSettings& s) {
+  InitLibTorch();
+  const std::map<int64_t, std::string> faults = FaultsFromEnvironment();
+  int64_t previous = -1;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::string cmd;
+    int64_t index = -1;
+    in >> cmd >> index;
+    if (cmd == "quit") break;
+    json out;
+    if (cmd == "case") {
+      if (auto f = faults.find(index); f != faults.end()) InjectFault(f->second);
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<std::string> corners;
+      const Case c = CaseForIndex(s, index, &corners);
+      const CaseRuns runs = RunCase(c, s.engines, s.schemes);
+      const CaseEvaluation ev = EvaluateRuns(c, runs);
+      out = RowsJson(ev.case_rows, ev.discrepancies);
+      out["type"] = "case";
+      out["index"] = index;
+      out["previous"] = previous;
+      out["corners"] = corners;
+      json signatures = json::array();
+      for (const FailureSignature& sig : AllFindings(ev)) signatures.push_back(sig.ToString());
+      out["signatures"] = signatures;
+      if (!signatures.empty()) {  // every failing case is saved at once, as found
+        Case saved = c;
+        saved.description = "unexplained difference(s) " + signatures.dump() + " found by a campaign";
+        SaveCaseFile(saved, s.out_dir + "/findings/" + c.id + ".json");
+      }
+      out["size"] = CaseSize(c);
+      out["libtorch_s"] = runs.libtorch_seconds;
+      out["total_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      out["rss_kb"] = RssKb();
+      previous = index;
+    } else if (cmd == "shrink") {
+      int64_t prev = -1;
+      std::string signature;
+      in >> prev >> signature;
+      const std::optional<FailureSignature> sig = ParseSignature(signature);
+      if (!sig) continue;
+      for (int64_t key : {index, int64_t{-1}}) {  // -1: every shrink
+        if (auto f = faults.find(key); f != faults.end() && f->second == "hang_shrink") InjectFault("hang");
+      }
+      out = ShrinkAndConfirm(s, index, prev, *sig);
+    } else {
+      continue;
+    }
+    std::cout << out.dump() << "\n" << std::flush;
+  }
+  return 0;
+}
+
+}  // namespace qdiff

@@ -1,0 +1,319 @@
+#include "harness/evaluation/case_evaluation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+
+#include "harness/evaluation/classifier.h"
+#include "harness/evaluation/comparison.h"
+#include "harness/evaluation/engines.h"
+#include "harness/evaluation/injected_defect.h"
+#include "harness/evaluation/libtorch_bugs.h"
+#include "harness/case/provenance.h"
+
+namespace qdiff {
+
+namespace {
+
+std::string CaseOpName(const Model& m) {
+  std::string name;
+  for (const Layer& l : m.layers) name += (name.empty() ? "" : ">") + LayerOpName(l);
+  return name;
+}
+
+std::string CaseShapeName(const Model& m) {
+  const std::vector<std::vector<int64_t>> nodes = NodeShapes(m);
+  std::string s;
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    const int id0 = LayerInputIds(m, l)[0];
+    s += (s.empty() ? "" : " | ") +
+         LayerShapeSummary(m.layers[l], id0 < 0 ? m.input.shape : nodes[id0]);
+  }
+  return s;
+}
+
+// Range of a layer's outputs: the output dtype's, from the zero point up with a fused ReLU.
+QuantRange OutputRange(const Layer& l, const QTensor& input0) {
+  const OutputQParams q = LayerOutputQParams(l, input0);
+  QuantRange r = TypeRange(q.dtype);
+  if (l.relu) r.qmin = std::max(r.qmin, q.zero_point);
+  return r;
+}
+
+// The tensor LibTorch produced for layer j, to feed the layers that read node j.
+QTensor FedTensor(const LayerOutput& out, DType dtype) {
+  return PerTensorQTensor(dtype, out.shape, out.values, out.scale, out.zero_point);
+}
+
+std::string FormatClassCounts(const std::map<std::string, int64_t>& counts) {
+  std::string s;
+  for (const auto& [name, n] : counts) s += (s.empty() ? "" : ";") + name + ":" + std::to_string(n);
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> CaseEngines(const Case& c, const std::vector<std::string>& available,
+                                     std::vector<std::string>* unknown) {
+  if (c.engines.empty()) return available;
+  std::vector<std::string> out;
+  for (const std::string& e : c.engines) {
+    if (std::find(available.begin(), available.end(), e) != available.end()) {
+      out.push_back(e);
+    } else if (unknown) {
+      unknown->push_back(e);
+    }
+  }
+  return out;
+}
+
+std::vector<Scheme> CaseSchemes(const Case& c, std::vector<std::string>* unknown) {
+  std::vector<Scheme> out;
+  if (c.schemes.empty()) {
+    for (const SchemeDef* s : AllSchemes()) out.push_back(s->id);
+    return out;
+  }
+  for (const std::string& name : c.schemes) {
+    if (std::optional<Scheme> s = ParseScheme(name)) {
+      out.push_back(*s);
+    } else if (unknown) {
+      unknown->push_back(name);
+    }
+  }
+  return out;
+}
+
+CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,
+                 const std::vector<Scheme>& schemes) {
+  CaseRuns runs;
+  runs.engines = engines;
+  runs.schemes = schemes;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const std::string& e : engines) runs.libtorch.push_back(RunOnLibTorch(c.model, e));
+  runs.libtorch_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::vector<DType> dtypes = NodeDTypes(c.model);
+  const size_t feeds = std::max<size_t>(engines.size(), 1);
+  for (size_t e = 0; e < feeds; ++e) {
+    std::vector<std::optional<QTensor>> fed(c.model.layers.size());
+    if (e < engines.size() && !runs.libtorch[e].rejected) {
+      for (size_t l = 0; l < c.model.layers.size(); ++l) {
+        fed[l] = FedTensor(runs.libtorch[e].layers[l], dtypes[l]);
+      }
+    }
+    std::vector<std::vector<LayerTrace>> per_scheme;
+    for (Scheme s : schemes) {
+      PipelineRecipe recipe = SchemePipelineRecipe(s);
+      recipe.gemm = ApplyDefect(recipe.gemm, c.injected_defect);
+      per_scheme.push_back(RunIntegerPipelineFed(c.model, recipe, fed));
+    }
+    runs.pipeline.push_back(std::move(per_scheme));
+  }
+  runs.float_oracle = RunFloatOracle(c.model);
+  return runs;
+}
+
+namespace {
+
+// Fills the GEMM columns of `d` (element d.index of a conv2d/linear layer) and classifies it by
+// counterfactual recipes, using the accumulator the engine's kernel computes.
+DiffClass ExplainGemmElement(const std::string& engine, const Layer& layer,
+                             const LayerTrace& trace, const Recipe& scheme_recipe,
+                             const std::string& injected_defect,
+                             const std::vector<int64_t>& kernel_acc, DiscrepancyRow& d) {
+  const ChannelTerms& terms = trace.channels[d.channel];
+  d.acc = trace.acc[d.index];
+  d.integer_bias = scheme_recipe.bias == BiasForm::kInt32Torch ? terms.bias_int32 : 0;
+  d.bias = terms.quant.bias.value_or(0.0f);
+  if (scheme_recipe.multiplier == MultiplierForm::kQ31) {
+    d.multiplier = terms.q31.multiplier;
+    d.shift = terms.q31.shift;
+  }
+  d.real_multiplier = terms.multiplier_double;
+  d.exact_value = ExactRealOutput(terms, d.acc);
+  std::optional<Recipe> engine_recipe;
+  if (std::optional<Scheme> es = EngineScheme(engine, layer, CpuHasVnni(), trace.input().dtype)) {
+    engine_recipe = ApplyDefect(GetScheme(*es).recipe, injected_defect);
+  }
+  const int64_t k_acc = kernel_acc.empty() ? WrapToInt32(d.acc) : kernel_acc[d.index];
+  return ClassifyElement(scheme_recipe, engine_recipe, terms, d.acc, k_acc,
+                         static_cast<int32_t>(d.libtorch_out));
+}
+
+// The engine's side of a layer, for classifying its differing elements under any scheme.
+struct EngineLayerFacts {
+  std::vector<int64_t> kernel_acc;   // GEMM: the kernel's accumulators (empty when exact)
+  const OpRecipeDef* engine_op = nullptr;  // other ops: the engine path's recipe,
+  std::vector<int32_t> engine_out;   // its output,
+  std::vector<double> real;          // the exact real result,
+  OutputQParams q{};                 // and the output qparams
+  std::vector<int32_t> bug_out;      // a LibTorch-bug reproduction of the whole layer, if any
+};
+
+EngineLayerFacts ExplainEngineLayer(const Case& c, const std::vector<LayerTrace>& traces, size_t l,
+                                    const std::string& engine, const std::vector<int32_t>& lt) {
+  EngineLayerFacts f;
+  const Layer& layer = c.model.layers[l];
+  const LayerTrace& trace = traces[l];
+  if (IsGemmOp(layer.op)) {
+    const AccumulatorModel acc_model = EngineAccumulatorModel(engine, layer, trace.input().dtype);
+    if (acc_model != AccumulatorModel::kExact) {
+      f.kernel_acc = KernelAccumulators(layer, trace.input(), trace.shape, acc_model);
+    }
+    f.bug_out = LibTorchBugOutput(c, traces, l, engine, lt);
+    return f;
+  }
+  f.engine_op = EngineOpRecipe(engine, layer, trace.inputs);
+  if (f.engine_op) f.engine_out = f.engine_op->run(layer, trace.inputs, trace.shape);
+  if (f.engine_out != lt) f.bug_out = LibTorchBugOutput(c, traces, l, engine, lt);
+  f.real = FloatOpReal(layer, trace.inputs, trace.shape);
+  f.q = LayerOutputQParams(layer, trace.input());
+  return f;
+}
+
+
+// One engine's LibTorch run of a case, and what its side explains about each layer. Every layer
+// is fed LibTorch's outputs, so the facts are the same for every scheme: computed once, on first
+// need.
+class EngineEvaluation {
+ public:
+  EngineEvaluation(const Case& c, const CaseRuns& runs, size_t e)
+      : c_(c), runs_(runs), e_(e), facts_(c.model.layers.size()) {}
+
+  const EngineLayerFacts& Facts(size_t l) {
+    if (!facts_[l]) {
+      facts_[l] = ExplainEngineLayer(c_, runs_.pipeline[e_][0], l, runs_.engines[e_],
+                                     runs_.libtorch[e_].layers[l].values);
+    }
+    return *facts_[l];
+  }
+
+ private:
+  const Case& c_;
+  const CaseRuns& runs_;
+  size_t e_;
+  std::vector<std::optional<EngineLayerFacts>> facts_;
+};
+
+// The discrepancy row of element i of layer l (scheme output != LibTorch's), classified.
+DiscrepancyRow ClassifyDiscrepancy(const Case& c, const CaseRuns& runs, size_t e, size_t s,
+                                   size_t l, int64_t i, const Recipe& scheme_recipe,
+                                   EngineEvaluation& engine) {
+  const Layer& layer = c.model.layers[l];
+  const LayerTrace& trace = runs.pipeline[e][s][l];
+  const std::vector<int32_t>& lt = runs.libtorch[e].layers[l].values;
+  const SchemeDef& scheme = GetScheme(runs.schemes[s]);
+  const bool gemm = IsGemmOp(layer.op);
+  DiscrepancyRow d;
+  d.case_id = c.id;
+  d.engine = runs.engines[e];
+  d.scheme = scheme.name;
+  d.layer = static_cast<int64_t>(l);
+  d.layer_op = LayerOpName(layer);
+  d.recipe = gemm ? scheme.name : trace.op_recipe->name;
+  d.index = i;
+  DiffClass cls = DiffClass::kUnexplained;  // a shape mismatch is never explained
+  if (i < static_cast<int64_t>(trace.out.size()) && i < static_cast<int64_t>(lt.size())) {
+    const EngineLayerFacts& f = engine.Facts(l);
+    d.channel = trace.shape.size() >= 2 ? trace.ChannelOf(i) : 0;
+    d.integer_out = trace.out[i];
+    d.libtorch_out = lt[i];
+    // The float oracle runs on its own outputs: its shapes may differ from LibTorch's when a
+    // layer's shape disagrees (then that layer is already unexplained).
+    const std::vector<int32_t>& fo = runs.float_oracle[l].out;
+    d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
+    d.diff_lsb = d.integer_out - d.libtorch_out;
+    if (gemm) {
+      cls = ExplainGemmElement(d.engine, layer, trace, scheme_recipe, c.injected_defect,
+                               f.kernel_acc, d);
+      if (cls == DiffClass::kUnexplained && !f.bug_out.empty()) cls = DiffClass::kLibTorchBug;
+    } else {
+      d.real_multiplier = trace.inputs[0].scales[0] / f.q.scale;
+      d.exact_value = f.real[i] / f.q.scale + f.q.zero_point;
+      cls = ClassifyOpElement(
+          *trace.op_recipe, f.engine_op, f.engine_op ? f.engine_out[i] : 0, lt[i], d.exact_value,
+          f.bug_out.empty() ? std::nullopt : std::optional<int32_t>(f.bug_out[i]));
+    }
+  }
+  d.cls = DiffClassName(cls);
+  return d;
+}
+
+// Every layer of the case under scheme s against engine e: the case row's counts and verdict,
+// and the discrepancy rows. `row` comes with its identifying columns filled.
+void EvaluateSchemeRow(const Case& c, const CaseRuns& runs, size_t e, size_t s,
+                       int64_t float_mismatches, bool degenerate, EngineEvaluation& engine,
+                       CaseRow& row, CaseEvaluation& ev) {
+  const Recipe scheme_recipe = ApplyDefect(GetScheme(runs.schemes[s]).recipe, c.injected_defect);
+  row.mismatches_vs_float = float_mismatches;
+  std::map<std::string, int64_t> class_counts;
+  int64_t unexplained = 0, sum_signed = 0;
+  for (size_t l = 0; l < c.model.layers.size(); ++l) {
+    const Comparison cmp = CompareOutputs(runs.pipeline[e][s][l].out, runs.libtorch[e].layers[l].values);
+    row.elements += cmp.elements;
+    row.mismatches_vs_libtorch += cmp.mismatches;
+    row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
+    sum_signed += cmp.sum_signed_diff;
+    for (int64_t i : cmp.differing) {
+      DiscrepancyRow d = ClassifyDiscrepancy(c, runs, e, s, l, i, scheme_recipe, engine);
+      if (d.cls == DiffClassName(DiffClass::kUnexplained)) ++unexplained;
+      ++class_counts[d.cls];
+      ev.discrepancies.push_back(std::move(d));
+    }
+  }
+  row.mean_signed_diff_lsb = row.elements ? double(sum_signed) / row.elements : 0.0;
+  row.classes = FormatClassCounts(class_counts);
+  row.verdict = CaseVerdict(false, row.mismatches_vs_libtorch, unexplained, degenerate);
+  ev.unexplained_elements += unexplained;
+}
+
+}  // namespace
+
+CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
+  CaseEvaluation ev;
+  const Model& model = c.model;
+  CaseRow id;  // the columns every row of the case shares
+  id.case_id = c.id;
+  id.seed = c.seed;
+  id.op = CaseOpName(model);
+  id.shape = CaseShapeName(model);
+  for (const Layer& l : model.layers) {
+    if (IsGemmOp(l.op)) {
+      id.weight_quant = l.weight.per_channel() ? "per_channel" : "per_tensor";
+      break;
+    }
+  }
+  for (size_t e = 0; e < runs.engines.size(); ++e) {
+    const EngineResult& torch = runs.libtorch[e];
+    if (torch.rejected) ++ev.rejected_engines;
+    // LibTorch's own per-layer outputs, and how the float oracle compares with them.
+    int64_t float_mismatches = 0;
+    bool degenerate = true;
+    if (!torch.rejected) {
+      for (size_t l = 0; l < model.layers.size(); ++l) {
+        const std::vector<int32_t>& lt = torch.layers[l].values;
+        float_mismatches += CompareOutputs(runs.float_oracle[l].out, lt).mismatches;
+        if (runs.schemes.empty()) continue;  // (no pipeline trace to read the input from)
+        const QTensor& input0 = runs.pipeline[e][0][l].input();
+        degenerate = degenerate && IsDegenerate(lt, OutputRange(model.layers[l], input0));
+      }
+    }
+    EngineEvaluation engine(c, runs, e);
+    for (size_t s = 0; s < runs.schemes.size(); ++s) {
+      CaseRow row = id;
+      row.engine = runs.engines[e];
+      row.scheme = GetScheme(runs.schemes[s]).name;
+      if (torch.rejected) {
+        row.verdict = Verdict::kRejected;
+        row.message = torch.message;
+      } else {
+        EvaluateSchemeRow(c, runs, e, s, float_mismatches, degenerate, engine, row, ev);
+      }
+      ev.case_rows.push_back(std::move(row));
+    }
+  }
+  return ev;
+}
+
+}  // namespace qdiff

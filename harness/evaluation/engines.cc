@@ -1,0 +1,62 @@
+#include "harness/evaluation/engines.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <iterator>
+
+#include "harness/case/provenance.h"
+
+namespace qdiff {
+
+std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer,
+                                   bool cpu_has_vnni, DType input_dtype) {
+  if (engine == "qnnpack") {
+    return input_dtype == DType::kQInt8 ? Scheme::kXnnpackFp32 : Scheme::kQnnpackFp32;
+  }
+  if (engine == "onednn") return Scheme::kOnednnFp32;
+  if (engine == "fbgemm") return Scheme::kFbgemmFp32;
+  if (engine == "x86") {
+    const std::vector<int32_t>& zps = layer.weight.zero_points;
+    const bool symmetric = std::all_of(zps.begin(), zps.end(), [](int32_t z) { return z == 0; });
+    const ConvAttrs& a = layer.conv;
+    const bool no_output_padding = std::all_of(std::begin(a.output_padding), std::end(a.output_padding),
+                                                [](int64_t p) { return p == 0; });
+    const bool use_onednn = IsConvOp(layer.op) && cpu_has_vnni && a.groups <= 100 && symmetric &&
+                            no_output_padding;
+    return use_onednn ? Scheme::kOnednnFp32 : Scheme::kFbgemmFp32;
+  }
+  return std::nullopt;
+}
+
+bool OnednnUsesVnni() {
+  if (!CpuHasVnni()) return false;
+  const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (cap == nullptr) cap = std::getenv("DNNL_MAX_CPU_ISA");
+  if (cap == nullptr) return true;
+  const std::string isa = cap;
+  for (const char* keeps_vnni : {"ALL", "VNNI", "BF16", "AMX"}) {
+    if (isa.find(keeps_vnni) != std::string::npos) return true;
+  }
+  return false;  // SSE41, AVX, AVX2, AVX512_CORE, ...
+}
+
+AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& layer,
+                                        DType input_dtype) {
+  const std::optional<Scheme> scheme = EngineScheme(engine, layer, CpuHasVnni(), input_dtype);
+  if (scheme == Scheme::kOnednnFp32) {
+    return OnednnUsesVnni() ? AccumulatorModel::kExact : AccumulatorModel::kSat16ChannelPairs;
+  }
+  if (scheme == Scheme::kFbgemmFp32) {
+    return CpuHasVnni() ? AccumulatorModel::kExact : AccumulatorModel::kSat16FlatKPairs;
+  }
+  return AccumulatorModel::kExact;
+}
+
+std::string EngineOwnScheme(const std::string& engine) {
+  if (engine == "qnnpack") return GetScheme(Scheme::kQnnpackFp32).name;
+  if (engine == "onednn") return GetScheme(Scheme::kOnednnFp32).name;
+  if (engine == "fbgemm" || engine == "x86") return GetScheme(Scheme::kFbgemmFp32).name;
+  return "";
+}
+
+}  // namespace qdiff

@@ -1,0 +1,29 @@
+// Known LibTorch bugs, all in one form: a model that reproduces the whole output of a layer from
+// the inputs LibTorch saw. An element that only such a model reproduces is classified
+// `libtorch_bug`, and only when the model matches LibTorch on the whole layer bit for bit: that
+// match is the evidence. Each model names the corpus case that documents its bug.
+//
+//   op recipes   ops without weights: every OpRecipeDef with libtorch_bug set (oracles/ops/), where
+//                the engine runs the buggy kernel (bug_applies): QNNPACK clamp on channels-last,
+//                NHWC pooling kernels on single-pixel NCHW inputs, QNNPACK add shift >= 32,
+//                QNNPACK max_pool2d dilated padding taps;
+//   ideep cache  ONEDNN conv/linear: ideep's primitive cache reuses an earlier layer's zero
+//                points (intel/ideep#152; corpora/onednn_primitive_cache_zero_point.json).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/case/case.h"
+#include "oracles/integer_pipeline.h"
+
+namespace qdiff {
+
+// The output of the first bug model that reproduces LibTorch's output `lt` of layer `l` on
+// `engine` exactly, given the layers' traces (inputs as LibTorch produced them); empty if none.
+std::vector<int32_t> LibTorchBugOutput(const Case& c, const std::vector<LayerTrace>& traces,
+                                       size_t l, const std::string& engine,
+                                       const std::vector<int32_t>& lt);
+
+}  // namespace qdiff

@@ -1,0 +1,283 @@
+#include "harness/evaluation/shrink.h"
+
+#include "harness/evaluation/engines.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace qdiff {
+
+namespace {
+
+// Restricts dimension `dim` of a row-major tensor to [start, start + len); per-channel
+// parameters along that dimension are restricted with it.
+QTensor SliceDim(const QTensor& t, size_t dim, int64_t start, int64_t len) {
+  QTensor out = t;
+  out.shape[dim] = len;
+  int64_t outer = 1, inner = 1;
+  for (size_t d = 0; d < dim; ++d) outer *= t.shape[d];
+  for (size_t d = dim + 1; d < t.shape.size(); ++d) inner *= t.shape[d];
+  out.values.clear();
+  for (int64_t o = 0; o < outer; ++o) {
+    const auto begin = t.values.begin() + (o * t.shape[dim] + start) * inner;
+    out.values.insert(out.values.end(), begin, begin + len * inner);
+  }
+  if (t.per_channel() && static_cast<size_t>(t.axis) == dim) {
+    out.scales.assign(t.scales.begin() + start, t.scales.begin() + start + len);
+    out.zero_points.assign(t.zero_points.begin() + start, t.zero_points.begin() + start + len);
+  }
+  return out;
+}
+
+// Sub-ranges (start, length) of a dimension of size n > 1 to try, smallest first: the first
+// element, the last element, then the first and second halves.
+std::vector<std::pair<int64_t, int64_t>> Halves(int64_t n) {
+  if (n <= 1) return {};
+  std::vector<std::pair<int64_t, int64_t>> h = {{0, 1}, {n - 1, 1}};
+  if (n > 2) {
+    h.push_back({0, n / 2});
+    h.push_back({n / 2, n - n / 2});
+  }
+  return h;
+}
+
+// Sets values in [begin, end) of `values` to `v`; true if anything changed.
+bool Fill(std::vector<int32_t>* values, size_t begin, size_t end, int32_t v) {
+  bool changed = false;
+  for (size_t i = begin; i < end; ++i) {
+    changed |= (*values)[i] != v;
+    (*values)[i] = v;
+  }
+  return changed;
+}
+
+// Candidates that simplify values: halves, then quarters, ... down to single elements (as long as
+// the tensor is small), each set to the "nothing" value (zero point for x, 0 for w).
+void ValueCandidates(const Case& c, bool input, std::vector<Case>* out) {
+  const Layer& l = c.model.layers[0];
+  const std::vector<int32_t>& values = input ? c.model.input.values : l.weight.values;
+  const int32_t nothing = input ? c.model.input.zero_points[0] : 0;
+  const size_t n = values.size();
+  for (size_t chunk = std::max<size_t>(n / 2, 1);; chunk /= 2) {
+    if (n / chunk > 256) break;  // keep the candidate count bounded
+    for (size_t begin = 0; begin < n; begin += chunk) {
+      Case s = c;
+      std::vector<int32_t>* v = input ? &s.model.input.values : &s.model.layers[0].weight.values;
+      if (Fill(v, begin, std::min(n, begin + chunk), nothing)) out->push_back(std::move(s));
+    }
+    if (chunk == 1) break;
+  }
+}
+
+}  // namespace
+
+int64_t CaseSize(const Case& c) {
+  int64_t size = c.model.input.NumElements();
+  const std::vector<std::vector<int64_t>> nodes = NodeShapes(c.model);
+  for (size_t l = 0; l < nodes.size(); ++l) {
+    size += ShapeElements(nodes[l]);
+    if (IsGemmOp(c.model.layers[l].op)) size += c.model.layers[l].weight.NumElements();
+  }
+  return size;
+}
+
+std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
+  // An unexplained element of an op without weights means the engine's recipe for that op missed
+  // LibTorch, whatever the scheme: it is one finding, under the engine's own scheme when that
+  // scheme shows it (not one per scheme).
+  auto own_scheme_shows = [&](const DiscrepancyRow& d) {
+    const std::string own = EngineOwnScheme(d.engine);
+    return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(), [&](const DiscrepancyRow& o) {
+      return o.engine == d.engine && o.scheme == own && o.layer == d.layer && o.cls == d.cls;
+    });
+  };
+  std::vector<FailureSignature> out;
+  for (const DiscrepancyRow& d : ev.discrepancies) {
+    if (d.cls != "unexplained") continue;
+    const bool op_layer = d.recipe != d.scheme;
+    const std::string scheme = op_layer && own_scheme_shows(d) ? EngineOwnScheme(d.engine) : d.scheme;
+    for (const CaseRow& r : ev.case_rows) {
+      if (r.engine != d.engine || r.scheme != scheme) continue;
+      const FailureSignature sig{r.op, d.engine, scheme, d.cls};
+      if (std::find(out.begin(), out.end(), sig) == out.end()) out.push_back(sig);
+      break;
+    }
+  }
+  return out;
+}
+
+std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
+  for (const DiscrepancyRow& d : ev.discrepancies) {
+    if (d.cls != "unexplained") continue;
+    for (const CaseRow& r : ev.case_rows) {
+      if (r.engine == d.engine && r.scheme == d.scheme) {
+        return FailureSignature{r.op, d.engine, d.scheme, d.cls};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool FailsTheSameWay(const Case& c, const FailureSignature& sig) {
+  const std::optional<Scheme> scheme = ParseScheme(sig.scheme);
+  if (!scheme) return false;
+  const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, {sig.engine}, {*scheme}));
+  if (ev.case_rows.empty() || ev.case_rows[0].op != sig.op) return false;
+  return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(),
+                     [&](const DiscrepancyRow& d) { return d.cls == sig.cls; });
+}
+
+std::vector<Case> ShrinkCandidates(const Case& c) {
+  std::vector<Case> out;
+  const Model& m = c.model;
+  const Layer& l = m.layers[0];
+  const bool single = m.layers.size() == 1;
+  const bool conv = IsConvOp(l.op);
+  const bool transposed = IsTransposedConv(l.op);
+  const bool gemm = IsGemmOp(l.op);
+  // Weight dimensions of the output and input channels (conv_transpose2d: [C, OC/g, k...]).
+  const size_t w_out_dim = transposed ? 1 : 0, w_in_dim = transposed ? 0 : 1;
+  auto slice_bias = [](Layer& sl, const Layer& from, int64_t start, int64_t len) {
+    if (sl.bias) sl.bias = std::vector<float>(from.bias->begin() + start, from.bias->begin() + start + len);
+  };
+
+  // Fewer layers.
+  if (!single) {
+    Case s = c;
+    s.model.layers.pop_back();
+    out.push_back(std::move(s));
+  }
+  // Smaller batch.
+  for (auto [start, len] : Halves(m.input.shape[0])) {
+    Case s = c;
+    s.model.input = SliceDim(m.input, 0, start, len);
+    out.push_back(std::move(s));
+  }
+  // One group of a grouped conv, as a dense conv.
+  if (conv && l.conv.groups > 1 && single) {
+    const int64_t groups = l.conv.groups;
+    const int64_t icpg = m.input.shape[1] / groups, ocpg = LayerOutChannels(l) / groups;
+    for (int64_t g = 0; g < groups; ++g) {
+      Case s = c;
+      Layer& sl = s.model.layers[0];
+      s.model.input = SliceDim(m.input, 1, g * icpg, icpg);
+      // conv: the group's output channels (weight dim 0); transposed: its input channels
+      sl.weight = transposed ? SliceDim(l.weight, 0, g * icpg, icpg)
+                             : SliceDim(l.weight, 0, g * ocpg, ocpg);
+      slice_bias(sl, l, g * ocpg, ocpg);
+      sl.conv.groups = 1;
+      out.push_back(std::move(s));
+    }
+  }
+  // Fewer output channels (the last layer's only, so later layers keep their input).
+  if (gemm && single && (!conv || l.conv.groups == 1)) {
+    for (auto [start, len] : Halves(l.weight.shape[w_out_dim])) {
+      Case s = c;
+      Layer& sl = s.model.layers[0];
+      sl.weight = SliceDim(l.weight, w_out_dim, start, len);
+      slice_bias(sl, l, start, len);
+      out.push_back(std::move(s));
+    }
+  }
+  // Ops without weights: a smaller input along any other dimension (ValidateModel below drops the
+  // ones that no longer fit, e.g. a pooling window larger than the input).
+  if (!gemm) {
+    for (size_t d = 1; d < m.input.shape.size(); ++d) {
+      for (auto [start, len] : Halves(m.input.shape[d])) {
+        Case s = c;
+        s.model.input = SliceDim(m.input, d, start, len);
+        out.push_back(std::move(s));
+      }
+    }
+  }
+  // Fewer input channels / features.
+  if (gemm && (!conv || l.conv.groups == 1)) {
+    for (auto [start, len] : Halves(m.input.shape[1])) {
+      Case s = c;
+      s.model.input = SliceDim(m.input, 1, start, len);
+      s.model.layers[0].weight = SliceDim(l.weight, w_in_dim, start, len);
+      out.push_back(std::move(s));
+    }
+  }
+  if (conv) {
+    // Smaller spatial extent, smaller kernel, simpler stride/padding/output_padding/dilation.
+    for (size_t d = 0; d < static_cast<size_t>(ConvSpatialDims(l.op)); ++d) {
+      for (auto [start, len] : Halves(m.input.shape[2 + d])) {
+        Case s = c;
+        s.model.input = SliceDim(m.input, 2 + d, start, len);
+        out.push_back(std::move(s));
+      }
+      for (auto [start, len] : Halves(l.weight.shape[2 + d])) {
+        Case s = c;
+        s.model.layers[0].weight = SliceDim(l.weight, 2 + d, start, len);
+        out.push_back(std::move(s));
+      }
+      const ConvAttrs& a = l.conv;
+      auto with = [&](int64_t (ConvAttrs::*field)[ConvAttrs::kMaxSpatialDims], int64_t value) {
+        if ((a.*field)[d] == value) return;
+        Case s = c;
+        (s.model.layers[0].conv.*field)[d] = value;
+        out.push_back(std::move(s));
+      };
+      with(&ConvAttrs::padding, 0);
+      with(&ConvAttrs::output_padding, 0);
+      with(&ConvAttrs::stride, 1);
+      with(&ConvAttrs::dilation, 1);
+    }
+  }
+  // No bias.
+  if (l.bias) {
+    Case s = c;
+    s.model.layers[0].bias.reset();
+    out.push_back(std::move(s));
+  }
+  // Simpler values.
+  ValueCandidates(c, /*input=*/true, &out);
+  if (gemm) ValueCandidates(c, /*input=*/false, &out);
+
+  // Keep only valid, strictly smaller-or-simpler cases.
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [](const Case& s) { return !ValidateModel(s.model).empty(); }),
+            out.end());
+  return out;
+}
+
+Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fails,
+                ShrinkStats* stats, int64_t max_attempts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ShrinkStats local;
+  ShrinkStats& st = stats ? *stats : local;
+  st = ShrinkStats{};
+  st.elements_before = CaseSize(c);
+  Case best = c;
+  bool progress = true;
+  while (progress && st.attempts < max_attempts) {
+    progress = false;
+    for (Case& candidate : ShrinkCandidates(best)) {
+      if (st.attempts >= max_attempts) break;
+      ++st.attempts;
+      if (still_fails(candidate)) {
+        best = std::move(candidate);
+        ++st.accepted;
+        progress = true;
+        break;
+      }
+    }
+  }
+  st.elements_after = CaseSize(best);
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return best;
+}
+
+Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats) {
+  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig); }, stats);
+  shrunk.engines = {sig.engine};
+  shrunk.schemes = {sig.scheme};
+  shrunk.expected_verdict = "unexplained";
+  shrunk.description = c.description + "; shrunk from " + std::to_string(stats->elements_before) +
+                       " to " + std::to_string(stats->elements_after) + " elements";
+  return shrunk;
+}
+
+}  // namespace qdiff

@@ -1,0 +1,60 @@
+// Shrinking: from a failing case to the smallest case that still fails the same way (same op,
+// engine, scheme and class). Works on concrete cases, so stored case files shrink too (`qdiff
+// shrink`), not only cases a generator drew. Greedy, like RapidCheck: try simpler candidates in a
+// fixed order (big steps first), take the first that still fails, start over; stop when none does.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/case/case.h"
+#include "harness/evaluation/case_evaluation.h"
+
+namespace qdiff {
+
+// What "the same way" means.
+struct FailureSignature {
+  std::string op;
+  std::string engine;
+  std::string scheme;
+  std::string cls;  // "unexplained" for findings
+  bool operator==(const FailureSignature& o) const {
+    return op == o.op && engine == o.engine && scheme == o.scheme && cls == o.cls;
+  }
+  std::string ToString() const { return op + "/" + engine + "/" + scheme + "/" + cls; }
+};
+
+// The first unexplained element's signature, if the evaluation has one.
+std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev);
+// Every distinct signature with an unexplained element, in the order they first appear.
+std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev);
+
+// Runs the case on sig.engine with sig.scheme and checks for an element of class sig.cls.
+bool FailsTheSameWay(const Case& c, const FailureSignature& sig);
+
+// Simpler variants of a case, every one valid (ValidateModel), in the order they are tried.
+std::vector<Case> ShrinkCandidates(const Case& c);
+
+struct ShrinkStats {
+  int64_t attempts = 0;   // candidates evaluated
+  int64_t accepted = 0;   // candidates that still failed (steps taken)
+  double seconds = 0;
+  int64_t elements_before = 0;  // input + weight + output elements
+  int64_t elements_after = 0;
+};
+
+// Total size used to compare cases: input, weight and output elements of every layer.
+int64_t CaseSize(const Case& c);
+
+// Greedy shrink under `still_fails`, at most `max_attempts` candidate evaluations.
+Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fails,
+                ShrinkStats* stats, int64_t max_attempts = 20000);
+
+// The finding case file of `sig`: `c` shrunk under FailsTheSameWay, limited to the signature's
+// engine and scheme, expecting `unexplained`, its description extended with the sizes.
+Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats);
+
+}  // namespace qdiff
