@@ -50,6 +50,10 @@ bool IsConvOp(OpKind op) { return ConvSpatialDims(op) > 0; }
 
 bool IsTransposedConv(OpKind op) { return op == OpKind::kConvTranspose2d; }
 
+bool IsPoolOp(OpKind op) {
+  return op == OpKind::kMaxPool2d || op == OpKind::kAvgPool2d || op == OpKind::kAdaptiveAvgPool2d;
+}
+
 int ConvSpatialDims(OpKind op) {
   switch (op) {
     case OpKind::kConv1d: return 1;

@@ -91,6 +91,7 @@ constexpr OpKind kAllOpKinds[] = {
 bool IsGemmOp(OpKind op);             // the convolutions and linear
 bool IsConvOp(OpKind op);             // conv1d, conv2d, conv3d, conv_transpose2d
 bool IsTransposedConv(OpKind op);     // conv_transpose2d
+bool IsPoolOp(OpKind op);             // max_pool2d, avg_pool2d, adaptive_avg_pool2d
 int ConvSpatialDims(OpKind op);       // 1, 2 or 3 for the convolutions, 0 otherwise
 bool KeepsInputQParams(OpKind op);    // pools and clamps: output scale/zp/dtype = input 0's
 int InputArity(OpKind op);            // 2 for add/mul, 0 (= one or more) for cat, else 1

@@ -156,9 +156,7 @@ void DeriveOpOutputQParams(Layer* layer, const std::vector<QTensor>& inputs, boo
 bool AppendOpLayer(Model* m, OpKind op, int src, const std::string& scale_kind) {
   std::vector<QTensor> nodes = ExactNodeTensors(*m);
   const QTensor& x = NodeTensor(*m, nodes, src);
-  const bool pool =
-      op == OpKind::kMaxPool2d || op == OpKind::kAvgPool2d || op == OpKind::kAdaptiveAvgPool2d;
-  if (pool && x.shape.size() != 4) return false;
+  if (IsPoolOp(op) && x.shape.size() != 4) return false;
   Layer l;
   l.op = op;
   l.inputs = {src};

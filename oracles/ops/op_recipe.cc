@@ -2,18 +2,10 @@
 
 namespace qdiff {
 
-namespace {
-
-bool IsPooling(OpKind op) {
-  return op == OpKind::kMaxPool2d || op == OpKind::kAvgPool2d || op == OpKind::kAdaptiveAvgPool2d;
-}
-
-}  // namespace
-
 const std::vector<const OpRecipeDef*>& OpRecipes(OpKind op) {
   static const std::vector<const OpRecipeDef*> kNone;
   if (IsGemmOp(op)) return kNone;
-  return IsPooling(op) ? PoolingOpRecipes(op) : ElementwiseOpRecipes(op);
+  return IsPoolOp(op) ? PoolingOpRecipes(op) : ElementwiseOpRecipes(op);
 }
 
 const OpRecipeDef& ExactOpRecipe(OpKind op) { return *OpRecipes(op).front(); }
@@ -30,20 +22,20 @@ const OpRecipeDef* FindOpRecipe(const std::string& name) {
 const OpRecipeDef* EngineOpRecipe(const std::string& engine, const Layer& layer,
                                   const std::vector<QTensor>& inputs) {
   if (IsGemmOp(layer.op)) return nullptr;
-  return IsPooling(layer.op) ? PoolingEngineRecipe(engine, layer, inputs)
+  return IsPoolOp(layer.op) ? PoolingEngineRecipe(engine, layer, inputs)
                              : ElementwiseEngineRecipe(engine, layer, inputs);
 }
 
 std::string OpRejectionReason(const std::string& engine, const Layer& layer,
                               const std::vector<QTensor>& inputs) {
   if (IsGemmOp(layer.op)) return "";
-  return IsPooling(layer.op) ? PoolingRejectionReason(engine, layer, inputs)
+  return IsPoolOp(layer.op) ? PoolingRejectionReason(engine, layer, inputs)
                              : ElementwiseRejectionReason(engine, layer, inputs);
 }
 
 std::vector<double> FloatOpReal(const Layer& layer, const std::vector<QTensor>& inputs,
                                 const std::vector<int64_t>& out_shape) {
-  return IsPooling(layer.op) ? PoolingFloatReal(layer, inputs, out_shape)
+  return IsPoolOp(layer.op) ? PoolingFloatReal(layer, inputs, out_shape)
                              : ElementwiseFloatReal(layer, inputs, out_shape);
 }
 

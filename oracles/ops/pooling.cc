@@ -533,8 +533,7 @@ bool IsDefaultEngine(const std::string& engine) {
 
 bool InputsUsable(const Layer& layer, const std::vector<QTensor>& inputs) {
   return !inputs.empty() && inputs[0].shape.size() == 4 && !inputs[0].per_channel() &&
-         (layer.op == OpKind::kMaxPool2d || layer.op == OpKind::kAvgPool2d ||
-          layer.op == OpKind::kAdaptiveAvgPool2d);
+         IsPoolOp(layer.op);
 }
 
 // AdaptiveAveragePooling.cpp::enable_qnnpack_for_ada_avgpool.
