@@ -5,14 +5,13 @@
 
 #include "oracles/integer_pipeline.h"
 #include "oracles/layer_products.h"
+#include "oracles/ops/libtorch_float.h"
 #include "oracles/ops/op_recipe.h"
 
 namespace qdiff {
 
 float DequantizeElement(const QTensor& t, int64_t index) {
-  if (!t.per_channel()) {
-    return static_cast<float>(t.scales[0]) * static_cast<float>(t.values[index] - t.zero_points[0]);
-  }
+  if (!t.per_channel()) return DequantScalar(t.scales[0], t.zero_points[0], t.values[index]);
   int64_t inner = 1;
   for (size_t d = t.axis + 1; d < t.shape.size(); ++d) inner *= t.shape[d];
   const int64_t c = (index / inner) % t.shape[t.axis];

@@ -11,7 +11,7 @@
 namespace qdiff {
 
 // Dequantized value of element `index` of a quantized tensor, as LibTorch's dequantize():
-// per-tensor f32(f32(s)·f32(q − z)); per-channel f32(f64(f32(q) − z)·s) (double,
+// per-tensor f32(f32(s)·f32(q − z)) (DequantScalar); per-channel f32(f64(f32(q) − z)·s) (double,
 // docs/semantics.md#dequantize).
 float DequantizeElement(const QTensor& t, int64_t index);
 

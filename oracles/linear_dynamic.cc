@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "oracles/ops/libtorch_float.h"
+
 namespace qdiff {
 
 const char* DynamicEngineName(DynamicEngine e) {
@@ -86,12 +88,9 @@ ChosenQParams DynamicActivationQParams(const std::vector<float>& x, DynamicEngin
 int32_t QuantizeActivation(float x, const ChosenQParams& p, DynamicEngine engine) {
   const float z = static_cast<float>(p.zero_point);
   switch (engine) {
-    case DynamicEngine::kQnnpack: {
-      // quantize_val: zero point added after rounding; int arithmetic, then clamp.
-      const float inv = 1.0f / static_cast<float>(p.scale);
-      const double q = p.zero_point + static_cast<double>(std::nearbyint(x * inv));
-      return static_cast<int32_t>(std::clamp(q, 0.0, 255.0));
-    }
+    case DynamicEngine::kQnnpack:
+      // quantize_val: zero point added after rounding (in double), then clamp.
+      return QuantizeValDoubleSum(p.scale, p.zero_point, x, TypeRange(DType::kQUInt8));
     case DynamicEngine::kFbgemm: {
       // QuantizeAvx2<uint8_t, LEGACY=true>: _mm256_fmadd_ps(x, inv, zp), min with 2^31−128,
       // cvtps2dq (RNE), clamp to [0, 255]. Finite x: |x·inv| ≤ ~2^8 here, no int32 overflow.

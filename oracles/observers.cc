@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "oracles/ops/libtorch_float.h"
+
 namespace qdiff {
 
 // Python's floor division by 2 (rounds toward −inf, also for negative numbers).
@@ -52,11 +54,7 @@ QParams MinMaxQParams(float min_val, float max_val, DType dtype, QScheme qscheme
 }
 
 int32_t QuantizeValue(float x, double scale, int32_t zero_point, DType dtype) {
-  const float inv_scale = 1.0f / static_cast<float>(scale);
-  const float q = std::nearbyint(x * inv_scale);
-  const QuantRange r = TypeRange(dtype);
-  const double v = static_cast<double>(zero_point) + q;
-  return static_cast<int32_t>(std::clamp<double>(v, r.qmin, r.qmax));
+  return QuantizeValDoubleSum(scale, zero_point, x, TypeRange(dtype));
 }
 
 }  // namespace qdiff

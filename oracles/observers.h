@@ -40,7 +40,8 @@ QParams MinMaxQParams(float min_val, float max_val, DType dtype, QScheme qscheme
 std::pair<float, float> MovingAverageMinMax(const std::vector<std::pair<float, float>>& batches,
                                             float averaging_constant = 0.01f);
 
-// at::quantize_per_tensor / quantize_val: clamp(z + RNE(f32(x · f32(1 / f32(scale)))), type range).
+// at::quantize_per_tensor / quantize_val: clamp(z + RNE(f32(x · f32(1 / f32(scale)))), type range),
+// the zero point added in double (QuantizeValDoubleSum, oracles/ops/libtorch_float.h).
 int32_t QuantizeValue(float x, double scale, int32_t zero_point, DType dtype);
 
 }  // namespace qdiff

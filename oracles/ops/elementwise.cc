@@ -3,18 +3,10 @@
 // (docs/semantics.md#ops-without-weights; upstream files named at each recipe, paths relative to
 // aten/src/ATen/native/quantized/cpu/).
 //
-// Shared float building blocks (f32(·) = round to binary32; RNE = round half to even):
-//   dequantize_val (scalar)  d = f32(f32 s · f32(q − z))                AffineQuantizerBase.cpp
-//   Vec::dequantize (AVX2)   d = fma(f32 s, f32 q, f32(f32 s · −f32 z))  vec256_qint.h (one rounding)
-//   quantize_val (scalar)    y = clamp(int64(f32(f32 z + RNE(f32(v · f32(1/f32 s))))))
-//   Vec::quantize (AVX2)     y = clamp(wrap32(cvtps2dq(min(f32(v · inv), 2^31−128)) + z)),
-//                            inv chosen by the caller (QuantizeAvx2 in vec256_qint.h)
-// The default kernels run through cpu_kernel_vec (ATen/native/cpu/Loops.h::vectorized_loop): with a
-// single thread (the runner's setting) the contiguous data is one range of n elements in memory
-// order; elements [0, n − n mod 64) take the vector lambda (2 × Vectorized<q(u)int8>::size() = 64
-// per step on AVX2), the last n mod 64 take the scalar lambda. The two lambdas differ in the
-// dequantize (FMA or not) and sometimes in the inverse scale, so the position of an element in
-// memory (NHWC for channels-last inputs) decides which formula it gets.
+// Shared float building blocks (dequantize_val, the FMA dequantize, quantize_val, QuantizeAvx2)
+// and the vector / scalar split of cpu_kernel_vec are in libtorch_float.h. The two lambdas of the
+// default kernels differ in the dequantize (FMA or not) and sometimes in the inverse scale, so the
+// position of an element in memory (NHWC for channels-last inputs) decides which formula it gets.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -27,6 +19,7 @@
 #include "oracles/exact_rational.h"
 #include "oracles/float_oracle.h"
 #include "oracles/model.h"
+#include "oracles/ops/libtorch_float.h"
 #include "oracles/ops/op_recipe.h"
 
 namespace qdiff {
@@ -35,71 +28,6 @@ namespace {
 
 using Inputs = std::vector<QTensor>;
 using Shape = std::vector<int64_t>;
-
-float F32(double x) { return static_cast<float>(x); }
-
-// ---------------------------------------------------------------------------------------------
-// Memory order and the vector / scalar split of cpu_kernel_vec.
-
-constexpr int64_t kVecBlock = 64;  // 2 × Vectorized<quint8/qint8>::size() on AVX2 (Loops.h)
-
-// Memory position of logical (row-major) element i: NHWC order for 4-D channels-last tensors.
-int64_t MemoryPosition(const Shape& shape, bool channels_last, int64_t i) {
-  if (!channels_last || shape.size() != 4) return i;
-  const int64_t C = shape[1], H = shape[2], W = shape[3];
-  const int64_t w = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
-  return ((n * H + h) * W + w) * C + c;
-}
-
-// True if cpu_kernel_vec runs the vector lambda on memory position `pos` of `n` elements.
-bool IsVectorLane(int64_t pos, int64_t n) { return pos < n - n % kVecBlock; }
-
-bool IsVectorElement(const Layer& layer, const Shape& shape, int64_t i) {
-  const int64_t n = ShapeElements(shape);
-  return IsVectorLane(MemoryPosition(shape, layer.channels_last, i), n);
-}
-
-// ---------------------------------------------------------------------------------------------
-// LibTorch's float quantize / dequantize (formulas in the file comment).
-
-float DequantScalar(double scale, int32_t zp, int32_t q) { return F32(scale) * F32(q - zp); }
-
-float DequantFma(double scale, int32_t zp, int32_t q) {
-  const float s = F32(scale);
-  const float premul = s * -static_cast<float>(zp);  // i_scale_vec * i_zero_point_vec.neg()
-  return std::fma(s, static_cast<float>(q), premul);
-}
-
-// static_cast<int64_t>(float) as x86-64 compiles it (cvttss2si): out of range → INT64_MIN.
-int64_t TruncToInt64(float v) {
-  if (!(v >= -9.2233720368547758e18f && v < 9.2233720368547758e18f)) {
-    return std::numeric_limits<int64_t>::min();
-  }
-  return static_cast<int64_t>(v);
-}
-
-// AffineQuantizerBase.cpp::quantize_val: z + nearbyint(v · f32(1/f32 s)), the sum in float.
-int32_t QuantizeVal(double scale, int32_t zp, float v, QuantRange r) {
-  const float inv = 1.0f / F32(scale);
-  const float sum = static_cast<float>(zp) + std::nearbyint(v * inv);
-  const int64_t q = TruncToInt64(sum);
-  return static_cast<int32_t>(std::clamp<int64_t>(q, r.qmin, r.qmax));
-}
-
-// cvtps2dq: RNE, out of int32 range or NaN → INT32_MIN.
-int32_t CvtPs2Dq(float t) {
-  if (!(t >= -2147483648.0f && t < 2147483648.0f)) return std::numeric_limits<int32_t>::min();
-  return static_cast<int32_t>(std::nearbyint(t));
-}
-
-// vec256_qint.h::QuantizeAvx2 with a caller-supplied inverse scale. The clip at
-// int32_max − 127 and the wrapping epi32 add of z are kept (they only matter for |v/s| ≥ 2^31).
-int32_t QuantizeVec(float inv, int32_t zp, float v, QuantRange r) {
-  const float t = std::min(v * inv, 2147483520.0f);
-  const uint32_t sum = static_cast<uint32_t>(CvtPs2Dq(t)) + static_cast<uint32_t>(zp);
-  const int32_t q = static_cast<int32_t>(sum);
-  return std::clamp(q, r.qmin, r.qmax);
-}
 
 // The exact reference rounding: clamp(RNE(v) + z, qmin, qmax).
 int32_t ExactQuantize(const Rational& v, int32_t zp, QuantRange r) {
@@ -202,7 +130,7 @@ FixedAddParams ComputeFixedAddParams(const QTensor& a, const QTensor& b, double 
 
 // Where QNNPACK's own quint8 kernels run (add, clamp): the QNNPACK engine with quint8 inputs.
 bool QnnpackQuint8Kernel(const std::string& engine, const Layer&, const Inputs& in) {
-  return engine == "qnnpack" && !in.empty() && in[0].dtype == DType::kQUInt8;
+  return IsQnnpack(engine) && !in.empty() && in[0].dtype == DType::kQUInt8;
 }
 
 // add.qnnpack_fixed (qnnpack/src/add.c, requantization.h::pytorch_qnnp_compute_add_quantization_
@@ -410,13 +338,6 @@ std::vector<int32_t> RunCatNhwc(const Layer& layer, const Inputs& in, const Shap
     }
   }
   return out;
-}
-
-// c10 TensorImpl::compute_channels_last_contiguous_2d for a dense tensor: NHWC strides, or NCHW
-// strides that coincide with them (C == 1 or H == W == 1).
-bool IsChannelsLastContiguous(const Shape& shape, bool channels_last) {
-  if (shape.size() != 4) return false;
-  return channels_last || shape[1] == 1 || (shape[2] == 1 && shape[3] == 1);
 }
 
 bool CatTakesNhwcPath(const Layer& layer, const Inputs& in) {
@@ -813,14 +734,6 @@ const OpRecipeDef kLeakyDefault = {
     "clamp(RNE(f32(f32(d*(d>0?1:slope))*f32(1/f32 s_y))) + z_y); QuantizedOpKernels.cpp "
     "leaky_qrelu_out_kernel",
     RunLeakyDefault};
-
-bool IsQnnpack(const std::string& engine) { return engine == "qnnpack"; }
-bool IsKnownEngine(const std::string& engine) {
-  return engine == "qnnpack" || engine == "onednn" || engine == "fbgemm" || engine == "x86";
-}
-
-// A float is "normal" as QNNPACK/XNNPACK's isnormal() checks require.
-bool IsNormalF32(double s) { return std::isnormal(F32(s)) && F32(s) > 0.0f; }
 
 std::string RatioRangeReason(const char* what, float ratio, float lo, float hi,
                              const char* range) {

@@ -1,5 +1,7 @@
 #include "oracles/ops/op_recipe.h"
 
+#include "oracles/ops/libtorch_float.h"
+
 namespace qdiff {
 
 const std::vector<const OpRecipeDef*>& OpRecipes(OpKind op) {
@@ -48,11 +50,9 @@ bool LibTorchBugApplies(const OpRecipeDef& r, const std::string& engine, const L
 std::vector<int32_t> WrittenInNhwcOrder(const std::vector<int32_t>& values,
                                         const std::vector<int64_t>& shape) {
   if (shape.size() != 4) return values;
-  const int64_t C = shape[1], H = shape[2], W = shape[3];
   std::vector<int32_t> out(values.size());
   for (int64_t j = 0; j < static_cast<int64_t>(values.size()); ++j) {
-    const int64_t w = j % W, h = (j / W) % H, c = (j / (W * H)) % C, n = j / (W * H * C);
-    out[((n * H + h) * W + w) * C + c] = values[j];  // NHWC position of logical element j
+    out[MemoryPosition(shape, /*channels_last=*/true, j)] = values[j];  // NHWC position of j
   }
   return out;
 }

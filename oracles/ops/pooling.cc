@@ -39,6 +39,7 @@
 #include "oracles/exact_rational.h"
 #include "oracles/float_oracle.h"
 #include "oracles/model.h"
+#include "oracles/ops/libtorch_float.h"
 #include "oracles/ops/op_recipe.h"
 
 namespace qdiff {
@@ -68,7 +69,7 @@ int32_t Clamp(int64_t v, DType dtype) {
 
 // True if LibTorch sees the layer input as channels-last contiguous (see the header comment).
 bool RunsNhwcKernel(const Layer& layer, const QTensor& x) {
-  return layer.channels_last || x.shape[1] == 1 || x.shape[2] * x.shape[3] == 1;
+  return IsChannelsLastContiguous(x.shape, layer.channels_last);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,11 +182,11 @@ int32_t QuantizeAvx2Mean(int64_t c, float m, const OutputQParams& q) {
 
 // quantize_val<T>(1.0f/m, z, c) (AffineQuantizerBase.cpp, non-FBGEMM build): the scale travels as
 // f32(1/m) and is inverted again: inv = f32(1/f32(1/m)); y = clamp(z + RNE(f32(f32(c)·inv))).
+// quantize_val sums z in float; z of a pool is in its type's range, so a rounded mean too large for
+// that float sum to be exact (≥ 2^24 − 256) is clamped anyway.
 int32_t QuantizeValMean(int64_t c, float m, const OutputQParams& q) {
   const float scale = 1.0f / m;
-  const float inv = 1.0f / scale;
-  const float t = static_cast<float>(c) * inv;
-  return Clamp(q.zero_point + static_cast<int64_t>(std::nearbyint(t)), q.dtype);
+  return QuantizeVal(scale, q.zero_point, static_cast<float>(c), TypeRange(q.dtype));
 }
 
 // QNNPACK avgpool (average-pooling.c + q8avgpool/*-sse2.c, fp32 requantization):
@@ -525,12 +526,6 @@ const OpRecipeDef kAdaptiveSinglePixelBug = {
     kAdaptiveNhwcFp32.ingredients, kSinglePixelFormula, NhwcOrderIntoNchw<AdaptiveNhwcFp32>,
     kSinglePixelBug, DefaultPoolKernelRuns};
 
-bool IsQnnpack(const std::string& engine) { return engine == "qnnpack"; }
-
-bool IsDefaultEngine(const std::string& engine) {
-  return engine == "onednn" || engine == "fbgemm" || engine == "x86";
-}
-
 bool InputsUsable(const Layer& layer, const std::vector<QTensor>& inputs) {
   return !inputs.empty() && inputs[0].shape.size() == 4 && !inputs[0].per_channel() &&
          IsPoolOp(layer.op);
@@ -554,7 +549,7 @@ bool QnnpackPoolKernelRuns(const std::string& engine, const Layer& layer,
 
 bool DefaultPoolKernelRuns(const std::string& engine, const Layer& layer,
                            const std::vector<QTensor>& in) {
-  return (IsQnnpack(engine) || IsDefaultEngine(engine)) && InputsUsable(layer, in) &&
+  return IsKnownEngine(engine) && InputsUsable(layer, in) &&
          !QnnpackPoolKernelRuns(engine, layer, in);
 }
 
@@ -584,7 +579,7 @@ const std::vector<const OpRecipeDef*>& PoolingOpRecipes(OpKind op) {
 const OpRecipeDef* PoolingEngineRecipe(const std::string& engine, const Layer& layer,
                                        const std::vector<QTensor>& inputs) {
   if (!InputsUsable(layer, inputs)) return nullptr;
-  if (!IsQnnpack(engine) && !IsDefaultEngine(engine)) return nullptr;
+  if (!IsKnownEngine(engine)) return nullptr;
   const QTensor& x = inputs[0];
   const bool qnnpack_quint8 = IsQnnpack(engine) && x.dtype == DType::kQUInt8;
   const bool nhwc = RunsNhwcKernel(layer, x);
