@@ -1,11 +1,10 @@
-// Tests of the pooling recipes (oracles/ops/pooling.cc): max_pool2d, avg_pool2d,
-// adaptive_avg_pool2d.
+// Tests of the pooling recipes (oracles/ops/max_pool2d.cc, avg_pool2d.cc, adaptive_avg_pool2d.cc).
 //
 // Where the expected values come from (never from the code under test):
 //   - the golden cases use scale 1 and divisors whose binary32 reciprocal is exact (1, 2, 4) or
 //     irrelevant (the exact recipe), so each expected output follows from the window, the divisor
 //     rule and the tie rule alone; the arithmetic is written beside each case;
-//   - the property compares every recipe with the float64 oracle (PoolingFloatReal) under the
+//   - the property compares every recipe with the float64 oracle (FloatOpReal) under the
 //     tolerance its formula justifies, on seeded random cases.
 #include <gtest/gtest.h>
 
@@ -269,7 +268,7 @@ TEST(PoolingEngines, RejectsQnnpackOneByOneKernels) {
 // ---------------------------------------------------------------------------------------------
 // Property: every recipe stays within the tolerance its formula justifies of the float oracle.
 //
-// v = real / s_y + z_y (real from PoolingFloatReal, dequantized as LibTorch does). Each recipe
+// v = real / s_y + z_y (real from FloatOpReal, dequantized as LibTorch does). Each recipe
 // rounds once; the binary32 paths add relative errors ≤ a few 2^-24 to a mean of magnitude ≤ 255
 // (multiplier m = f32(1/div), f32(c), f32 dequantization), far below kSlack. Hence
 //   avg / adaptive, all recipes: |y − clamp(v)| ≤ 0.5 + kSlack

@@ -1,13 +1,57 @@
 #include "oracles/ops/op_recipe.h"
 
+#include <iterator>
+
 #include "oracles/ops/libtorch_float.h"
 
 namespace qdiff {
 
+// The ops without weights, one OpDef per op, each defined in its own file. To add an op, define
+// its OpDef in oracles/ops/<op>.cc and list it here (and give it an OpKind in oracles/model.h).
+extern const OpDef kAddOp;                // add.cc
+extern const OpDef kMulOp;                // mul.cc
+extern const OpDef kCatOp;                // cat.cc
+extern const OpDef kMaxPool2dOp;          // max_pool2d.cc
+extern const OpDef kAvgPool2dOp;          // avg_pool2d.cc
+extern const OpDef kAdaptiveAvgPool2dOp;  // adaptive_avg_pool2d.cc
+extern const OpDef kReluOp;               // clamps.cc
+extern const OpDef kRelu6Op;              // clamps.cc
+extern const OpDef kHardtanhOp;           // clamps.cc
+extern const OpDef kClampOp;              // clamps.cc
+extern const OpDef kHardswishOp;          // hardswish.cc
+extern const OpDef kSigmoidOp;            // sigmoid.cc
+extern const OpDef kLeakyReluOp;          // leaky_relu.cc
+extern const OpDef kFlattenOp;            // flatten.cc
+
+namespace {
+
+// Addresses only: constant-initialised, so usable whatever the static-initialisation order.
+const OpDef* const kOpDefs[] = {&kAddOp,     &kMulOp,       &kCatOp,      &kMaxPool2dOp,
+                                &kAvgPool2dOp, &kAdaptiveAvgPool2dOp, &kReluOp, &kRelu6Op,
+                                &kHardtanhOp, &kClampOp,    &kHardswishOp, &kSigmoidOp,
+                                &kLeakyReluOp, &kFlattenOp};
+
+}  // namespace
+
+const OpDef* FindOpDef(OpKind op) {
+  for (const OpDef* d : kOpDefs) {
+    if (d->op == op) return d;
+  }
+  return nullptr;
+}
+
 const std::vector<const OpRecipeDef*>& OpRecipes(OpKind op) {
+  // Built on first use, in kOpDefs order.
+  static const std::vector<std::vector<const OpRecipeDef*>> kLists = [] {
+    std::vector<std::vector<const OpRecipeDef*>> lists;
+    for (const OpDef* d : kOpDefs) lists.emplace_back(d->recipes, d->recipes + d->recipe_count);
+    return lists;
+  }();
   static const std::vector<const OpRecipeDef*> kNone;
-  if (IsGemmOp(op)) return kNone;
-  return IsPoolOp(op) ? PoolingOpRecipes(op) : ElementwiseOpRecipes(op);
+  for (size_t i = 0; i < std::size(kOpDefs); ++i) {
+    if (kOpDefs[i]->op == op) return kLists[i];
+  }
+  return kNone;
 }
 
 const OpRecipeDef& ExactOpRecipe(OpKind op) { return *OpRecipes(op).front(); }
@@ -23,22 +67,23 @@ const OpRecipeDef* FindOpRecipe(const std::string& name) {
 
 const OpRecipeDef* EngineOpRecipe(const std::string& engine, const Layer& layer,
                                   const std::vector<QTensor>& inputs) {
-  if (IsGemmOp(layer.op)) return nullptr;
-  return IsPoolOp(layer.op) ? PoolingEngineRecipe(engine, layer, inputs)
-                             : ElementwiseEngineRecipe(engine, layer, inputs);
+  const OpDef* d = FindOpDef(layer.op);
+  if (d == nullptr || !IsKnownEngine(engine) || inputs.empty()) return nullptr;
+  return d->engine_recipe(engine, layer, inputs);
 }
 
 std::string OpRejectionReason(const std::string& engine, const Layer& layer,
                               const std::vector<QTensor>& inputs) {
-  if (IsGemmOp(layer.op)) return "";
-  return IsPoolOp(layer.op) ? PoolingRejectionReason(engine, layer, inputs)
-                             : ElementwiseRejectionReason(engine, layer, inputs);
+  const OpDef* d = FindOpDef(layer.op);
+  if (d == nullptr || d->rejection_reason == nullptr || inputs.empty()) return "";
+  return d->rejection_reason(engine, layer, inputs);
 }
 
 std::vector<double> FloatOpReal(const Layer& layer, const std::vector<QTensor>& inputs,
                                 const std::vector<int64_t>& out_shape) {
-  return IsPoolOp(layer.op) ? PoolingFloatReal(layer, inputs, out_shape)
-                             : ElementwiseFloatReal(layer, inputs, out_shape);
+  const OpDef* d = FindOpDef(layer.op);
+  if (d == nullptr) return {};
+  return d->float_real(layer, inputs, out_shape);
 }
 
 bool LibTorchBugApplies(const OpRecipeDef& r, const std::string& engine, const Layer& layer,

@@ -3,11 +3,16 @@
 // takes (e.g. QNNPACK's fixed-point add, the NHWC avg_pool kernel) or the exact reference. Its
 // name "<op>.<path>" is used in the CSV `scheme` column for that layer and in `explain`.
 //
-// Files: elementwise.cc (add, mul, cat, relu, relu6, hardtanh, clamp, hardswish, sigmoid,
-// leaky_relu, flatten) and pooling.cc (max_pool2d, avg_pool2d, adaptive_avg_pool2d) each define their
-// recipes, their engine paths and their float64 reference; op_recipe.cc dispatches by OpKind.
+// Files: one per op under oracles/ops/ (add.cc, mul.cc, cat.cc, clamps.cc for relu, relu6, hardtanh
+// and clamp, hardswish.cc, sigmoid.cc, leaky_relu.cc, flatten.cc, max_pool2d.cc, avg_pool2d.cc,
+// adaptive_avg_pool2d.cc). Each defines the op's recipes, its engine paths, its rejection reasons
+// and its float64 reference in one OpDef; op_recipe.cc lists every OpDef in one table and
+// dispatches through it. LibTorch's shared float formulas (quantize_val, the FMA dequantize,
+// QuantizeAvx2, the vector lanes) are in libtorch_float.h; qdiff's own shared helpers in
+// op_common.h and pool_common.h.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -82,24 +87,31 @@ std::string OpRejectionReason(const std::string& engine, const Layer& layer,
                               const std::vector<QTensor>& inputs);
 
 // Float oracle: the real-valued output, computed in float64 from the inputs dequantized as
-// LibTorch's dequantize() does (DequantizeElement), before the output quantization.
+// LibTorch's dequantize() does (DequantizeElement), before the output quantization. Empty for
+// the convolutions and linear (float_oracle.cc computes theirs).
 std::vector<double> FloatOpReal(const Layer& layer, const std::vector<QTensor>& inputs,
                                 const std::vector<int64_t>& out_shape);
 
-// Per-family parts dispatched by op_recipe.cc (elementwise.cc, pooling.cc).
-const std::vector<const OpRecipeDef*>& ElementwiseOpRecipes(OpKind op);
-const OpRecipeDef* ElementwiseEngineRecipe(const std::string& engine, const Layer& layer,
-                                           const std::vector<QTensor>& inputs);
-std::string ElementwiseRejectionReason(const std::string& engine, const Layer& layer,
-                                       const std::vector<QTensor>& inputs);
-std::vector<double> ElementwiseFloatReal(const Layer& layer, const std::vector<QTensor>& inputs,
-                                         const std::vector<int64_t>& out_shape);
-const std::vector<const OpRecipeDef*>& PoolingOpRecipes(OpKind op);
-const OpRecipeDef* PoolingEngineRecipe(const std::string& engine, const Layer& layer,
-                                       const std::vector<QTensor>& inputs);
-std::string PoolingRejectionReason(const std::string& engine, const Layer& layer,
-                                   const std::vector<QTensor>& inputs);
-std::vector<double> PoolingFloatReal(const Layer& layer, const std::vector<QTensor>& inputs,
-                                     const std::vector<int64_t>& out_shape);
+// Everything qdiff knows about one op without weights, defined in its file oracles/ops/<op>.cc and
+// listed once in op_recipe.cc's table, through which every function above dispatches. All members
+// are constants (pointers), so an OpDef is constant-initialised: no static-initialisation order.
+struct OpDef {
+  OpKind op;
+  // Every recipe of the op, the exact reference first: recipes[0 .. recipe_count).
+  const OpRecipeDef* const* recipes;
+  size_t recipe_count;
+  // EngineOpRecipe for this op. Called only for a known engine (IsKnownEngine) and non-empty inputs.
+  const OpRecipeDef* (*engine_recipe)(const std::string& engine, const Layer& layer,
+                                      const std::vector<QTensor>& inputs);
+  // OpRejectionReason for this op. Called only with non-empty inputs; nullptr: never rejected.
+  std::string (*rejection_reason)(const std::string& engine, const Layer& layer,
+                                  const std::vector<QTensor>& inputs);
+  // FloatOpReal for this op.
+  std::vector<double> (*float_real)(const Layer& layer, const std::vector<QTensor>& inputs,
+                                    const std::vector<int64_t>& out_shape);
+};
+
+// The OpDef of `op`, or nullptr for the convolutions and linear.
+const OpDef* FindOpDef(OpKind op);
 
 }  // namespace qdiff

@@ -1,0 +1,87 @@
+// qdiff's own helpers shared by the op files (oracles/ops/<op>.cc): the exact reference's rounding,
+// the 256-entry lookup tables, ingredient lists, rejection messages and the float64 reference
+// loop. LibTorch's formulas are in libtorch_float.h, the pooling windows in pool_common.h.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oracles/exact_rational.h"
+#include "oracles/model.h"
+#include "oracles/ops/op_recipe.h"
+
+namespace qdiff {
+
+using OpInputs = std::vector<QTensor>;
+using OpShape = std::vector<int64_t>;
+
+// The exact reference rounding: clamp(RNE(v) + z, qmin, qmax).
+int32_t ExactQuantize(const Rational& v, int32_t zp, QuantRange r);
+
+// Exact real value s·(q − z) of element i of a per-tensor input, with the scale LibTorch stores
+// (double).
+Rational ExactInput(const QTensor& t, int64_t i);
+
+// The layer's output qparams: LayerOutputQParams of input 0.
+OutputQParams OpOutQParams(const Layer& layer, const OpInputs& in);
+
+// Ingredients of an <op>.exact recipe whose multiplier is described by `multiplier`.
+constexpr OpIngredients ExactIngredients(const char* multiplier) {
+  return {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kExact, OpLayout::kAny,
+          multiplier};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookup tables: a 256-entry table over the input's int_repr values, built once per call (= once
+// per qparams) from a path's formula (exact, or the path's float formula) and applied by integer
+// indexing.
+
+using OpTable = std::array<int32_t, 256>;
+
+// t[k] = f(qmin + k) for the 256 values of `dtype`.
+template <typename F>
+OpTable BuildTable(DType dtype, F&& f) {
+  OpTable t{};
+  const int32_t qmin = TypeRange(dtype).qmin;
+  for (int32_t k = 0; k < 256; ++k) t[k] = f(qmin + k);
+  return t;
+}
+
+int32_t Lookup(const OpTable& t, DType dtype, int32_t q);
+
+// Lookup of every value of `x`, in its logical order.
+std::vector<int32_t> LookupAll(const OpTable& t, const QTensor& x);
+
+// The same with two tables, as the default kernels' cpu_kernel_vec runs them: `vec` for the
+// elements that take the vector lambda (IsVectorElement), `tail` for the scalar tail.
+std::vector<int32_t> LookupVectorOrTail(const Layer& layer, const OpShape& shape,
+                                        const OpTable& vec, const OpTable& tail, const QTensor& x);
+
+// ---------------------------------------------------------------------------------------------
+// Engine paths and rejections.
+
+// Where QNNPACK's own quint8 kernels run (add, clamp): the QNNPACK engine with quint8 inputs.
+// A bug_applies function (OpRecipeDef).
+bool QnnpackQuint8Kernel(const std::string& engine, const Layer& layer, const OpInputs& in);
+
+// qnnpack/src/hardswish.c, sigmoid.c (QNNPACK engine, quint8): the input and output scales must be
+// positive normal floats.
+std::string QnnpackLutRejectionReason(const std::string& engine, const Layer& layer,
+                                      const OpInputs& in);
+
+// "" if lo ≤ ratio < hi, else "<what> input/output scale ratio <ratio> outside <range>".
+std::string RatioRangeReason(const char* what, float ratio, float lo, float hi, const char* range);
+
+// ---------------------------------------------------------------------------------------------
+// Float64 reference of an elementwise op: real[i] = f(i) for every element of `out_shape`.
+template <typename F>
+std::vector<double> ElementwiseReal(const OpShape& out_shape, F&& f) {
+  const int64_t n = ShapeElements(out_shape);
+  std::vector<double> real(n);
+  for (int64_t i = 0; i < n; ++i) real[i] = f(i);
+  return real;
+}
+
+}  // namespace qdiff
