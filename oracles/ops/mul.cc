@@ -18,16 +18,7 @@ namespace {
 
 // mul.exact: v = s_a s_b (q_a−z_a)(q_b−z_b) / s_y exactly; ReLU v = max(v, 0); clamp(RNE(v) + z_y).
 std::vector<int32_t> RunMulExact(const Layer& layer, const OpInputs& in, const OpShape&) {
-  const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
-  const Rational sy = Rational::FromDouble(o.scale);
-  std::vector<int32_t> out(in[0].values.size());
-  for (size_t i = 0; i < out.size(); ++i) {
-    Rational v = ExactInput(in[0], i) * ExactInput(in[1], i) / sy;
-    if (layer.relu && v.Sign() < 0) v = Rational();
-    out[i] = ExactQuantize(v, o.zero_point, r);
-  }
-  return out;
+  return BinaryExact(layer, in, [](const Rational& a, const Rational& b) { return a * b; });
 }
 
 // Integer product requantized in float: y = clamp(RNE(f32(f32(c)·M)) + z_y), c = (q_a−z_a)(q_b−z_b).
@@ -93,13 +84,9 @@ std::string MulRejectionReason(const std::string& engine, const Layer& layer, co
   return RatioRangeReason("XNNPACK mul", ratio, 0x1.0p-16f, 0x1.0p+8f, "[2^-16, 2^8)");
 }
 
-// y = x_a · x_b (ReLU: max(y, 0)), inputs dequantized as LibTorch does.
+// y = x_a · x_b (ReLU: max(y, 0)).
 std::vector<double> MulFloatReal(const Layer& layer, const OpInputs& in, const OpShape& out_shape) {
-  return ElementwiseReal(out_shape, [&](int64_t i) {
-    const double x = DequantizeElement(in[0], i);
-    const double y = x * DequantizeElement(in[1], i);
-    return layer.relu ? std::max(y, 0.0) : y;
-  });
+  return BinaryReal(layer, in, out_shape, [](double a, double b) { return a * b; });
 }
 
 }  // namespace

@@ -3,12 +3,14 @@
 // loop. LibTorch's formulas are in libtorch_float.h, the pooling windows in pool_common.h.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "oracles/exact_rational.h"
+#include "oracles/float_oracle.h"
 #include "oracles/model.h"
 #include "oracles/ops/op_recipe.h"
 
@@ -26,6 +28,22 @@ Rational ExactInput(const QTensor& t, int64_t i);
 
 // The layer's output qparams: LayerOutputQParams of input 0.
 OutputQParams OpOutQParams(const Layer& layer, const OpInputs& in);
+
+// <op>.exact of add and mul: v = combine(x_a, x_b) / s_y exactly, x = s(q − z); ReLU v = max(v, 0);
+// y = clamp(RNE(v) + z_y).
+template <typename Combine>
+std::vector<int32_t> BinaryExact(const Layer& layer, const OpInputs& in, Combine combine) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const QuantRange r = TypeRange(o.dtype);
+  const Rational sy = Rational::FromDouble(o.scale);
+  std::vector<int32_t> out(in[0].values.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    Rational v = combine(ExactInput(in[0], i), ExactInput(in[1], i)) / sy;
+    if (layer.relu && v.Sign() < 0) v = Rational();
+    out[i] = ExactQuantize(v, o.zero_point, r);
+  }
+  return out;
+}
 
 // Ingredients of an <op>.exact recipe whose multiplier is described by `multiplier`.
 constexpr OpIngredients ExactIngredients(const char* multiplier) {
@@ -82,6 +100,18 @@ std::vector<double> ElementwiseReal(const OpShape& out_shape, F&& f) {
   std::vector<double> real(n);
   for (int64_t i = 0; i < n; ++i) real[i] = f(i);
   return real;
+}
+
+// Float64 reference of add and mul: y = combine(x_a, x_b) in double, inputs dequantized as LibTorch
+// does (DequantizeElement); ReLU: max(y, 0).
+template <typename Combine>
+std::vector<double> BinaryReal(const Layer& layer, const OpInputs& in, const OpShape& out_shape,
+                               Combine combine) {
+  return ElementwiseReal(out_shape, [&](int64_t i) {
+    const double y = combine(static_cast<double>(DequantizeElement(in[0], i)),
+                             static_cast<double>(DequantizeElement(in[1], i)));
+    return layer.relu ? std::max(y, 0.0) : y;
+  });
 }
 
 }  // namespace qdiff
