@@ -458,8 +458,7 @@ void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool pow
   if (power_of_two) s_y = std::exp2(std::round(std::log2(s_y)));
   s_y = std::max(s_y, 1e-30);
   layer->out_scale = s_y;
-  layer->out_zero_point = std::clamp(
-      static_cast<int32_t>(-std::nearbyint(static_cast<float>(lo / s_y))), 0, 255);
+  layer->out_zero_point = ZeroPointForMin(lo, s_y, TypeRange(DType::kQUInt8));
 }
 
 rc::Gen<GeneratedModel> GenModel(const GeneratorSettings& settings) {

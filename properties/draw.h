@@ -24,6 +24,14 @@ T Pick(std::initializer_list<std::pair<std::size_t, T>> weighted) {
   return *rc::gen::weightedElement(weighted);
 }
 
+// The zero point that puts the real `lo` (≤ 0) at the bottom of range r for scale s:
+// clamp(qmin − RNE(f32(lo / s)), qmin, qmax). The observers' formula (MinMaxQParams), except that
+// the quotient is taken in double and then rounded to float.
+inline int32_t ZeroPointForMin(double lo, double s, QuantRange r) {
+  return std::clamp(r.qmin - static_cast<int32_t>(std::nearbyint(static_cast<float>(lo / s))),
+                    r.qmin, r.qmax);
+}
+
 inline double PowerOfTwo(int lo_exp, int hi_exp) { return std::ldexp(1.0, Draw(lo_exp, hi_exp)); }
 
 // A scale as MinMaxObserver would derive it from a real range of width `span` over `levels`

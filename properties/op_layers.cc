@@ -149,8 +149,7 @@ void DeriveOpOutputQParams(Layer* layer, const std::vector<QTensor>& inputs, boo
   if (power_of_two) s = std::exp2(std::round(std::log2(s)));
   s = std::max(s, 1e-30);
   layer->out_scale = s;
-  layer->out_zero_point = std::clamp(
-      r.qmin - static_cast<int32_t>(std::nearbyint(static_cast<float>(lo / s))), r.qmin, r.qmax);
+  layer->out_zero_point = ZeroPointForMin(lo, s, r);
 }
 
 bool AppendOpLayer(Model* m, OpKind op, int src, const std::string& scale_kind) {
