@@ -2,7 +2,7 @@
 // sequence of binary32 operations, done with soft_binary32.h, so that a target without an FPU can
 // reproduce LibTorch bit for bit. The parameters are exported once per channel (floats as bit
 // patterns); the per-element step uses no float type at all (float32_twin.cc is compiled with
-// -mgeneral-regs-only). Proven identical to EvaluateRecipe by tests/float32_twin_test.cc.
+// -mgeneral-regs-only). Proven identical to EvaluateRecipe by tests/oracles/float32_twin_test.cc.
 #pragma once
 
 #include <cstdint>

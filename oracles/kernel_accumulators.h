@@ -43,7 +43,7 @@ std::vector<int64_t> KernelAccumulators(const Layer& layer, const QTensor& x,
 // K block of oneDNN 2.6's gemm driver (src/cpu/gemm/gemm_driver.cpp, get_k_padd): one block up to
 // bk_traditional = 256, two blocks of ceil(K/2) and the rest below 2·bk = 768, blocks of bk = 384
 // beyond. Pairs restart at every block. The constants (and uk = 1) were measured on LibTorch 1.13
-// with DNNL_MAX_CPU_ISA=AVX2 (tests/kernel_accumulators_test.cc).
+// with DNNL_MAX_CPU_ISA=AVX2 (tests/harness/kernel_accumulators_test.cc).
 int64_t OnednnGemmKBlock(int64_t k);
 
 // Two's-complement wrap of an exact sum to int32.

@@ -85,7 +85,7 @@ Rational MultiplierValue(const Recipe& recipe, const ChannelTerms& t) {
 // When v_approx is farther than that from the nearest half-integer, the exact value rounds to the
 // same integer under every tie rule, and the rational arithmetic is skipped. Otherwise (near or at
 // a tie, or |v| ≥ 2^40) the caller falls back to exact rationals. Proven equal on random and
-// near-tie inputs by tests/recipe_filter_test.cc.
+// near-tie inputs by tests/oracles/recipe_filter_test.cc.
 std::optional<int64_t> FilteredRound(const Recipe& recipe, const ChannelTerms& t, int64_t acc) {
   const ChannelQuant& q = t.quant;
   long double b = 0;

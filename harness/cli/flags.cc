@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -111,9 +112,26 @@ double ParseNumber(const std::string& text, const std::string& flag, double lo, 
 
 // --jobs capped by the cores and by the memory a worker may need (a case at the memory limit plus
 // LibTorch and the worker's own state, about 512 MiB); says so on stderr when it caps.
+namespace {
+
+// MemAvailable of /proc/meminfo (free memory plus what the kernel can reclaim, such as the page
+// cache); the physical memory if it cannot be read.
+int64_t AvailableMemoryBytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t kib = 0;
+  while (in >> key >> kib) {
+    if (key == "MemAvailable:") return kib * 1024;
+    in.ignore(64, '\n');
+  }
+  return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+}
+
+}  // namespace
+
 int64_t CapJobs(int64_t jobs, const CaseLimits& limits) {
   const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  const int64_t available = static_cast<int64_t>(sysconf(_SC_AVPHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+  const int64_t available = AvailableMemoryBytes();
   const int64_t per_worker = limits.MaxBytes() + (int64_t{512} << 20);
   const int64_t by_memory = std::max<int64_t>(1, available / per_worker);
   const int64_t cap = std::min(cores, by_memory);

@@ -17,7 +17,7 @@ namespace qdiff {
 // output_padding (OnednnUtils.h::should_use_onednn_quant, called by every conv prepack of the X86
 // engine), else fbgemm_fp32. nullopt for an engine qdiff has no recipe for.
 // The same recipe holds for every GEMM op on one engine (conv1d, conv2d, conv3d,
-// conv_transpose2d, linear): measured on QNNPACK and ONEDNN (tests/conv_variants_test.cc; the
+// conv_transpose2d, linear): measured on QNNPACK and ONEDNN (tests/harness/conv_variants_test.cc; the
 // FBGEMM/X86 rows follow the source).
 std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer, bool cpu_has_vnni,
                                    DType input_dtype = DType::kQUInt8);

@@ -1,5 +1,5 @@
 // Injected defects: deliberate, named bugs in qdiff's own recipes, used only to prove that a
-// campaign finds, shrinks, saves and replays a failure (tests/finding_pipeline_test.cc). A defect
+// campaign finds, shrinks, saves and replays a failure (tests/e2e/finding_pipeline_test.cc). A defect
 // is applied to every recipe qdiff evaluates for a case (the pipeline's scheme and the engine
 // recipe the classifier trusts), so LibTorch disagrees with every explanation: an `unexplained`
 // finding, exactly as a real recipe bug would show. The case file records the defect, so

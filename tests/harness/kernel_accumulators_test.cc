@@ -5,7 +5,7 @@
 #include "harness/evaluation/classifier.h"
 #include "oracles/kernel_accumulators.h"
 #include "oracles/scheme.h"
-#include "tests/qdiff_process.h"
+#include "tests/support/qdiff_process.h"
 
 namespace qdiff {
 namespace {

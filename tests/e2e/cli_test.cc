@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "harness/torch/libtorch_runner.h"
-#include "tests/qdiff_process.h"
+#include "tests/support/qdiff_process.h"
 
 namespace qdiff {
 namespace {

@@ -3,7 +3,7 @@
 // shards with a clear message.
 #include <gtest/gtest.h>
 
-#include "tests/qdiff_process.h"
+#include "tests/support/qdiff_process.h"
 
 namespace qdiff {
 namespace {

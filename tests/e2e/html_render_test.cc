@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "tests/qdiff_process.h"
+#include "tests/support/qdiff_process.h"
 
 namespace qdiff {
 namespace {

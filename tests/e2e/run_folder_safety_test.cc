@@ -11,7 +11,7 @@
 
 #include "harness/torch/libtorch_runner.h"
 #include "harness/campaign/journal.h"
-#include "tests/qdiff_process.h"
+#include "tests/support/qdiff_process.h"
 
 namespace qdiff {
 namespace {

@@ -9,7 +9,7 @@
 #include "harness/case/case_json.h"
 #include "harness/case/case_limits.h"
 #include "oracles/model_cost.h"
-#include "tests/qdiff_process.h"
+#include "tests/support/qdiff_process.h"
 
 namespace qdiff {
 namespace {

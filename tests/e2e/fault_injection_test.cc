@@ -8,7 +8,7 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/qdiff_process.h"
+#include "tests/support/qdiff_process.h"
 
 namespace qdiff {
 namespace {

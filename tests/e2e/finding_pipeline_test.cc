@@ -10,7 +10,7 @@
 
 #include "harness/torch/libtorch_runner.h"
 #include "harness/evaluation/shrink.h"
-#include "tests/qdiff_process.h"
+#include "tests/support/qdiff_process.h"
 
 namespace qdiff {
 namespace {
