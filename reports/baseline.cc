@@ -32,7 +32,7 @@ std::map<FindingSignature, Tally> Findings(const Report& r, const std::string& w
     }
   }
   for (const DiscrepancyRow& d : r.discrepancies) {
-    if (d.cls != "unexplained") continue;
+    if (d.cls != DiffClass::kUnexplained) continue;
     auto it = op_of.find(Key3{d.case_id, d.engine, d.scheme});
     if (it == op_of.end()) {
       throw ReportError("baseline comparison: a discrepancy of case " + d.case_id + " (engine " +

@@ -177,7 +177,7 @@ std::string Histograms(const RunData& run) {
     auto& bins = hist[key];
     bins.resize(BinLabels().size(), 0);
     ++bins[BinOf(Abs(d.diff_lsb))];
-    if (d.cls == "unexplained") ++unexplained[key];
+    if (d.cls == DiffClass::kUnexplained) ++unexplained[key];
   }
   if (hist.empty()) return "<p>No differing elements.</p>\n";
   std::string s;
@@ -222,7 +222,7 @@ std::string Findings(const RunData& run) {
   }
   if (findings.empty()) return "<p>No findings.</p>\n";
   for (const DiscrepancyRow& d : run.discrepancies) {
-    if (d.cls != "unexplained") continue;
+    if (d.cls != DiffClass::kUnexplained) continue;
     auto it = findings.find(d.case_id);
     if (it != findings.end()) ++it->second.unexplained_elements;
   }
@@ -272,7 +272,7 @@ std::string ClassesOverRuns(const std::vector<RunData>& runs) {
   std::map<std::string, std::vector<int64_t>> per_class;  // class -> count per run
   for (std::size_t r = 0; r < runs.size(); ++r) {
     for (const DiscrepancyRow& d : runs[r].discrepancies) {
-      auto& v = per_class[d.cls];
+      auto& v = per_class[DiffClassName(d.cls)];
       v.resize(runs.size(), 0);
       ++v[r];
     }

@@ -119,8 +119,8 @@ std::string FormatJUnit(const std::vector<CaseRow>& cases, const std::vector<Dis
     auto it = group_of.find(Key3{row.case_id, row.engine, row.scheme});
     if (it == group_of.end()) continue;
     Group& g = groups[it->second];
-    ++g.classes[row.cls];
-    if (row.cls == "unexplained") ++g.unexplained_elements;
+    ++g.classes[DiffClassName(row.cls)];
+    if (row.cls == DiffClass::kUnexplained) ++g.unexplained_elements;
   }
 
   std::string prefix = replay_command_prefix;

@@ -49,7 +49,7 @@ struct DiscrepancyRow {
   int64_t libtorch_out = 0;   // LibTorch int_repr
   int64_t float_out = 0;      // float oracle output
   int64_t diff_lsb = 0;       // integer_out - libtorch_out
-  std::string cls;            // classifier class: tie, double_rounding, multiplier, bias, ...
+  DiffClass cls = DiffClass::kUnexplained;  // why it differs (vocabulary.h)
   std::string layer_op;       // op of the layer: "conv2d_relu", "add", "avg_pool2d", ...
   // What computed integer_out: the scheme's recipe for conv2d/linear (= scheme), else the op
   // recipe the scheme's pipeline ran, e.g. "add.qnnpack_fixed" (oracles/ops/op_recipe.h).

@@ -21,7 +21,8 @@ enum class Check {
 template <class Row>
 struct Field {
   const char* name;
-  std::variant<std::string Row::*, int64_t Row::*, uint64_t Row::*, double Row::*, Verdict Row::*>
+  std::variant<std::string Row::*, int64_t Row::*, uint64_t Row::*, double Row::*, Verdict Row::*,
+               DiffClass Row::*>
       member;
   Check check = Check::kNone;
 };
@@ -175,6 +176,8 @@ std::vector<std::string> ToFields(const Row& row, const std::vector<Field<Row>>&
             out.push_back(FormatDouble(v));
           } else if constexpr (std::is_same_v<T, Verdict>) {
             out.push_back(VerdictName(v));
+          } else if constexpr (std::is_same_v<T, DiffClass>) {
+            out.push_back(DiffClassName(v));
           } else {
             out.push_back(std::to_string(v));
           }
@@ -212,6 +215,11 @@ Row FromFields(const std::vector<std::string>& fields, const std::vector<Field<R
             const std::optional<Verdict> verdict = ParseVerdict(text);
             if (!verdict) throw ReportError(file, line, f.name, "unknown verdict " + Show(text));
             v = *verdict;
+          } else if constexpr (std::is_same_v<T, DiffClass>) {
+            if (text.empty()) throw ReportError(file, line, f.name, "required value is empty");
+            const std::optional<DiffClass> cls = ParseDiffClass(text);
+            if (!cls) throw ReportError(file, line, f.name, "unknown class " + Show(text));
+            v = *cls;
           } else {
             v = ParseInteger<T>(text, f.check, file, line, f.name);
           }

@@ -61,7 +61,7 @@ std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
       throw ReportError("Summarize: discrepancy of case " + d.case_id + " (engine " + d.engine +
                         ", scheme " + d.scheme + ") has no row in cases");
     }
-    ++counts[{it->second, d.engine, d.scheme, "class", d.cls}];
+    ++counts[{it->second, d.engine, d.scheme, "class", DiffClassName(d.cls)}];
   }
   std::vector<SummaryRow> out;
   out.reserve(counts.size());
@@ -107,7 +107,7 @@ std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases,
   // (case_id, engine, scheme, layer) -> unexplained elements there (present = some discrepancy)
   std::map<std::tuple<std::string, std::string, std::string, int64_t>, int64_t> differing;
   for (const DiscrepancyRow& d : discrepancies) {
-    differing[{d.case_id, d.engine, d.scheme, d.layer}] += d.cls == "unexplained" ? 1 : 0;
+    differing[{d.case_id, d.engine, d.scheme, d.layer}] += d.cls == DiffClass::kUnexplained ? 1 : 0;
   }
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
       counts;
@@ -125,7 +125,7 @@ std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases,
     }
   }
   for (const DiscrepancyRow& d : discrepancies) {
-    ++counts[{d.layer_op.empty() ? "?" : d.layer_op, d.engine, d.scheme, "class", d.cls}];
+    ++counts[{d.layer_op.empty() ? "?" : d.layer_op, d.engine, d.scheme, "class", DiffClassName(d.cls)}];
   }
   return RowsFromCounts(counts);
 }

@@ -79,7 +79,7 @@ void RowSink::Write(CaseRows& d) {
   }
   for (const DiscrepancyRow& row : d.discrepancies) {
     WriteLine(discrepancies_, FormatCsvLine(DiscrepancyToFields(row)), kDiscrepanciesFile);
-    ++summary_[{op_of[{row.engine, row.scheme}], row.engine, row.scheme, "class", row.cls}];
+    ++summary_[{op_of[{row.engine, row.scheme}], row.engine, row.scheme, "class", DiffClassName(row.cls)}];
   }
   for (const SummaryRow& r : SummarizeLayers(d.cases, d.discrepancies)) {
     layer_summary_[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;

@@ -42,7 +42,7 @@ int CommandReplay(const std::string& path, bool quiet, const CaseFlags& flags) {
                 d.engine.c_str(), d.scheme.c_str(), (long long)d.layer, (long long)d.index,
                 (long long)d.acc, d.exact_value, (long long)d.integer_out,
                 (long long)d.libtorch_out, (long long)d.float_out, (long long)d.diff_lsb,
-                d.cls.c_str());
+                DiffClassName(d.cls));
   }
   std::printf("\n%-8s %-16s %8s %10s %8s  %s\n", "engine", "scheme", "elements", "mismatches",
               "max|d|", "verdict");

@@ -236,7 +236,7 @@ DiscrepancyRow ClassifyDiscrepancy(const Case& c, const CaseRuns& runs, size_t e
           f.bug_out.empty() ? std::nullopt : std::optional<int32_t>(f.bug_out[i]));
     }
   }
-  d.cls = DiffClassName(cls);
+  d.cls = cls;
   return d;
 }
 
@@ -257,8 +257,8 @@ void EvaluateSchemeRow(const Case& c, const CaseRuns& runs, size_t e, size_t s,
     sum_signed += cmp.sum_signed_diff;
     for (int64_t i : cmp.differing) {
       DiscrepancyRow d = ClassifyDiscrepancy(c, runs, e, s, l, i, scheme_recipe, engine);
-      if (d.cls == DiffClassName(DiffClass::kUnexplained)) ++unexplained;
-      ++class_counts[d.cls];
+      if (d.cls == DiffClass::kUnexplained) ++unexplained;
+      ++class_counts[DiffClassName(d.cls)];
       ev.discrepancies.push_back(std::move(d));
     }
   }

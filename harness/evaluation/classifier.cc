@@ -8,31 +8,6 @@
 
 namespace qdiff {
 
-const char* DiffClassName(DiffClass c) {
-  switch (c) {
-    case DiffClass::kAccSaturation16: return "acc_saturation16";
-    case DiffClass::kAccOverflow: return "acc_overflow";
-    case DiffClass::kTie: return "tie";
-    case DiffClass::kDoubleRounding: return "double_rounding";
-    case DiffClass::kZeroPointOrder: return "zero_point_order";
-    case DiffClass::kSaturation: return "saturation";
-    case DiffClass::kBias: return "bias";
-    case DiffClass::kMultiplier: return "multiplier";
-    case DiffClass::kFloatConversion: return "float_conversion";
-    case DiffClass::kLibTorchBug: return "libtorch_bug";
-    case DiffClass::kCombined: return "combined";
-    case DiffClass::kUnexplained: return "unexplained";
-  }
-  return "unexplained";
-}
-
-std::optional<DiffClass> ParseDiffClass(const std::string& name) {
-  for (int i = 0; i <= static_cast<int>(DiffClass::kUnexplained); ++i) {
-    if (name == DiffClassName(static_cast<DiffClass>(i))) return static_cast<DiffClass>(i);
-  }
-  return std::nullopt;
-}
-
 DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
                           const ChannelTerms& terms, int64_t acc, int32_t libtorch_out) {
   return ClassifyElement(scheme, engine, terms, acc, acc, libtorch_out);

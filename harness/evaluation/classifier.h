@@ -13,27 +13,9 @@
 
 #include "oracles/ops/op_recipe.h"
 #include "oracles/recipe.h"
-#include "reports/vocabulary.h"  // Verdict
+#include "reports/vocabulary.h"  // Verdict, DiffClass
 
 namespace qdiff {
-
-enum class DiffClass {
-  kAccSaturation16,  // the kernel's 16-bit saturation of adjacent u8·s8 products (no VNNI)
-  kAccOverflow,      // the kernel's int32 accumulator wrapped
-  kTie,              // the tie rule (rounding ingredient) differs, scheme rounds once
-  kDoubleRounding,   // the scheme rounds twice (gemmlowp); one correct rounding reproduces LibTorch
-  kZeroPointOrder,   // zero point added before vs after rounding
-  kSaturation,       // out-of-int32 handling (cvtps2dq indefinite → range minimum)
-  kBias,             // bias representation (exact, int32-rounded, float)
-  kMultiplier,       // multiplier representation (exact, Q31, binary32 formula)
-  kFloatConversion,  // binary32 arithmetic (f32(acc) beyond 2^24, rounded products)
-  kLibTorchBug,      // only a recipe reproducing a documented LibTorch bug explains it (corpora/)
-  kCombined,         // only several ingredients together (the engine's full recipe) explain it
-  kUnexplained,      // not even the engine's recipe reproduces LibTorch: a bug candidate
-};
-
-const char* DiffClassName(DiffClass c);
-std::optional<DiffClass> ParseDiffClass(const std::string& name);
 
 // `engine` is the recipe of the engine that produced `libtorch_out` (nullopt if qdiff has none);
 // `kernel_acc` is the accumulator the engine's kernel computes for this element

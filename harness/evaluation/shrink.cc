@@ -94,12 +94,12 @@ std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
   };
   std::vector<FailureSignature> out;
   for (const DiscrepancyRow& d : ev.discrepancies) {
-    if (d.cls != "unexplained") continue;
+    if (d.cls != DiffClass::kUnexplained) continue;
     const bool op_layer = d.recipe != d.scheme;
     const std::string scheme = op_layer && own_scheme_shows(d) ? EngineOwnScheme(d.engine) : d.scheme;
     for (const CaseRow& r : ev.case_rows) {
       if (r.engine != d.engine || r.scheme != scheme) continue;
-      const FailureSignature sig{r.op, d.engine, scheme, d.cls};
+      const FailureSignature sig{r.op, d.engine, scheme, DiffClassName(d.cls)};
       if (std::find(out.begin(), out.end(), sig) == out.end()) out.push_back(sig);
       break;
     }
@@ -109,10 +109,10 @@ std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
 
 std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
   for (const DiscrepancyRow& d : ev.discrepancies) {
-    if (d.cls != "unexplained") continue;
+    if (d.cls != DiffClass::kUnexplained) continue;
     for (const CaseRow& r : ev.case_rows) {
       if (r.engine == d.engine && r.scheme == d.scheme) {
-        return FailureSignature{r.op, d.engine, d.scheme, d.cls};
+        return FailureSignature{r.op, d.engine, d.scheme, DiffClassName(d.cls)};
       }
     }
   }
@@ -125,7 +125,7 @@ bool FailsTheSameWay(const Case& c, const FailureSignature& sig) {
   const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, {sig.engine}, {*scheme}));
   if (ev.case_rows.empty() || ev.case_rows[0].op != sig.op) return false;
   return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(),
-                     [&](const DiscrepancyRow& d) { return d.cls == sig.cls; });
+                     [&](const DiscrepancyRow& d) { return DiffClassName(d.cls) == sig.cls; });
 }
 
 std::vector<Case> ShrinkCandidates(const Case& c) {

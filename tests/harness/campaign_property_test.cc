@@ -38,7 +38,7 @@ RC_GTEST_PROP(CampaignProperty, EngineRecipesExplainEveryElement, ()) {
   const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, AvailableEngines(), schemes));
   for (const DiscrepancyRow& d : ev.discrepancies) {
     if (OnednnDeconvWithHoles(d.engine, c.model.layers[d.layer])) continue;
-    if (d.cls == "unexplained") {
+    if (d.cls == DiffClass::kUnexplained) {
       // The failing case as a case file: save it and `qdiff replay` it.
       RC_FAIL("unexplained element " + std::to_string(d.index) + " of layer " +
               std::to_string(d.layer) + " (" + d.layer_op + ") on " + d.engine + ", scheme " +

@@ -429,7 +429,7 @@ TEST(ConvVariantsCampaign, EngineSchemesExplainEveryElement) {
       EXPECT_EQ(r.mismatches_vs_libtorch, 0) << c.id << " " << r.engine << " " << r.shape;
     }
     for (const DiscrepancyRow& d : ev.discrepancies) {
-      if (d.cls == "unexplained" && d.scheme == EngineOwnScheme(d.engine)) ++unexplained;
+      if (d.cls == DiffClass::kUnexplained && d.scheme == EngineOwnScheme(d.engine)) ++unexplained;
     }
   }
   EXPECT_EQ(unexplained, 0);

@@ -210,7 +210,7 @@ DiscrepancyRow Disc(const std::string& id, const std::string& engine, const std:
   d.libtorch_out = 13;
   d.float_out = 13;
   d.diff_lsb = diff;
-  d.cls = cls;
+  d.cls = ParseDiffClass(cls).value();  // throws on a name that is not a class
   return d;
 }
 
@@ -470,7 +470,8 @@ TEST(ReportOutputsHtml, EscapesScriptInMessagesAndNames) {
   run.cases = {Case("c1", "linear", "onednn", "exact", "rejected",
                     "<script>alert(\"boom\")</script> & more"),
                Case("c<2>", "conv<2d>", "qnn&pack", "exact", "unexplained")};
-  run.discrepancies = {Disc("c<2>", "qnn&pack", "exact", 0, 1, 1, "un<explained>")};
+  // (A class is one of the typed names, so hostile text reaches the page through the other fields.)
+  run.discrepancies = {Disc("c<2>", "qnn&pack", "exact", 0, 1, 1, "unexplained")};
   const std::string html = FormatHtmlReport({run, run});
   EXPECT_EQ(XmlProblem(WithoutDoctype(html)), "") << html;
   EXPECT_EQ(html.find("<script"), std::string::npos) << html;
@@ -481,7 +482,6 @@ TEST(ReportOutputsHtml, EscapesScriptInMessagesAndNames) {
             std::string::npos);
   EXPECT_NE(html.find("conv&lt;2d&gt;"), std::string::npos);
   EXPECT_NE(html.find("qdiff replay findings/c&lt;2&gt;.json"), std::string::npos);
-  EXPECT_NE(html.find("un&lt;explained&gt;"), std::string::npos);
 }
 
 TEST(ReportOutputsHtml, SelfContained) {

@@ -1,5 +1,5 @@
-// The typed vocabulary: every verdict has one name that parses back to it, and a cases.csv row
-// whose verdict is not one of them is an error naming the file, line and column.
+// The typed vocabulary: every verdict and class has one name that parses back to it, and a CSV
+// row whose verdict or class is not one of them is an error naming the file, line and column.
 #include <gtest/gtest.h>
 
 #include "reports/schema.h"
@@ -40,6 +40,26 @@ TEST(Vocabulary, UnknownVerdictInACsvRowIsAnError) {
     FAIL() << "an unknown verdict was accepted";
   } catch (const ReportError& e) {
     EXPECT_NE(std::string(e.what()).find("cases.csv:2: column verdict: unknown verdict"),
+              std::string::npos) << e.what();
+  }
+}
+
+TEST(Vocabulary, UnknownClassInADiscrepancyRowIsAnError) {
+  DiscrepancyRow row;
+  row.case_id = "c1";
+  row.engine = "qnnpack";
+  row.scheme = "exact";
+  row.cls = DiffClass::kZeroPointOrder;
+  std::vector<std::string> fields = DiscrepancyToFields(row);
+  EXPECT_EQ(DiscrepancyFromFields(fields, "discrepancies.csv", 2).cls, DiffClass::kZeroPointOrder);
+  const size_t column = std::find(DiscrepancyColumns().begin(), DiscrepancyColumns().end(), "cls") -
+                        DiscrepancyColumns().begin();
+  fields[column] = "zero_point";
+  try {
+    DiscrepancyFromFields(fields, "discrepancies.csv", 2);
+    FAIL() << "an unknown class was accepted";
+  } catch (const ReportError& e) {
+    EXPECT_NE(std::string(e.what()).find("discrepancies.csv:2: column cls: unknown class"),
               std::string::npos) << e.what();
   }
 }
