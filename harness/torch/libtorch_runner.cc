@@ -176,103 +176,105 @@ at::Tensor RunGemm(const Layer& layer, const at::Tensor& x) {
 //   hardswish, leaky_relu       nnq.Hardswish → quantized::hardswish(x, s_y, z_y);
 //                               nnq.LeakyReLU → quantized::leaky_relu(x, slope, False, s_y, z_y)
 
-// add/add_relu and mul/mul_relu: two inputs of one shape, the layer's output qparams.
-at::Tensor RunBinary(const Layer& layer, const at::Tensor& a, const at::Tensor& b) {
-  const bool add = layer.op == OpKind::kAdd;
-  const char* name = add ? (layer.relu ? "quantized::add_relu" : "quantized::add")
-                         : (layer.relu ? "quantized::mul_relu" : "quantized::mul");
-  return CallOp(name, "", {a, b, layer.out_scale, static_cast<int64_t>(layer.out_zero_point)})
+// The activations' float attributes are passed as the doubles a Python call would hold for them
+// (the float value, exactly). Pools keep the input's qparams; avg_pool2d's divisor_override 0
+// means None.
+c10::optional<int64_t> DivisorOverride(const PoolAttrs& p) {
+  return p.divisor_override == 0 ? c10::nullopt : c10::optional<int64_t>(p.divisor_override);
+}
+
+at::Tensor Binary(const char* name, const Layer& l, const std::vector<at::Tensor>& in) {
+  return CallOp(name, "", {in.at(0), in.at(1), l.out_scale, static_cast<int64_t>(l.out_zero_point)})
       .toTensor();
 }
 
-at::Tensor RunCat(const Layer& layer, const std::vector<at::Tensor>& xs) {
-  c10::List<at::Tensor> list;
-  for (const at::Tensor& x : xs) list.push_back(x);
-  return CallOp("quantized::cat", "",
-                {list, layer.cat_dim, layer.out_scale, static_cast<int64_t>(layer.out_zero_point)})
-      .toTensor();
-}
+using In = std::vector<at::Tensor>;
 
-// Pools keep the input's qparams. avg_pool2d's divisor_override 0 means None.
-at::Tensor RunPool(const Layer& layer, const at::Tensor& x) {
-  const PoolAttrs& p = layer.pool;
-  switch (layer.op) {
-    case OpKind::kMaxPool2d:
-      return at::max_pool2d(x, p.kernel, p.stride, p.padding, p.dilation, p.ceil_mode);
-    case OpKind::kAvgPool2d: {
-      const c10::optional<int64_t> divisor =
-          p.divisor_override == 0 ? c10::nullopt : c10::optional<int64_t>(p.divisor_override);
-      return at::avg_pool2d(x, p.kernel, p.stride, p.padding, p.ceil_mode, p.count_include_pad,
-                            divisor);
-    }
-    case OpKind::kAdaptiveAvgPool2d:
-      return at::adaptive_avg_pool2d(x, p.output_size);
-    default:
-      throw std::logic_error(std::string("RunPool: not a pool: ") + OpKindName(layer.op));
-  }
-}
+// One row per op kind: the LibTorch call of that op. Adding an op adds one row here; a kind
+// without a row is refused by RunNode (and caught by the runner's tests).
+struct OpCall {
+  OpKind op;
+  at::Tensor (*call)(const Layer& layer, const In& in);
+};
 
-// Elementwise activations. The float attributes are passed as the doubles a Python call would
-// hold for them (the float value, exactly).
-at::Tensor RunActivation(const Layer& layer, const at::Tensor& x) {
-  const ActivationAttrs& a = layer.act;
-  const double lo = a.min_value;
-  const double hi = a.max_value;
-  const int64_t z_y = layer.out_zero_point;
-  switch (layer.op) {
-    case OpKind::kRelu:
-      return at::relu(x);
-    case OpKind::kRelu6:
-      return at::hardtanh(x, 0.0, 6.0);
-    case OpKind::kHardtanh:
-      return at::hardtanh(x, lo, hi);
-    case OpKind::kClamp:
-      return at::clamp(x, c10::optional<at::Scalar>(lo), c10::optional<at::Scalar>(hi));
-    case OpKind::kSigmoid:
-      return at::sigmoid(x);  // output qparams fixed by LibTorch (1/256 and 0 or -128)
-    case OpKind::kHardswish:
-      return CallOp("quantized::hardswish", "", {x, layer.out_scale, z_y}).toTensor();
-    case OpKind::kLeakyRelu:
-      return CallOp("quantized::leaky_relu", "",
-                    {x, at::Scalar(static_cast<double>(a.negative_slope)), /*inplace=*/false,
-                     layer.out_scale, z_y})
-          .toTensor();
-    default:
-      throw std::logic_error(std::string("RunActivation: not an activation: ") +
-                             OpKindName(layer.op));
+const OpCall kOpCalls[] = {
+    {OpKind::kConv1d, [](const Layer& l, const In& in) { return RunGemm(l, in.at(0)); }},
+    {OpKind::kConv2d, [](const Layer& l, const In& in) { return RunGemm(l, in.at(0)); }},
+    {OpKind::kConv3d, [](const Layer& l, const In& in) { return RunGemm(l, in.at(0)); }},
+    {OpKind::kConvTranspose2d, [](const Layer& l, const In& in) { return RunGemm(l, in.at(0)); }},
+    {OpKind::kLinear, [](const Layer& l, const In& in) { return RunGemm(l, in.at(0)); }},
+    {OpKind::kAdd,
+     [](const Layer& l, const In& in) {
+       return Binary(l.relu ? "quantized::add_relu" : "quantized::add", l, in);
+     }},
+    {OpKind::kMul,
+     [](const Layer& l, const In& in) {
+       return Binary(l.relu ? "quantized::mul_relu" : "quantized::mul", l, in);
+     }},
+    {OpKind::kCat,
+     [](const Layer& l, const In& in) {
+       c10::List<at::Tensor> list;
+       for (const at::Tensor& x : in) list.push_back(x);
+       return CallOp("quantized::cat", "",
+                     {list, l.cat_dim, l.out_scale, static_cast<int64_t>(l.out_zero_point)})
+           .toTensor();
+     }},
+    {OpKind::kMaxPool2d,
+     [](const Layer& l, const In& in) {
+       const PoolAttrs& p = l.pool;
+       return at::max_pool2d(in.at(0), p.kernel, p.stride, p.padding, p.dilation, p.ceil_mode);
+     }},
+    {OpKind::kAvgPool2d,
+     [](const Layer& l, const In& in) {
+       const PoolAttrs& p = l.pool;
+       return at::avg_pool2d(in.at(0), p.kernel, p.stride, p.padding, p.ceil_mode,
+                             p.count_include_pad, DivisorOverride(p));
+     }},
+    {OpKind::kAdaptiveAvgPool2d,
+     [](const Layer& l, const In& in) { return at::adaptive_avg_pool2d(in.at(0), l.pool.output_size); }},
+    {OpKind::kRelu, [](const Layer&, const In& in) { return at::relu(in.at(0)); }},
+    {OpKind::kRelu6, [](const Layer&, const In& in) { return at::hardtanh(in.at(0), 0.0, 6.0); }},
+    {OpKind::kHardtanh,
+     [](const Layer& l, const In& in) {
+       return at::hardtanh(in.at(0), static_cast<double>(l.act.min_value),
+                           static_cast<double>(l.act.max_value));
+     }},
+    {OpKind::kClamp,
+     [](const Layer& l, const In& in) {
+       return at::clamp(in.at(0), c10::optional<at::Scalar>(static_cast<double>(l.act.min_value)),
+                        c10::optional<at::Scalar>(static_cast<double>(l.act.max_value)));
+     }},
+    // output qparams fixed by LibTorch (1/256 and 0 or -128)
+    {OpKind::kSigmoid, [](const Layer&, const In& in) { return at::sigmoid(in.at(0)); }},
+    {OpKind::kHardswish,
+     [](const Layer& l, const In& in) {
+       return CallOp("quantized::hardswish", "",
+                     {in.at(0), l.out_scale, static_cast<int64_t>(l.out_zero_point)})
+           .toTensor();
+     }},
+    {OpKind::kLeakyRelu,
+     [](const Layer& l, const In& in) {
+       return CallOp("quantized::leaky_relu", "",
+                     {in.at(0), at::Scalar(static_cast<double>(l.act.negative_slope)),
+                      /*inplace=*/false, l.out_scale, static_cast<int64_t>(l.out_zero_point)})
+           .toTensor();
+     }},
+    // nn.Flatten(): a reshape of the quantized tensor
+    {OpKind::kFlatten, [](const Layer&, const In& in) { return at::flatten(in.at(0), 1); }},
+};
+
+const OpCall* FindOpCall(OpKind op) {
+  for (const OpCall& c : kOpCalls) {
+    if (c.op == op) return &c;
   }
+  return nullptr;
 }
 
 // Runs one layer on its inputs (already in the layer's memory format).
 at::Tensor RunNode(const Layer& layer, const std::vector<at::Tensor>& in) {
-  switch (layer.op) {
-    case OpKind::kConv1d:
-    case OpKind::kConv2d:
-    case OpKind::kConv3d:
-    case OpKind::kConvTranspose2d:
-    case OpKind::kLinear:
-      return RunGemm(layer, in.at(0));
-    case OpKind::kAdd:
-    case OpKind::kMul:
-      return RunBinary(layer, in.at(0), in.at(1));
-    case OpKind::kCat:
-      return RunCat(layer, in);
-    case OpKind::kMaxPool2d:
-    case OpKind::kAvgPool2d:
-    case OpKind::kAdaptiveAvgPool2d:
-      return RunPool(layer, in.at(0));
-    case OpKind::kRelu:
-    case OpKind::kRelu6:
-    case OpKind::kHardtanh:
-    case OpKind::kClamp:
-    case OpKind::kHardswish:
-    case OpKind::kSigmoid:
-    case OpKind::kLeakyRelu:
-      return RunActivation(layer, in.at(0));
-    case OpKind::kFlatten:
-      return at::flatten(in.at(0), 1);  // nn.Flatten(): a reshape of the quantized tensor
-  }
-  throw std::logic_error("RunNode: unknown op kind");
+  const OpCall* c = FindOpCall(layer.op);
+  if (!c) throw std::logic_error(std::string("RunNode: no LibTorch call for ") + OpKindName(layer.op));
+  return c->call(layer, in);
 }
 
 // The layout a layer's op is given: 4-D inputs channels-last when layer.channels_last, else
@@ -718,5 +720,7 @@ bool PackedModule::Repack(std::string* error) {
   if (error != nullptr) *error = failed;
   return failed.empty();
 }
+
+bool HasLibTorchCall(OpKind op) { return FindOpCall(op) != nullptr; }
 
 }  // namespace qdiff

@@ -30,6 +30,9 @@ struct EngineResult {
 // in the order at::globalContext().supportedQEngines() reports them, "none" excluded.
 std::vector<std::string> AvailableEngines();
 
+// Whether the runner's table (one LibTorch call per op kind) has a row for `op`.
+bool HasLibTorchCall(OpKind op);
+
 // LibTorch version string, e.g. "1.13.1".
 std::string LibTorchVersion();
 

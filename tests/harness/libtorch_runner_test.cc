@@ -247,5 +247,10 @@ TEST(LibTorchRunner, UnknownEngineRejected) {
   EXPECT_TRUE(r.layers.empty());
 }
 
+// The runner's op table has one LibTorch call for every op kind a case can hold.
+TEST(LibTorchRunnerTable, EveryOpKindHasALibTorchCall) {
+  for (OpKind op : kAllOpKinds) EXPECT_TRUE(HasLibTorchCall(op)) << OpKindName(op);
+}
+
 }  // namespace
 }  // namespace qdiff
