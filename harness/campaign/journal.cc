@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "harness/campaign/run_folder.h"  // RunFolderError
+#include "oracles/fnv1a.h"
 
 namespace qdiff {
 
@@ -18,16 +19,6 @@ namespace {
 constexpr char kRecordPrefix[] = "{\"sum\":\"";
 constexpr size_t kSumDigits = 16;
 constexpr char kRecordMiddle[] = "\",\"rec\":";
-
-// FNV-1a, 64 bit: offset basis 14695981039346656037, prime 1099511628211.
-uint64_t Fnv1a64(const char* data, size_t n) {
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(data[i]);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 std::string Hex16(uint64_t v) {
   char buf[kSumDigits + 1];
@@ -48,7 +39,7 @@ bool EndsTorn(const std::string& path) {
 
 std::string JournalLine(const json& record) {
   const std::string rec = record.dump();
-  return kRecordPrefix + Hex16(Fnv1a64(rec.data(), rec.size())) + kRecordMiddle + rec + "}\n";
+  return kRecordPrefix + Hex16(Fnv1a64(rec)) + kRecordMiddle + rec + "}\n";
 }
 
 std::optional<json> ParseJournalLine(const std::string& line) {
@@ -60,7 +51,7 @@ std::optional<json> ParseJournalLine(const std::string& line) {
   }
   const char* rec = line.data() + head;
   const size_t rec_size = line.size() - head - 1;
-  if (line.compare(prefix, kSumDigits, Hex16(Fnv1a64(rec, rec_size))) != 0) return std::nullopt;
+  if (line.compare(prefix, kSumDigits, Hex16(Fnv1a64(std::string_view(rec, rec_size)))) != 0) return std::nullopt;
   json j = json::parse(rec, rec + rec_size, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;
