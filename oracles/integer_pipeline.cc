@@ -49,14 +49,14 @@ QTensor LayerOutputTensor(const Layer& layer, const QTensor& input0,
   return PerTensorQTensor(q.dtype, shape, values, q.scale, q.zero_point);
 }
 
-const OpRecipeDef& PipelineOpRecipe(const std::string& op_engine, const Layer& layer,
+const OpRecipeDef& PipelineOpRecipe(std::optional<Engine> op_engine, const Layer& layer,
                                     const std::vector<QTensor>& inputs) {
-  const OpRecipeDef* r = op_engine.empty() ? nullptr : EngineOpRecipe(op_engine, layer, inputs);
+  const OpRecipeDef* r = !op_engine ? nullptr : EngineOpRecipe(*op_engine, layer, inputs);
   return r ? *r : ExactOpRecipe(layer.op);
 }
 
 LayerTrace RunIntegerLayer(const Layer& layer, const QTensor& x, const Recipe& recipe) {
-  return RunIntegerLayer(layer, std::vector<QTensor>{x}, PipelineRecipe{recipe, ""});
+  return RunIntegerLayer(layer, std::vector<QTensor>{x}, PipelineRecipe{recipe, std::nullopt});
 }
 
 LayerTrace RunIntegerLayer(const Layer& layer, const std::vector<QTensor>& inputs,
@@ -100,7 +100,7 @@ std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const Pipeline
 }
 
 std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& recipe) {
-  return RunIntegerPipelineFed(model, PipelineRecipe{recipe, ""}, {});
+  return RunIntegerPipelineFed(model, PipelineRecipe{recipe, std::nullopt}, {});
 }
 
 }  // namespace qdiff

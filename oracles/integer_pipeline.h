@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "oracles/engine.h"
 #include "oracles/model.h"
 #include "oracles/recipe.h"
 
@@ -17,10 +18,10 @@ struct OpRecipeDef;
 
 // What the pipeline computes with: `gemm` requantizes the conv and linear layers; every other op runs
 // the recipe of the LibTorch path that engine `op_engine` takes for it (EngineOpRecipe), or the
-// op's exact reference when `op_engine` is empty or qdiff has no recipe for the path.
+// op's exact reference when `op_engine` is unset or qdiff has no recipe for the path.
 struct PipelineRecipe {
   Recipe gemm;
-  std::string op_engine;
+  std::optional<Engine> op_engine;
 };
 
 struct LayerTrace {
@@ -46,7 +47,7 @@ std::vector<int64_t> LayerAccumulators(const Layer& layer, const QTensor& x,
 std::vector<ChannelTerms> LayerChannelTerms(const Layer& layer, double s_x);
 
 // The op recipe the pipeline uses for a non-GEMM layer (see PipelineRecipe).
-const OpRecipeDef& PipelineOpRecipe(const std::string& op_engine, const Layer& layer,
+const OpRecipeDef& PipelineOpRecipe(std::optional<Engine> op_engine, const Layer& layer,
                                     const std::vector<QTensor>& inputs);
 
 // One layer on given inputs.

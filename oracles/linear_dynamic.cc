@@ -19,11 +19,14 @@ const char* DynamicEngineName(DynamicEngine e) {
   return "?";
 }
 
-std::optional<DynamicEngine> ParseDynamicEngine(const std::string& engine) {
-  if (engine == "qnnpack") return DynamicEngine::kQnnpack;
-  if (engine == "onednn") return DynamicEngine::kOnednn;
-  if (engine == "fbgemm" || engine == "x86") return DynamicEngine::kFbgemm;
-  return std::nullopt;
+DynamicEngine DynamicEngineOf(Engine engine) {
+  switch (engine) {
+    case Engine::kQnnpack: return DynamicEngine::kQnnpack;
+    case Engine::kOnednn: return DynamicEngine::kOnednn;
+    case Engine::kFbgemm:
+    case Engine::kX86: return DynamicEngine::kFbgemm;
+  }
+  return DynamicEngine::kFbgemm;
 }
 
 ChosenQParams ChooseQuantizationParams(float min, float max, int32_t qmin, int32_t qmax,

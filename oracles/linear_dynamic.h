@@ -20,16 +20,17 @@
 #include <string>
 #include <vector>
 
+#include "oracles/engine.h"
 #include "oracles/model.h"
 
 namespace qdiff {
 
-// The LibTorch code path that runs the op. "fbgemm" and "x86" engines both prepack linear weights
+// The LibTorch code path that runs the op. The FBGEMM and X86 engines both prepack linear weights
 // as fbgemm::PackedLinearWeight (qlinear_prepack.cpp), so both are kFbgemm.
 enum class DynamicEngine { kQnnpack, kFbgemm, kOnednn };
 const char* DynamicEngineName(DynamicEngine e);
-// "qnnpack" → kQnnpack, "onednn" → kOnednn, "fbgemm"/"x86" → kFbgemm; nullopt otherwise.
-std::optional<DynamicEngine> ParseDynamicEngine(const std::string& engine);
+// QNNPACK → kQnnpack, ONEDNN → kOnednn, FBGEMM and X86 → kFbgemm.
+DynamicEngine DynamicEngineOf(Engine engine);
 
 // The inputs of one quantized::linear_dynamic call.
 struct DynamicLinearCase {

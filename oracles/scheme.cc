@@ -26,17 +26,17 @@ std::optional<Scheme> ParseScheme(const std::string& name) {
 }
 
 PipelineRecipe SchemePipelineRecipe(Scheme id) {
-  const char* op_engine = "";
+  std::optional<Engine> op_engine;
   switch (id) {
     case Scheme::kQnnpackFp32:
     case Scheme::kXnnpackFp32:
-      op_engine = "qnnpack";
+      op_engine = Engine::kQnnpack;
       break;
     case Scheme::kOnednnFp32:
-      op_engine = "onednn";
+      op_engine = Engine::kOnednn;
       break;
     case Scheme::kFbgemmFp32:
-      op_engine = "fbgemm";
+      op_engine = Engine::kFbgemm;
       break;
     default:
       break;

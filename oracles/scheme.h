@@ -48,8 +48,8 @@ const SchemeDef& GetScheme(Scheme id);
 std::optional<Scheme> ParseScheme(const std::string& name);
 
 // The pipeline recipe of a scheme (integer_pipeline.h): its GEMM recipe, and for the other ops the
-// paths of the engine the scheme models (qnnpack_fp32 and xnnpack_fp32 → "qnnpack", onednn_fp32
-// → "onednn", fbgemm_fp32 → "fbgemm"); the portable schemes use each op's exact reference.
+// paths of the engine the scheme models (qnnpack_fp32 and xnnpack_fp32 → QNNPACK, onednn_fp32
+// → ONEDNN, fbgemm_fp32 → FBGEMM); the portable schemes use each op's exact reference.
 PipelineRecipe SchemePipelineRecipe(Scheme id);
 
 }  // namespace qdiff

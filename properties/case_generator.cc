@@ -71,14 +71,15 @@ std::vector<float> FloatData(std::mt19937_64& rng, int64_t n, double sigma, doub
 // MovingAverageMinMax in place of the HistogramObserver for activations), then quantized with
 // quantize_per_tensor / quantize_per_channel. Shapes and the integer weights' layout are kept.
 void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags) {
-  const std::string engine = Pick<std::string>({{1, "fbgemm"}, {1, "x86"}, {1, "qnnpack"}, {1, "onednn"}});
+  const Engine engine =
+      Pick<Engine>({{1, Engine::kFbgemm}, {1, Engine::kX86}, {1, Engine::kQnnpack}, {1, Engine::kOnednn}});
   const std::string observer = Pick<std::string>({{1, "minmax"}, {1, "moving_average"}});
-  tags->scale_kind = "qconfig_" + engine;
+  tags->scale_kind = std::string("qconfig_") + EngineName(engine);
   tags->observer = observer;
-  const bool reduce_range = engine == "fbgemm" || engine == "x86";
+  const bool reduce_range = engine == Engine::kFbgemm || engine == Engine::kX86;
   // PyTorch's default qconfig mappings give ConvTranspose per-tensor weights, and every engine
   // rejects per-channel transposed-conv weights
-  const bool per_channel = engine != "qnnpack" && !IsTransposedConv(layer->op);
+  const bool per_channel = engine != Engine::kQnnpack && !IsTransposedConv(layer->op);
   std::mt19937_64 rng(static_cast<uint64_t>(Draw(0, 1 << 30)));
   const double sigma = std::ldexp(1.0, Draw(-3, 2)), mean = sigma * Draw(-2, 2) / 2.0;
 

@@ -13,7 +13,6 @@ namespace qdiff {
 namespace {
 
 // Every engine name LibTorch may run a case on: a drawn layer must be legal on all of them.
-constexpr const char* kEngineNames[] = {"qnnpack", "onednn", "fbgemm", "x86"};
 constexpr int kAttributeTries = 8;
 
 struct Inputs {
@@ -115,7 +114,7 @@ void DrawOutputQParams(Layer* l, const std::vector<QTensor>& in, const std::stri
 }
 
 bool LegalOnEveryEngine(const Layer& l, const std::vector<QTensor>& in) {
-  for (const char* e : kEngineNames) {
+  for (Engine e : kAllEngines) {
     if (!OpRejectionReason(e, l, in).empty()) return false;
   }
   return true;

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <string>
+
+#include "oracles/engine.h"
 #include <utility>
 #include <vector>
 
@@ -21,7 +23,7 @@ struct CampaignSettings {
   int64_t cases = 0;            // stop after this many cases (0: no case limit)
   double budget_seconds = 0;    // stop after this much wall time (0: no time limit)
   uint64_t seed = 1;
-  std::vector<std::string> engines;  // validated, non-empty
+  std::vector<Engine> engines;       // validated, non-empty
   std::vector<Scheme> schemes;       // non-empty
   GeneratorSettings generator;
   std::string out_dir;               // created if missing

@@ -121,7 +121,7 @@ class Coordinator {
     json ops = json::array();
     for (OpKind op : s_.generator.ops) ops.push_back(OpKindName(op));
     return json{{"type", "header"}, {"seed", s_.seed}, {"cases", s_.cases},
-                {"engines", s_.engines}, {"schemes", schemes}, {"ops", ops},
+                {"engines", EngineNames(s_.engines)}, {"schemes", schemes}, {"ops", ops},
                 {"injected_defect", s_.injected_defect}, {"shard_index", s_.shard_index},
                 {"shard_count", s_.shard_count}, {"qdiff_git_hash", QdiffGitHash()}};
   }
@@ -249,13 +249,13 @@ class Coordinator {
     std::vector<CaseRow> rows;
     std::string op;
     for (const Layer& l : c.model.layers) op += (op.empty() ? "" : ">") + LayerOpName(l);
-    for (const std::string& engine : s_.engines) {
+    for (Engine engine : s_.engines) {
       for (Scheme scheme : s_.schemes) {
         CaseRow row;
         row.case_id = c.id;
         row.seed = c.seed;
         row.op = op;
-        row.engine = engine;
+        row.engine = EngineName(engine);
         row.scheme = GetScheme(scheme).name;
         row.verdict = verdict;
         row.message = "worker " + how;

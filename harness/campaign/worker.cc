@@ -45,15 +45,6 @@ void InjectFault(const std::string& kind) {
   if (kind == "throw") throw std::runtime_error("injected exception");  // escapes: terminate
 }
 
-std::optional<FailureSignature> ParseSignature(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream s(text);
-  std::string p;
-  while (std::getline(s, p, '/')) parts.push_back(p);
-  if (parts.size() != 4) return std::nullopt;
-  return FailureSignature{parts[0], parts[1], parts[2], parts[3]};
-}
-
 // A finding: shrunk (same op, engine, scheme and class), saved over the raw case file, and
 // confirmed by `qdiff replay` in a fresh process; if it does not reproduce alone, the case that
 // ran before it in the same worker is saved beside it.
@@ -63,7 +54,8 @@ json ShrinkAndConfirm(const CampaignSettings& s, int64_t index, int64_t previous
   // The raw case is already saved as findings/<id>.json; the shrunk one gets a file per
   // signature, since a case can fail on several engines and schemes.
   const std::string file =
-      s.out_dir + "/findings/" + c.id + "." + sig.engine + "." + sig.scheme + ".shrunk.json";
+      s.out_dir + "/findings/" + c.id + "." + EngineName(sig.engine) + "." + GetScheme(sig.scheme).name +
+      ".shrunk.json";
   c.description = "unexplained difference (" + sig.ToString() + ") found by a campaign";
   ShrinkStats stats;
   SaveCaseFile(ShrinkFinding(c, sig, &stats), file);
@@ -88,8 +80,8 @@ json ShrinkAndConfirm(const CampaignSettings& s, int64_t index, int64_t previous
 }  // namespace
 
 std::vector<std::string> WorkerArguments(const CampaignSettings& s) {
-  std::string engines, schemes, ops;
-  for (const std::string& e : s.engines) engines += (engines.empty() ? "" : ",") + e;
+  const std::string engines = EngineList(s.engines, ",");
+  std::string schemes, ops;
   for (Scheme id : s.schemes) schemes += (schemes.empty() ? "" : ",") + std::string(GetScheme(id).name);
   for (OpKind op : s.generator.ops) ops += (ops.empty() ? "" : ",") + std::string(OpKindName(op));
   std::vector<std::string> args = {"__worker", "--seed", std::to_string(s.seed), "--engines", engines,
@@ -142,7 +134,7 @@ int RunCampaignWorker(const CampaignSettings& s) {
       int64_t prev = -1;
       std::string signature;
       in >> prev >> signature;
-      const std::optional<FailureSignature> sig = ParseSignature(signature);
+      const std::optional<FailureSignature> sig = FailureSignature::Parse(signature);
       if (!sig) continue;
       for (int64_t key : {index, int64_t{-1}}) {  // -1: every shrink
         if (auto f = faults.find(key); f != faults.end() && f->second == "hang_shrink") InjectFault("hang");

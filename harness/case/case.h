@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "oracles/engine.h"
 #include "oracles/model.h"
 
 namespace qdiff {
@@ -30,7 +31,7 @@ struct Case {
   std::string description;           // why this case exists (corpus files say it here)
   std::string expected_verdict;      // corpus: verdict every listed engine/scheme must give, or ""
   Model model;
-  std::vector<std::string> engines;  // engines to run; empty = every available engine
+  std::vector<Engine> engines;       // engines to run; empty = every available engine
   std::vector<std::string> schemes;  // schemes to compare; empty = all
   // Self-test of the finding pipeline only (README "Injected defects"): a named defect applied to
   // every recipe qdiff evaluates for this case, e.g. "ties_up". Empty in real use.

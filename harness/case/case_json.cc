@@ -397,7 +397,7 @@ std::string CaseToJson(const Case& c) {
          {"seed", c.seed},
          {"description", c.description},
          {"expected_verdict", c.expected_verdict},
-         {"engines", c.engines},
+         {"engines", EngineNames(c.engines)},
          {"schemes", c.schemes},
          {"injected_defect", c.injected_defect},
          {"input", TensorToJson(c.model.input)},
@@ -444,7 +444,16 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
   c.seed = seed.get<uint64_t>();
   c.description = r.String(r.Get(j, "", "description"), "description");
   c.expected_verdict = r.String(r.Get(j, "", "expected_verdict"), "expected_verdict");
-  c.engines = StringList(r, r.Get(j, "", "engines"), "engines");
+  const std::vector<std::string> engines = StringList(r, r.Get(j, "", "engines"), "engines");
+  for (size_t i = 0; i < engines.size(); ++i) {
+    const std::optional<Engine> e = ParseEngine(engines[i]);
+    if (!e) {
+      const std::vector<Engine> known(std::begin(kAllEngines), std::end(kAllEngines));
+      r.Fail("engines[" + std::to_string(i) + "]",
+             "unknown engine \"" + engines[i] + "\" (known: " + EngineList(known) + ")");
+    }
+    c.engines.push_back(*e);
+  }
   c.schemes = StringList(r, r.Get(j, "", "schemes"), "schemes");
   for (size_t i = 0; i < c.schemes.size(); ++i) {
     if (!ParseScheme(c.schemes[i])) {

@@ -167,10 +167,10 @@ std::string Hex(float f) {
 }  // namespace
 
 DynamicCheckResult RunDynamicCheck(int64_t cases, uint64_t seed,
-                                   const std::vector<std::string>& engines, std::ostream& out) {
+                                   const std::vector<Engine>& engines, std::ostream& out) {
   InitLibTorch();
   DynamicCheckResult r;
-  for (const std::string& e : engines.empty() ? AvailableEngines() : engines) {
+  for (Engine e : engines.empty() ? AvailableEngines() : engines) {
     DynamicEngineCounts counts;
     counts.engine = e;
     r.engines.push_back(counts);
@@ -192,9 +192,8 @@ DynamicCheckResult RunDynamicCheck(int64_t cases, uint64_t seed,
     for (size_t ei = 0; ei < r.engines.size(); ++ei) {
       DynamicEngineCounts& ec = r.engines[ei];
       ++ec.cases;
-      const std::optional<DynamicEngine> recipe_engine = ParseDynamicEngine(ec.engine);
-      const DynamicOutcome lt = recipe_engine ? RunLinearDynamicOnLibTorch(c, ec.engine)
-                                              : DynamicOutcome{true, "no recipe for engine", {}};
+      const DynamicEngine recipe_engine = DynamicEngineOf(ec.engine);
+      const DynamicOutcome lt = RunLinearDynamicOnLibTorch(c, ec.engine);
       if (lt.rejected) {
         ++ec.rejected;
         if (printed[ei]++ < kMaxPrinted) {
@@ -202,8 +201,8 @@ DynamicCheckResult RunDynamicCheck(int64_t cases, uint64_t seed,
         }
         continue;
       }
-      const DynamicRecipeOutput ours = LinearDynamicRecipe(c, *recipe_engine);
-      const std::vector<double> exact = LinearDynamicExact(c, *recipe_engine);
+      const DynamicRecipeOutput ours = LinearDynamicRecipe(c, recipe_engine);
+      const std::vector<double> exact = LinearDynamicExact(c, recipe_engine);
       for (size_t i = 0; i < ours.y.size(); ++i) {
         ++ec.elements;
         const float theirs = i < lt.values.size() ? lt.values[i] : NAN;

@@ -12,10 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "oracles/engine.h"
+
 namespace qdiff {
 
 struct DynamicEngineCounts {
-  std::string engine;
+  Engine engine = Engine::kQnnpack;
   int64_t cases = 0;       // cases run on this engine, rejected ones included
   int64_t elements = 0;    // output elements compared (accepted cases)
   int64_t mismatches = 0;  // elements whose recipe value is not bit-identical to LibTorch's
@@ -36,6 +38,6 @@ struct DynamicCheckResult {
 // `engines` empty = every engine this LibTorch supports. An engine this build lacks counts every
 // case as rejected. Deterministic for a given seed.
 DynamicCheckResult RunDynamicCheck(int64_t cases, uint64_t seed,
-                                   const std::vector<std::string>& engines, std::ostream& out);
+                                   const std::vector<Engine>& engines, std::ostream& out);
 
 }  // namespace qdiff

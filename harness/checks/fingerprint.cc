@@ -172,14 +172,14 @@ std::vector<DiagnosticCase> DiagnosticCases(OpKind op) {
   return cases;
 }
 
-FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
+FingerprintResult RunFingerprint(const std::vector<Engine>& engines,
                                  const std::vector<Scheme>& schemes) {
   FingerprintResult result;
   std::ostringstream table;
   for (OpKind op : {OpKind::kConv2d, OpKind::kLinear, OpKind::kConv1d, OpKind::kConv3d,
                     OpKind::kConvTranspose2d}) {
     const std::vector<DiagnosticCase> cases = DiagnosticCases(op);
-    for (const std::string& engine : engines) {
+    for (Engine engine : engines) {
       // (scheme, family) → accumulated counts, in scheme order.
       std::map<std::pair<size_t, std::string>, FingerprintRow> acc;
       int64_t rejected = 0;
@@ -193,7 +193,7 @@ FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
           }
           FingerprintRow& row = acc[{s, d.family}];
           row.op = OpKindName(op);
-          row.engine = engine;
+          row.engine = EngineName(engine);
           row.scheme = r.scheme;
           row.family = d.family;
           ++row.cases;
@@ -203,7 +203,7 @@ FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
           row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, r.max_abs_diff_lsb);
         }
       }
-      const std::optional<Scheme> own = EngineScheme(engine, cases[0].c.model.layers[0], CpuHasVnni());
+      const Scheme own = EngineScheme(engine, cases[0].c.model.layers[0], CpuHasVnni());
       table << "\n" << OpKindName(op) << " on " << engine << " (" << cases.size()
             << " diagnostic cases, accumulator "
             << AccumulatorModelName(EngineAccumulatorModel(engine, cases[0].c.model.layers[0])) << (rejected ? ", " + std::to_string(rejected) + " rejected" : "")
@@ -227,7 +227,7 @@ FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
           result.rows.push_back(row);
         }
         const std::string name = GetScheme(schemes[s]).name;
-        const bool is_own = own && *own == schemes[s];
+        const bool is_own = own == schemes[s];
         if (mismatches == 0 && elements > 0) reproducing.push_back(name);
         // The engine's recipe must explain everything: bit for bit, or through the kernel's
         // accumulator model (16-bit pair saturation when the CPU path has no VNNI).

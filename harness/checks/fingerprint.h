@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/case/case.h"
+#include "oracles/engine.h"
 #include "oracles/scheme.h"
 #include "reports/rows.h"
 
@@ -28,7 +29,7 @@ struct FingerprintResult {
 };
 
 // conv2d and linear: per scheme (families above).
-FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
+FingerprintResult RunFingerprint(const std::vector<Engine>& engines,
                                  const std::vector<Scheme>& schemes);
 
 // The ops without weights (op_fingerprint.cc): deterministic generated cases per op; per LibTorch
@@ -36,6 +37,6 @@ FingerprintResult RunFingerprint(const std::vector<std::string>& engines,
 // that reproduce LibTorch bit for bit. Rows: scheme = recipe, family = path. Appends to *result
 // (table, rows; engine_recipes_reproduce false if a path's recipe missed an element).
 std::vector<Case> OpDiagnosticCases(OpKind op);
-void RunOpFingerprint(const std::vector<std::string>& engines, FingerprintResult* result);
+void RunOpFingerprint(const std::vector<Engine>& engines, FingerprintResult* result);
 
 }  // namespace qdiff

@@ -35,20 +35,20 @@ std::vector<Case> OpDiagnosticCases(OpKind op) {
   return cases;
 }
 
-void RunOpFingerprint(const std::vector<std::string>& engines, FingerprintResult* result) {
+void RunOpFingerprint(const std::vector<Engine>& engines, FingerprintResult* result) {
   std::ostringstream table;
   for (OpKind op : kAllOpKinds) {
     if (IsGemmOp(op)) continue;
     const std::vector<Case> cases = OpDiagnosticCases(op);
     const std::vector<const OpRecipeDef*>& recipes = OpRecipes(op);
-    for (const std::string& engine : engines) {
-      const std::optional<Scheme> own = ParseScheme(EngineOwnScheme(engine));
+    for (Engine engine : engines) {
+      const Scheme own = EngineOwnScheme(engine);
       // (path = the recipe qdiff says LibTorch runs, recipe) → counts
       std::map<std::pair<std::string, std::string>, FingerprintRow> rows;
       std::map<std::string, std::string> path_rows;  // path → its recipe's name
       int64_t rejected = 0;
       for (const Case& c : cases) {
-        const CaseRuns runs = RunCase(c, {engine}, {own.value_or(Scheme::kExact)});
+        const CaseRuns runs = RunCase(c, {engine}, {own});
         if (runs.libtorch[0].rejected) {
           ++rejected;
           continue;
@@ -67,7 +67,7 @@ void RunOpFingerprint(const std::vector<std::string>& engines, FingerprintResult
             const std::vector<int32_t> out = r->run(layer, trace.inputs, trace.shape);
             FingerprintRow& row = rows[{path_name, r->name}];
             row.op = OpKindName(op);
-            row.engine = engine;
+            row.engine = EngineName(engine);
             row.scheme = r->name;
             row.family = path_name;
             ++row.cases;

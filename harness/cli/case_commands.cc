@@ -26,11 +26,11 @@ int CommandReplay(const std::string& path, bool quiet, const CaseFlags& flags) {
   ArmTimeout(flags.TimeoutSeconds(), path);
   InitLibTorch();
   const Case c = LoadCaseFile(path, limits);
-  std::vector<std::string> unknown;
-  const std::vector<std::string> engines = CaseEngines(c, AvailableEngines(), &unknown);
-  const std::vector<Scheme> schemes = CaseSchemes(c, &unknown);
-  if (!unknown.empty()) {
-    std::cerr << path << ": not available here, skipped: " << Join(unknown) << "\n";
+  std::vector<Engine> unavailable;
+  const std::vector<Engine> engines = CaseEngines(c, AvailableEngines(), &unavailable);
+  const std::vector<Scheme> schemes = CaseSchemes(c);
+  if (!unavailable.empty()) {
+    std::cerr << path << ": not available here, skipped: " << EngineList(unavailable) << "\n";
   }
   if (engines.empty()) throw UsageError(path + ": field 'engines': none of them is available");
   const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, engines, schemes));
@@ -63,9 +63,8 @@ int CommandShrink(const std::string& path, std::string out, const CaseFlags& fla
   ArmTimeout(10 * flags.TimeoutSeconds(), path);
   InitLibTorch();
   const Case c = LoadCaseFile(path, limits);
-  std::vector<std::string> unknown;
-  const CaseEvaluation ev = EvaluateRuns(
-      c, RunCase(c, CaseEngines(c, AvailableEngines(), &unknown), CaseSchemes(c, &unknown)));
+  const CaseEvaluation ev =
+      EvaluateRuns(c, RunCase(c, CaseEngines(c, AvailableEngines(), nullptr), CaseSchemes(c)));
   const std::optional<FailureSignature> sig = FirstFinding(ev);
   if (!sig) {
     std::cout << path << ": no unexplained element here; nothing to shrink\n";
@@ -87,8 +86,7 @@ int CommandExplain(const std::string& path, int64_t element, int64_t layer_index
   ArmTimeout(flags.TimeoutSeconds(), path);
   InitLibTorch();
   const Case c = LoadCaseFile(path, limits);
-  std::vector<std::string> unknown;
-  const std::vector<std::string> engines = CaseEngines(c, AvailableEngines(), &unknown);
+  const std::vector<Engine> engines = CaseEngines(c, AvailableEngines(), nullptr);
   std::vector<Scheme> schemes;
   for (const SchemeDef* s : AllSchemes()) schemes.push_back(s->id);
   const CaseRuns runs = RunCase(c, engines, schemes);

@@ -34,7 +34,7 @@ int64_t DynamicMismatches(const DynamicCheckResult& r) {
 int CommandFingerprint(const std::string& engines_flag, const std::string& schemes_flag,
                        const std::string& out_dir) {
   InitLibTorch();
-  const std::vector<std::string> engines = ParseEngines(engines_flag);
+  const std::vector<Engine> engines = ParseEngines(engines_flag);
   FingerprintResult r = RunFingerprint(engines, ParseSchemes(schemes_flag));
   RunOpFingerprint(engines, &r);
   // quantize_per_tensor / quantize_per_channel / dequantize: one kernel for every engine.

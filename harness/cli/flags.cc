@@ -37,16 +37,17 @@ std::string Join(const std::vector<std::string>& v) {
   return s;
 }
 
-std::vector<std::string> ParseEngines(const std::string& flag) {
-  const std::vector<std::string> available = AvailableEngines();
+std::vector<Engine> ParseEngines(const std::string& flag) {
+  const std::vector<Engine> available = AvailableEngines();
   if (flag.empty()) return available;
-  std::vector<std::string> engines;
-  for (const std::string& e : SplitList(flag)) {
-    if (std::find(available.begin(), available.end(), e) == available.end()) {
-      throw UsageError("--engines: unknown or unavailable engine '" + e + "' (available: " +
-                       Join(available) + ")");
+  std::vector<Engine> engines;
+  for (const std::string& name : SplitList(flag)) {
+    const std::optional<Engine> e = ParseEngine(name);
+    if (!e || std::find(available.begin(), available.end(), *e) == available.end()) {
+      throw UsageError("--engines: unknown or unavailable engine '" + name + "' (available: " +
+                       EngineList(available) + ")");
     }
-    engines.push_back(e);
+    engines.push_back(*e);
   }
   if (engines.empty()) throw UsageError("--engines: empty list");
   return engines;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/case/case_limits.h"
+#include "oracles/engine.h"
 #include "oracles/model.h"
 #include "oracles/scheme.h"
 
@@ -33,7 +34,7 @@ constexpr int64_t kMaxJobsFlag = 1024;                  // --jobs before capping
 std::vector<std::string> SplitList(const std::string& text);
 std::string Join(const std::vector<std::string>& v);
 // Comma lists; empty = every available engine / every scheme / every op.
-std::vector<std::string> ParseEngines(const std::string& flag);
+std::vector<Engine> ParseEngines(const std::string& flag);
 std::vector<Scheme> ParseSchemes(const std::string& flag);
 std::vector<OpKind> ParseOps(const std::string& flag);
 // An integer flag: optional '-', digits only (no exponent or fraction), within [lo, hi].

@@ -30,12 +30,12 @@ std::string FormatRunTables(const std::vector<SummaryRow>& summary,
                             const std::vector<SummaryRow>& layer_summary) {
   std::vector<SummaryRow> own;
   for (const SummaryRow& r : layer_summary) {
-    if (r.scheme == EngineOwnScheme(r.engine)) own.push_back(r);
+    if (r.scheme == EngineOwnSchemeName(r.engine)) own.push_back(r);
   }
   // Rejections: (case, engine) runs LibTorch refused, counted once (on the engine's own scheme).
   std::map<std::string, std::pair<int64_t, int64_t>> rejected;  // engine → (rejected, runs)
   for (const SummaryRow& r : summary) {
-    if (r.kind != "verdict" || r.scheme != EngineOwnScheme(r.engine)) continue;
+    if (r.kind != "verdict" || r.scheme != EngineOwnSchemeName(r.engine)) continue;
     rejected[r.engine].second += r.count;
     if (r.name == "rejected") rejected[r.engine].first += r.count;
   }
@@ -96,7 +96,7 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   s.resume = f.resume;
   s.overwrite = f.overwrite;
   s.progress = isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
-  std::cout << "qdiff run: seed " << seed << ", engines " << Join(s.engines) << ", "
+  std::cout << "qdiff run: seed " << seed << ", engines " << EngineList(s.engines) << ", "
             << (s.cases ? std::to_string(s.cases) + " cases" : "") << (s.cases && s.budget_seconds ? ", " : "")
             << (s.budget_seconds ? std::to_string(s.budget_seconds) + " s budget" : "")
             << ", output " << s.out_dir << std::endl;

@@ -54,43 +54,39 @@ std::string FormatClassCounts(const std::map<std::string, int64_t>& counts) {
 
 }  // namespace
 
-std::vector<std::string> CaseEngines(const Case& c, const std::vector<std::string>& available,
-                                     std::vector<std::string>* unknown) {
+std::vector<Engine> CaseEngines(const Case& c, const std::vector<Engine>& available,
+                                std::vector<Engine>* unavailable) {
   if (c.engines.empty()) return available;
-  std::vector<std::string> out;
-  for (const std::string& e : c.engines) {
+  std::vector<Engine> out;
+  for (Engine e : c.engines) {
     if (std::find(available.begin(), available.end(), e) != available.end()) {
       out.push_back(e);
-    } else if (unknown) {
-      unknown->push_back(e);
+    } else if (unavailable) {
+      unavailable->push_back(e);
     }
   }
   return out;
 }
 
-std::vector<Scheme> CaseSchemes(const Case& c, std::vector<std::string>* unknown) {
+std::vector<Scheme> CaseSchemes(const Case& c) {
   std::vector<Scheme> out;
   if (c.schemes.empty()) {
     for (const SchemeDef* s : AllSchemes()) out.push_back(s->id);
     return out;
   }
   for (const std::string& name : c.schemes) {
-    if (std::optional<Scheme> s = ParseScheme(name)) {
-      out.push_back(*s);
-    } else if (unknown) {
-      unknown->push_back(name);
-    }
+    if (std::optional<Scheme> s = ParseScheme(name)) out.push_back(*s);  // validated on load
   }
   return out;
 }
 
-CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,
+CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
                  const std::vector<Scheme>& schemes) {
   CaseRuns runs;
   runs.engines = engines;
   runs.schemes = schemes;
   const auto t0 = std::chrono::steady_clock::now();
-  for (const std::string& e : engines) runs.libtorch.push_back(RunOnLibTorch(c.model, e));
+  for (Engine e : engines) runs.libtorch.push_back(RunOnLibTorch(c.model, e));
   runs.libtorch_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::vector<DType> dtypes = NodeDTypes(c.model);
@@ -118,7 +114,7 @@ namespace {
 
 // Fills the GEMM columns of `d` (element d.index of a conv2d/linear layer) and classifies it by
 // counterfactual recipes, using the accumulator the engine's kernel computes.
-DiffClass ExplainGemmElement(const std::string& engine, const Layer& layer,
+DiffClass ExplainGemmElement(Engine engine, const Layer& layer,
                              const LayerTrace& trace, const Recipe& scheme_recipe,
                              const std::string& injected_defect,
                              const std::vector<int64_t>& kernel_acc, DiscrepancyRow& d) {
@@ -132,10 +128,8 @@ DiffClass ExplainGemmElement(const std::string& engine, const Layer& layer,
   }
   d.real_multiplier = terms.multiplier_double;
   d.exact_value = ExactRealOutput(terms, d.acc);
-  std::optional<Recipe> engine_recipe;
-  if (std::optional<Scheme> es = EngineScheme(engine, layer, CpuHasVnni(), trace.input().dtype)) {
-    engine_recipe = ApplyDefect(GetScheme(*es).recipe, injected_defect);
-  }
+  const std::optional<Recipe> engine_recipe = ApplyDefect(
+      GetScheme(EngineScheme(engine, layer, CpuHasVnni(), trace.input().dtype)).recipe, injected_defect);
   const int64_t k_acc = kernel_acc.empty() ? WrapToInt32(d.acc) : kernel_acc[d.index];
   return ClassifyElement(scheme_recipe, engine_recipe, terms, d.acc, k_acc,
                          static_cast<int32_t>(d.libtorch_out));
@@ -152,7 +146,7 @@ struct EngineLayerFacts {
 };
 
 EngineLayerFacts ExplainEngineLayer(const Case& c, const std::vector<LayerTrace>& traces, size_t l,
-                                    const std::string& engine, const std::vector<int32_t>& lt) {
+                                    Engine engine, const std::vector<int32_t>& lt) {
   EngineLayerFacts f;
   const Layer& layer = c.model.layers[l];
   const LayerTrace& trace = traces[l];
@@ -207,7 +201,7 @@ DiscrepancyRow ClassifyDiscrepancy(const Case& c, const CaseRuns& runs, size_t e
   const bool gemm = IsGemmOp(layer.op);
   DiscrepancyRow d;
   d.case_id = c.id;
-  d.engine = runs.engines[e];
+  d.engine = EngineName(runs.engines[e]);
   d.scheme = scheme.name;
   d.layer = static_cast<int64_t>(l);
   d.layer_op = LayerOpName(layer);
@@ -225,7 +219,7 @@ DiscrepancyRow ClassifyDiscrepancy(const Case& c, const CaseRuns& runs, size_t e
     d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
     d.diff_lsb = d.integer_out - d.libtorch_out;
     if (gemm) {
-      cls = ExplainGemmElement(d.engine, layer, trace, scheme_recipe, c.injected_defect,
+      cls = ExplainGemmElement(runs.engines[e], layer, trace, scheme_recipe, c.injected_defect,
                                f.kernel_acc, d);
       if (cls == DiffClass::kUnexplained && !f.bug_out.empty()) cls = DiffClass::kLibTorchBug;
     } else {
@@ -302,7 +296,7 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
     EngineEvaluation engine(c, runs, e);
     for (size_t s = 0; s < runs.schemes.size(); ++s) {
       CaseRow row = id;
-      row.engine = runs.engines[e];
+      row.engine = EngineName(runs.engines[e]);
       row.scheme = GetScheme(runs.schemes[s]).name;
       if (torch.rejected) {
         row.verdict = Verdict::kRejected;

@@ -18,7 +18,7 @@ namespace qdiff {
 
 // Outputs of every runner for one case, before any comparison.
 struct CaseRuns {
-  std::vector<std::string> engines;
+  std::vector<Engine> engines;
   std::vector<EngineResult> libtorch;                 // [engine]
   std::vector<Scheme> schemes;
   // [engine][scheme][layer]: layer l > 0 is fed with that engine's LibTorch output of layer l−1
@@ -29,7 +29,7 @@ struct CaseRuns {
   double libtorch_seconds = 0;                        // wall time spent inside LibTorch
 };
 
-CaseRuns RunCase(const Case& c, const std::vector<std::string>& engines,
+CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
                  const std::vector<Scheme>& schemes);
 
 struct CaseEvaluation {
@@ -42,10 +42,11 @@ struct CaseEvaluation {
 // Compares and classifies; pure given the runs.
 CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs);
 
-// Engines of the case (or all available if it lists none) that this LibTorch supports;
-// schemes of the case (or all). Unknown names are returned in `unknown`.
-std::vector<std::string> CaseEngines(const Case& c, const std::vector<std::string>& available,
-                                     std::vector<std::string>* unknown);
-std::vector<Scheme> CaseSchemes(const Case& c, std::vector<std::string>* unknown);
+// Engines of the case (or all available if it lists none) that this LibTorch supports; the
+// others are returned in `unavailable`. Schemes of the case (or all); LoadCaseFile has checked
+// their names.
+std::vector<Engine> CaseEngines(const Case& c, const std::vector<Engine>& available,
+                                std::vector<Engine>* unavailable);
+std::vector<Scheme> CaseSchemes(const Case& c);
 
 }  // namespace qdiff

@@ -64,7 +64,7 @@ DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine
   std::vector<DiffClass> differing;
   if (a.rounding != b.rounding) differing.push_back(DiffClass::kTie);
   if (a.zero_point != b.zero_point) differing.push_back(DiffClass::kZeroPointOrder);
-  if (std::string(a.multiplier) != b.multiplier) differing.push_back(DiffClass::kMultiplier);
+  if (a.multiplier != b.multiplier) differing.push_back(DiffClass::kMultiplier);
   if (a.arithmetic != b.arithmetic) differing.push_back(DiffClass::kFloatConversion);
   // A different memory layout (e.g. vector/tail split by memory position) has no class of its
   // own: with any other difference it makes the element `combined` (or `tie` at an exact tie).

@@ -8,14 +8,15 @@
 
 namespace qdiff {
 
-std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer,
-                                   bool cpu_has_vnni, DType input_dtype) {
-  if (engine == "qnnpack") {
-    return input_dtype == DType::kQInt8 ? Scheme::kXnnpackFp32 : Scheme::kQnnpackFp32;
+Scheme EngineScheme(Engine engine, const Layer& layer, bool cpu_has_vnni, DType input_dtype) {
+  switch (engine) {
+    case Engine::kQnnpack:
+      return input_dtype == DType::kQInt8 ? Scheme::kXnnpackFp32 : Scheme::kQnnpackFp32;
+    case Engine::kOnednn: return Scheme::kOnednnFp32;
+    case Engine::kFbgemm: return Scheme::kFbgemmFp32;
+    case Engine::kX86: break;
   }
-  if (engine == "onednn") return Scheme::kOnednnFp32;
-  if (engine == "fbgemm") return Scheme::kFbgemmFp32;
-  if (engine == "x86") {
+  {
     const std::vector<int32_t>& zps = layer.weight.zero_points;
     const bool symmetric = std::all_of(zps.begin(), zps.end(), [](int32_t z) { return z == 0; });
     const ConvAttrs& a = layer.conv;
@@ -25,7 +26,6 @@ std::optional<Scheme> EngineScheme(const std::string& engine, const Layer& layer
                             no_output_padding;
     return use_onednn ? Scheme::kOnednnFp32 : Scheme::kFbgemmFp32;
   }
-  return std::nullopt;
 }
 
 bool OnednnUsesVnni() {
@@ -40,9 +40,8 @@ bool OnednnUsesVnni() {
   return false;  // SSE41, AVX, AVX2, AVX512_CORE, ...
 }
 
-AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& layer,
-                                        DType input_dtype) {
-  const std::optional<Scheme> scheme = EngineScheme(engine, layer, CpuHasVnni(), input_dtype);
+AccumulatorModel EngineAccumulatorModel(Engine engine, const Layer& layer, DType input_dtype) {
+  const Scheme scheme = EngineScheme(engine, layer, CpuHasVnni(), input_dtype);
   if (scheme == Scheme::kOnednnFp32) {
     return OnednnUsesVnni() ? AccumulatorModel::kExact : AccumulatorModel::kSat16ChannelPairs;
   }
@@ -52,11 +51,19 @@ AccumulatorModel EngineAccumulatorModel(const std::string& engine, const Layer& 
   return AccumulatorModel::kExact;
 }
 
-std::string EngineOwnScheme(const std::string& engine) {
-  if (engine == "qnnpack") return GetScheme(Scheme::kQnnpackFp32).name;
-  if (engine == "onednn") return GetScheme(Scheme::kOnednnFp32).name;
-  if (engine == "fbgemm" || engine == "x86") return GetScheme(Scheme::kFbgemmFp32).name;
-  return "";
+Scheme EngineOwnScheme(Engine engine) {
+  switch (engine) {
+    case Engine::kQnnpack: return Scheme::kQnnpackFp32;
+    case Engine::kOnednn: return Scheme::kOnednnFp32;
+    case Engine::kFbgemm:
+    case Engine::kX86: break;
+  }
+  return Scheme::kFbgemmFp32;
+}
+
+std::string EngineOwnSchemeName(const std::string& engine) {
+  const std::optional<Engine> e = ParseEngine(engine);
+  return e ? GetScheme(EngineOwnScheme(*e)).name : "";
 }
 
 }  // namespace qdiff

@@ -92,11 +92,11 @@ std::string ExplainOpElement(const Case& c, const CaseRuns& runs, size_t layer, 
   for (size_t e = 0; e < std::max<size_t>(runs.engines.size(), 1); ++e) {
     const LayerTrace& t = runs.pipeline[e][0][layer];
     const bool has_engine = e < runs.engines.size();
-    const std::string engine = has_engine ? runs.engines[e] : "";
+    const std::string engine = has_engine ? EngineName(runs.engines[e]) : "";
     const EngineResult* lt = has_engine ? &runs.libtorch[e] : nullptr;
     const bool ran = lt && !lt->rejected &&
                      element < static_cast<int64_t>(lt->layers[layer].values.size());
-    const OpRecipeDef* path = has_engine ? EngineOpRecipe(engine, l, t.inputs) : nullptr;
+    const OpRecipeDef* path = has_engine ? EngineOpRecipe(runs.engines[e], l, t.inputs) : nullptr;
     out << (has_engine ? "  on " + engine + " (inputs as LibTorch's layers produced them)"
                        : std::string("  (no engine)"))
         << ": LibTorch "

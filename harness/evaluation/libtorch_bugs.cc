@@ -16,7 +16,7 @@ namespace {
 // Ops without weights: the recipes of the layer's op that reproduce a documented LibTorch bug
 // (OpRecipeDef::libtorch_bug), where the engine runs the buggy kernel.
 std::vector<int32_t> OpRecipeBugOutput(const Case& c, const std::vector<LayerTrace>& traces,
-                                       size_t l, const std::string& engine,
+                                       size_t l, Engine engine,
                                        const std::vector<int32_t>& lt) {
   const Layer& layer = c.model.layers[l];
   const LayerTrace& trace = traces[l];
@@ -35,13 +35,13 @@ std::vector<int32_t> OpRecipeBugOutput(const Case& c, const std::vector<LayerTra
 // layer j of the same op and shapes, if it equals LibTorch's whole layer while the recipe with l's
 // own zero points does not; else empty. The whole-layer bit-exact match is the evidence.
 std::vector<int32_t> IdeepCacheReuseOutput(const Case& c, const std::vector<LayerTrace>& traces,
-                                           size_t l, const std::string& engine,
+                                           size_t l, Engine engine,
                                            const std::vector<int32_t>& lt) {
   const Layer& layer = c.model.layers[l];
   if (!IsGemmOp(layer.op)) return {};
-  const std::optional<Scheme> es = EngineScheme(engine, layer, CpuHasVnni(), traces[l].input().dtype);
-  if (!es || *es != Scheme::kOnednnFp32) return {};
-  const PipelineRecipe recipe{ApplyDefect(GetScheme(*es).recipe, c.injected_defect), engine};
+  const Scheme es = EngineScheme(engine, layer, CpuHasVnni(), traces[l].input().dtype);
+  if (es != Scheme::kOnednnFp32) return {};
+  const PipelineRecipe recipe{ApplyDefect(GetScheme(es).recipe, c.injected_defect), engine};
   if (RunIntegerLayer(layer, traces[l].inputs, recipe).out == lt) return {};
   auto same_attrs = [](const ConvAttrs& a, const ConvAttrs& b) {
     return std::equal(a.stride, a.stride + ConvAttrs::kMaxSpatialDims, b.stride) &&
@@ -73,13 +73,13 @@ std::vector<int32_t> IdeepCacheReuseOutput(const Case& c, const std::vector<Laye
 }
 
 using BugModel = std::vector<int32_t> (*)(const Case&, const std::vector<LayerTrace>&, size_t,
-                                           const std::string&, const std::vector<int32_t>&);
+                                           Engine, const std::vector<int32_t>&);
 constexpr BugModel kBugModels[] = {OpRecipeBugOutput, IdeepCacheReuseOutput};
 
 }  // namespace
 
 std::vector<int32_t> LibTorchBugOutput(const Case& c, const std::vector<LayerTrace>& traces,
-                                       size_t l, const std::string& engine,
+                                       size_t l, Engine engine,
                                        const std::vector<int32_t>& lt) {
   for (BugModel model : kBugModels) {
     std::vector<int32_t> out = model(c, traces, l, engine, lt);

@@ -23,7 +23,7 @@ namespace qdiff {
 // The output of the first bug model that reproduces LibTorch's output `lt` of layer `l` on
 // `engine` exactly, given the layers' traces (inputs as LibTorch produced them); empty if none.
 std::vector<int32_t> LibTorchBugOutput(const Case& c, const std::vector<LayerTrace>& traces,
-                                       size_t l, const std::string& engine,
+                                       size_t l, Engine engine,
                                        const std::vector<int32_t>& lt);
 
 }  // namespace qdiff

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <sstream>
 
 namespace qdiff {
 
@@ -82,12 +83,43 @@ int64_t CaseSize(const Case& c) {
   return size;
 }
 
+std::string FailureSignature::ToString() const {
+  return op + "/" + EngineName(engine) + "/" + GetScheme(scheme).name + "/" + DiffClassName(cls);
+}
+
+std::optional<FailureSignature> FailureSignature::Parse(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream s(text);
+  std::string p;
+  while (std::getline(s, p, '/')) parts.push_back(p);
+  if (parts.size() != 4) return std::nullopt;
+  const std::optional<Engine> engine = ParseEngine(parts[1]);
+  const std::optional<Scheme> scheme = ParseScheme(parts[2]);
+  const std::optional<DiffClass> cls = ParseDiffClass(parts[3]);
+  if (!engine || !scheme || !cls) return std::nullopt;
+  return FailureSignature{parts[0], *engine, *scheme, *cls};
+}
+
+namespace {
+
+// The signature of discrepancy `d` reported under `scheme`, given the case row of that engine and
+// scheme. Rows carry the names the evaluation wrote from typed values, so they always parse.
+std::optional<FailureSignature> SignatureOf(const CaseRow& r, const DiscrepancyRow& d,
+                                            const std::string& scheme) {
+  const std::optional<Engine> engine = ParseEngine(d.engine);
+  const std::optional<Scheme> s = ParseScheme(scheme);
+  if (!engine || !s) return std::nullopt;
+  return FailureSignature{r.op, *engine, *s, d.cls};
+}
+
+}  // namespace
+
 std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
   // An unexplained element of an op without weights means the engine's recipe for that op missed
   // LibTorch, whatever the scheme: it is one finding, under the engine's own scheme when that
   // scheme shows it (not one per scheme).
   auto own_scheme_shows = [&](const DiscrepancyRow& d) {
-    const std::string own = EngineOwnScheme(d.engine);
+    const std::string own = EngineOwnSchemeName(d.engine);
     return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(), [&](const DiscrepancyRow& o) {
       return o.engine == d.engine && o.scheme == own && o.layer == d.layer && o.cls == d.cls;
     });
@@ -96,11 +128,11 @@ std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
   for (const DiscrepancyRow& d : ev.discrepancies) {
     if (d.cls != DiffClass::kUnexplained) continue;
     const bool op_layer = d.recipe != d.scheme;
-    const std::string scheme = op_layer && own_scheme_shows(d) ? EngineOwnScheme(d.engine) : d.scheme;
+    const std::string scheme = op_layer && own_scheme_shows(d) ? EngineOwnSchemeName(d.engine) : d.scheme;
     for (const CaseRow& r : ev.case_rows) {
       if (r.engine != d.engine || r.scheme != scheme) continue;
-      const FailureSignature sig{r.op, d.engine, scheme, DiffClassName(d.cls)};
-      if (std::find(out.begin(), out.end(), sig) == out.end()) out.push_back(sig);
+      const std::optional<FailureSignature> sig = SignatureOf(r, d, scheme);
+      if (sig && std::find(out.begin(), out.end(), *sig) == out.end()) out.push_back(*sig);
       break;
     }
   }
@@ -112,7 +144,7 @@ std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
     if (d.cls != DiffClass::kUnexplained) continue;
     for (const CaseRow& r : ev.case_rows) {
       if (r.engine == d.engine && r.scheme == d.scheme) {
-        return FailureSignature{r.op, d.engine, d.scheme, DiffClassName(d.cls)};
+        if (std::optional<FailureSignature> sig = SignatureOf(r, d, d.scheme)) return sig;
       }
     }
   }
@@ -120,12 +152,10 @@ std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
 }
 
 bool FailsTheSameWay(const Case& c, const FailureSignature& sig) {
-  const std::optional<Scheme> scheme = ParseScheme(sig.scheme);
-  if (!scheme) return false;
-  const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, {sig.engine}, {*scheme}));
+  const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, {sig.engine}, {sig.scheme}));
   if (ev.case_rows.empty() || ev.case_rows[0].op != sig.op) return false;
   return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(),
-                     [&](const DiscrepancyRow& d) { return DiffClassName(d.cls) == sig.cls; });
+                     [&](const DiscrepancyRow& d) { return d.cls == sig.cls; });
 }
 
 std::vector<Case> ShrinkCandidates(const Case& c) {
@@ -273,7 +303,7 @@ Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fai
 Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats) {
   Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig); }, stats);
   shrunk.engines = {sig.engine};
-  shrunk.schemes = {sig.scheme};
+  shrunk.schemes = {GetScheme(sig.scheme).name};
   shrunk.expected_verdict = "unexplained";
   shrunk.description = c.description + "; shrunk from " + std::to_string(stats->elements_before) +
                        " to " + std::to_string(stats->elements_after) + " elements";

@@ -17,14 +17,16 @@ namespace qdiff {
 
 // What "the same way" means.
 struct FailureSignature {
-  std::string op;
-  std::string engine;
-  std::string scheme;
-  std::string cls;  // "unexplained" for findings
+  std::string op;  // the case's op chain, as in CaseRow::op ("conv2d>add")
+  Engine engine;
+  Scheme scheme;
+  DiffClass cls;   // kUnexplained for findings
   bool operator==(const FailureSignature& o) const {
     return op == o.op && engine == o.engine && scheme == o.scheme && cls == o.cls;
   }
-  std::string ToString() const { return op + "/" + engine + "/" + scheme + "/" + cls; }
+  std::string ToString() const;  // "op/engine/scheme/class"
+  // The inverse of ToString; nullopt for text it does not write.
+  static std::optional<FailureSignature> Parse(const std::string& text);
 };
 
 // The first unexplained element's signature, if the evaluation has one.

@@ -1,7 +1,6 @@
 // The dynamic-linear LibTorch call (docs/semantics.md#dynamic-linear, #calling-convention). Same
 // calling conventions as libtorch_runner.cc: boxed dispatcher calls, engine set before prepack.
-// The small helpers below (engine lookup, qint8 weight construction, one-line messages) are
-// minimal local versions of the runner's static helpers, which are not exported.
+// Engine lookup and one-line messages are shared with the runner (torch_support.h).
 #include "harness/torch/libtorch_dynamic.h"
 
 #include <ATen/ATen.h>
@@ -14,35 +13,10 @@
 #include <thread>
 
 #include "harness/torch/libtorch_runner.h"
+#include "harness/torch/torch_support.h"
 
 namespace qdiff {
 namespace {
-
-// The engine called `name` if this build supports it (local version of the runner's FindEngine).
-bool SupportedEngine(const std::string& name, at::QEngine* engine, std::string* message) {
-  const std::pair<const char*, at::QEngine> names[] = {{"qnnpack", at::QEngine::QNNPACK},
-                                                       {"onednn", at::QEngine::ONEDNN},
-                                                       {"fbgemm", at::QEngine::FBGEMM},
-                                                       {"x86", at::QEngine::X86}};
-  for (const auto& n : names) {
-    if (name != n.first) continue;
-    const auto& supported = at::globalContext().supportedQEngines();
-    if (std::find(supported.begin(), supported.end(), n.second) != supported.end()) {
-      *engine = n.second;
-      return true;
-    }
-  }
-  *message = "unknown or unsupported engine '" + name + "'";
-  return false;
-}
-
-std::string OneLine(std::string msg) {
-  std::replace(msg.begin(), msg.end(), '\n', ' ');
-  std::replace(msg.begin(), msg.end(), '\r', ' ');
-  if (msg.size() > 500) msg.resize(500);
-  while (!msg.empty() && msg.back() == ' ') msg.pop_back();
-  return msg.empty() ? "LibTorch error without a message" : msg;
-}
 
 // The qint8 weight tensor, built from its integers (no float rounding involved).
 at::Tensor QInt8Weight(const QTensor& w) {
@@ -103,13 +77,13 @@ std::vector<float> Run(const DynamicLinearCase& c, at::QEngine engine) {
 
 }  // namespace
 
-DynamicOutcome RunLinearDynamicOnLibTorch(const DynamicLinearCase& c, const std::string& engine) {
+DynamicOutcome RunLinearDynamicOnLibTorch(const DynamicLinearCase& c, Engine engine) {
   DynamicOutcome out;
   std::string error;
   try {
     InitLibTorch();
     at::QEngine e{};
-    if (!SupportedEngine(engine, &e, &error)) {
+    if (!SupportedQEngine(engine, &e, &error)) {
       out.rejected = true;
       out.message = error;
       return out;

@@ -16,11 +16,11 @@ struct DynamicOutcome {
   std::vector<float> values;  // [n, oc] float output, row-major
 };
 
-// Sets `engine` ("qnnpack", "onednn", "fbgemm", "x86"), prepacks c.weight and c.bias with
+// Sets `engine`, prepacks c.weight and c.bias with
 // quantized::linear_prepack, then calls quantized::linear_dynamic (c.relu: linear_relu_dynamic)
 // on the float tensor c.x [n, k] with c.reduce_range. ONEDNN/X86 calls run on a fresh thread
 // (ideep keeps per-thread primitive caches, see libtorch_runner.cc), so each result depends on
 // its own case only.
-DynamicOutcome RunLinearDynamicOnLibTorch(const DynamicLinearCase& c, const std::string& engine);
+DynamicOutcome RunLinearDynamicOnLibTorch(const DynamicLinearCase& c, Engine engine);
 
 }  // namespace qdiff

@@ -2,6 +2,7 @@
 // How the ops are called: docs/semantics.md#calling-convention; the LibTorch traps it works around:
 // docs/pitfalls.md#libtorch.
 #include "harness/torch/libtorch_runner.h"
+#include "harness/torch/torch_support.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -22,24 +23,14 @@
 namespace qdiff {
 namespace {
 
-struct EngineName {
-  const char* name;
+struct EngineRow {
+  Engine name;
   at::QEngine engine;
 };
-constexpr EngineName kEngineNames[] = {{"qnnpack", at::QEngine::QNNPACK},
-                                       {"onednn", at::QEngine::ONEDNN},
-                                       {"fbgemm", at::QEngine::FBGEMM},
-                                       {"x86", at::QEngine::X86}};
-
-// LibTorch's error text as one line of at most kMaxMessage characters.
-constexpr size_t kMaxMessage = 500;
-std::string OneLine(std::string msg) {
-  std::replace(msg.begin(), msg.end(), '\n', ' ');
-  std::replace(msg.begin(), msg.end(), '\r', ' ');
-  if (msg.size() > kMaxMessage) msg.resize(kMaxMessage);
-  while (!msg.empty() && msg.back() == ' ') msg.pop_back();
-  return msg.empty() ? "LibTorch error without a message" : msg;
-}
+constexpr EngineRow kEngineRows[] = {{Engine::kQnnpack, at::QEngine::QNNPACK},
+                                       {Engine::kOnednn, at::QEngine::ONEDNN},
+                                       {Engine::kFbgemm, at::QEngine::FBGEMM},
+                                       {Engine::kX86, at::QEngine::X86}};
 
 // The int_repr tensor (kByte for quint8, kChar for qint8) holding t.values in shape t.shape.
 at::Tensor IntRepr(const QTensor& t) {
@@ -306,7 +297,7 @@ EngineResult Rejected(std::string message) {
   return r;
 }
 
-EngineResult RunChecked(const Model& model, const EngineName& engine) {
+EngineResult RunChecked(const Model& model, const EngineRow& engine) {
   // The engine is fixed when weights are prepacked, so set it first
   // (docs/pitfalls.md#set-the-engine-before-prepacking).
   at::globalContext().setQEngine(engine.engine);
@@ -335,10 +326,10 @@ bool UsesIdeep(at::QEngine e) { return e == at::QEngine::ONEDNN || e == at::QEng
 
 }  // namespace
 
-std::vector<std::string> AvailableEngines() {
-  std::vector<std::string> names;
+std::vector<Engine> AvailableEngines() {
+  std::vector<Engine> names;
   for (at::QEngine e : at::globalContext().supportedQEngines()) {
-    for (const EngineName& n : kEngineNames) {
+    for (const EngineRow& n : kEngineRows) {
       if (n.engine == e) names.push_back(n.name);  // NoQEngine has no entry: skipped
     }
   }
@@ -351,24 +342,38 @@ std::string LibTorchVersion() { return TORCH_VERSION; }
 
 namespace {
 
-// The supported engine called `engine`, or nullptr with *message saying which ones exist.
-const EngineName* FindEngine(const std::string& engine, std::string* message) {
-  const EngineName* found = nullptr;
-  for (const EngineName& n : kEngineNames) {
-    if (engine == n.name) found = &n;
+// The table row of `engine`, or nullptr (with *message) if this build does not support it.
+const EngineRow* FindEngine(Engine engine, std::string* message) {
+  at::QEngine q{};
+  if (!SupportedQEngine(engine, &q, message)) return nullptr;
+  for (const EngineRow& n : kEngineRows) {
+    if (n.name == engine) return &n;
   }
-  const auto& supported = at::globalContext().supportedQEngines();
-  if (found == nullptr ||
-      std::find(supported.begin(), supported.end(), found->engine) == supported.end()) {
-    std::string avail;
-    for (const std::string& n : AvailableEngines()) avail += (avail.empty() ? "" : ", ") + n;
-    *message = "unknown or unsupported engine '" + engine + "' (available: " + avail + ")";
-    return nullptr;
-  }
-  return found;
+  return nullptr;
 }
 
 }  // namespace
+
+bool SupportedQEngine(Engine engine, at::QEngine* out, std::string* message) {
+  const auto& supported = at::globalContext().supportedQEngines();
+  for (const EngineRow& n : kEngineRows) {
+    if (n.name == engine && std::find(supported.begin(), supported.end(), n.engine) != supported.end()) {
+      *out = n.engine;
+      return true;
+    }
+  }
+  *message = std::string("engine '") + EngineName(engine) +
+             "' is not in this LibTorch build (available: " + EngineList(AvailableEngines()) + ")";
+  return false;
+}
+
+std::string OneLine(std::string msg) {
+  std::replace(msg.begin(), msg.end(), '\n', ' ');
+  std::replace(msg.begin(), msg.end(), '\r', ' ');
+  if (msg.size() > 500) msg.resize(500);
+  while (!msg.empty() && msg.back() == ' ') msg.pop_back();
+  return msg.empty() ? "LibTorch error without a message" : msg;
+}
 
 void InitLibTorch() {
   static std::once_flag once;
@@ -407,12 +412,12 @@ QuantizeOutcome QuantizeOnLibTorch(const std::vector<float>& x, const QTensor& p
   return out;
 }
 
-EngineResult RunOnLibTorch(const Model& model, const std::string& engine) {
+EngineResult RunOnLibTorch(const Model& model, Engine engine) {
   try {
     std::string invalid = ValidateModel(model);
     if (!invalid.empty()) return Rejected(invalid);
     std::string unknown;
-    const EngineName* found = FindEngine(engine, &unknown);
+    const EngineRow* found = FindEngine(engine, &unknown);
     if (found == nullptr) return Rejected(unknown);
     if (!UsesIdeep(found->engine)) return RunChecked(model, *found);
     EngineResult result;
@@ -594,8 +599,7 @@ Model ProbeModel(const Layer& layer) {
 
 struct PackedModule::Impl {
   WorkerThread worker;  // first member: destroyed last, after the torch state below is released
-  const EngineName* engine = nullptr;
-  std::string engine_name;
+  const EngineRow* engine = nullptr;
   Layer layer;          // op, relu, conv, out_dtype as prepacked; out qparams of the last Run
   c10::IValue packed;   // the packed params object; only ever touched on the worker thread
 
@@ -611,17 +615,17 @@ PackedModule& PackedModule::operator=(PackedModule&&) noexcept = default;
 
 bool PackedModule::valid() const { return impl_ != nullptr; }
 
-const std::string& PackedModule::engine() const {
-  static const std::string kEmpty;
-  return impl_ ? impl_->engine_name : kEmpty;
+std::optional<Engine> PackedModule::engine() const {
+  if (!impl_) return std::nullopt;
+  return impl_->engine->name;
 }
 
-PackedModule PackedModule::Prepack(const Layer& layer, const std::string& engine,
+PackedModule PackedModule::Prepack(const Layer& layer, Engine engine,
                                    std::string* error) {
   PackedModule module;
   const std::string message = Guarded([&] {
     std::string unknown;
-    const EngineName* found = FindEngine(engine, &unknown);
+    const EngineRow* found = FindEngine(engine, &unknown);
     if (found == nullptr) throw std::runtime_error(unknown);
     if (layer.op != OpKind::kConv2d && layer.op != OpKind::kLinear) {
       // conv1d/conv3d/conv_transpose2d run through RunOnLibTorch only (their packed objects have
@@ -633,7 +637,6 @@ PackedModule PackedModule::Prepack(const Layer& layer, const std::string& engine
     if (!invalid.empty()) throw std::runtime_error(invalid);
     auto impl = std::make_unique<Impl>();
     impl->engine = found;
-    impl->engine_name = found->name;
     impl->layer = layer;
     std::string failed;
     Impl* p = impl.get();

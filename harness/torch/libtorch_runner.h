@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "oracles/engine.h"
 #include "oracles/model.h"
 
 namespace qdiff {
@@ -26,9 +27,9 @@ struct EngineResult {
                                     // outputs of the nodes LayerInputIds(model, i)
 };
 
-// Engines this LibTorch build supports, lower-case ("qnnpack", "onednn", "fbgemm", "x86"),
-// in the order at::globalContext().supportedQEngines() reports them, "none" excluded.
-std::vector<std::string> AvailableEngines();
+// Engines this LibTorch build supports, in the order at::globalContext().supportedQEngines()
+// reports them, NoQEngine excluded.
+std::vector<Engine> AvailableEngines();
 
 // Whether the runner's table (one LibTorch call per op kind) has a row for `op`.
 bool HasLibTorchCall(OpKind op);
@@ -60,7 +61,7 @@ void InitLibTorch();
 // hardswish, leaky_relu; at::max_pool2d, avg_pool2d, adaptive_avg_pool2d, relu, hardtanh (also
 // for relu6), clamp, sigmoid; see libtorch_runner.cc). Returns the int_repr() of each layer in
 // logical NCHW order, or `rejected` with LibTorch's message if any call throws.
-EngineResult RunOnLibTorch(const Model& model, const std::string& engine);
+EngineResult RunOnLibTorch(const Model& model, Engine engine);
 
 // One layer prepacked once and used over its life as a real program uses it: called many times
 // with changing inputs and output qparams, unpacked and repacked. Unlike RunOnLibTorch (a fresh
@@ -82,10 +83,10 @@ class PackedModule {
   // Sets the engine and prepacks layer.weight and layer.bias (conv2d: with layer.conv). The
   // layer's op, relu and out_dtype are kept for Run; its out_scale/out_zero_point are ignored.
   // On failure returns an empty module and sets *error (if non-null) to LibTorch's message.
-  static PackedModule Prepack(const Layer& layer, const std::string& engine, std::string* error);
+  static PackedModule Prepack(const Layer& layer, Engine engine, std::string* error);
 
   bool valid() const;
-  const std::string& engine() const;  // "" when empty
+  std::optional<Engine> engine() const;  // nullopt when empty
 
   // Calls quantized::conv2d(_relu) / linear(_relu) with the packed weights on `input` and the
   // given output qparams. One LayerOutput when accepted.

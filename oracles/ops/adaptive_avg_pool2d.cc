@@ -106,17 +106,23 @@ std::vector<int32_t> AdaptiveQnnpack(const Layer& layer, const std::vector<QTens
                       [&](int64_t sum, int64_t) { return QnnpackMean(sum, area, x, q); });
 }
 
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kAdaptiveExactMultiplier{"s_x/(s_y·kH·kW)"};
+constexpr OpFormula kAdaptiveNchwMultiplier{"f32(f32(f32(1.0/kD)/kH)/kW) on the raw sum"};
+constexpr OpFormula kAdaptiveNhwcMultiplier{"f32(1/f32(1/m)), m = f32(f32(f32 s_x/f32 s_y)/(kH·kW))"};
+constexpr OpFormula kAdaptiveQnnpackMultiplier{"f32(f32 s_x/f32(f32 s_y·kH·kW)), k = I/O"};
+
 const OpRecipeDef kAdaptiveExact = {
     "adaptive_avg_pool2d.exact", OpKind::kAdaptiveAvgPool2d,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kExact, OpLayout::kAny,
-     "s_x/(s_y·kH·kW)"},
+     &kAdaptiveExactMultiplier},
     "y = clamp(RNE(c·s_x/(kH·kW·s_y)) + z), windows [⌊o·I/O⌋, ⌈(o+1)·I/O⌉)",
     AdaptiveExact};
 
 const OpRecipeDef kAdaptiveNchwFp32 = {
     "adaptive_avg_pool2d.nchw_fp32", OpKind::kAdaptiveAvgPool2d,
     {OpRounding::kHalfEven, OpZeroPoint::kBeforeRounding, OpArithmetic::kBinary32,
-     OpLayout::kNchw, "f32(f32(f32(1.0/kD)/kH)/kW) on the raw sum"},
+     OpLayout::kNchw, &kAdaptiveNchwMultiplier},
     "y = (T)RNE(f32(f32(Σq)·r)), r = f32(f32(f32(1.0/kD)/kH)/kW), no zp subtraction, no clamp; "
     "AdaptiveAveragePooling.cpp::adaptive_avg_pool_single_out_frame",
     AdaptiveNchwFp32};
@@ -124,7 +130,7 @@ const OpRecipeDef kAdaptiveNchwFp32 = {
 constexpr OpRecipeDef kAdaptiveNhwcFp32 = {  // constexpr: its ingredients are reused
     "adaptive_avg_pool2d.nhwc_fp32", OpKind::kAdaptiveAvgPool2d,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32,
-     OpLayout::kNhwc, "f32(1/f32(1/m)), m = f32(f32(f32 s_x/f32 s_y)/(kH·kW))"},
+     OpLayout::kNhwc, &kAdaptiveNhwcMultiplier},
     "y = clamp(z + RNE(f32(f32(c)·f32(1/f32(1/m))))), all channels (quantize_val); "
     "QuantizedOpKernels.cpp::_qadaptive_avg_pool_kernel",
     AdaptiveNhwcFp32};
@@ -132,7 +138,7 @@ constexpr OpRecipeDef kAdaptiveNhwcFp32 = {  // constexpr: its ingredients are r
 const OpRecipeDef kAdaptiveQnnpack = {
     "adaptive_avg_pool2d.qnnpack", OpKind::kAdaptiveAvgPool2d,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32, OpLayout::kAny,
-     "f32(f32 s_x/f32(f32 s_y·kH·kW)), k = I/O"},
+     &kAdaptiveQnnpackMultiplier},
     "QNNPACK avg pool with k = stride = I/O: y = clamp(RNE(f32(f32(c)·m)) + z, 0, 255); "
     "AdaptiveAveragePooling.cpp::qnnpack_adaptive_avg_pool2d",
     AdaptiveQnnpack};
@@ -148,18 +154,18 @@ const OpRecipeDef* const kAdaptiveRecipes[] = {&kAdaptiveExact, &kAdaptiveNchwFp
 
 // QNNPACK for quint8 when I % O == 0 and I != O, whatever the input layout; everything else, and
 // every other engine, runs the default kernels.
-const OpRecipeDef* AdaptiveEnginePath(const std::string& engine, const Layer& layer,
+const OpRecipeDef* AdaptiveEnginePath(Engine engine, const Layer& layer,
                                       const std::vector<QTensor>& inputs) {
   if (!PoolInputsUsable(layer, inputs)) return nullptr;
   const QTensor& x = inputs[0];
-  if (IsQnnpack(engine) && x.dtype == DType::kQUInt8 && AdaptiveQnnpackApplies(layer, x)) {
+  if (engine == Engine::kQnnpack && x.dtype == DType::kQUInt8 && AdaptiveQnnpackApplies(layer, x)) {
     return &kAdaptiveQnnpack;
   }
   return RunsNhwcKernel(layer, x) ? &kAdaptiveNhwcFp32 : &kAdaptiveNchwFp32;
 }
 
 // QNNPACK's avgpool rejects a scale that is not a positive normal float.
-std::string AdaptiveRejectionReason(const std::string& engine, const Layer& layer,
+std::string AdaptiveRejectionReason(Engine engine, const Layer& layer,
                                     const std::vector<QTensor>& inputs) {
   if (!PoolInputsUsable(layer, inputs)) return "";
   if (EngineOpRecipe(engine, layer, inputs) != &kAdaptiveQnnpack) return "";

@@ -146,20 +146,26 @@ std::vector<int32_t> RunAddXnnpack(const Layer& layer, const OpInputs& in, const
   return out;
 }
 
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kAddDefaultMultiplier{"f32(1/f32(s_y)) after f32 dequant (FMA in vector lanes)"};
+constexpr OpFormula kAddQnnpackMultiplier{"lrintf(f32(f32 s/f32 s_y)*2^(21-e)), 22-bit"};
+constexpr OpFormula kAddXnnpackMultiplier{"lrintf(f32(f32 s/f32 s_y)*2^(20-e)), 21-bit"};
+constexpr OpFormula kAddExactMultiplier{"exact (s_a·a + s_b·b)/s_y"};
+
 const OpRecipeDef kAddExact = {"add.exact", OpKind::kAdd,
-                               ExactIngredients("exact (s_a·a + s_b·b)/s_y"),
+                               ExactIngredients(&kAddExactMultiplier),
                                "clamp(RNE((s_a(q_a-z_a)+s_b(q_b-z_b))/s_y) + z_y), exact", RunAddExact};
 const OpRecipeDef kAddDefault = {
     "add.default_fp32", OpKind::kAdd,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32, OpLayout::kAny,
-     "f32(1/f32(s_y)) after f32 dequant (FMA in vector lanes)"},
+     &kAddDefaultMultiplier},
     "clamp(RNE(f32(f32(da+db)*f32(1/f32 s_y))) + z_y), da = fma dequant (tail: f32(s(q-z))); "
     "QuantizedOpKernels.cpp qadd_kernel",
     RunAddDefault};
 constexpr OpRecipeDef kAddQnnpack = {  // constexpr: its ingredients are reused
     "add.qnnpack_fixed", OpKind::kAdd,
     {OpRounding::kHalfAway, OpZeroPoint::kAfterRounding, OpArithmetic::kFixedPoint, OpLayout::kAny,
-     "lrintf(f32(f32 s/f32 s_y)*2^(21-e)), 22-bit"},
+     &kAddQnnpackMultiplier},
     "clamp(RHAZ((A(q_a-z_a)+B(q_b-z_b))/2^shift) + z_y); qnnpack/src/add.c, q8vadd/sse2.c",
     RunAddQnnpack<false>};
 const OpRecipeDef kAddQnnpackShiftBug = {
@@ -170,7 +176,7 @@ const OpRecipeDef kAddQnnpackShiftBug = {
 const OpRecipeDef kAddXnnpack = {
     "add.xnnpack_qs8", OpKind::kAdd,
     {OpRounding::kHalfUp, OpZeroPoint::kAfterRounding, OpArithmetic::kFixedPoint, OpLayout::kAny,
-     "lrintf(f32(f32 s/f32 s_y)*2^(20-e)), 21-bit"},
+     &kAddXnnpackMultiplier},
     "clamp(((A(q_a-z_a)+B(q_b-z_b)+2^(shift-1)) >> shift) + z_y); XNNPACK qs8 add (BinaryOps.cpp "
     "xnnp_add)",
     RunAddXnnpack};
@@ -180,16 +186,16 @@ const OpRecipeDef* const kAddRecipes[] = {&kAddExact, &kAddDefault, &kAddQnnpack
 
 // BinaryOps.cpp::qadd: QNNPACK engine → XNNPACK for qint8, QNNPACK for quint8 with equal shapes
 // (always true here), else qadd_kernel.
-const OpRecipeDef* AddEnginePath(const std::string& engine, const Layer&, const OpInputs& in) {
-  if (IsQnnpack(engine)) return in[0].dtype == DType::kQInt8 ? &kAddXnnpack : &kAddQnnpack;
+const OpRecipeDef* AddEnginePath(Engine engine, const Layer&, const OpInputs& in) {
+  if (engine == Engine::kQnnpack) return in[0].dtype == DType::kQInt8 ? &kAddXnnpack : &kAddQnnpack;
   return &kAddDefault;
 }
 
 // qnnpack/src/add.c and XNNPACK add-nd.c (QNNPACK engine only): scales must be positive normal
 // floats; the ratios, computed in float, must lie in [2^-14, 2^8) (QNNPACK) or [2^-10, 2^8)
 // (XNNPACK); add_relu needs output_min = z_y below output_max.
-std::string AddRejectionReason(const std::string& engine, const Layer& layer, const OpInputs& in) {
-  if (!IsQnnpack(engine) || in.size() < 2) return "";
+std::string AddRejectionReason(Engine engine, const Layer& layer, const OpInputs& in) {
+  if (engine != Engine::kQnnpack || in.size() < 2) return "";
   const DType dtype = in[0].dtype;
   const OutputQParams o = LayerOutputQParams(layer, in[0]);
   if (!IsNormalF32(in[0].scales[0]) || !IsNormalF32(in[1].scales[0]) || !IsNormalF32(o.scale)) {

@@ -114,17 +114,23 @@ std::vector<int32_t> AvgQnnpack(const Layer& layer, const std::vector<QTensor>& 
   });
 }
 
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kAvgPoolExactMultiplier{"s_x/(s_y·div)"};
+constexpr OpFormula kAvgPoolNchwMultiplier{"f32(f64(s_x/s_y)/div)"};
+constexpr OpFormula kAvgPoolNhwcMultiplier{"m = f32(f32(f32 s_x/f32 s_y)/div); channels ≥ ⌊C/8⌋·8: f32(1/f32(1/m))"};
+constexpr OpFormula kAvgPoolQnnpackMultiplier{"f32(f32 s_x/f32(f32 s_y·kH·kW)), ignores count_include_pad and divisor_override"};
+
 const OpRecipeDef kAvgPoolExact = {
     "avg_pool2d.exact", OpKind::kAvgPool2d,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kExact, OpLayout::kAny,
-     "s_x/(s_y·div)"},
+     &kAvgPoolExactMultiplier},
     "y = clamp(RNE(c·s_x/(div·s_y)) + z), c = Σ(q−z), div = override | padded span | valid count",
     AvgExact};
 
 const OpRecipeDef kAvgPoolNchwFp32 = {
     "avg_pool2d.nchw_fp32", OpKind::kAvgPool2d,
     {OpRounding::kHalfEven, OpZeroPoint::kBeforeRounding, OpArithmetic::kBinary32,
-     OpLayout::kNchw, "f32(f64(s_x/s_y)/div)"},
+     OpLayout::kNchw, &kAvgPoolNchwMultiplier},
     "y = clamp(RNE(f32(f32(c)·m) + f32(z))), m = f32(f64(s_x/s_y)/div); "
     "AveragePool2d.cpp::avg_pool2d_out_frame",
     AvgNchwFp32};
@@ -132,7 +138,7 @@ const OpRecipeDef kAvgPoolNchwFp32 = {
 constexpr OpRecipeDef kAvgPoolNhwcFp32 = {  // constexpr: its ingredients are reused
     "avg_pool2d.nhwc_fp32", OpKind::kAvgPool2d,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32,
-     OpLayout::kNhwc, "m = f32(f32(f32 s_x/f32 s_y)/div); channels ≥ ⌊C/8⌋·8: f32(1/f32(1/m))"},
+     OpLayout::kNhwc, &kAvgPoolNhwcMultiplier},
     "y = clamp(RNE(f32(f32(c)·m')) + z), m' = m for channels < ⌊C/8⌋·8 (QuantizeAvx2), else "
     "f32(1/f32(1/m)) (quantize_val); QuantizedOpKernels.cpp::_qavg_pool_nhwc_kernel",
     AvgNhwcFp32};
@@ -140,7 +146,7 @@ constexpr OpRecipeDef kAvgPoolNhwcFp32 = {  // constexpr: its ingredients are re
 const OpRecipeDef kAvgPoolQnnpack = {
     "avg_pool2d.qnnpack", OpKind::kAvgPool2d,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32, OpLayout::kAny,
-     "f32(f32 s_x/f32(f32 s_y·kH·kW)), ignores count_include_pad and divisor_override"},
+     &kAvgPoolQnnpackMultiplier},
     "y = clamp(RNE(f32(f32(c)·m)) + z, 0, 255), m = f32(s_x/f32(s_y·kH·kW)); "
     "qnnpack/src/average-pooling.c, q8avgpool",
     AvgQnnpack};
@@ -154,18 +160,18 @@ const OpRecipeDef* const kAvgPoolRecipes[] = {&kAvgPoolExact, &kAvgPoolNchwFp32,
 
 // QNNPACK for quint8 without ceil_mode whatever the input layout (the helper converts to NHWC:
 // avg_pool2d_quantized_cpu); everything else, and every other engine, runs the default kernels.
-const OpRecipeDef* AvgPoolEnginePath(const std::string& engine, const Layer& layer,
+const OpRecipeDef* AvgPoolEnginePath(Engine engine, const Layer& layer,
                                      const std::vector<QTensor>& inputs) {
   if (!PoolInputsUsable(layer, inputs)) return nullptr;
   const QTensor& x = inputs[0];
-  if (IsQnnpack(engine) && x.dtype == DType::kQUInt8 && !layer.pool.ceil_mode) {
+  if (engine == Engine::kQnnpack && x.dtype == DType::kQUInt8 && !layer.pool.ceil_mode) {
     return &kAvgPoolQnnpack;
   }
   return RunsNhwcKernel(layer, x) ? &kAvgPoolNhwcFp32 : &kAvgPoolNchwFp32;
 }
 
 // QNNPACK's avgpool rejects a 1×1 kernel and a scale that is not a positive normal float.
-std::string AvgPoolRejectionReason(const std::string& engine, const Layer& layer,
+std::string AvgPoolRejectionReason(Engine engine, const Layer& layer,
                                    const std::vector<QTensor>& inputs) {
   if (!PoolInputsUsable(layer, inputs)) return "";
   if (EngineOpRecipe(engine, layer, inputs) != &kAvgPoolQnnpack) return "";

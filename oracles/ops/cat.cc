@@ -114,26 +114,31 @@ bool CatTakesNhwcPath(const Layer& layer, const OpInputs& in) {
   return true;
 }
 
-const OpRecipeDef kCatExact = {"cat.exact", OpKind::kCat, ExactIngredients("exact s_i/s_y"),
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kCatGenericMultiplier{"f32(1/f32(s_y))"};
+constexpr OpFormula kCatNhwcMultiplier{"f32(1/f64 s_y) (fma dequant, 32/8-channel vectors); tail f32(1/f32 s_y)"};
+constexpr OpFormula kCatExactMultiplier{"exact s_i/s_y"};
+
+const OpRecipeDef kCatExact = {"cat.exact", OpKind::kCat, ExactIngredients(&kCatExactMultiplier),
                                "clamp(RNE(s_i(q-z_i)/s_y) + z_y), exact", RunCatExact};
 const OpRecipeDef kCatGeneric = {
     "cat.generic", OpKind::kCat,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32, OpLayout::kAny,
-     "f32(1/f32(s_y))"},
+     &kCatGenericMultiplier},
     "quantize_per_tensor(cat(dequantize(x_i))): clamp(z_y + RNE(f32(f32(s_i(q-z_i))*f32(1/f32 "
     "s_y)))); qconcat.cpp quantized_cat_impl",
     RunCatGeneric};
 const OpRecipeDef kCatNhwc = {
     "cat.nhwc", OpKind::kCat,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32, OpLayout::kNhwc,
-     "f32(1/f64 s_y) (fma dequant, 32/8-channel vectors); tail f32(1/f32 s_y)"},
+     &kCatNhwcMultiplier},
     "memcpy if qparams equal, else clamp(RNE(f32(fma_dequant*f32(1/s_y))) + z_y), channel tail "
     "quantize_val; QuantizedOpKernels.cpp qcat_nhwc_kernel",
     RunCatNhwc};
 
 const OpRecipeDef* const kCatRecipes[] = {&kCatExact, &kCatGeneric, &kCatNhwc};
 
-const OpRecipeDef* CatEnginePath(const std::string&, const Layer& layer, const OpInputs& in) {
+const OpRecipeDef* CatEnginePath(Engine, const Layer& layer, const OpInputs& in) {
   return CatTakesNhwcPath(layer, in) ? &kCatNhwc : &kCatGeneric;
 }
 

@@ -78,8 +78,13 @@ std::vector<int32_t> RunClampQnnpack(const Layer& layer, const OpInputs& in, con
   return layer.channels_last ? WrittenInNhwcOrder(clamped, in[0].shape) : clamped;
 }
 
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kMaxWithZeroPoint{"max(q, z)"};
+constexpr OpFormula kClampExactBound{"exact bound/s"};
+constexpr OpFormula kClampQuantizeValBound{"quantize_val: f32(bound*f32(1/f32 s))"};
+
 constexpr OpIngredients kMaxIngredients = {OpRounding::kNone, OpZeroPoint::kNone,
-                                           OpArithmetic::kExact, OpLayout::kAny, "max(q, z)"};
+                                           OpArithmetic::kExact, OpLayout::kAny, &kMaxWithZeroPoint};
 const OpRecipeDef kReluExact = {"relu.exact", OpKind::kRelu, kMaxIngredients,
                                 "max(q, z) (= RNE(max(x,0)/s) + z exactly)", RunRelu};
 const OpRecipeDef kReluInt = {"relu.int", OpKind::kRelu, kMaxIngredients,
@@ -90,10 +95,10 @@ const OpRecipeDef* const kReluRecipes[] = {&kReluExact, &kReluInt};
 
 constexpr OpIngredients kClampExactIngredients = {OpRounding::kHalfEven,
                                                   OpZeroPoint::kAfterRounding, OpArithmetic::kExact,
-                                                  OpLayout::kAny, "exact bound/s"};
+                                                  OpLayout::kAny, &kClampExactBound};
 constexpr OpIngredients kClampQvIngredients = {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding,
                                                OpArithmetic::kBinary32, OpLayout::kAny,
-                                               "quantize_val: f32(bound*f32(1/f32 s))"};
+                                               &kClampQuantizeValBound};
 // <op>.exact, <op>.qclamp (the engine path on every engine) and <op>.qnnpack_clamp (the LibTorch
 // bug), and the recipe list, for relu6, hardtanh and clamp.
 #define QDIFF_CLAMP_RECIPES(Var, kind, str)                                                      \
@@ -106,7 +111,7 @@ constexpr OpIngredients kClampQvIngredients = {OpRounding::kHalfEven, OpZeroPoin
   const OpRecipeDef Var##Qnnpack = {                                                              \
       str ".qnnpack_clamp", kind,                                                                 \
       {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32,               \
-       OpLayout::kNhwc, "quantize_val: f32(bound*f32(1/f32 s))"},                                 \
+       OpLayout::kNhwc, &kClampQuantizeValBound},                                                 \
       "qclamp bounds; channels-last input written NHWC into an NCHW output (element order "       \
       "transposed); qclamp.cpp qnnpack_clamp",                                                    \
       RunClampQnnpack, "corpora/qnnpack_clamp_channels_last_scramble.json", QnnpackQuint8Kernel};  \
@@ -116,7 +121,7 @@ QDIFF_CLAMP_RECIPES(kHardtanh, OpKind::kHardtanh, "hardtanh")
 QDIFF_CLAMP_RECIPES(kClamp, OpKind::kClamp, "clamp")
 #undef QDIFF_CLAMP_RECIPES
 
-const OpRecipeDef* ReluEnginePath(const std::string&, const Layer&, const OpInputs&) {
+const OpRecipeDef* ReluEnginePath(Engine, const Layer&, const OpInputs&) {
   return &kReluInt;
 }
 
@@ -126,14 +131,14 @@ const OpRecipeDef* ReluEnginePath(const std::string&, const Layer&, const OpInpu
 // classifies those elements libtorch_bug (corpora/qnnpack_clamp_channels_last_scramble.json).
 // relu6 is at::hardtanh(x, 0, 6).
 template <const OpRecipeDef* kQclamp>
-const OpRecipeDef* ClampEnginePath(const std::string&, const Layer&, const OpInputs&) {
+const OpRecipeDef* ClampEnginePath(Engine, const Layer&, const OpInputs&) {
   return kQclamp;
 }
 
 // hardtanh, clamp: qnnpack/src/clamp.c: pytorch_qnnp_create_clamp_nc_u8 fails if output_min >
 // output_max (QNNPACK engine, quint8). relu6's bounds 0 and 6 never fail.
-std::string ClampRejectionReason(const std::string& engine, const Layer& layer, const OpInputs& in) {
-  if (!IsQnnpack(engine) || in[0].dtype != DType::kQUInt8) return "";
+std::string ClampRejectionReason(Engine engine, const Layer& layer, const OpInputs& in) {
+  if (engine != Engine::kQnnpack || in[0].dtype != DType::kQUInt8) return "";
   const QTensor& x = in[0];
   const QuantRange r = TypeRange(x.dtype);
   const int32_t qlo = QuantizeVal(x.scales[0], x.zero_points[0], layer.act.min_value, r);

@@ -17,14 +17,17 @@ namespace {
 std::vector<int32_t> RunFlatten(const Layer&, const OpInputs& in, const OpShape&) {
   return in[0].values;
 }
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kFlattenIdentity{"identity"};
+
 const OpRecipeDef kFlattenExact = {
     "flatten.exact", OpKind::kFlatten,
-    {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kAny, "identity"},
+    {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kAny, &kFlattenIdentity},
     "y = q in logical row-major order; at::flatten -> reshape", RunFlatten};
 
 const OpRecipeDef* const kFlattenRecipes[] = {&kFlattenExact};
 
-const OpRecipeDef* FlattenEnginePath(const std::string&, const Layer&, const OpInputs&) {
+const OpRecipeDef* FlattenEnginePath(Engine, const Layer&, const OpInputs&) {
   return &kFlattenExact;
 }
 

@@ -76,21 +76,26 @@ std::vector<int32_t> RunHardswishQnnpack(const Layer& layer, const OpInputs& in,
   return LookupAll(t, x);
 }
 
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kHardswishDefaultMultiplier{"f32(1/f64 s_y) (vector; tail f32(1/f32 s_y))"};
+constexpr OpFormula kHardswishQnnpackMultiplier{"f32(1/f32 s_y)"};
+constexpr OpFormula kHardswishExactMultiplier{"exact h(x)/s_y"};
+
 const OpRecipeDef kHardswishExact = {"hardswish.exact", OpKind::kHardswish,
-                                     ExactIngredients("exact h(x)/s_y"),
+                                     ExactIngredients(&kHardswishExactMultiplier),
                                      "clamp(RNE(x*clamp(x+3,0,6)/6/s_y) + z_y), exact",
                                      RunHardswishExact};
 const OpRecipeDef kHardswishDefault = {
     "hardswish.default_table", OpKind::kHardswish,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kTable, OpLayout::kAny,
-     "f32(1/f64 s_y) (vector; tail f32(1/f32 s_y))"},
+     &kHardswishDefaultMultiplier},
     "LUT: clamp(RNE(f32(h(fma_dequant)*f32(1/s_y))) + z_y) (tail: quantize_val); "
     "QuantizedOpKernels.cpp qhardswish_kernel",
     RunHardswishDefault};
 const OpRecipeDef kHardswishQnnpack = {
     "hardswish.qnnpack_table", OpKind::kHardswish,
     {OpRounding::kHalfEven, OpZeroPoint::kBeforeRounding, OpArithmetic::kTable, OpLayout::kAny,
-     "f32(1/f32 s_y)"},
+     &kHardswishQnnpackMultiplier},
     "LUT: lrintf(clamp(f32(f32(inv*h) + z_y), 0, 255)); qnnpack/src/hardswish.c",
     RunHardswishQnnpack};
 
@@ -98,8 +103,8 @@ const OpRecipeDef* const kHardswishRecipes[] = {&kHardswishExact, &kHardswishDef
                                                 &kHardswishQnnpack};
 
 // qhardswish.cpp: QNNPACK engine + quint8 → qnnpack_hardswish, else qhardswish_kernel.
-const OpRecipeDef* HardswishEnginePath(const std::string& engine, const Layer&, const OpInputs& in) {
-  return IsQnnpack(engine) && in[0].dtype == DType::kQUInt8 ? &kHardswishQnnpack
+const OpRecipeDef* HardswishEnginePath(Engine engine, const Layer&, const OpInputs& in) {
+  return engine == Engine::kQnnpack && in[0].dtype == DType::kQUInt8 ? &kHardswishQnnpack
                                                             : &kHardswishDefault;
 }
 

@@ -51,20 +51,24 @@ std::vector<int32_t> RunLeakyDefault(const Layer& layer, const OpInputs& in, con
   return out;
 }
 
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kLeakyDefaultMultiplier{"f32(1/f32 s_y) after f32 dequant (FMA in vector lanes)"};
+constexpr OpFormula kLeakyExactMultiplier{"exact (x>0?x:slope x)/s_y"};
+
 const OpRecipeDef kLeakyExact = {"leaky_relu.exact", OpKind::kLeakyRelu,
-                                 ExactIngredients("exact (x>0?x:slope x)/s_y"),
+                                 ExactIngredients(&kLeakyExactMultiplier),
                                  "clamp(RNE((x>0?x:slope*x)/s_y) + z_y), exact", RunLeakyExact};
 const OpRecipeDef kLeakyDefault = {
     "leaky_relu.default_fp32", OpKind::kLeakyRelu,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32, OpLayout::kAny,
-     "f32(1/f32 s_y) after f32 dequant (FMA in vector lanes)"},
+     &kLeakyDefaultMultiplier},
     "clamp(RNE(f32(f32(d*(d>0?1:slope))*f32(1/f32 s_y))) + z_y); QuantizedOpKernels.cpp "
     "leaky_qrelu_out_kernel",
     RunLeakyDefault};
 
 const OpRecipeDef* const kLeakyRecipes[] = {&kLeakyExact, &kLeakyDefault};
 
-const OpRecipeDef* LeakyEnginePath(const std::string&, const Layer&, const OpInputs&) {
+const OpRecipeDef* LeakyEnginePath(Engine, const Layer&, const OpInputs&) {
   return &kLeakyDefault;
 }
 

@@ -71,14 +71,6 @@ bool IsChannelsLastContiguous(const std::vector<int64_t>& shape, bool channels_l
   return channels_last || shape[1] == 1 || (shape[2] == 1 && shape[3] == 1);
 }
 
-bool IsQnnpack(const std::string& engine) { return engine == "qnnpack"; }
-
-bool IsDefaultEngine(const std::string& engine) {
-  return engine == "onednn" || engine == "fbgemm" || engine == "x86";
-}
-
-bool IsKnownEngine(const std::string& engine) { return IsQnnpack(engine) || IsDefaultEngine(engine); }
-
 bool IsNormalF32(double s) { return std::isnormal(F32(s)) && F32(s) > 0.0f; }
 
 }  // namespace qdiff

@@ -1,6 +1,6 @@
 // LibTorch 1.13's float building blocks, written once: the dequantize and quantize formulas of its
 // quantized CPU kernels, which lambda of cpu_kernel_vec an element takes, the layout rule that
-// picks a kernel, and the engine names. The op recipes (oracles/ops/*.cc), the observers'
+// picks a kernel. The op recipes (oracles/ops/*.cc), the observers'
 // quantize (oracles/observers.cc), linear_dynamic's QNNPACK activation quantize and the float
 // oracle's dequantize all call these functions, so that two recipes that claim the same LibTorch
 // formula run the same code.
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "oracles/engine.h"
 #include "oracles/model.h"
 
 namespace qdiff {
@@ -85,13 +86,6 @@ bool IsVectorElement(const Layer& layer, const std::vector<int64_t>& shape, int6
 // NCHW strides that coincide with them because size-1 dimensions are skipped (C == 1 or
 // H == W == 1). What input.is_contiguous(ChannelsLast) answers, and so which kernel runs.
 bool IsChannelsLastContiguous(const std::vector<int64_t>& shape, bool channels_last);
-
-// ---------------------------------------------------------------------------------------------
-// Engines (at::globalContext().qEngine() names, as the runner sets them).
-
-bool IsQnnpack(const std::string& engine);        // "qnnpack"
-bool IsDefaultEngine(const std::string& engine);  // "onednn", "fbgemm", "x86": ATen's own kernels
-bool IsKnownEngine(const std::string& engine);    // IsQnnpack || IsDefaultEngine
 
 // QNNPACK's and XNNPACK's scale checks (isnormal on the float scale, > 0): f32(s) is a positive
 // normal binary32.

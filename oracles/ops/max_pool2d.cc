@@ -86,10 +86,14 @@ std::vector<int32_t> MaxQnnpack(const Layer& layer, const std::vector<QTensor>& 
   return MaxPool(layer, in, out_shape, /*edge_clamp=*/true);
 }
 
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kMaxInBoundsTaps{"max over in-bounds dilated taps"};
+constexpr OpFormula kMaxEdgeClampedTaps{"max over edge-clamped dilated taps"};
+
 const OpRecipeDef kMaxPoolExact = {
     "max_pool2d.exact", OpKind::kMaxPool2d,
     {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kAny,
-     "max over in-bounds dilated taps"},
+     &kMaxInBoundsTaps},
     "y = max q over taps o·s−p+t·d inside the input (none: qmin); Pooling.cpp, "
     "QuantizedOpKernels.cpp::_qmaxpool_2d_nhwc_kernel",
     MaxExact};
@@ -100,7 +104,7 @@ const OpRecipeDef kMaxPoolExact = {
 const OpRecipeDef kMaxPoolQnnpack = {
     "max_pool2d.qnnpack", OpKind::kMaxPool2d,
     {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kAny,
-     "max over edge-clamped dilated taps"},
+     &kMaxEdgeClampedTaps},
     "y = max q over taps clamp(o·s−p+t·d, 0, I−1); qnnpack/src/indirection.c "
     "(init_maxpool2d), max-pooling.c",
     MaxQnnpack, "corpora/qnnpack_max_pool_dilated_padding.json", QnnpackPoolKernelRuns};
@@ -108,24 +112,24 @@ const OpRecipeDef kMaxPoolQnnpack = {
 const OpRecipeDef kMaxPoolSinglePixelBug = {
     "max_pool2d.nhwc_into_nchw", OpKind::kMaxPool2d,
     {OpRounding::kNone, OpZeroPoint::kNone, OpArithmetic::kExact, OpLayout::kNhwc,
-     "max over in-bounds dilated taps"},
+     &kMaxInBoundsTaps},
     kSinglePixelFormula, NhwcOrderIntoNchw<MaxExact>, kSinglePixelBug, DefaultPoolKernelRuns};
 
 const OpRecipeDef* const kMaxPoolRecipes[] = {&kMaxPoolExact, &kMaxPoolQnnpack,
                                               &kMaxPoolSinglePixelBug};
 
 // Every kernel computes the exact max (QNNPACK's edge-clamped taps are a bug: kMaxPoolQnnpack).
-const OpRecipeDef* MaxPoolEnginePath(const std::string&, const Layer& layer,
+const OpRecipeDef* MaxPoolEnginePath(Engine, const Layer& layer,
                                      const std::vector<QTensor>& inputs) {
   return PoolInputsUsable(layer, inputs) ? &kMaxPoolExact : nullptr;
 }
 
 // QNNPACK (quint8, no ceil_mode) rejects a 1×1 kernel.
-std::string MaxPoolRejectionReason(const std::string& engine, const Layer& layer,
+std::string MaxPoolRejectionReason(Engine engine, const Layer& layer,
                                    const std::vector<QTensor>& inputs) {
   if (!PoolInputsUsable(layer, inputs)) return "";
   const bool qnnpack_max =
-      IsQnnpack(engine) && inputs[0].dtype == DType::kQUInt8 && !layer.pool.ceil_mode;
+      engine == Engine::kQnnpack && inputs[0].dtype == DType::kQUInt8 && !layer.pool.ceil_mode;
   if (qnnpack_max && layer.pool.kernel[0] * layer.pool.kernel[1] == 1) {
     return "QNNPACK max_pool2d rejects a 1x1 kernel (max-pooling.c: \"1x1 pooling is "
            "meaningless\"; TORCH_INTERNAL_ASSERT in Pooling.cpp::qnnpack_maxpool2d)";

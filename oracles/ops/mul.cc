@@ -51,30 +51,35 @@ std::vector<int32_t> RunMulXnnpack(const Layer& layer, const OpInputs& in, const
   return MulWithMultiplier(layer, in, m);
 }
 
-const OpRecipeDef kMulExact = {"mul.exact", OpKind::kMul, ExactIngredients("exact s_a·s_b/s_y"),
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kMulDefaultMultiplier{"f32(f32(f32 s_a*f32 s_b)*f32(1/f32 s_y))"};
+constexpr OpFormula kMulXnnpackMultiplier{"f32(f32(f32 s_a*f32 s_b)/f32 s_y)"};
+constexpr OpFormula kMulExactMultiplier{"exact s_a·s_b/s_y"};
+
+const OpRecipeDef kMulExact = {"mul.exact", OpKind::kMul, ExactIngredients(&kMulExactMultiplier),
                                "clamp(RNE(s_a s_b (q_a-z_a)(q_b-z_b)/s_y) + z_y), exact", RunMulExact};
 const OpRecipeDef kMulDefault = {
     "mul.default_fp32", OpKind::kMul,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32, OpLayout::kAny,
-     "f32(f32(f32 s_a*f32 s_b)*f32(1/f32 s_y))"},
+     &kMulDefaultMultiplier},
     "clamp(RNE(f32(f32(c)*M)) + z_y), c=(q_a-z_a)(q_b-z_b); QuantizedOpKernels.cpp qmul_kernel",
     RunMulDefault};
 const OpRecipeDef kMulXnnpack = {
     "mul.xnnpack_qs8", OpKind::kMul,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kBinary32, OpLayout::kAny,
-     "f32(f32(f32 s_a*f32 s_b)/f32 s_y)"},
+     &kMulXnnpackMultiplier},
     "clamp(RNE(f32(f32(c)*M)) + z_y); XNNPACK qs8 multiply (qmul.cpp xnnp_mul)", RunMulXnnpack};
 
 const OpRecipeDef* const kMulRecipes[] = {&kMulExact, &kMulDefault, &kMulXnnpack};
 
 // qmul.cpp::QMul::run: qint8 with z_y < 127 → XNNPACK on every engine.
-const OpRecipeDef* MulEnginePath(const std::string&, const Layer& layer, const OpInputs& in) {
+const OpRecipeDef* MulEnginePath(Engine, const Layer& layer, const OpInputs& in) {
   if (in[0].dtype == DType::kQInt8 && layer.out_zero_point < 127) return &kMulXnnpack;
   return &kMulDefault;
 }
 
 // XNNPACK multiply-nd.c (any engine): normal float scales, f32(f32(s_a·s_b)/s_y) in [2^-16, 2^8).
-std::string MulRejectionReason(const std::string& engine, const Layer& layer, const OpInputs& in) {
+std::string MulRejectionReason(Engine engine, const Layer& layer, const OpInputs& in) {
   if (EngineOpRecipe(engine, layer, in) != &kMulXnnpack) return "";
   if (!IsNormalF32(in[0].scales[0]) || !IsNormalF32(in[1].scales[0]) ||
       !IsNormalF32(layer.out_scale)) {

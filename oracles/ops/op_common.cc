@@ -36,13 +36,13 @@ std::vector<int32_t> LookupVectorOrTail(const Layer& layer, const OpShape& shape
   return out;
 }
 
-bool QnnpackQuint8Kernel(const std::string& engine, const Layer&, const OpInputs& in) {
-  return IsQnnpack(engine) && !in.empty() && in[0].dtype == DType::kQUInt8;
+bool QnnpackQuint8Kernel(Engine engine, const Layer&, const OpInputs& in) {
+  return engine == Engine::kQnnpack && !in.empty() && in[0].dtype == DType::kQUInt8;
 }
 
-std::string QnnpackLutRejectionReason(const std::string& engine, const Layer& layer,
+std::string QnnpackLutRejectionReason(Engine engine, const Layer& layer,
                                       const OpInputs& in) {
-  if (!IsQnnpack(engine)) return "";
+  if (engine != Engine::kQnnpack) return "";
   const OutputQParams o = LayerOutputQParams(layer, in[0]);
   if (in[0].dtype == DType::kQUInt8 && (!IsNormalF32(in[0].scales[0]) || !IsNormalF32(o.scale))) {
     return "QNNPACK LUT op: scales must be normal floats";

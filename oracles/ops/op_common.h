@@ -45,8 +45,8 @@ std::vector<int32_t> BinaryExact(const Layer& layer, const OpInputs& in, Combine
   return out;
 }
 
-// Ingredients of an <op>.exact recipe whose multiplier is described by `multiplier`.
-constexpr OpIngredients ExactIngredients(const char* multiplier) {
+// Ingredients of an <op>.exact recipe whose multiplier is `multiplier`.
+constexpr OpIngredients ExactIngredients(const OpFormula* multiplier) {
   return {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kExact, OpLayout::kAny,
           multiplier};
 }
@@ -82,11 +82,11 @@ std::vector<int32_t> LookupVectorOrTail(const Layer& layer, const OpShape& shape
 
 // Where QNNPACK's own quint8 kernels run (add, clamp): the QNNPACK engine with quint8 inputs.
 // A bug_applies function (OpRecipeDef).
-bool QnnpackQuint8Kernel(const std::string& engine, const Layer& layer, const OpInputs& in);
+bool QnnpackQuint8Kernel(Engine engine, const Layer& layer, const OpInputs& in);
 
 // qnnpack/src/hardswish.c, sigmoid.c (QNNPACK engine, quint8): the input and output scales must be
 // positive normal floats.
-std::string QnnpackLutRejectionReason(const std::string& engine, const Layer& layer,
+std::string QnnpackLutRejectionReason(Engine engine, const Layer& layer,
                                       const OpInputs& in);
 
 // "" if lo ≤ ratio < hi, else "<what> input/output scale ratio <ratio> outside <range>".

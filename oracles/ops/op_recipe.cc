@@ -65,14 +65,14 @@ const OpRecipeDef* FindOpRecipe(const std::string& name) {
   return nullptr;
 }
 
-const OpRecipeDef* EngineOpRecipe(const std::string& engine, const Layer& layer,
+const OpRecipeDef* EngineOpRecipe(Engine engine, const Layer& layer,
                                   const std::vector<QTensor>& inputs) {
   const OpDef* d = FindOpDef(layer.op);
-  if (d == nullptr || !IsKnownEngine(engine) || inputs.empty()) return nullptr;
+  if (d == nullptr || inputs.empty()) return nullptr;
   return d->engine_recipe(engine, layer, inputs);
 }
 
-std::string OpRejectionReason(const std::string& engine, const Layer& layer,
+std::string OpRejectionReason(Engine engine, const Layer& layer,
                               const std::vector<QTensor>& inputs) {
   const OpDef* d = FindOpDef(layer.op);
   if (d == nullptr || d->rejection_reason == nullptr || inputs.empty()) return "";
@@ -86,7 +86,7 @@ std::vector<double> FloatOpReal(const Layer& layer, const std::vector<QTensor>& 
   return d->float_real(layer, inputs, out_shape);
 }
 
-bool LibTorchBugApplies(const OpRecipeDef& r, const std::string& engine, const Layer& layer,
+bool LibTorchBugApplies(const OpRecipeDef& r, Engine engine, const Layer& layer,
                         const std::vector<QTensor>& inputs) {
   return r.libtorch_bug != nullptr && r.bug_applies != nullptr &&
          r.bug_applies(engine, layer, inputs);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "oracles/engine.h"
 #include "oracles/model.h"
 
 namespace qdiff {
@@ -29,14 +30,19 @@ enum class OpZeroPoint { kAfterRounding, kBeforeRounding, kNone };  // kNone: zp
 enum class OpArithmetic { kExact, kBinary32, kFixedPoint, kTable }; // kTable: 256-entry LUT
 enum class OpLayout { kAny, kNchw, kNhwc };
 
+// A multiplier, divisor or function formula, e.g. "f32(f64(s_x/s_y)/div)", defined once in its
+// op's file. Recipes with the same formula point at the same OpFormula: two recipes differ in
+// their multiplier exactly when their pointers differ; `text` is only for people.
+struct OpFormula {
+  const char* text;
+};
+
 struct OpIngredients {
   OpRounding rounding;
   OpZeroPoint zero_point;
   OpArithmetic arithmetic;
   OpLayout layout;
-  // Identifier of the multiplier / divisor / function formula, e.g. "f32(f64(s_x/s_y)/div)".
-  // Two recipes with different strings differ in their multiplier.
-  const char* multiplier;
+  const OpFormula* multiplier;
 };
 
 struct OpRecipeDef {
@@ -54,12 +60,12 @@ struct OpRecipeDef {
   const char* libtorch_bug = nullptr;
   // Bug recipes only: whether `engine` runs the kernel that has the bug for this layer and these
   // inputs. A bug recipe classifies an element only where its kernel runs.
-  bool (*bug_applies)(const std::string& engine, const Layer& layer,
+  bool (*bug_applies)(Engine engine, const Layer& layer,
                       const std::vector<QTensor>& inputs) = nullptr;
 };
 
 // True if `r` reproduces a documented LibTorch bug whose kernel `engine` runs for this layer.
-bool LibTorchBugApplies(const OpRecipeDef& r, const std::string& engine, const Layer& layer,
+bool LibTorchBugApplies(const OpRecipeDef& r, Engine engine, const Layer& layer,
                         const std::vector<QTensor>& inputs);
 
 // The values of a 4-D output (logical NCHW order) as LibTorch returns them when a kernel writes
@@ -74,16 +80,16 @@ const std::vector<const OpRecipeDef*>& OpRecipes(OpKind op);
 const OpRecipeDef& ExactOpRecipe(OpKind op);
 const OpRecipeDef* FindOpRecipe(const std::string& name);
 
-// The recipe LibTorch 1.13 runs for `layer` on `engine` ("qnnpack", "onednn", "fbgemm", "x86")
+// The recipe LibTorch 1.13 runs for `layer` on `engine`
 // with these inputs (dtype, shapes, layer.channels_last, attributes):
 // docs/semantics.md#ops-without-weights. nullptr if qdiff has no recipe for that path.
-const OpRecipeDef* EngineOpRecipe(const std::string& engine, const Layer& layer,
+const OpRecipeDef* EngineOpRecipe(Engine engine, const Layer& layer,
                                   const std::vector<QTensor>& inputs);
 
 // Why LibTorch 1.13 rejects `layer` on `engine` with these inputs (e.g. QNNPACK's 1×1 avg-pool
 // enforce, the add scale-ratio assert), or "" if it is accepted as far as qdiff knows. The
 // generators use it to stay in the legal region.
-std::string OpRejectionReason(const std::string& engine, const Layer& layer,
+std::string OpRejectionReason(Engine engine, const Layer& layer,
                               const std::vector<QTensor>& inputs);
 
 // Float oracle: the real-valued output, computed in float64 from the inputs dequantized as
@@ -100,11 +106,11 @@ struct OpDef {
   // Every recipe of the op, the exact reference first: recipes[0 .. recipe_count).
   const OpRecipeDef* const* recipes;
   size_t recipe_count;
-  // EngineOpRecipe for this op. Called only for a known engine (IsKnownEngine) and non-empty inputs.
-  const OpRecipeDef* (*engine_recipe)(const std::string& engine, const Layer& layer,
+  // EngineOpRecipe for this op. Called only with non-empty inputs.
+  const OpRecipeDef* (*engine_recipe)(Engine engine, const Layer& layer,
                                       const std::vector<QTensor>& inputs);
   // OpRejectionReason for this op. Called only with non-empty inputs; nullptr: never rejected.
-  std::string (*rejection_reason)(const std::string& engine, const Layer& layer,
+  std::string (*rejection_reason)(Engine engine, const Layer& layer,
                                   const std::vector<QTensor>& inputs);
   // FloatOpReal for this op.
   std::vector<double> (*float_real)(const Layer& layer, const std::vector<QTensor>& inputs,

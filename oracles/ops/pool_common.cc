@@ -86,18 +86,18 @@ bool AdaptiveQnnpackApplies(const Layer& layer, const QTensor& x) {
   return !(h == oh && w == ow) && h % oh == 0 && w % ow == 0;
 }
 
-bool QnnpackPoolKernelRuns(const std::string& engine, const Layer& layer,
+bool QnnpackPoolKernelRuns(Engine engine, const Layer& layer,
                            const std::vector<QTensor>& in) {
-  if (!IsQnnpack(engine) || !PoolInputsUsable(layer, in) || in[0].dtype != DType::kQUInt8) {
+  if (engine != Engine::kQnnpack || !PoolInputsUsable(layer, in) || in[0].dtype != DType::kQUInt8) {
     return false;
   }
   if (layer.op == OpKind::kAdaptiveAvgPool2d) return AdaptiveQnnpackApplies(layer, in[0]);
   return !layer.pool.ceil_mode;
 }
 
-bool DefaultPoolKernelRuns(const std::string& engine, const Layer& layer,
+bool DefaultPoolKernelRuns(Engine engine, const Layer& layer,
                            const std::vector<QTensor>& in) {
-  return IsKnownEngine(engine) && PoolInputsUsable(layer, in) &&
+  return PoolInputsUsable(layer, in) &&
          !QnnpackPoolKernelRuns(engine, layer, in);
 }
 

@@ -132,12 +132,12 @@ bool AdaptiveQnnpackApplies(const Layer& layer, const QTensor& x);
 
 // QNNPACK's pooling kernels: quint8 on the QNNPACK engine, max/avg without ceil_mode, adaptive
 // when input % output == 0 (the paths the engine-path functions describe). A bug_applies function.
-bool QnnpackPoolKernelRuns(const std::string& engine, const Layer& layer,
+bool QnnpackPoolKernelRuns(Engine engine, const Layer& layer,
                            const std::vector<QTensor>& in);
 
 // ATen's default pooling kernels: every other usable case on a known engine. A bug_applies
 // function.
-bool DefaultPoolKernelRuns(const std::string& engine, const Layer& layer,
+bool DefaultPoolKernelRuns(Engine engine, const Layer& layer,
                            const std::vector<QTensor>& in);
 
 // average-pooling.c (QNNPACK avg_pool2d and adaptive_avg_pool2d): input and output scale must be

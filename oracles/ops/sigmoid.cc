@@ -76,26 +76,31 @@ std::vector<int32_t> RunSigmoidQnnpack(const Layer& layer, const OpInputs& in, c
   return LookupAll(t, x);
 }
 
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kSigmoidDefaultFunction{"256 f32(1/f32(1+expf(-x))) (tail via double)"};
+constexpr OpFormula kSigmoidQnnpackFunction{"f32(256/f32(1+expf(-x)))"};
+constexpr OpFormula kSigmoidExactFunction{"256 sigma(x), long double"};
+
 const OpRecipeDef kSigmoidExact = {"sigmoid.exact", OpKind::kSigmoid,
-                                   ExactIngredients("256 sigma(x), long double"),
+                                   ExactIngredients(&kSigmoidExactFunction),
                                    "clamp(RNE(256/(1+exp(-x))) + z_y), long double", RunSigmoidExact};
 const OpRecipeDef kSigmoidDefault = {
     "sigmoid.default_table", OpKind::kSigmoid,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kTable, OpLayout::kAny,
-     "256 f32(1/f32(1+expf(-x))) (tail via double)"},
+     &kSigmoidDefaultFunction},
     "LUT: clamp(RNE(f32(f32(1/(1+exp(-x)))*256)) + z_y); QuantizedOpKernels.cpp qsigmoid_kernel",
     RunSigmoidDefault};
 const OpRecipeDef kSigmoidQnnpack = {
     "sigmoid.qnnpack_table", OpKind::kSigmoid,
     {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kTable, OpLayout::kAny,
-     "f32(256/f32(1+expf(-x)))"},
+     &kSigmoidQnnpackFunction},
     "LUT: lrintf(clamp(256/(1+expf(-x)), 0, 255)); qnnpack/src/sigmoid.c", RunSigmoidQnnpack};
 
 const OpRecipeDef* const kSigmoidRecipes[] = {&kSigmoidExact, &kSigmoidDefault, &kSigmoidQnnpack};
 
 // qsigmoid.cpp: QNNPACK engine + quint8 → qnnpack_sigmoid, else qsigmoid_kernel.
-const OpRecipeDef* SigmoidEnginePath(const std::string& engine, const Layer&, const OpInputs& in) {
-  return IsQnnpack(engine) && in[0].dtype == DType::kQUInt8 ? &kSigmoidQnnpack : &kSigmoidDefault;
+const OpRecipeDef* SigmoidEnginePath(Engine engine, const Layer&, const OpInputs& in) {
+  return engine == Engine::kQnnpack && in[0].dtype == DType::kQUInt8 ? &kSigmoidQnnpack : &kSigmoidDefault;
 }
 
 // y = 1 / (1 + exp(−x)) in float64.

@@ -181,9 +181,9 @@ TEST_F(CliRun, DifferentSeedGivesDifferentCases) {
 TEST_F(CliRun, ReportPrintsEveryEngine) {
   const Result r = Qdiff("report " + Quote(Out("seed5a").string()));
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  const std::vector<std::string> engines = AvailableEngines();
+  const std::vector<Engine> engines = AvailableEngines();
   ASSERT_FALSE(engines.empty());
-  for (const std::string& e : engines) EXPECT_MENTIONS(r, e);
+  for (Engine e : engines) EXPECT_MENTIONS(r, EngineName(e));
   EXPECT_MENTIONS(r, "exact");
 }
 

@@ -70,7 +70,7 @@ TEST(FindingPipeline, SixtyFourChannelConvShrinksToAHandfulOfElements) {
   l.out_zero_point = 128;
   m.layers.push_back(l);
   ASSERT_EQ(ValidateModel(m), "");
-  const FailureSignature sig{"conv2d", "qnnpack", "qnnpack_fp32", "unexplained"};
+  const FailureSignature sig{"conv2d", Engine::kQnnpack, Scheme::kQnnpackFp32, DiffClass::kUnexplained};
   ASSERT_TRUE(FailsTheSameWay(c, sig));
   ShrinkStats stats;
   const Case shrunk =

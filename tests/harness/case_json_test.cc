@@ -117,7 +117,7 @@ Case AwkwardConvCase() {
   c.seed = std::numeric_limits<uint64_t>::max();
   c.description = "quote \" backslash \\ newline \n tab \t unicode \xc3\xa9 \xe2\x9c\x93";
   c.expected_verdict = "explained";
-  c.engines = {"qnnpack", "onednn"};
+  c.engines = {Engine::kQnnpack, Engine::kOnednn};
   c.schemes = {"exact", "onednn_fp32"};
   c.provenance = {"0.1.0", "0123456789abcdef", "1.13.0", "avx2 avx512_vnni", "hand-written",
                   "2024-01-02T03:04:05Z"};
@@ -290,6 +290,7 @@ std::vector<Hostile> HostileInputs() {
   t.push_back(Field("IdAsNumber", [](json& j) { j["id"] = 7; }, "id"));
   t.push_back(Field("NegativeSeed", [](json& j) { j["seed"] = -1; }, "seed"));
   t.push_back(Field("EngineNotString", [](json& j) { j["engines"][1] = 3; }, "engines[1]"));
+  t.push_back(Field("UnknownEngine", [](json& j) { j["engines"][1] = "tpu"; }, "engines[1]"));
   t.push_back(Field("LayersAsObject", [](json& j) { j["layers"] = json::object(); }, "layers"));
   t.push_back(Field("LayerAsString", [](json& j) { j["layers"][0] = "conv2d"; }, "layers[0]"));
   t.push_back(Field("StrideOneInteger", [](json& j) { j["layers"][0]["stride"] = {1}; },

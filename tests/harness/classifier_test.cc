@@ -222,13 +222,14 @@ TEST(Classifier, OpElements) {
   auto recipe = [](OpIngredients i) {
     return OpRecipeDef{"test.recipe", OpKind::kAdd, i, "", nullptr};
   };
+  static constexpr OpFormula m{"m"}, m2{"m"};  // same text, different formulas
   const OpIngredients base{OpRounding::kHalfEven, OpZeroPoint::kAfterRounding,
-                           OpArithmetic::kBinary32, OpLayout::kAny, "m"};
+                           OpArithmetic::kBinary32, OpLayout::kAny, &m};
   OpIngredients half_away = base, zp_before = base, other_m = base, exact = base, two = base;
   OpIngredients nhwc = base, nhwc_zp = base;
   half_away.rounding = OpRounding::kHalfAway;
   zp_before.zero_point = OpZeroPoint::kBeforeRounding;
-  other_m.multiplier = "m2";
+  other_m.multiplier = &m2;
   exact.arithmetic = OpArithmetic::kExact;
   two.rounding = OpRounding::kHalfAway;
   two.zero_point = OpZeroPoint::kBeforeRounding;

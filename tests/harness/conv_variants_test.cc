@@ -166,15 +166,15 @@ TEST(ConvVariantsGolden, FloatOracleGivesTheHandComputedOutput) {
 // that golden must come back rejected with LibTorch's message, never with wrong numbers.
 TEST(ConvVariantsGolden, LibTorchMatchesTheHandComputedOutputOnEveryEngine) {
   InitLibTorch();
-  const std::vector<std::string> engines = AvailableEngines();
+  const std::vector<Engine> engines = AvailableEngines();
   ASSERT_FALSE(engines.empty());
   int compared = 0;
   for (const Golden& g : Goldens()) {
-    for (const std::string& engine : engines) {
-      SCOPED_TRACE(std::string(g.name) + " on " + engine);
+    for (Engine engine : engines) {
+      SCOPED_TRACE(std::string(g.name) + " on " + EngineName(engine));
       const EngineResult r = RunOnLibTorch(g.model, engine);
       const bool output_padding = g.model.layers[0].conv.output_padding[0] != 0;
-      if (engine == "onednn" && output_padding) {
+      if (engine == Engine::kOnednn && output_padding) {
         EXPECT_TRUE(r.rejected);
         EXPECT_NE(r.message.find("output_padding"), std::string::npos) << r.message;
         continue;
@@ -200,7 +200,7 @@ TEST(ConvVariantsGolden, FusedReluClampsAtTheZeroPoint) {
   l.out_zero_point = 5;       // → ReLU clamps below z_y: [5 5 5 5 9]
   const std::vector<int32_t> want = {5, 5, 5, 5, 9};
   EXPECT_EQ(RunIntegerPipeline(g.model, GetScheme(Scheme::kExact).recipe)[0].out, want);
-  for (const std::string& engine : AvailableEngines()) {
+  for (Engine engine : AvailableEngines()) {
     const EngineResult r = RunOnLibTorch(g.model, engine);
     ASSERT_FALSE(r.rejected) << engine << ": " << r.message;
     EXPECT_EQ(r.layers[0].values, want) << engine;
@@ -254,12 +254,12 @@ TEST(ConvVariantsModel, PerChannelTransposedWeights) {
   const std::vector<int32_t> want = {14, 19, 9, 13, 43, 61};  // o2 [21 30] → [43 61]
   ASSERT_EQ(ValidateModel(g.model), "");
   EXPECT_EQ(RunIntegerPipeline(g.model, GetScheme(Scheme::kExact).recipe)[0].out, want);
-  for (const std::string& engine : AvailableEngines()) {
+  for (Engine engine : AvailableEngines()) {
     const EngineResult r = RunOnLibTorch(g.model, engine);
-    if (engine == "onednn") {
+    if (engine == Engine::kOnednn) {
       EXPECT_TRUE(r.rejected);
       EXPECT_NE(r.message.find("Per Channel"), std::string::npos) << r.message;
-    } else if (engine == "qnnpack") {
+    } else if (engine == Engine::kQnnpack) {
       ASSERT_FALSE(r.rejected) << r.message;
       EXPECT_EQ(r.layers[0].values, want);
     }
@@ -399,12 +399,11 @@ TEST(ConvVariantsCampaign, EngineSchemesExplainEveryElement) {
   InitLibTorch();
   GeneratorSettings settings;
   settings.ops = {OpKind::kConv1d, OpKind::kConv3d, OpKind::kConvTranspose2d};
-  const std::vector<std::string> engines = AvailableEngines();
+  const std::vector<Engine> engines = AvailableEngines();
   std::vector<Scheme> schemes;
-  for (const std::string& e : engines) {
-    const std::optional<Scheme> s = ParseScheme(EngineOwnScheme(e));
-    ASSERT_TRUE(s) << e;
-    if (std::find(schemes.begin(), schemes.end(), *s) == schemes.end()) schemes.push_back(*s);
+  for (Engine e : engines) {
+    const Scheme s = EngineOwnScheme(e);
+    if (std::find(schemes.begin(), schemes.end(), s) == schemes.end()) schemes.push_back(s);
   }
   int64_t elements = 0, rejected = 0, rows = 0, unexplained = 0;
   int ops_seen[3] = {0, 0, 0};
@@ -419,7 +418,7 @@ TEST(ConvVariantsCampaign, EngineSchemesExplainEveryElement) {
     ++ops_seen[op == OpKind::kConv1d ? 0 : op == OpKind::kConv3d ? 1 : 2];
     const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, engines, schemes));
     for (const CaseRow& r : ev.case_rows) {
-      if (EngineOwnScheme(r.engine) != r.scheme) continue;
+      if (EngineOwnSchemeName(r.engine) != r.scheme) continue;
       ++rows;
       if (r.verdict == Verdict::kRejected) {
         ++rejected;
@@ -429,7 +428,7 @@ TEST(ConvVariantsCampaign, EngineSchemesExplainEveryElement) {
       EXPECT_EQ(r.mismatches_vs_libtorch, 0) << c.id << " " << r.engine << " " << r.shape;
     }
     for (const DiscrepancyRow& d : ev.discrepancies) {
-      if (d.cls == DiffClass::kUnexplained && d.scheme == EngineOwnScheme(d.engine)) ++unexplained;
+      if (d.cls == DiffClass::kUnexplained && d.scheme == EngineOwnSchemeName(d.engine)) ++unexplained;
     }
   }
   EXPECT_EQ(unexplained, 0);

@@ -62,11 +62,11 @@ QTensor PoolInput() {
                 0.5, 10);
 }
 
-class LibTorchRunnerOpsTest : public ::testing::TestWithParam<std::string> {
+class LibTorchRunnerOpsTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override { InitLibTorch(); }
 
-  bool Qnnpack() const { return GetParam() == "qnnpack"; }
+  bool Qnnpack() const { return GetParam() == Engine::kQnnpack; }
 
   // Runs `model`, expects acceptance and one output per layer.
   EngineResult Accepted(const Model& model) {
@@ -460,8 +460,8 @@ TEST_P(LibTorchRunnerOpsTest, AddWithHugeScaleRatioRejectedOnQnnpackOnly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, LibTorchRunnerOpsTest, ::testing::ValuesIn(AvailableEngines()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
+                         [](const ::testing::TestParamInfo<Engine>& info) {
+                           return std::string(EngineName(info.param));
                          });
 
 }  // namespace

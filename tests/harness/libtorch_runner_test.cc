@@ -46,7 +46,7 @@ Model OneByOneConv() {
   return m;
 }
 
-class LibTorchRunnerTest : public ::testing::TestWithParam<std::string> {
+class LibTorchRunnerTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override { InitLibTorch(); }
 
@@ -117,7 +117,7 @@ TEST_P(LibTorchRunnerTest, RepeatedLayerDifferingOnlyInOutputZeroPoint) {
   EXPECT_EQ(Accepted(m, 0).values, (std::vector<int32_t>{4, 10, 16, 30}));
   LayerOutput second = Accepted(m, 1);
   EXPECT_EQ(second.zero_point, 20);
-  if (GetParam() == "onednn") {
+  if (GetParam() == Engine::kOnednn) {
     EXPECT_EQ(second.values, (std::vector<int32_t>{4, 10, 16, 30})) << "ideep zp cache bug fixed?";
   } else {
     EXPECT_EQ(second.values, (std::vector<int32_t>{14, 20, 26, 40}));
@@ -155,7 +155,7 @@ TEST_P(LibTorchRunnerTest, LinearWithBiasHandComputed) {
 TEST_P(LibTorchRunnerTest, NonZeroWeightZeroPoint) {
   Model m = OneByOneConv();
   m.layers[0].weight.zero_points = {1};
-  if (GetParam() == "onednn") {
+  if (GetParam() == Engine::kOnednn) {
     EngineResult r = RunOnLibTorch(m, GetParam());
     EXPECT_TRUE(r.rejected);
     EXPECT_FALSE(r.message.empty());
@@ -226,25 +226,34 @@ TEST_P(LibTorchRunnerTest, PerChannelStridedPaddedDilatedConvHandComputed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, LibTorchRunnerTest, ::testing::ValuesIn(AvailableEngines()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
+                         [](const ::testing::TestParamInfo<Engine>& info) {
+                           return std::string(EngineName(info.param));
                          });
 
 TEST(LibTorchRunner, ReportsEnginesAndVersion) {
-  std::vector<std::string> engines = AvailableEngines();
+  std::vector<Engine> engines = AvailableEngines();
   EXPECT_FALSE(engines.empty());
-  for (const std::string& e : engines) {
-    EXPECT_TRUE(e == "qnnpack" || e == "onednn" || e == "fbgemm" || e == "x86") << e;
+  for (Engine e : engines) {
+    EXPECT_TRUE(e == Engine::kQnnpack || e == Engine::kOnednn || e == Engine::kFbgemm || e == Engine::kX86) << e;
   }
   EXPECT_EQ(LibTorchVersion().rfind("1.13", 0), 0u) << LibTorchVersion();
 }
 
-TEST(LibTorchRunner, UnknownEngineRejected) {
+TEST(LibTorchRunner, EngineNotInThisBuildRejected) {
   InitLibTorch();
-  EngineResult r = RunOnLibTorch(OneByOneConv(), "tpu");
-  EXPECT_TRUE(r.rejected);
-  EXPECT_NE(r.message.find("tpu"), std::string::npos) << r.message;
-  EXPECT_TRUE(r.layers.empty());
+  const std::vector<Engine> available = AvailableEngines();
+  int tried = 0;
+  for (Engine e : kAllEngines) {
+    if (std::find(available.begin(), available.end(), e) != available.end()) continue;
+    EngineResult r = RunOnLibTorch(OneByOneConv(), e);
+    EXPECT_TRUE(r.rejected) << e;
+    EXPECT_NE(r.message.find(std::string("'") + EngineName(e) + "' is not in this LibTorch build"),
+              std::string::npos)
+        << r.message;
+    EXPECT_TRUE(r.layers.empty());
+    ++tried;
+  }
+  if (tried == 0) GTEST_SKIP() << "this LibTorch has every engine";
 }
 
 // The runner's op table has one LibTorch call for every op kind a case can hold.

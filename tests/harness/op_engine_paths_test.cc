@@ -20,7 +20,7 @@ struct PathCounts {
 };
 
 // The documented LibTorch bug whose recipe reproduces `lt` on the whole layer, or nullptr.
-const OpRecipeDef* BugReproducing(const std::string& engine, const Layer& layer,
+const OpRecipeDef* BugReproducing(Engine engine, const Layer& layer,
                                   const LayerTrace& t, const std::vector<int32_t>& lt) {
   for (const OpRecipeDef* r : OpRecipes(layer.op)) {
     if (LibTorchBugApplies(*r, engine, layer, t.inputs) && r->run(layer, t.inputs, t.shape) == lt) {
@@ -30,7 +30,7 @@ const OpRecipeDef* BugReproducing(const std::string& engine, const Layer& layer,
   return nullptr;
 }
 
-PathCounts CheckOp(OpKind op, const std::string& engine) {
+PathCounts CheckOp(OpKind op, Engine engine) {
   PathCounts n;
   for (const Case& c : OpDiagnosticCases(op)) {
     const CaseRuns runs = RunCase(c, {engine}, {Scheme::kExact});
@@ -59,10 +59,10 @@ class OpEnginePaths : public testing::TestWithParam<OpKind> {};
 
 TEST_P(OpEnginePaths, EngineRecipeReproducesLibTorchBitForBit) {
   InitLibTorch();
-  for (const std::string& engine : AvailableEngines()) {
+  for (Engine engine : AvailableEngines()) {
     const PathCounts n = CheckOp(GetParam(), engine);
     std::printf("%s on %s: %lld layers, %lld elements, %lld mismatches, %lld LibTorch-bug layers\n",
-                OpKindName(GetParam()), engine.c_str(), static_cast<long long>(n.layers),
+                OpKindName(GetParam()), EngineName(engine), static_cast<long long>(n.layers),
                 static_cast<long long>(n.elements), static_cast<long long>(n.mismatches),
                 static_cast<long long>(n.libtorch_bug_layers));
     EXPECT_GE(n.layers, 20) << "too few layers of the op were compared on " << engine;

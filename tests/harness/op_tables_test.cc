@@ -42,7 +42,7 @@ struct TableCheck {
   int64_t position_dependent = 0;  // values whose LibTorch output differs between lanes and tail
 };
 
-TableCheck Check(OpKind op, const std::string& engine, double s_x, int32_t z_x, double s_y,
+TableCheck Check(OpKind op, Engine engine, double s_x, int32_t z_x, double s_y,
                  int32_t z_y) {
   TableCheck r;
   Model m;
@@ -84,7 +84,7 @@ void SearchAndCheck(OpKind op, bool expect_position_dependence) {
     const int32_t z_x = static_cast<int32_t>(rng() % 256);
     const double s_y = static_cast<float>(std::ldexp(mant(rng), -8 - static_cast<int>(rng() % 3)));
     const int32_t z_y = static_cast<int32_t>(rng() % 256);
-    const TableCheck c = Check(op, "onednn", s_x, z_x, s_y, z_y);
+    const TableCheck c = Check(op, Engine::kOnednn, s_x, z_x, s_y, z_y);
     elements += c.elements;
     mismatches += c.mismatches;
     position_dependent += c.position_dependent;

@@ -46,14 +46,14 @@ bool Chance(int percent) {
       {{static_cast<std::size_t>(100 - percent), false}, {static_cast<std::size_t>(percent), true}});
 }
 
-Scheme SchemeOf(const std::string& engine) {
-  return engine == "qnnpack" ? Scheme::kQnnpackFp32 : Scheme::kOnednnFp32;
+Scheme SchemeOf(Engine engine) {
+  return engine == Engine::kQnnpack ? Scheme::kQnnpackFp32 : Scheme::kOnednnFp32;
 }
 
 // ---- model state -------------------------------------------------------------------------------
 
 struct ModuleState {
-  std::string engine;
+  Engine engine = Engine::kQnnpack;
   Layer layer;                 // as prepacked, with the current output qparams
   QTensor input;               // the current input
   bool vary_qparams = true;    // false: input and output qparams never change
@@ -98,7 +98,7 @@ struct ModuleState {
 
 // Every command runs the module once: what that run does to the packed object's state.
 void NoteRun(ModuleState* s) {
-  if (s->engine == "onednn") {
+  if (s->engine == Engine::kOnednn) {
     if (s->Cached() == nullptr) {
       s->onednn_cache.push_back({s->OpScales(), s->input.zero_points[0], s->layer.out_zero_point});
     }
@@ -122,14 +122,14 @@ Model EffectiveModel(const ModuleState& s) {
   m.layers = {s.layer};
   if (!s.model_findings) return m;
   Layer& l = m.layers[0];
-  if (s.engine == "onednn") {
+  if (s.engine == Engine::kOnednn) {
     if (const ModuleState::CachedZeroPoints* c = s.Cached()) {
       l.out_zero_point = c->z_y;
       if (l.op == OpKind::kLinear) m.input.zero_points = {c->z_x};
     }
     return m;
   }
-  if (s.engine != "qnnpack") return m;
+  if (s.engine != Engine::kQnnpack) return m;
   l.out_scale = s.multiplier_out_scale;
   const int64_t ph = l.conv.padding[0], pw = l.conv.padding[1];
   if (l.op != OpKind::kConv2d || (ph == 0 && pw == 0) ||
@@ -207,7 +207,7 @@ struct Setup {
   bool model_findings = true;
 };
 
-ModuleState DrawState(const std::string& engine, Setup setup) {
+ModuleState DrawState(Engine engine, Setup setup) {
   ModuleState s;
   s.engine = engine;
   s.vary_qparams = setup.vary_qparams;
@@ -265,7 +265,7 @@ ModuleState DrawState(const std::string& engine, Setup setup) {
   return s;
 }
 
-rc::Gen<ModuleState> GenState(const std::string& engine, Setup setup) {
+rc::Gen<ModuleState> GenState(Engine engine, Setup setup) {
   return rc::gen::exec([=] { return DrawState(engine, setup); });
 }
 
@@ -295,7 +295,7 @@ struct Counters {
 };
 Counters g_counters;
 
-std::vector<int32_t> RecipeOutput(const std::string& engine, const Layer& layer,
+std::vector<int32_t> RecipeOutput(Engine engine, const Layer& layer,
                                   const QTensor& x) {
   Model m;
   m.input = x;
@@ -352,7 +352,7 @@ void RunAndCheck(const ModuleState& s, PackedModule& sut) {
         fresh.rejected ? "rejected: " + fresh.message
                        : FirstDifference(fresh.layers[0].values,
                                          RunIntegerPipeline(current, GetScheme(SchemeOf(s.engine)).recipe)[0].out);
-    RC_FAIL(s.engine + " vs " + GetScheme(SchemeOf(s.engine)).name + ": " + diff +
+    RC_FAIL(std::string(EngineName(s.engine)) + " vs " + GetScheme(SchemeOf(s.engine)).name + ": " + diff +
             "\nlibtorch " + rc::toString(out.values) + "\nrecipe   " +
             rc::toString(trace[0].out) + "\nfresh RunOnLibTorch of the same model: " +
             (fresh_diff.empty() ? "agrees with the recipe (history-dependent)" : fresh_diff) +
@@ -456,7 +456,7 @@ struct UnpackRepack : ModuleCommand {
     RC_ASSERT(w.values == want.values);
     if (s.layer.bias) {
       RC_ASSERT(u->bias == s.layer.bias);
-    } else if (s.engine == "qnnpack") {
+    } else if (s.engine == Engine::kQnnpack) {
       RC_ASSERT(u->bias == std::optional<std::vector<float>>(
                                std::vector<float>(static_cast<size_t>(want.shape[0]), 0.0f)));
     } else {
@@ -478,7 +478,7 @@ struct UnpackRepack : ModuleCommand {
 // Prepacks the drawn layer once, checks the first call, then runs the command sequence on the
 // same module (one persistent thread), classifying which commands the sequence holds.
 template <typename... Cmds>
-void CheckLifecycle(const std::string& engine, Setup setup) {
+void CheckLifecycle(Engine engine, Setup setup) {
   InitLibTorch();
   const ModuleState s0 = *GenState(engine, setup);
   const auto commands =
@@ -505,13 +505,13 @@ void CheckLifecycle(const std::string& engine, Setup setup) {
   rc::state::runAll(commands, s0, sut);
 }
 
-bool HasEngine(const std::string& engine) {
-  const std::vector<std::string> engines = AvailableEngines();
+bool HasEngine(Engine engine) {
+  const std::vector<Engine> engines = AvailableEngines();
   return std::find(engines.begin(), engines.end(), engine) != engines.end();
 }
 
 template <typename... Cmds>
-void CheckProperty(const char* name, const std::string& engine, Setup setup) {
+void CheckProperty(const char* name, Engine engine, Setup setup) {
   if (!HasEngine(engine)) GTEST_SKIP() << "no " << engine << " in this build";
   g_counters.Reset();
   const bool ok = rc::check(name, [=] { CheckLifecycle<Cmds...>(engine, setup); });
@@ -524,14 +524,14 @@ void CheckProperty(const char* name, const std::string& engine, Setup setup) {
 TEST(StatefulModule, QnnpackLifecycleMatchesRecipe) {
   CheckProperty<RunWithNewInput, ChangeOutputQParams, UnpackRepack>(
       "qnnpack: prepack once; new inputs/input qparams, new output qparams, unpack+repack",
-      "qnnpack", {/*vary_qparams=*/true, /*model_findings=*/true});
+      Engine::kQnnpack, {/*vary_qparams=*/true, /*model_findings=*/true});
 }
 
 // Fixed input and output qparams: nothing is stale, so ONEDNN must agree with its plain recipe
 // over any sequence of new inputs and unpack/repacks on one thread.
 TEST(StatefulModule, OnednnLifecycleWithFixedQParamsMatchesRecipe) {
   CheckProperty<RunWithNewInput, UnpackRepack>(
-      "onednn: prepack once; new inputs, unpack+repack; fixed qparams", "onednn",
+      "onednn: prepack once; new inputs, unpack+repack; fixed qparams", Engine::kOnednn,
       {/*vary_qparams=*/false, /*model_findings=*/true});
 }
 
@@ -539,7 +539,7 @@ TEST(StatefulModule, OnednnLifecycleWithFixedQParamsMatchesRecipe) {
 // points: passes only if the cache (keyed by the scales, not the zero points) is the whole story.
 TEST(StatefulModule, OnednnLifecycleMatchesRecipeWithCachedZeroPoints) {
   CheckProperty<RunWithNewInput, ChangeOutputQParams, UnpackRepack>(
-      "onednn: prepack once; every command; ideep cache modelled", "onednn",
+      "onednn: prepack once; every command; ideep cache modelled", Engine::kOnednn,
       {/*vary_qparams=*/true, /*model_findings=*/true});
 }
 
@@ -548,11 +548,11 @@ TEST(StatefulModule, OnednnLifecycleMatchesRecipeWithCachedZeroPoints) {
 // --gtest_also_run_disabled_tests --gtest_filter='*Unmodelled*'.
 TEST(StatefulModule, DISABLED_QnnpackLifecycleUnmodelled) {
   CheckProperty<RunWithNewInput, ChangeOutputQParams, UnpackRepack>(
-      "qnnpack: every command; plain recipe", "qnnpack", {true, /*model_findings=*/false});
+      "qnnpack: every command; plain recipe", Engine::kQnnpack, {true, /*model_findings=*/false});
 }
 TEST(StatefulModule, DISABLED_OnednnLifecycleUnmodelled) {
   CheckProperty<RunWithNewInput, ChangeOutputQParams, UnpackRepack>(
-      "onednn: every command; plain recipe", "onednn", {true, /*model_findings=*/false});
+      "onednn: every command; plain recipe", Engine::kOnednn, {true, /*model_findings=*/false});
 }
 
 // ---- the findings, deterministic -------------------------------------------------------------
@@ -601,7 +601,7 @@ std::vector<int32_t> RunValues(PackedModule& m, const QTensor& x, double s_y, in
   return r.rejected || r.layers.empty() ? std::vector<int32_t>{} : r.layers[0].values;
 }
 
-PackedModule MustPrepack(const Layer& l, const std::string& engine) {
+PackedModule MustPrepack(const Layer& l, Engine engine) {
   std::string error;
   PackedModule m = PackedModule::Prepack(l, engine, &error);
   EXPECT_TRUE(m.valid()) << error;
@@ -627,21 +627,21 @@ const std::vector<int32_t> kLinearZy100 = {130, 120, 110, 108, 125, 130, 111, 11
 // second call with the stale z_y=0. This test asserts the finding is still there: if it fails,
 // the LibTorch in use no longer has the bug (update the corpus case, the model and this test).
 TEST(StatefulModule, OnednnFindingStaleOutputZeroPoint) {
-  if (!HasEngine("onednn")) GTEST_SKIP() << "no ONEDNN in this build";
+  if (!HasEngine(Engine::kOnednn)) GTEST_SKIP() << "no ONEDNN in this build";
   InitLibTorch();
   const Layer l = CorpusLinear();
   const QTensor x = CorpusInput();
-  ASSERT_EQ(RecipeOutput("onednn", WithOut(l, 0.5, 0), x), kLinearZy0);
-  ASSERT_EQ(RecipeOutput("onednn", WithOut(l, 0.5, 100), x), kLinearZy100);
+  ASSERT_EQ(RecipeOutput(Engine::kOnednn, WithOut(l, 0.5, 0), x), kLinearZy0);
+  ASSERT_EQ(RecipeOutput(Engine::kOnednn, WithOut(l, 0.5, 100), x), kLinearZy100);
 
-  PackedModule m = MustPrepack(l, "onednn");
+  PackedModule m = MustPrepack(l, Engine::kOnednn);
   EXPECT_EQ(RunValues(m, x, 0.5, 0), kLinearZy0);
   const EngineResult stale = m.Run(x, 0.5, 100);
   ASSERT_FALSE(stale.rejected) << stale.message;
   EXPECT_EQ(stale.layers[0].values, kLinearZy0) << "stale z_y=0 expected (intel/ideep#152)";
   EXPECT_EQ(stale.layers[0].zero_point, 100);  // labelled with the zero point asked for
   // A fresh module (fresh thread, fresh cache) computes z_y=100 correctly, and then poisons z_y=0.
-  PackedModule fresh = MustPrepack(l, "onednn");
+  PackedModule fresh = MustPrepack(l, Engine::kOnednn);
   EXPECT_EQ(RunValues(fresh, x, 0.5, 100), kLinearZy100);
   EXPECT_EQ(RunValues(fresh, x, 0.5, 0), kLinearZy100) << "stale z_y=100 expected";
   // Repacking does not help: the cache belongs to the thread, not to the packed weights.
@@ -649,9 +649,9 @@ TEST(StatefulModule, OnednnFindingStaleOutputZeroPoint) {
   ASSERT_TRUE(m.Repack(&error)) << error;
   EXPECT_EQ(RunValues(m, x, 0.5, 100), kLinearZy0) << "stale z_y=0 expected after repack";
   // A different output scale is a different cache key: correct again.
-  EXPECT_EQ(RunValues(m, x, 0.25, 100), RecipeOutput("onednn", WithOut(l, 0.25, 100), x));
+  EXPECT_EQ(RunValues(m, x, 0.25, 100), RecipeOutput(Engine::kOnednn, WithOut(l, 0.25, 100), x));
   // The same as a 1x1 conv2d.
-  PackedModule conv = MustPrepack(CorpusConv(), "onednn");
+  PackedModule conv = MustPrepack(CorpusConv(), Engine::kOnednn);
   EXPECT_EQ(RunValues(conv, CorpusConvInput(), 0.5, 0), kLinearZy0);
   EXPECT_EQ(RunValues(conv, CorpusConvInput(), 0.5, 100), kLinearZy0) << "stale z_y=0 expected";
 }
@@ -659,15 +659,15 @@ TEST(StatefulModule, OnednnFindingStaleOutputZeroPoint) {
 // Part of the same finding: ONEDNN linear also reuses the cached INPUT zero point (same scales,
 // z_x 0 then 4); conv2d does not (its input zero point is applied at run time).
 TEST(StatefulModule, OnednnFindingStaleInputZeroPointLinearOnly) {
-  if (!HasEngine("onednn")) GTEST_SKIP() << "no ONEDNN in this build";
+  if (!HasEngine(Engine::kOnednn)) GTEST_SKIP() << "no ONEDNN in this build";
   InitLibTorch();
   const QTensor x4 = WithInputQParams(CorpusInput(), 0.5, 4);
-  const std::vector<int32_t> want4 = RecipeOutput("onednn", CorpusLinear(), x4);
+  const std::vector<int32_t> want4 = RecipeOutput(Engine::kOnednn, CorpusLinear(), x4);
   ASSERT_EQ(want4, (std::vector<int32_t>{20, 10, 6, 4, 15, 20, 7, 10}));
-  PackedModule linear = MustPrepack(CorpusLinear(), "onednn");
+  PackedModule linear = MustPrepack(CorpusLinear(), Engine::kOnednn);
   EXPECT_EQ(RunValues(linear, CorpusInput(), 0.5, 0), kLinearZy0);
   EXPECT_EQ(RunValues(linear, x4, 0.5, 0), kLinearZy0) << "stale z_x=0 expected";
-  PackedModule conv = MustPrepack(CorpusConv(), "onednn");
+  PackedModule conv = MustPrepack(CorpusConv(), Engine::kOnednn);
   EXPECT_EQ(RunValues(conv, CorpusConvInput(), 0.5, 0), kLinearZy0);
   EXPECT_EQ(RunValues(conv, WithInputQParams(CorpusConvInput(), 0.5, 4), 0.5, 0), want4);
 }
@@ -675,18 +675,18 @@ TEST(StatefulModule, OnednnFindingStaleInputZeroPointLinearOnly) {
 // The ONEDNN output zero point finding as a property over generated layers: z_y=a then z_y=b≠a
 // (same scales) on one prepacked module; the second result is exactly the recipe's for z_y=a.
 TEST(StatefulModule, OnednnFindingStaleOutputZeroPointProperty) {
-  if (!HasEngine("onednn")) GTEST_SKIP() << "no ONEDNN in this build";
+  if (!HasEngine(Engine::kOnednn)) GTEST_SKIP() << "no ONEDNN in this build";
   const bool ok = rc::check("onednn: output zero point change reuses the first one", [] {
     InitLibTorch();
-    ModuleState s = *GenState("onednn", {false, true});
+    ModuleState s = *GenState(Engine::kOnednn, {false, true});
     const int32_t a = s.layer.out_zero_point;
     const int32_t b = *rc::gen::distinctFrom(rc::gen::inRange(0, 256), a);
     std::string error;
-    PackedModule m = PackedModule::Prepack(s.layer, "onednn", &error);
+    PackedModule m = PackedModule::Prepack(s.layer, Engine::kOnednn, &error);
     if (!m.valid()) RC_FAIL("prepack failed: " + error);
-    const std::vector<int32_t> want_a = RecipeOutput("onednn", s.layer, s.input);
+    const std::vector<int32_t> want_a = RecipeOutput(Engine::kOnednn, s.layer, s.input);
     const std::vector<int32_t> want_b =
-        RecipeOutput("onednn", WithOut(s.layer, s.layer.out_scale, b), s.input);
+        RecipeOutput(Engine::kOnednn, WithOut(s.layer, s.layer.out_scale, b), s.input);
     RC_CLASSIFY(want_a == want_b, "z_y change invisible (all clamped)");
     RC_TAG(OpKindName(s.layer.op));
     const EngineResult ra = m.Run(s.input, s.layer.out_scale, a);
@@ -705,16 +705,16 @@ TEST(StatefulModule, OnednnFindingStaleOutputZeroPointProperty) {
 // with the same input scale and another output scale uses the stale multiplier (its tensor is
 // labelled with the new scale). Unpack + prepack, or a new input scale, recomputes it.
 TEST(StatefulModule, QnnpackFindingStaleOutputScale) {
-  if (!HasEngine("qnnpack")) GTEST_SKIP() << "no QNNPACK in this build";
+  if (!HasEngine(Engine::kQnnpack)) GTEST_SKIP() << "no QNNPACK in this build";
   InitLibTorch();
   const Layer l = CorpusLinear();
   const QTensor x = CorpusInput();
-  const std::vector<int32_t> want_half = RecipeOutput("qnnpack", WithOut(l, 0.25, 0), x);
+  const std::vector<int32_t> want_half = RecipeOutput(Engine::kQnnpack, WithOut(l, 0.25, 0), x);
   ASSERT_EQ(want_half, (std::vector<int32_t>{60, 40, 20, 16, 50, 60, 22, 28}));
   for (const bool conv : {false, true}) {
     SCOPED_TRACE(conv ? "conv2d" : "linear");
     const QTensor in = conv ? CorpusConvInput() : x;
-    PackedModule m = MustPrepack(conv ? CorpusConv() : l, "qnnpack");
+    PackedModule m = MustPrepack(conv ? CorpusConv() : l, Engine::kQnnpack);
     EXPECT_EQ(RunValues(m, in, 0.5, 0), kLinearZy0);
     const EngineResult stale = m.Run(in, 0.25, 0);
     ASSERT_FALSE(stale.rejected) << stale.message;
@@ -740,7 +740,7 @@ TEST(StatefulModule, QnnpackFindingStaleOutputScale) {
 // 1x1 conv, padding 1, input [1,1,1,1] = 8, w=2, s_x=0.5, s_w=0.25, s_y=0.25 (M=0.5), z_y=10:
 // z_x=0 gives centre 18, border 10; z_x=4 should give centre 14, border 10.
 TEST(StatefulModule, QnnpackFindingStalePaddingZeroPoint) {
-  if (!HasEngine("qnnpack")) GTEST_SKIP() << "no QNNPACK in this build";
+  if (!HasEngine(Engine::kQnnpack)) GTEST_SKIP() << "no QNNPACK in this build";
   InitLibTorch();
   Layer l;
   l.op = OpKind::kConv2d;
@@ -756,16 +756,16 @@ TEST(StatefulModule, QnnpackFindingStalePaddingZeroPoint) {
   x.shape = {1, 1, 1, 1};
   x.values = {8};
   const QTensor x0 = WithInputQParams(x, 0.5, 0), x4 = WithInputQParams(x, 0.5, 4);
-  ASSERT_EQ(RecipeOutput("qnnpack", l, x0), (std::vector<int32_t>{10, 10, 10, 10, 18, 10, 10, 10, 10}));
-  ASSERT_EQ(RecipeOutput("qnnpack", l, x4), (std::vector<int32_t>{10, 10, 10, 10, 14, 10, 10, 10, 10}));
-  PackedModule m = MustPrepack(l, "qnnpack");
-  EXPECT_EQ(RunValues(m, x0, 0.25, 10), RecipeOutput("qnnpack", l, x0));
+  ASSERT_EQ(RecipeOutput(Engine::kQnnpack, l, x0), (std::vector<int32_t>{10, 10, 10, 10, 18, 10, 10, 10, 10}));
+  ASSERT_EQ(RecipeOutput(Engine::kQnnpack, l, x4), (std::vector<int32_t>{10, 10, 10, 10, 14, 10, 10, 10, 10}));
+  PackedModule m = MustPrepack(l, Engine::kQnnpack);
+  EXPECT_EQ(RunValues(m, x0, 0.25, 10), RecipeOutput(Engine::kQnnpack, l, x0));
   // Border: (0 - 4)·2·0.5 + 10 = 6, as if padded with the stale z_x=0.
   EXPECT_EQ(RunValues(m, x4, 0.25, 10), (std::vector<int32_t>{6, 6, 6, 6, 14, 6, 6, 6, 6}))
       << "padding with the stale z_x=0 expected";
   std::string error;
   ASSERT_TRUE(m.Repack(&error)) << error;
-  EXPECT_EQ(RunValues(m, x4, 0.25, 10), RecipeOutput("qnnpack", l, x4));
+  EXPECT_EQ(RunValues(m, x4, 0.25, 10), RecipeOutput(Engine::kQnnpack, l, x4));
 }
 
 // ---- API basics ------------------------------------------------------------------------------
@@ -773,14 +773,21 @@ TEST(StatefulModule, QnnpackFindingStalePaddingZeroPoint) {
 TEST(PackedModuleApi, ErrorsAreReturned) {
   InitLibTorch();
   std::string error;
-  PackedModule none = PackedModule::Prepack(CorpusLinear(), "no_such_engine", &error);
+  PackedModule none;  // empty: every call returns an error
+  for (Engine e : kAllEngines) {
+    if (HasEngine(e)) continue;
+    none = PackedModule::Prepack(CorpusLinear(), e, &error);  // an engine this build lacks
+    EXPECT_NE(error.find(std::string("'") + EngineName(e) + "' is not in this LibTorch build"),
+              std::string::npos)
+        << error;
+    break;
+  }
   EXPECT_FALSE(none.valid());
-  EXPECT_NE(error.find("no_such_engine"), std::string::npos) << error;
   EXPECT_TRUE(none.Run(CorpusInput(), 0.5, 0).rejected);
   EXPECT_FALSE(none.Repack(&error));
   EXPECT_FALSE(none.Unpacked(&error).has_value());
 
-  for (const std::string& engine : AvailableEngines()) {
+  for (Engine engine : AvailableEngines()) {
     PackedModule m = PackedModule::Prepack(CorpusLinear(), engine, &error);
     ASSERT_TRUE(m.valid()) << engine << ": " << error;
     EXPECT_EQ(m.engine(), engine);

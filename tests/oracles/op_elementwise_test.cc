@@ -101,36 +101,36 @@ TEST(OpElementwiseAdd, QnnpackShiftAbove31FollowsKernelBranch) {
   EXPECT_EQ(RunRecipe("add.qnnpack_fixed_shift_bug", l, big), std::vector<int32_t>(8, 0));
   EXPECT_EQ(RunRecipe("add.qnnpack_fixed", l, big), std::vector<int32_t>(8, 0));
   EXPECT_NE(FindOpRecipe("add.qnnpack_fixed_shift_bug")->libtorch_bug, nullptr);
-  EXPECT_EQ(OpRejectionReason("qnnpack", l, big), "");  // LibTorch accepts it
+  EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, big), "");  // LibTorch accepts it
 }
 
 TEST(OpElementwiseAdd, EnginePathsAndRejections) {
   Layer l = AddLayer(false);
   const auto u8 = AddTieInputs(DType::kQUInt8);
   const auto i8 = AddTieInputs(DType::kQInt8);
-  EXPECT_STREQ(EngineOpRecipe("qnnpack", l, u8)->name, "add.qnnpack_fixed");
-  EXPECT_STREQ(EngineOpRecipe("qnnpack", l, i8)->name, "add.xnnpack_qs8");
-  EXPECT_STREQ(EngineOpRecipe("onednn", l, u8)->name, "add.default_fp32");
-  EXPECT_STREQ(EngineOpRecipe("fbgemm", l, i8)->name, "add.default_fp32");
-  EXPECT_EQ(OpRejectionReason("qnnpack", l, u8), "");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, u8)->name, "add.qnnpack_fixed");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, i8)->name, "add.xnnpack_qs8");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kOnednn, l, u8)->name, "add.default_fp32");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kFbgemm, l, i8)->name, "add.default_fp32");
+  EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, u8), "");
   // ratio 0.5/s_y: s_y = 2^-9 → ratio 2^8, outside [.., 2^8) for both; 2^-8 → 2^7 accepted.
   l.out_scale = std::ldexp(1.0, -9);
-  EXPECT_NE(OpRejectionReason("qnnpack", l, u8), "");
-  EXPECT_NE(OpRejectionReason("qnnpack", l, i8), "");
-  EXPECT_EQ(OpRejectionReason("onednn", l, u8), "");
+  EXPECT_NE(OpRejectionReason(Engine::kQnnpack, l, u8), "");
+  EXPECT_NE(OpRejectionReason(Engine::kQnnpack, l, i8), "");
+  EXPECT_EQ(OpRejectionReason(Engine::kOnednn, l, u8), "");
   l.out_scale = std::ldexp(1.0, -8);
-  EXPECT_EQ(OpRejectionReason("qnnpack", l, u8), "");
+  EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, u8), "");
   // s_y = 2^10 → ratio 2^-11: XNNPACK (≥ 2^-10) rejects, QNNPACK (≥ 2^-14) accepts.
   l.out_scale = std::ldexp(1.0, 10);
-  EXPECT_EQ(OpRejectionReason("qnnpack", l, u8), "");
-  EXPECT_NE(OpRejectionReason("qnnpack", l, i8), "");
+  EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, u8), "");
+  EXPECT_NE(OpRejectionReason(Engine::kQnnpack, l, i8), "");
   // add_relu with z_y = qmax: output range [z_y, qmax] is empty → QNNPACK/XNNPACK fail.
   l.out_scale = 1.0;
   l.relu = true;
   l.out_zero_point = 255;
-  EXPECT_NE(OpRejectionReason("qnnpack", l, u8), "");
+  EXPECT_NE(OpRejectionReason(Engine::kQnnpack, l, u8), "");
   l.out_zero_point = 254;
-  EXPECT_EQ(OpRejectionReason("qnnpack", l, u8), "");
+  EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, u8), "");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,15 +157,15 @@ TEST(OpElementwiseMul, HandDerivedValues) {
   l.relu = false;
   const std::vector<QTensor> i8 = {MakeTensor(DType::kQInt8, {1}, 0.5, 0, {1}),
                                    MakeTensor(DType::kQInt8, {1}, 0.5, 0, {1})};
-  EXPECT_STREQ(EngineOpRecipe("onednn", l, i8)->name, "mul.xnnpack_qs8");  // any engine
+  EXPECT_STREQ(EngineOpRecipe(Engine::kOnednn, l, i8)->name, "mul.xnnpack_qs8");  // any engine
   l.out_zero_point = 127;
-  EXPECT_STREQ(EngineOpRecipe("onednn", l, i8)->name, "mul.default_fp32");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kOnednn, l, i8)->name, "mul.default_fp32");
   // XNNPACK product ratio 0.25/s_y must be in [2^-16, 2^8): s_y = 2^-10 → 2^8 rejected.
   l.out_zero_point = 0;
   l.out_scale = std::ldexp(1.0, -10);
-  EXPECT_NE(OpRejectionReason("onednn", l, i8), "");
+  EXPECT_NE(OpRejectionReason(Engine::kOnednn, l, i8), "");
   l.out_scale = std::ldexp(1.0, -9);
-  EXPECT_EQ(OpRejectionReason("onednn", l, i8), "");
+  EXPECT_EQ(OpRejectionReason(Engine::kOnednn, l, i8), "");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,16 +184,16 @@ TEST(OpElementwiseCat, CopyVersusRequantize) {
   for (const char* r : {"cat.exact", "cat.generic", "cat.nhwc"}) {
     EXPECT_EQ(RunRecipe(r, l, in), (std::vector<int32_t>{201, 12, 12, 10})) << r;
   }
-  EXPECT_STREQ(EngineOpRecipe("onednn", l, in)->name, "cat.nhwc");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kOnednn, l, in)->name, "cat.nhwc");
   l.channels_last = false;  // NCHW, but H = W = 1: still channels-last contiguous → NHWC path
-  EXPECT_STREQ(EngineOpRecipe("onednn", l, in)->name, "cat.nhwc");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kOnednn, l, in)->name, "cat.nhwc");
   const std::vector<QTensor> spatial = {MakeTensor(DType::kQUInt8, {1, 2, 1, 2}, 0.5, 10, {1, 2, 3, 4}),
                                         MakeTensor(DType::kQUInt8, {1, 2, 1, 2}, 0.5, 10, {1, 2, 3, 4})};
-  EXPECT_STREQ(EngineOpRecipe("qnnpack", l, spatial)->name, "cat.generic");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, spatial)->name, "cat.generic");
   l.channels_last = true;
-  EXPECT_STREQ(EngineOpRecipe("qnnpack", l, spatial)->name, "cat.nhwc");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, spatial)->name, "cat.nhwc");
   l.cat_dim = 3;
-  EXPECT_STREQ(EngineOpRecipe("qnnpack", l, spatial)->name, "cat.generic");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, spatial)->name, "cat.generic");
   // cat along W: output [1,2,1,4] = per (n,c,h) row: input 0's 2 values then input 1's.
   EXPECT_EQ(RunRecipe("cat.generic", l, spatial), (std::vector<int32_t>{1, 2, 1, 2, 3, 4, 3, 4}));
 }
@@ -254,15 +254,15 @@ TEST(OpElementwiseClamp, QnnpackClampLayoutAndRejection) {
   EXPECT_EQ(RunRecipe("hardtanh.qclamp", l, in), (std::vector<int32_t>{1, 2, 3, 4}));
   // The scramble is a LibTorch bug: the engine path is the intended clamp, the bug recipe only
   // classifies (OpRecipeDef::libtorch_bug).
-  EXPECT_STREQ(EngineOpRecipe("qnnpack", l, in)->name, "hardtanh.qclamp");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, in)->name, "hardtanh.qclamp");
   EXPECT_NE(FindOpRecipe("hardtanh.qnnpack_clamp")->libtorch_bug, nullptr);
-  EXPECT_STREQ(EngineOpRecipe("onednn", l, in)->name, "hardtanh.qclamp");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kOnednn, l, in)->name, "hardtanh.qclamp");
   l.channels_last = false;
   EXPECT_EQ(RunRecipe("hardtanh.qnnpack_clamp", l, in), (std::vector<int32_t>{1, 2, 3, 4}));
-  EXPECT_EQ(OpRejectionReason("qnnpack", l, in), "");
+  EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, in), "");
   l.act.min_value = 2.0f;  // q_lo = 2 > q_hi = 1
   l.act.max_value = 1.0f;
-  EXPECT_NE(OpRejectionReason("qnnpack", l, in), "");
+  EXPECT_NE(OpRejectionReason(Engine::kQnnpack, l, in), "");
   EXPECT_EQ(RunRecipe("hardtanh.qclamp", l, in), (std::vector<int32_t>{1, 1, 1, 1}));  // min(max(q,2),1)
 }
 
@@ -280,8 +280,8 @@ TEST(OpElementwiseHardswish, TableEntriesAndZeroPointOrder) {
   EXPECT_EQ(RunRecipe("hardswish.exact", l, in), (std::vector<int32_t>{11, 15, 11, 35}));
   EXPECT_EQ(RunRecipe("hardswish.default_table", l, in), (std::vector<int32_t>{11, 15, 11, 35}));
   EXPECT_EQ(RunRecipe("hardswish.qnnpack_table", l, in), (std::vector<int32_t>{11, 16, 11, 35}));
-  EXPECT_STREQ(EngineOpRecipe("qnnpack", l, in)->name, "hardswish.qnnpack_table");
-  EXPECT_STREQ(EngineOpRecipe("onednn", l, in)->name, "hardswish.default_table");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, in)->name, "hardswish.qnnpack_table");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kOnednn, l, in)->name, "hardswish.default_table");
 }
 
 // sigmoid: s_x = 0.5. σ(0) = 0.5 → 128; σ(1) = 0.7310586 → 187.15 → 187; σ(63.5) → 256 → 255;
@@ -311,7 +311,7 @@ TEST(OpElementwiseLeakyRelu, HandDerivedValues) {
   const std::vector<QTensor> in = {MakeTensor(DType::kQUInt8, {4}, 0.5, 10, {14, 6, 9, 7})};
   EXPECT_EQ(RunRecipe("leaky_relu.exact", l, in), (std::vector<int32_t>{11, 1, 3, 1}));
   EXPECT_EQ(RunRecipe("leaky_relu.default_fp32", l, in), (std::vector<int32_t>{11, 1, 3, 1}));
-  EXPECT_STREQ(EngineOpRecipe("qnnpack", l, in)->name, "leaky_relu.default_fp32");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, in)->name, "leaky_relu.default_fp32");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ std::vector<int32_t> RunRecipe(const std::string& recipe, const Layer& layer, co
   return Recipe(recipe).run(layer, {x}, shape);
 }
 
-std::string EngineRecipeName(const std::string& engine, const Layer& layer, const QTensor& x) {
+std::string EngineRecipeName(Engine engine, const Layer& layer, const QTensor& x) {
   const OpRecipeDef* r = EngineOpRecipe(engine, layer, {x});
   return r ? r->name : "(none)";
 }
@@ -211,43 +211,42 @@ TEST(PoolingEngines, SelectsTheLibTorchPath) {
   Layer avg = PoolLayer(OpKind::kAvgPool2d, 2, 2, 2, 2);
   const QTensor u8 = MakeInput(DType::kQUInt8, {1, 2, 4, 4}, std::vector<int32_t>(32, 3), 0.1, 3);
   const QTensor s8 = MakeInput(DType::kQInt8, {1, 2, 4, 4}, std::vector<int32_t>(32, 3), 0.1, 3);
-  EXPECT_EQ(EngineRecipeName("qnnpack", avg, u8), "avg_pool2d.qnnpack");
-  EXPECT_EQ(EngineRecipeName("qnnpack", avg, s8), "avg_pool2d.nchw_fp32");
-  EXPECT_EQ(EngineRecipeName("onednn", avg, u8), "avg_pool2d.nchw_fp32");
-  EXPECT_EQ(EngineRecipeName("fbgemm", avg, u8), "avg_pool2d.nchw_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, avg, u8), "avg_pool2d.qnnpack");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, avg, s8), "avg_pool2d.nchw_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kOnednn, avg, u8), "avg_pool2d.nchw_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kFbgemm, avg, u8), "avg_pool2d.nchw_fp32");
   avg.channels_last = true;
-  EXPECT_EQ(EngineRecipeName("onednn", avg, u8), "avg_pool2d.nhwc_fp32");
-  EXPECT_EQ(EngineRecipeName("x86", avg, s8), "avg_pool2d.nhwc_fp32");
-  EXPECT_EQ(EngineRecipeName("qnnpack", avg, u8), "avg_pool2d.qnnpack");  // any layout
+  EXPECT_EQ(EngineRecipeName(Engine::kOnednn, avg, u8), "avg_pool2d.nhwc_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kX86, avg, s8), "avg_pool2d.nhwc_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, avg, u8), "avg_pool2d.qnnpack");  // any layout
   avg.pool.ceil_mode = true;
-  EXPECT_EQ(EngineRecipeName("qnnpack", avg, u8), "avg_pool2d.nhwc_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, avg, u8), "avg_pool2d.nhwc_fp32");
   avg.channels_last = false;
   // C == 1 (or H·W == 1): an NCHW tensor is also channels-last contiguous → NHWC kernel.
   const QTensor one_c = MakeInput(DType::kQUInt8, {1, 1, 4, 4}, std::vector<int32_t>(16, 3), 0.1, 3);
-  EXPECT_EQ(EngineRecipeName("onednn", avg, one_c), "avg_pool2d.nhwc_fp32");
-  EXPECT_EQ(EngineRecipeName("nonexistent", avg, u8), "(none)");
+  EXPECT_EQ(EngineRecipeName(Engine::kOnednn, avg, one_c), "avg_pool2d.nhwc_fp32");
 
   Layer mx = PoolLayer(OpKind::kMaxPool2d, 2, 2, 2, 2);
   // QNNPACK's edge-clamped taps are a LibTorch bug: its path is the exact max, and
   // max_pool2d.qnnpack only classifies (OpRecipeDef::libtorch_bug).
-  EXPECT_EQ(EngineRecipeName("qnnpack", mx, u8), "max_pool2d.exact");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, mx, u8), "max_pool2d.exact");
   EXPECT_NE(FindOpRecipe("max_pool2d.qnnpack")->libtorch_bug, nullptr);
-  EXPECT_EQ(EngineRecipeName("qnnpack", mx, s8), "max_pool2d.exact");
-  EXPECT_EQ(EngineRecipeName("onednn", mx, u8), "max_pool2d.exact");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, mx, s8), "max_pool2d.exact");
+  EXPECT_EQ(EngineRecipeName(Engine::kOnednn, mx, u8), "max_pool2d.exact");
 
   Layer ad;
   ad.op = OpKind::kAdaptiveAvgPool2d;
   ad.pool.output_size[0] = 2;
   ad.pool.output_size[1] = 2;  // 4 % 2 == 0, 4 != 2
-  EXPECT_EQ(EngineRecipeName("qnnpack", ad, u8), "adaptive_avg_pool2d.qnnpack");
-  EXPECT_EQ(EngineRecipeName("qnnpack", ad, s8), "adaptive_avg_pool2d.nchw_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, ad, u8), "adaptive_avg_pool2d.qnnpack");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, ad, s8), "adaptive_avg_pool2d.nchw_fp32");
   ad.pool.output_size[1] = 3;  // 4 % 3 != 0
-  EXPECT_EQ(EngineRecipeName("qnnpack", ad, u8), "adaptive_avg_pool2d.nchw_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, ad, u8), "adaptive_avg_pool2d.nchw_fp32");
   ad.pool.output_size[0] = 4;
   ad.pool.output_size[1] = 4;  // equal sizes
-  EXPECT_EQ(EngineRecipeName("qnnpack", ad, u8), "adaptive_avg_pool2d.nchw_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kQnnpack, ad, u8), "adaptive_avg_pool2d.nchw_fp32");
   ad.channels_last = true;
-  EXPECT_EQ(EngineRecipeName("onednn", ad, u8), "adaptive_avg_pool2d.nhwc_fp32");
+  EXPECT_EQ(EngineRecipeName(Engine::kOnednn, ad, u8), "adaptive_avg_pool2d.nhwc_fp32");
 }
 
 TEST(PoolingEngines, RejectsQnnpackOneByOneKernels) {
@@ -255,13 +254,13 @@ TEST(PoolingEngines, RejectsQnnpackOneByOneKernels) {
   const QTensor s8 = MakeInput(DType::kQInt8, {1, 2, 4, 4}, std::vector<int32_t>(32, 3), 0.1, 3);
   for (OpKind op : {OpKind::kAvgPool2d, OpKind::kMaxPool2d}) {
     Layer l = PoolLayer(op, 1, 1, 1, 1);
-    EXPECT_NE(OpRejectionReason("qnnpack", l, {u8}), "") << OpKindName(op);
-    EXPECT_EQ(OpRejectionReason("qnnpack", l, {s8}), "") << OpKindName(op);
-    EXPECT_EQ(OpRejectionReason("onednn", l, {u8}), "") << OpKindName(op);
+    EXPECT_NE(OpRejectionReason(Engine::kQnnpack, l, {u8}), "") << OpKindName(op);
+    EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, {s8}), "") << OpKindName(op);
+    EXPECT_EQ(OpRejectionReason(Engine::kOnednn, l, {u8}), "") << OpKindName(op);
     l.pool.ceil_mode = true;  // default kernel
-    EXPECT_EQ(OpRejectionReason("qnnpack", l, {u8}), "") << OpKindName(op);
+    EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, {u8}), "") << OpKindName(op);
     l = PoolLayer(op, 1, 2, 1, 1);
-    EXPECT_EQ(OpRejectionReason("qnnpack", l, {u8}), "") << OpKindName(op);
+    EXPECT_EQ(OpRejectionReason(Engine::kQnnpack, l, {u8}), "") << OpKindName(op);
   }
 }
 

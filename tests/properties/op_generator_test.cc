@@ -18,8 +18,6 @@
 namespace qdiff {
 namespace {
 
-constexpr const char* kEngines[] = {"qnnpack", "onednn", "fbgemm", "x86"};
-
 RC_GTEST_PROP(OpGenerator, ModelsValidateAndStayLegal, ()) {
   const GeneratedModel g = *GenModel(GeneratorSettings{});
   RC_ASSERT(ValidateModel(g.model) == "");
@@ -28,7 +26,7 @@ RC_GTEST_PROP(OpGenerator, ModelsValidateAndStayLegal, ()) {
     const Layer& layer = g.model.layers[l];
     std::vector<QTensor> inputs;
     for (int id : LayerInputIds(g.model, l)) inputs.push_back(id < 0 ? g.model.input : nodes[id]);
-    for (const char* e : kEngines) {
+    for (Engine e : kAllEngines) {
       RC_ASSERT(OpRejectionReason(e, layer, inputs) == "");
       if (!IsGemmOp(layer.op)) RC_ASSERT(EngineOpRecipe(e, layer, inputs) != nullptr);
     }
