@@ -15,7 +15,7 @@
  *
  * Ownership: qdiff owns every buffer and every args struct. They are valid only during the call;
  * the plugin must not keep any pointer after it returns, nor write anywhere but the `output`
- * buffer. Functions may be called from several processes, one call at a time per process.
+ * buffer. qdiff calls a plugin from one thread at a time.
  *
  * Layouts: all tensors are dense and row-major (C order), int_repr values (the stored 8-bit
  * integers, not dequantized reals). Element counts and dimensions are int64_t.
