@@ -8,5 +8,14 @@
 #SBATCH --mem=2G
 #SBATCH --time=02:00:00
 #SBATCH --output=out/slurm-%A_%a.log
+# Runs ./build/qdiff of this checkout, or with QDIFF_IMAGE set (the Containerfile's image,
+# registry.example.com/qdiff:latest) the image's qdiff under podman, writing to ./out.
 set -euo pipefail
-./build/qdiff run --cases 200000 --seed 20261126 --out "out/slurm-shard-${SLURM_ARRAY_TASK_ID}"
+args=(run --cases 200000 --seed 20261126 --out "out/slurm-shard-${SLURM_ARRAY_TASK_ID}")
+if [ -n "${QDIFF_IMAGE:-}" ]; then
+  mkdir -p out
+  podman run --rm -v "$PWD/out:/opt/qdiff/out" -e SLURM_ARRAY_TASK_ID -e SLURM_ARRAY_TASK_COUNT \
+    -e SLURM_ARRAY_TASK_MIN "$QDIFF_IMAGE" "${args[@]}"
+else
+  ./build/qdiff "${args[@]}"
+fi
