@@ -29,6 +29,7 @@ struct CampaignSettings {
   std::string out_dir;               // created if missing
   std::string command_line;          // recorded in run.json
   std::string injected_defect;       // self-test only (harness/evaluation/injected_defect.h); "" normally
+  std::string kernel_path;           // --kernel: the user's kernel plugin, a column beside the schemes
   // Sharding: this process runs shard `shard_index` of `shard_count`. With a case count, shard i
   // takes the contiguous index range [cases·i/N, cases·(i+1)/N); with a time budget, the indices
   // i ≡ shard_index (mod N). Case ids and seeds depend only on the index, so `qdiff merge` of all

@@ -48,19 +48,23 @@ void InjectFault(const std::string& kind) {
 // A finding: shrunk (same op, engine, scheme and class), saved over the raw case file, and
 // confirmed by `qdiff replay` in a fresh process; if it does not reproduce alone, the case that
 // ran before it in the same worker is saved beside it.
-json ShrinkAndConfirm(const CampaignSettings& s, int64_t index, int64_t previous,
-                   const FailureSignature& sig) {
+json ShrinkAndConfirm(const CampaignSettings& s, const KernelPlugin* kernel, int64_t index,
+                      int64_t previous, const FailureSignature& sig) {
   Case c = CaseForIndex(s, index, nullptr);
   // The raw case is already saved as findings/<id>.json; the shrunk one gets a file per
   // signature, since a case can fail on several engines and schemes.
   const std::string file =
-      s.out_dir + "/findings/" + c.id + "." + EngineName(sig.engine) + "." + GetScheme(sig.scheme).name +
+      s.out_dir + "/findings/" + c.id + "." + EngineName(sig.engine) + "." + sig.SchemeName() +
       ".shrunk.json";
-  c.description = "unexplained difference (" + sig.ToString() + ") found by a campaign";
+  c.description = (sig.scheme ? "unexplained difference (" : "kernel differs from LibTorch (") +
+                  sig.ToString() + ") found by a campaign" +
+                  (sig.scheme ? "" : "; replay it with --kernel " + s.kernel_path);
   ShrinkStats stats;
-  SaveCaseFile(ShrinkFinding(c, sig, &stats), file);
+  SaveCaseFile(ShrinkFinding(c, sig, &stats, kernel), file);
   bool state_dependent = false;
-  const int replay_exit = s.confirm_in_fresh_process ? RunSelfInFreshProcess({"replay", "--quiet", file}) : 1;
+  std::vector<std::string> replay = {"replay", "--quiet", file};
+  if (!sig.scheme) replay.insert(replay.end(), {"--kernel", s.kernel_path});
+  const int replay_exit = s.confirm_in_fresh_process ? RunSelfInFreshProcess(replay) : 1;
   if (replay_exit == -1) {
     std::cerr << "qdiff: could not start a fresh process to confirm " << file << "\n";
   } else if (replay_exit != 1) {
@@ -90,11 +94,18 @@ std::vector<std::string> WorkerArguments(const CampaignSettings& s) {
     args.push_back("--inject-defect");
     args.push_back(s.injected_defect);
   }
+  if (!s.kernel_path.empty()) {
+    args.push_back("--kernel");
+    args.push_back(s.kernel_path);
+  }
   return args;
 }
 
 int RunCampaignWorker(const CampaignSettings& s) {
   InitLibTorch();
+  // The kernel runs inside this worker: a crash or hang in it is this case's crashed/timeout row.
+  const std::optional<KernelPlugin> kernel = LoadKernelOrThrow(s.kernel_path);
+  const KernelPlugin* k = kernel ? &*kernel : nullptr;
   const std::map<int64_t, std::string> faults = FaultsFromEnvironment();
   int64_t previous = -1;
   std::string line;
@@ -110,7 +121,7 @@ int RunCampaignWorker(const CampaignSettings& s) {
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<std::string> corners;
       const Case c = CaseForIndex(s, index, &corners);
-      const CaseRuns runs = RunCase(c, s.engines, s.schemes);
+      const CaseRuns runs = RunCase(c, s.engines, s.schemes, k);
       const CaseEvaluation ev = EvaluateRuns(c, runs);
       out = RowsJson(ev.case_rows, ev.discrepancies);
       out["type"] = "case";
@@ -139,7 +150,7 @@ int RunCampaignWorker(const CampaignSettings& s) {
       for (int64_t key : {index, int64_t{-1}}) {  // -1: every shrink
         if (auto f = faults.find(key); f != faults.end() && f->second == "hang_shrink") InjectFault("hang");
       }
-      out = ShrinkAndConfirm(s, index, prev, *sig);
+      out = ShrinkAndConfirm(s, k, index, prev, *sig);
     } else {
       continue;
     }

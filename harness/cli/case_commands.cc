@@ -12,6 +12,7 @@
 #include "harness/cli/flags.h"
 #include "harness/evaluation/explain.h"
 #include "harness/evaluation/injected_defect.h"
+#include "harness/evaluation/kernel_column.h"
 #include "harness/torch/libtorch_runner.h"
 #include "harness/evaluation/shrink.h"
 #include "oracles/float32_twin.h"
@@ -33,8 +34,11 @@ int CommandReplay(const std::string& path, bool quiet, const CaseFlags& flags) {
     std::cerr << path << ": not available here, skipped: " << EngineList(unavailable) << "\n";
   }
   if (engines.empty()) throw UsageError(path + ": field 'engines': none of them is available");
-  const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, engines, schemes));
-  if (quiet) return ev.unexplained_elements > 0 ? kExitFindings : kExitOk;
+  const std::optional<KernelPlugin> kernel = LoadKernelOrThrow(flags.kernel);
+  const CaseEvaluation ev =
+      EvaluateRuns(c, RunCase(c, engines, schemes, kernel ? &*kernel : nullptr));
+  const int64_t findings = ev.unexplained_elements + ev.kernel_findings;
+  if (quiet) return findings > 0 ? kExitFindings : kExitOk;
   std::printf("%-8s %-16s %5s %7s %9s %9s %8s %8s %8s %5s  %s\n", "engine", "scheme", "layer",
               "index", "acc", "exact", "integer", "libtorch", "float", "diff", "class");
   for (const DiscrepancyRow& d : ev.discrepancies) {
@@ -52,9 +56,13 @@ int CommandReplay(const std::string& path, bool quiet, const CaseFlags& flags) {
                 (long long)r.max_abs_diff_lsb, VerdictName(r.verdict), r.message.empty() ? "" : ": ",
                 r.message.c_str());
   }
-  std::printf("\n%s: %lld unexplained elements\n", path.c_str(),
-              (long long)ev.unexplained_elements);
-  return ev.unexplained_elements > 0 ? kExitFindings : kExitOk;
+  std::printf("\n%s: %lld unexplained elements", path.c_str(), (long long)ev.unexplained_elements);
+  if (kernel) {
+    std::printf("; kernel %s: %lld finding elements", kernel->name().c_str(),
+                (long long)ev.kernel_findings);
+  }
+  std::printf("\n");
+  return findings > 0 ? kExitFindings : kExitOk;
 }
 
 int CommandShrink(const std::string& path, std::string out, const CaseFlags& flags) {
@@ -63,15 +71,16 @@ int CommandShrink(const std::string& path, std::string out, const CaseFlags& fla
   ArmTimeout(10 * flags.TimeoutSeconds(), path);
   InitLibTorch();
   const Case c = LoadCaseFile(path, limits);
-  const CaseEvaluation ev =
-      EvaluateRuns(c, RunCase(c, CaseEngines(c, AvailableEngines(), nullptr), CaseSchemes(c)));
+  const std::optional<KernelPlugin> kernel = LoadKernelOrThrow(flags.kernel);
+  const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, CaseEngines(c, AvailableEngines(), nullptr),
+                                                    CaseSchemes(c), kernel ? &*kernel : nullptr));
   const std::optional<FailureSignature> sig = FirstFinding(ev);
   if (!sig) {
     std::cout << path << ": no unexplained element here; nothing to shrink\n";
     return kExitOk;
   }
   ShrinkStats stats;
-  const Case shrunk = ShrinkFinding(c, *sig, &stats);
+  const Case shrunk = ShrinkFinding(c, *sig, &stats, kernel ? &*kernel : nullptr);
   if (out.empty()) out = path.substr(0, path.rfind(".json")) + ".shrunk.json";
   SaveCaseFile(shrunk, out);
   std::cout << "signature " << sig->ToString() << ": " << stats.elements_before << " -> "
@@ -114,6 +123,7 @@ CommandDef ReplayCommand() {
             auto f = std::make_shared<Flags>();
             replay->add_flag("--quiet", f->quiet, "no table; the exit code only");
             f->limits.AddTo(replay, "seconds before the replay stops as a timeout (default 120)");
+            f->limits.AddKernelTo(replay);
             return [f] { return CommandReplay(f->limits.path, f->quiet, f->limits); };
           }};
 }
@@ -128,6 +138,7 @@ CommandDef ShrinkCommand() {
             auto f = std::make_shared<Flags>();
             shrink->add_option("--out", f->out, "output file (default: CASE.shrunk.json)");
             f->limits.AddTo(shrink, "the shrink stops as a timeout after ten of these (default 120 s)");
+            f->limits.AddKernelTo(shrink);
             return [f] { return CommandShrink(f->limits.path, f->out, f->limits); };
           }};
 }

@@ -179,6 +179,11 @@ void CaseFlags::AddTo(CLI::App* command, const char* timeout_help) {
   command->add_option("--max-case-work", max_work, "multiply-adds a case may need (default 2^30)");
 }
 
+void CaseFlags::AddKernelTo(CLI::App* command) {
+  command->add_option("--kernel", kernel,
+                      "your kernel plugin (.so): compared as one more column (README, kernel plugins)");
+}
+
 CaseLimits CaseFlags::Limits() const {
   try {
     return MakeCaseLimits(ParseNumber(max_gib, "--max-case-gib", 0, 1 << 20),

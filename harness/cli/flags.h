@@ -59,8 +59,10 @@ struct CaseFlags {
   std::string case_timeout = "120";
   std::string max_gib = "2";
   std::string max_work = "1073741824";
+  std::string kernel;  // --kernel (replay, shrink)
 
   void AddTo(CLI::App* command, const char* timeout_help);
+  void AddKernelTo(CLI::App* command);
   CaseLimits Limits() const;
   double TimeoutSeconds() const;
 };

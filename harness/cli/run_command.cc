@@ -16,6 +16,7 @@
 #include "harness/cli/flags.h"
 #include "harness/evaluation/engines.h"
 #include "harness/evaluation/injected_defect.h"
+#include "harness/evaluation/kernel_column.h"
 #include "harness/case/provenance.h"
 #include "reports/csv.h"
 #include "reports/summary.h"
@@ -60,7 +61,7 @@ std::string DefaultRunDir(uint64_t seed) {
 // `qdiff run`'s flags as given (validated by CommandRun).
 struct RunFlags {
   std::string cases, budget, seed = "1", engines, schemes, ops, out, injected_defect, shard,
-      baseline, case_timeout = "120";
+      baseline, case_timeout = "120", kernel;
   std::string jobs = std::to_string(std::max<unsigned>(1, std::thread::hardware_concurrency()));
   bool resume = false, overwrite = false;
 };
@@ -84,6 +85,12 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   s.out_dir = f.out.empty() ? DefaultRunDir(seed) : f.out;
   s.command_line = command_line;
   s.injected_defect = f.injected_defect;
+  // Loaded here once so that a bad plugin is a usage error before any file is touched.
+  if (std::optional<KernelPlugin> k = LoadKernelOrThrow(f.kernel)) {
+    s.kernel_path = f.kernel;
+    std::cout << "kernel: " << k->name() << " (" << f.kernel << "), aims at "
+              << (k->engine().empty() ? std::string("no engine") : k->engine()) << "\n";
+  }
   try {
     std::tie(s.shard_index, s.shard_count) = ResolveShard(f.shard);
   } catch (const std::invalid_argument& e) {
@@ -114,7 +121,9 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
                 << (f.state_dependent ? "; does NOT reproduce alone: state_dependent"
                                       : "; reproduces in a fresh process");
     }
-    std::cout << "\n  replay: qdiff replay " << f.file << "\n";
+    const bool kernel_finding = f.signature.find(std::string("/") + KernelColumnName() + "/") != std::string::npos;
+    std::cout << "\n  replay: qdiff replay " << f.file
+              << (kernel_finding ? " --kernel " + s.kernel_path : std::string()) << "\n";
   }
   if (r.journal_lines_dropped > 0) {
     std::cout << r.journal_lines_dropped << " journal line(s) not trusted; their cases ran again\n";
@@ -185,6 +194,8 @@ CommandDef RunCommand() {
                             "i/N: run shard i of N (also GTEST_*, SLURM_ARRAY_*, JOB_COMPLETION_INDEX)");
             run->add_option("--baseline", rf->baseline,
                             "previous run folder: print new, fixed and persisting findings");
+            run->add_option("--kernel", rf->kernel,
+                            "your kernel plugin (.so, include/qdiff/kernel_plugin.h): one more column");
             run->add_option("--inject-defect", rf->injected_defect,
                             "self-test of the finding pipeline only: apply a named defect (ties_up)");
             return [rf, command_line] { return CommandRun(*rf, command_line); };
@@ -208,7 +219,7 @@ CommandDef ThroughputCommand() {
 CommandDef WorkerCommand() {
   return {"__worker", "", [](CLI::App* worker, const std::string&) -> std::function<int()> {
             struct Flags {
-              std::string seed = "1", engines, schemes, ops, out, defect;
+              std::string seed = "1", engines, schemes, ops, out, defect, kernel;
             };
             auto f = std::make_shared<Flags>();
             worker->add_option("--seed", f->seed);
@@ -217,6 +228,7 @@ CommandDef WorkerCommand() {
             worker->add_option("--ops", f->ops);
             worker->add_option("--out", f->out);
             worker->add_option("--inject-defect", f->defect);
+            worker->add_option("--kernel", f->kernel);
             return [f] {
               CampaignSettings ws;
               ws.seed = ParseSeed(f->seed);
@@ -225,6 +237,7 @@ CommandDef WorkerCommand() {
               ws.generator.ops = ParseOps(f->ops);
               ws.out_dir = f->out;
               ws.injected_defect = f->defect;
+              ws.kernel_path = f->kernel;
               return RunCampaignWorker(ws);
             };
           }};

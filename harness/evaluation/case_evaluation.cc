@@ -81,8 +81,9 @@ std::vector<Scheme> CaseSchemes(const Case& c) {
 }
 
 CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
-                 const std::vector<Scheme>& schemes) {
+                 const std::vector<Scheme>& schemes, const KernelPlugin* kernel) {
   CaseRuns runs;
+  runs.kernel = kernel;
   runs.engines = engines;
   runs.schemes = schemes;
   const auto t0 = std::chrono::steady_clock::now();
@@ -104,6 +105,11 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
       recipe.gemm = ApplyDefect(recipe.gemm, c.injected_defect);
       per_scheme.push_back(RunIntegerPipelineFed(c.model, recipe, fed));
     }
+    if (kernel && e < engines.size() && !per_scheme.empty()) {
+      runs.kernel_runs.push_back(RunKernelLayers(*kernel, c.model, per_scheme[0]));
+    } else if (kernel) {
+      runs.kernel_runs.emplace_back(c.model.layers.size());
+    }
     runs.pipeline.push_back(std::move(per_scheme));
   }
   runs.float_oracle = RunFloatOracle(c.model);
@@ -112,22 +118,29 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
 
 namespace {
 
+// Fills the GEMM columns of `d` (element d.index, channel d.channel of a conv/linear layer) as
+// `recipe` forms them; returns the channel's terms.
+const ChannelTerms& FillGemmColumns(const LayerTrace& trace, const Recipe& recipe, DiscrepancyRow& d) {
+  const ChannelTerms& terms = trace.channels[d.channel];
+  d.acc = trace.acc[d.index];
+  d.integer_bias = recipe.bias == BiasForm::kInt32Torch ? terms.bias_int32 : 0;
+  d.bias = terms.quant.bias.value_or(0.0f);
+  if (recipe.multiplier == MultiplierForm::kQ31) {
+    d.multiplier = terms.q31.multiplier;
+    d.shift = terms.q31.shift;
+  }
+  d.real_multiplier = terms.multiplier_double;
+  d.exact_value = ExactRealOutput(terms, d.acc);
+  return terms;
+}
+
 // Fills the GEMM columns of `d` (element d.index of a conv2d/linear layer) and classifies it by
 // counterfactual recipes, using the accumulator the engine's kernel computes.
 DiffClass ExplainGemmElement(Engine engine, const Layer& layer,
                              const LayerTrace& trace, const Recipe& scheme_recipe,
                              const std::string& injected_defect,
                              const std::vector<int64_t>& kernel_acc, DiscrepancyRow& d) {
-  const ChannelTerms& terms = trace.channels[d.channel];
-  d.acc = trace.acc[d.index];
-  d.integer_bias = scheme_recipe.bias == BiasForm::kInt32Torch ? terms.bias_int32 : 0;
-  d.bias = terms.quant.bias.value_or(0.0f);
-  if (scheme_recipe.multiplier == MultiplierForm::kQ31) {
-    d.multiplier = terms.q31.multiplier;
-    d.shift = terms.q31.shift;
-  }
-  d.real_multiplier = terms.multiplier_double;
-  d.exact_value = ExactRealOutput(terms, d.acc);
+  const ChannelTerms& terms = FillGemmColumns(trace, scheme_recipe, d);
   const std::optional<Recipe> engine_recipe = ApplyDefect(
       GetScheme(EngineScheme(engine, layer, CpuHasVnni(), trace.input().dtype)).recipe, injected_defect);
   const int64_t k_acc = kernel_acc.empty() ? WrapToInt32(d.acc) : kernel_acc[d.index];
@@ -262,10 +275,79 @@ void EvaluateSchemeRow(const Case& c, const CaseRuns& runs, size_t e, size_t s,
   ev.unexplained_elements += unexplained;
 }
 
+// Why the user's kernel gives kernel_out where LibTorch gives d.libtorch_out (GEMM element).
+// When the kernel computes the engine's own recipe, the difference is LibTorch's side (its
+// accumulator or a documented bug); otherwise ClassifyKernelElement names the ingredient.
+DiffClass ClassifyKernelDiscrepancy(Engine engine, const Layer& layer, const LayerTrace& trace,
+                                    const EngineLayerFacts& f, DiscrepancyRow& d) {
+  const Recipe engine_recipe =
+      GetScheme(EngineScheme(engine, layer, CpuHasVnni(), trace.input().dtype)).recipe;
+  const ChannelTerms& terms = FillGemmColumns(trace, engine_recipe, d);
+  const int32_t kernel_out = static_cast<int32_t>(d.integer_out);
+  if (EvaluateRecipe(engine_recipe, terms, d.acc) == kernel_out) {
+    if (!f.bug_out.empty()) return DiffClass::kLibTorchBug;
+    if (!f.kernel_acc.empty() && f.kernel_acc[d.index] != d.acc) return DiffClass::kAccSaturation16;
+    return DiffClass::kUnexplained;
+  }
+  return ClassifyKernelElement(engine_recipe, terms, d.acc, kernel_out);
+}
+
+// The kernel column's row for engine e: its covered layers compared with LibTorch's outputs.
+void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEvaluation& engine,
+                       CaseRow& row, CaseEvaluation& ev) {
+  const bool target = KernelTargets(*runs.kernel, runs.engines[e]);
+  std::map<std::string, int64_t> class_counts;
+  int64_t unexplained = 0, sum_signed = 0;
+  for (size_t l = 0; l < c.model.layers.size(); ++l) {
+    const KernelLayerRun& k = runs.kernel_runs[e][l];
+    if (!k.covered) continue;
+    if (!k.error.empty()) {
+      row.message += (row.message.empty() ? "" : "; ") + ("layer " + std::to_string(l) + ": " + k.error);
+      continue;
+    }
+    const LayerTrace& trace = runs.pipeline[e][0][l];
+    const std::vector<int32_t>& lt = runs.libtorch[e].layers[l].values;
+    const Comparison cmp = CompareOutputs(k.out, lt);
+    row.elements += cmp.elements;
+    row.mismatches_vs_libtorch += cmp.mismatches;
+    row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
+    sum_signed += cmp.sum_signed_diff;
+    for (int64_t i : cmp.differing) {
+      DiscrepancyRow d;
+      d.case_id = c.id;
+      d.engine = EngineName(runs.engines[e]);
+      d.scheme = KernelColumnName();
+      d.layer = static_cast<int64_t>(l);
+      d.layer_op = LayerOpName(c.model.layers[l]);
+      d.recipe = std::string(KernelColumnName()) + ":" + runs.kernel->name();
+      d.index = i;
+      if (i < static_cast<int64_t>(k.out.size()) && i < static_cast<int64_t>(lt.size())) {
+        d.channel = trace.ChannelOf(i);
+        d.integer_out = k.out[i];
+        d.libtorch_out = lt[i];
+        const std::vector<int32_t>& fo = runs.float_oracle[l].out;
+        d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
+        d.diff_lsb = d.integer_out - d.libtorch_out;
+        d.cls = ClassifyKernelDiscrepancy(runs.engines[e], c.model.layers[l], trace, engine.Facts(l), d);
+      }
+      // On the target engine every difference is the kernel's; elsewhere only the unexplained.
+      if (target || d.cls == DiffClass::kUnexplained) ++unexplained;
+      ++class_counts[DiffClassName(d.cls)];
+      ev.discrepancies.push_back(std::move(d));
+    }
+  }
+  row.mean_signed_diff_lsb = row.elements ? double(sum_signed) / row.elements : 0.0;
+  row.classes = FormatClassCounts(class_counts);
+  // A case whose layers the kernel does not implement tested nothing: degenerate.
+  row.verdict = CaseVerdict(false, row.mismatches_vs_libtorch, unexplained, row.elements == 0);
+  ev.kernel_findings += unexplained;
+}
+
 }  // namespace
 
 CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
   CaseEvaluation ev;
+  if (runs.kernel) ev.kernel_target = ParseEngine(runs.kernel->engine());
   const Model& model = c.model;
   CaseRow id;  // the columns every row of the case shares
   id.case_id = c.id;
@@ -303,6 +385,19 @@ CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
         row.message = torch.message;
       } else {
         EvaluateSchemeRow(c, runs, e, s, float_mismatches, degenerate, engine, row, ev);
+      }
+      ev.case_rows.push_back(std::move(row));
+    }
+    if (runs.kernel && !runs.schemes.empty() &&
+        KernelComparedOn(*runs.kernel, runs.engines[e], runs.engines)) {
+      CaseRow row = id;
+      row.engine = EngineName(runs.engines[e]);
+      row.scheme = KernelColumnName();
+      if (torch.rejected) {
+        row.verdict = Verdict::kRejected;
+        row.message = torch.message;
+      } else {
+        EvaluateKernelRow(c, runs, e, engine, row, ev);
       }
       ev.case_rows.push_back(std::move(row));
     }

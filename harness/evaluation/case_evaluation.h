@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/case/case.h"
+#include "harness/evaluation/kernel_column.h"
 #include "harness/torch/libtorch_runner.h"
 #include "oracles/float_oracle.h"
 #include "oracles/integer_pipeline.h"
@@ -27,15 +28,20 @@ struct CaseRuns {
   std::vector<std::vector<std::vector<LayerTrace>>> pipeline;
   std::vector<FloatLayerResult> float_oracle;         // [layer]
   double libtorch_seconds = 0;                        // wall time spent inside LibTorch
+  // The user's kernel (--kernel), or nullptr; its outputs [engine][layer], fed as the pipeline.
+  const KernelPlugin* kernel = nullptr;
+  std::vector<std::vector<KernelLayerRun>> kernel_runs;
 };
 
 CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
-                 const std::vector<Scheme>& schemes);
+                 const std::vector<Scheme>& schemes, const KernelPlugin* kernel = nullptr);
 
 struct CaseEvaluation {
   std::vector<CaseRow> case_rows;              // one per engine × scheme
   std::vector<DiscrepancyRow> discrepancies;   // one per differing element
   int64_t unexplained_elements = 0;
+  int64_t kernel_findings = 0;  // the kernel column's finding elements (kernel_column.h)
+  std::optional<Engine> kernel_target;  // the engine the kernel aims at, if it names one
   int64_t rejected_engines = 0;
 };
 

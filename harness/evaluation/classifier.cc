@@ -53,6 +53,21 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
   return reproduces_with(*engine, kernel_acc) ? DiffClass::kCombined : DiffClass::kUnexplained;
 }
 
+DiffClass ClassifyKernelElement(const Recipe& engine, const ChannelTerms& terms, int64_t acc,
+                                int32_t kernel_out, std::vector<Scheme>* equals) {
+  // Of the classes the schemes' switches give, the first in DiffClass order (the order in which
+  // ClassifyElement tries its switches: tie before zero point, bias, multiplier, ...; combined
+  // and unexplained last).
+  DiffClass best = DiffClass::kUnexplained;
+  for (const SchemeDef* s : AllSchemes()) {
+    const std::optional<int32_t> y = EvaluateRecipe(s->recipe, terms, acc);
+    if (equals && y == kernel_out) equals->push_back(s->id);
+    if (s->recipe == engine) continue;
+    best = std::min(best, ClassifyElement(engine, s->recipe, terms, acc, kernel_out));
+  }
+  return best;
+}
+
 DiffClass ClassifyOpElement(const OpRecipeDef& scheme, const OpRecipeDef* engine,
                             int32_t engine_out, int32_t libtorch_out, double exact_lsb,
                             std::optional<int32_t> libtorch_bug_out) {

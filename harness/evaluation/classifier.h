@@ -13,6 +13,7 @@
 
 #include "oracles/ops/op_recipe.h"
 #include "oracles/recipe.h"
+#include "oracles/scheme.h"
 #include "reports/vocabulary.h"  // Verdict, DiffClass
 
 namespace qdiff {
@@ -27,6 +28,16 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
 // Same, for a kernel that accumulates exactly (kernel_acc = acc).
 DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& engine,
                           const ChannelTerms& terms, int64_t acc, int32_t libtorch_out);
+
+// A user's kernel (harness/kernel/kernel_plugin.h): why its output `kernel_out` differs from the
+// engine recipe `engine` that reproduces LibTorch. The same counterfactuals, read the other way:
+// ONE ingredient of the engine's recipe is switched to the choice of a named scheme (every scheme
+// in turn, scheme.h); the first switch that reproduces the kernel's value names the class (e.g.
+// tie: the kernel rounds ties another way). `combined` if some scheme's whole recipe reproduces
+// it, `unexplained` if none does (a wrong accumulator, a missing clamp, ...). `*equals` (if
+// non-null) receives the named schemes that give the kernel's value.
+DiffClass ClassifyKernelElement(const Recipe& engine, const ChannelTerms& terms, int64_t acc,
+                                int32_t kernel_out, std::vector<Scheme>* equals = nullptr);
 
 // Ops without weights (oracles/ops/op_recipe.h): why the output of the scheme pipeline's recipe
 // `scheme` differs from LibTorch's. `engine` is the recipe of the path LibTorch took (nullptr if

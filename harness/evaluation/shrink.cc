@@ -83,8 +83,12 @@ int64_t CaseSize(const Case& c) {
   return size;
 }
 
+std::string FailureSignature::SchemeName() const {
+  return scheme ? GetScheme(*scheme).name : KernelColumnName();
+}
+
 std::string FailureSignature::ToString() const {
-  return op + "/" + EngineName(engine) + "/" + GetScheme(scheme).name + "/" + DiffClassName(cls);
+  return op + "/" + EngineName(engine) + "/" + SchemeName() + "/" + DiffClassName(cls);
 }
 
 std::optional<FailureSignature> FailureSignature::Parse(const std::string& text) {
@@ -96,11 +100,17 @@ std::optional<FailureSignature> FailureSignature::Parse(const std::string& text)
   const std::optional<Engine> engine = ParseEngine(parts[1]);
   const std::optional<Scheme> scheme = ParseScheme(parts[2]);
   const std::optional<DiffClass> cls = ParseDiffClass(parts[3]);
-  if (!engine || !scheme || !cls) return std::nullopt;
-  return FailureSignature{parts[0], *engine, *scheme, *cls};
+  if (!engine || !(scheme || parts[2] == KernelColumnName()) || !cls) return std::nullopt;
+  return FailureSignature{parts[0], *engine, scheme, *cls};
 }
 
 namespace {
+
+// Unexplained elements of any column, and every difference of a kernel on its target engine.
+bool IsFindingElement(const CaseEvaluation& ev, const DiscrepancyRow& d) {
+  if (d.cls == DiffClass::kUnexplained) return true;
+  return d.scheme == KernelColumnName() && ev.kernel_target && d.engine == EngineName(*ev.kernel_target);
+}
 
 // The signature of discrepancy `d` reported under `scheme`, given the case row of that engine and
 // scheme. Rows carry the names the evaluation wrote from typed values, so they always parse.
@@ -108,8 +118,9 @@ std::optional<FailureSignature> SignatureOf(const CaseRow& r, const DiscrepancyR
                                             const std::string& scheme) {
   const std::optional<Engine> engine = ParseEngine(d.engine);
   const std::optional<Scheme> s = ParseScheme(scheme);
-  if (!engine || !s) return std::nullopt;
-  return FailureSignature{r.op, *engine, *s, d.cls};
+  if (!engine || !(s || scheme == KernelColumnName())) return std::nullopt;
+  // A kernel's finding is named by the layer it gets wrong ("conv2d_relu"), not the case's chain.
+  return FailureSignature{s ? r.op : d.layer_op, *engine, s, d.cls};
 }
 
 }  // namespace
@@ -126,7 +137,7 @@ std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
   };
   std::vector<FailureSignature> out;
   for (const DiscrepancyRow& d : ev.discrepancies) {
-    if (d.cls != DiffClass::kUnexplained) continue;
+    if (!IsFindingElement(ev, d)) continue;
     const bool op_layer = d.recipe != d.scheme;
     const std::string scheme = op_layer && own_scheme_shows(d) ? EngineOwnSchemeName(d.engine) : d.scheme;
     for (const CaseRow& r : ev.case_rows) {
@@ -141,7 +152,7 @@ std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev) {
 
 std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
   for (const DiscrepancyRow& d : ev.discrepancies) {
-    if (d.cls != DiffClass::kUnexplained) continue;
+    if (!IsFindingElement(ev, d)) continue;
     for (const CaseRow& r : ev.case_rows) {
       if (r.engine == d.engine && r.scheme == d.scheme) {
         if (std::optional<FailureSignature> sig = SignatureOf(r, d, d.scheme)) return sig;
@@ -151,11 +162,19 @@ std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
   return std::nullopt;
 }
 
-bool FailsTheSameWay(const Case& c, const FailureSignature& sig) {
-  const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, {sig.engine}, {sig.scheme}));
-  if (ev.case_rows.empty() || ev.case_rows[0].op != sig.op) return false;
-  return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(),
-                     [&](const DiscrepancyRow& d) { return d.cls == sig.cls; });
+bool FailsTheSameWay(const Case& c, const FailureSignature& sig, const KernelPlugin* kernel) {
+  if (!sig.scheme && !kernel) return false;
+  // The kernel column reads its inputs from a pipeline trace: run it beside `exact`.
+  const CaseEvaluation ev =
+      EvaluateRuns(c, RunCase(c, {sig.engine}, {sig.scheme.value_or(Scheme::kExact)},
+                              sig.scheme ? nullptr : kernel));
+  // A scheme's finding keeps its op chain; a kernel's keeps the op of the layer it gets wrong
+  // and may lose the layers around it.
+  if (ev.case_rows.empty() || (sig.scheme && ev.case_rows[0].op != sig.op)) return false;
+  const std::string column = sig.SchemeName();
+  return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(), [&](const DiscrepancyRow& d) {
+    return d.scheme == column && d.cls == sig.cls && (sig.scheme || d.layer_op == sig.op);
+  });
 }
 
 std::vector<Case> ShrinkCandidates(const Case& c) {
@@ -300,10 +319,12 @@ Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fai
   return best;
 }
 
-Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats) {
-  Case shrunk = ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig); }, stats);
+Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats,
+                   const KernelPlugin* kernel) {
+  Case shrunk =
+      ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig, kernel); }, stats);
   shrunk.engines = {sig.engine};
-  shrunk.schemes = {GetScheme(sig.scheme).name};
+  shrunk.schemes = {GetScheme(sig.scheme.value_or(Scheme::kExact)).name};
   shrunk.expected_verdict = "unexplained";
   shrunk.description = c.description + "; shrunk from " + std::to_string(stats->elements_before) +
                        " to " + std::to_string(stats->elements_after) + " elements";

@@ -17,14 +17,16 @@ namespace qdiff {
 
 // What "the same way" means.
 struct FailureSignature {
-  std::string op;  // the case's op chain, as in CaseRow::op ("conv2d>add")
+  std::string op;  // a scheme's: the case's op chain (CaseRow::op, "conv2d>add"); a kernel's:
+                   // the op of the layer it gets wrong (DiscrepancyRow::layer_op)
   Engine engine;
-  Scheme scheme;
-  DiffClass cls;   // kUnexplained for findings
+  std::optional<Scheme> scheme;  // nullopt: the user's kernel column (kernel_column.h)
+  DiffClass cls;   // kUnexplained for the schemes' findings; any class for a kernel's
   bool operator==(const FailureSignature& o) const {
     return op == o.op && engine == o.engine && scheme == o.scheme && cls == o.cls;
   }
-  std::string ToString() const;  // "op/engine/scheme/class"
+  std::string ToString() const;  // "op/engine/scheme/class", scheme "kernel" for the kernel
+  std::string SchemeName() const;  // the scheme's name, or "kernel"
   // The inverse of ToString; nullopt for text it does not write.
   static std::optional<FailureSignature> Parse(const std::string& text);
 };
@@ -34,8 +36,10 @@ std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev);
 // Every distinct signature with an unexplained element, in the order they first appear.
 std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev);
 
-// Runs the case on sig.engine with sig.scheme and checks for an element of class sig.cls.
-bool FailsTheSameWay(const Case& c, const FailureSignature& sig);
+// Runs the case on sig.engine with sig.scheme (or with `kernel` for a kernel signature) and checks
+// for an element of class sig.cls in that column.
+bool FailsTheSameWay(const Case& c, const FailureSignature& sig,
+                     const KernelPlugin* kernel = nullptr);
 
 // Simpler variants of a case, every one valid (ValidateModel), in the order they are tried.
 std::vector<Case> ShrinkCandidates(const Case& c);
@@ -57,6 +61,7 @@ Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fai
 
 // The finding case file of `sig`: `c` shrunk under FailsTheSameWay, limited to the signature's
 // engine and scheme, expecting `unexplained`, its description extended with the sizes.
-Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats);
+Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats,
+                   const KernelPlugin* kernel = nullptr);
 
 }  // namespace qdiff

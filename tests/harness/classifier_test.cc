@@ -323,5 +323,23 @@ TEST(Classifier, CaseVerdictPrecedence) {
   EXPECT_STREQ(VerdictName(Verdict::kUnexplained), "unexplained");
 }
 
+// A user's kernel against QNNPACK's recipe on one channel with M = s_x·s_w/s_y = 0.5 exactly, no
+// bias, z_y = 0: acc 5 gives t = 2.5, which QNNPACK rounds to even (2).
+TEST(Classifier, KernelElementNamesTheIngredientTheKernelChanged) {
+  ChannelQuant q;
+  q.s_x = 0.5;
+  q.s_w = 1.0;
+  q.s_y = 1.0;
+  const ChannelTerms t = PrepareChannel(q);
+  const Recipe qnnpack = GetScheme(Scheme::kQnnpackFp32).recipe;
+  ASSERT_EQ(EvaluateRecipe(qnnpack, t, 5), 2);
+  std::vector<Scheme> equals;
+  // 3: ties away from zero (rndna's rounding).
+  EXPECT_EQ(ClassifyKernelElement(qnnpack, t, 5, 3, &equals), DiffClass::kTie);
+  EXPECT_NE(std::find(equals.begin(), equals.end(), Scheme::kRndna), equals.end());
+  // 4: no recipe qdiff knows gives 4 for 2.5.
+  EXPECT_EQ(ClassifyKernelElement(qnnpack, t, 5, 4), DiffClass::kUnexplained);
+}
+
 }  // namespace
 }  // namespace qdiff

@@ -1,0 +1,92 @@
+// `--kernel`: the user's kernel plugin as one more column of a campaign, replay and shrink. The
+// plugins are built by tests/CMakeLists.txt (examples/kernel_plugin/reference_kernel.c and
+// tests/kernel/plugins/*.c).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/support/qdiff_process.h"
+
+namespace qdiff {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A campaign small enough for a test: conv2d and linear on QNNPACK, the plugins' target engine.
+std::string KernelRun(const std::string& plugin, const std::string& out, int cases,
+                      const std::string& extra = "") {
+  return "run --cases " + std::to_string(cases) + " --seed 3 --jobs 1 --engines qnnpack " +
+         "--ops conv2d,linear --schemes exact --kernel " + Quote(plugin) + " --out " + Quote(out) +
+         " " + extra;
+}
+
+int64_t Count(const std::string& text, const std::string& what) {
+  int64_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+TEST(KernelColumn, ReferenceKernelMatchesQnnpackOnEveryCase) {
+  TempDir dir;
+  const std::string out = (dir.path() / "run").string();
+  const Result r = Qdiff(KernelRun(QDIFF_PLUGIN_REFERENCE, out, 150));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const std::string cases = ReadFile(out + "/cases.csv");
+  // One kernel row per case, beside the exact scheme's.
+  EXPECT_EQ(Count(cases, ",qnnpack,kernel,"), 150) << cases.substr(0, 2000);
+  EXPECT_EQ(ReadFile(out + "/discrepancies.csv").find(",kernel,"), std::string::npos)
+      << "the reference kernel differs from QNNPACK somewhere";
+}
+
+TEST(KernelColumn, TiesAwayMutantIsAFindingClassifiedTieShrunkAndReplayable) {
+  TempDir dir;
+  const std::string out = (dir.path() / "run").string();
+  const Result r = Qdiff(KernelRun(QDIFF_PLUGIN_TIES_AWAY, out, 150));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("/qnnpack/kernel/tie"), std::string::npos) << r.output;
+  const std::string discrepancies = ReadFile(out + "/discrepancies.csv");
+  EXPECT_NE(discrepancies.find(",kernel:ties_away"), std::string::npos);
+  EXPECT_NE(discrepancies.find(",qnnpack,kernel,"), std::string::npos);
+  // The shrunk finding replays bit for bit with the kernel, and is clean without it.
+  std::string shrunk;
+  for (const auto& e : fs::directory_iterator(out + "/findings")) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".qnnpack.kernel.shrunk.json") != std::string::npos) shrunk = e.path().string();
+  }
+  ASSERT_FALSE(shrunk.empty()) << r.output;
+  EXPECT_EQ(Qdiff("replay --quiet " + Quote(shrunk) + " --kernel " + Quote(QDIFF_PLUGIN_TIES_AWAY)).exit_code, 1);
+  EXPECT_EQ(Qdiff("replay --quiet " + Quote(shrunk) + " --kernel " + Quote(QDIFF_PLUGIN_REFERENCE)).exit_code, 0);
+  EXPECT_EQ(Qdiff("replay --quiet " + Quote(shrunk)).exit_code, 0);
+}
+
+TEST(KernelColumn, BadPluginIsAUsageErrorNamingTheFile) {
+  TempDir dir;
+  const std::string out = (dir.path() / "run").string();
+  const Result missing = Qdiff(KernelRun("/nonexistent/libmine.so", out, 5));
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("/nonexistent/libmine.so"), std::string::npos) << missing.output;
+  EXPECT_FALSE(fs::exists(out + "/cases.csv"));
+  const Result no_info = Qdiff(KernelRun(QDIFF_PLUGIN_NO_INFO, out, 5));
+  EXPECT_EQ(no_info.exit_code, 2) << no_info.output;
+  EXPECT_NE(no_info.output.find("qdiff_kernel_info_v1"), std::string::npos) << no_info.output;
+}
+
+TEST(KernelColumn, CrashingAndHangingKernelsAreRowsNotADeadCampaign) {
+  TempDir dir;
+  const std::string crash_out = (dir.path() / "crash").string();
+  const Result crash = Qdiff(KernelRun(QDIFF_PLUGIN_CRASH, crash_out, 4));
+  EXPECT_EQ(crash.exit_code, 1) << crash.output;
+  const std::string crash_cases = ReadFile(crash_out + "/cases.csv");
+  EXPECT_GE(Count(crash_cases, ",crashed,"), 4) << crash_cases;
+  EXPECT_NE(crash_cases.find("SIGSEGV"), std::string::npos) << crash_cases;
+
+  const std::string hang_out = (dir.path() / "hang").string();
+  const Result hang = Qdiff(KernelRun(QDIFF_PLUGIN_HANG, hang_out, 2, "--case-timeout 2"));
+  EXPECT_EQ(hang.exit_code, 1) << hang.output;
+  const std::string hang_cases = ReadFile(hang_out + "/cases.csv");
+  EXPECT_GE(Count(hang_cases, ",timeout,"), 2) << hang_cases;
+}
+
+}  // namespace
+}  // namespace qdiff
