@@ -21,6 +21,26 @@
 #ifndef QDIFF_REFERENCE_NAME
 #define QDIFF_REFERENCE_NAME "reference_qnnpack_fp32"
 #endif
+/* hook for tests/kernel/mutants: the float multiplier of output channel c */
+#ifndef QDIFF_REFERENCE_MULTIPLIER
+#define QDIFF_REFERENCE_MULTIPLIER(channels, c) QnnpackMultiplier(&(channels)[c])
+#endif
+/* hook for tests/kernel/mutants: y from acc (bias included), multiplier and channel */
+#ifndef QDIFF_REFERENCE_REQUANTIZE
+#define QDIFF_REFERENCE_REQUANTIZE RequantizeOne
+#endif
+/* hook for tests/kernel/mutants: the int32 bias added to the accumulator */
+#ifndef QDIFF_REFERENCE_BIAS
+#define QDIFF_REFERENCE_BIAS(ch) ((ch)->bias_int32)
+#endif
+/* hook for tests/kernel/mutants: one multiply-accumulate step of conv2d and linear */
+#ifndef QDIFF_REFERENCE_MAC
+#define QDIFF_REFERENCE_MAC(acc, x, z_x, w, z_w) ((acc) + (int64_t)((x) - (z_x)) * ((w) - (z_w)))
+#endif
+/* hook for tests/kernel/mutants: the x a padded position holds */
+#ifndef QDIFF_REFERENCE_PAD_VALUE
+#define QDIFF_REFERENCE_PAD_VALUE(z_x) (z_x)
+#endif
 
 static const qdiff_kernel_info kInfo = {
     QDIFF_KERNEL_ABI_VERSION, QDIFF_REFERENCE_NAME, "qnnpack",
@@ -35,31 +55,35 @@ static float QnnpackMultiplier(const qdiff_requant_channel* ch) {
   return product * inverse;
 }
 
-/* y from an accumulator that already holds the bias. */
-static uint8_t RequantizeOne(int32_t acc, float multiplier, const qdiff_requant_channel* ch) {
-  const float t = (float)acc * multiplier;
-  const float r = QDIFF_REFERENCE_ROUND(t);
-  if (!(r >= -2147483648.0f && r < 2147483648.0f)) return (uint8_t)ch->qmin;
-  int64_t y = (int64_t)r + ch->output_zero_point;
+/* y clamped to the channel's [qmin, qmax]. */
+static uint8_t Clamp(int64_t y, const qdiff_requant_channel* ch) {
   if (y < ch->qmin) y = ch->qmin;
   if (y > ch->qmax) y = ch->qmax;
   return (uint8_t)y;
 }
 
+/* y from an accumulator that already holds the bias. */
+static uint8_t RequantizeOne(int32_t acc, float multiplier, const qdiff_requant_channel* ch) {
+  const float t = (float)acc * multiplier;
+  const float r = QDIFF_REFERENCE_ROUND(t);
+  if (!(r >= -2147483648.0f && r < 2147483648.0f)) return (uint8_t)ch->qmin;
+  return Clamp((int64_t)r + ch->output_zero_point, ch);
+}
+
 /* acc + bias in int32 with two's-complement wrap, as the kernel's 32-bit add. */
 static int32_t AddBias(int64_t acc, const qdiff_requant_channel* ch) {
-  return (int32_t)(uint32_t)((uint64_t)acc + (uint64_t)(int64_t)ch->bias_int32);
+  return (int32_t)(uint32_t)((uint64_t)acc + (uint64_t)(int64_t)QDIFF_REFERENCE_BIAS(ch));
 }
 
 int qdiff_kernel_requantize(const qdiff_requantize_args* a) {
   int64_t o, c, s;
   for (c = 0; c < a->channels; ++c) {
     const qdiff_requant_channel* ch = &a->channel[c];
-    const float m = QnnpackMultiplier(ch);
+    const float m = QDIFF_REFERENCE_MULTIPLIER(a->channel, c);
     for (o = 0; o < a->outer; ++o) {
       for (s = 0; s < a->inner; ++s) {
         const int64_t i = (o * a->channels + c) * a->inner + s;
-        a->output[i] = RequantizeOne(a->acc[i], m, ch);
+        a->output[i] = QDIFF_REFERENCE_REQUANTIZE(a->acc[i], m, ch);
       }
     }
   }
@@ -72,30 +96,32 @@ int qdiff_kernel_conv2d(const qdiff_conv2d_args* a) {
   int64_t n, oc, oh, ow, ic, kh, kw;
   for (oc = 0; oc < a->out_channels; ++oc) {
     const qdiff_requant_channel* ch = &a->channel[oc];
-    const float m = QnnpackMultiplier(ch);
+    const float m = QDIFF_REFERENCE_MULTIPLIER(a->channel, oc);
     const int64_t first_ic = (oc / out_per_group) * in_per_group;
     const int32_t z_w = a->weight_zero_points[oc];
     for (n = 0; n < a->n; ++n) {
       for (oh = 0; oh < a->out_h; ++oh) {
         for (ow = 0; ow < a->out_w; ++ow) {
-          int64_t acc = 0; /* padding holds z_x, so it adds nothing */
+          int64_t acc = 0;
           for (ic = 0; ic < in_per_group; ++ic) {
+            const uint8_t* plane =
+                a->input + (n * a->in_channels + first_ic + ic) * a->in_h * a->in_w;
             for (kh = 0; kh < a->kernel_h; ++kh) {
               const int64_t ih = oh * a->stride_h - a->padding_h + kh * a->dilation_h;
-              if (ih < 0 || ih >= a->in_h) continue;
               for (kw = 0; kw < a->kernel_w; ++kw) {
                 const int64_t iw = ow * a->stride_w - a->padding_w + kw * a->dilation_w;
-                if (iw < 0 || iw >= a->in_w) continue;
-                const int32_t x =
-                    a->input[((n * a->in_channels + first_ic + ic) * a->in_h + ih) * a->in_w + iw];
+                const int inside = ih >= 0 && ih < a->in_h && iw >= 0 && iw < a->in_w;
+                /* a padded position holds z_x, so it adds nothing */
+                const int32_t x = inside ? plane[ih * a->in_w + iw]
+                                         : QDIFF_REFERENCE_PAD_VALUE(a->input_zero_point);
                 const int32_t w =
                     a->weight[((oc * in_per_group + ic) * a->kernel_h + kh) * a->kernel_w + kw];
-                acc += (int64_t)(x - a->input_zero_point) * (w - z_w);
+                acc = QDIFF_REFERENCE_MAC(acc, x, a->input_zero_point, w, z_w);
               }
             }
           }
           a->output[((n * a->out_channels + oc) * a->out_h + oh) * a->out_w + ow] =
-              RequantizeOne(AddBias(acc, ch), m, ch);
+              QDIFF_REFERENCE_REQUANTIZE(AddBias(acc, ch), m, ch);
         }
       }
     }
@@ -107,15 +133,15 @@ int qdiff_kernel_linear(const qdiff_linear_args* a) {
   int64_t n, o, k;
   for (o = 0; o < a->out_features; ++o) {
     const qdiff_requant_channel* ch = &a->channel[o];
-    const float m = QnnpackMultiplier(ch);
+    const float m = QDIFF_REFERENCE_MULTIPLIER(a->channel, o);
     const int32_t z_w = a->weight_zero_points[o];
     for (n = 0; n < a->n; ++n) {
       int64_t acc = 0;
       for (k = 0; k < a->in_features; ++k) {
-        acc += (int64_t)(a->input[n * a->in_features + k] - a->input_zero_point) *
-               (a->weight[o * a->in_features + k] - z_w);
+        acc = QDIFF_REFERENCE_MAC(acc, a->input[n * a->in_features + k], a->input_zero_point,
+                                  a->weight[o * a->in_features + k], z_w);
       }
-      a->output[n * a->out_features + o] = RequantizeOne(AddBias(acc, ch), m, ch);
+      a->output[n * a->out_features + o] = QDIFF_REFERENCE_REQUANTIZE(AddBias(acc, ch), m, ch);
     }
   }
   return 0;
