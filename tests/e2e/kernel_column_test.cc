@@ -4,8 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <algorithm>
+#include <cstdio>
 #include <string>
 
+#include "harness/case/case_json.h"
+#include "oracles/model.h"
+#include "tests/kernel/plugin_comparison.h"
 #include "tests/support/qdiff_process.h"
 
 namespace qdiff {
@@ -86,6 +91,53 @@ TEST(KernelColumn, CrashingAndHangingKernelsAreRowsNotADeadCampaign) {
   EXPECT_EQ(hang.exit_code, 1) << hang.output;
   const std::string hang_cases = ReadFile(hang_out + "/cases.csv");
   EXPECT_GE(Count(hang_cases, ",timeout,"), 2) << hang_cases;
+}
+
+// Output elements of every layer of a case file (what a person reading the shrunk case checks).
+int64_t OutputElements(const std::string& case_file) {
+  const Case c = LoadCaseFile(case_file);
+  std::vector<std::vector<int64_t>> shapes;  // node outputs
+  int64_t n = 0;
+  for (size_t l = 0; l < c.model.layers.size(); ++l) {
+    std::vector<std::vector<int64_t>> in;
+    for (int id : LayerInputIds(c.model, l)) in.push_back(id < 0 ? c.model.input.shape : shapes[id]);
+    shapes.push_back(LayerOutputShape(c.model.layers[l], in));
+    int64_t e = 1;
+    for (int64_t d : shapes.back()) e *= d;
+    n += e;
+  }
+  return n;
+}
+
+// Detection power: every mutant of tests/kernel/mutants is a finding of a short QNNPACK campaign,
+// and its smallest shrunk case has at most 8 output elements. Prints the table of the README.
+TEST(KernelColumn, EveryMutantIsAFindingShrunkToAtMostEightOutputs) {
+  TempDir dir;
+  std::printf("%-26s %6s %9s %8s  %s\n", "mutant", "exit", "findings", "outputs", "classes");
+  for (const NamedPlugin& m : ParsePluginList(QDIFF_MUTANT_PLUGINS)) {
+    const std::string out = (dir.path() / m.name).string();
+    const Result r = Qdiff(KernelRun(m.path, out, 300));
+    EXPECT_EQ(r.exit_code, 1) << m.name << " survived:\n" << r.output;
+    int64_t smallest = -1, findings = 0;
+    std::string classes;
+    if (fs::exists(out + "/findings")) {
+      for (const auto& e : fs::directory_iterator(out + "/findings")) {
+        const std::string name = e.path().filename().string();
+        if (name.find(".kernel.shrunk.json") == std::string::npos) continue;
+        ++findings;
+        const int64_t n = OutputElements(e.path().string());
+        smallest = smallest < 0 ? n : std::min(smallest, n);
+      }
+    }
+    for (size_t p = r.output.find("/kernel/"); p != std::string::npos; p = r.output.find("/kernel/", p + 1)) {
+      const size_t end = r.output.find(':', p);
+      classes += (classes.empty() ? "" : ",") + r.output.substr(p + 8, end - p - 8);
+    }
+    std::printf("%-26s %6d %9lld %8lld  %s\n", m.name.c_str(), r.exit_code,
+                static_cast<long long>(findings), static_cast<long long>(smallest), classes.c_str());
+    EXPECT_GE(smallest, 1) << m.name << ": no shrunk kernel finding";
+    EXPECT_LE(smallest, 8) << m.name;
+  }
 }
 
 }  // namespace

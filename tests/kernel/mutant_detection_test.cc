@@ -20,25 +20,7 @@ namespace {
 
 constexpr int kBudget = 500;  // generated layers a mutant must be caught within
 
-struct NamedPlugin {
-  std::string name;
-  std::string path;
-};
-
-// QDIFF_MUTANT_PLUGINS (tests/CMakeLists.txt): "name=path,name=path,...".
-std::vector<NamedPlugin> Mutants() {
-  std::vector<NamedPlugin> mutants;
-  const std::string list = QDIFF_MUTANT_PLUGINS;
-  for (size_t begin = 0; begin < list.size();) {
-    size_t end = list.find(',', begin);
-    if (end == std::string::npos) end = list.size();
-    const std::string entry = list.substr(begin, end - begin);
-    const size_t eq = entry.find('=');
-    mutants.push_back({entry.substr(0, eq), entry.substr(eq + 1)});
-    begin = end + 1;
-  }
-  return mutants;
-}
+std::vector<NamedPlugin> Mutants() { return ParsePluginList(QDIFF_MUTANT_PLUGINS); }
 
 struct StreamLayer {
   uint64_t seed;
@@ -46,22 +28,11 @@ struct StreamLayer {
   LayerTrace want;  // qnnpack_fp32
 };
 
-// The generator gives a fused-ReLU layer z_y = 0 (its output observer sees the ReLU's output,
-// whose minimum is 0), where clamping at q = 0 and at q = z_y agree. Every third such layer of the
-// stream gets its output qparams from the range before the ReLU instead, as when the observer
-// sits before the ReLU or the qparams are set by hand: z_y > 0 whenever outputs go negative.
-void ObserveBeforeRelu(GeneratedModel* g) {
-  Layer& layer = g->model.layers[0];
-  layer.relu = false;
-  DeriveOutputQParams(&layer, g->model.input, 1.0, g->tags.scale_kind == "power_of_two");
-  layer.relu = true;
-}
-
 // The layers every plugin is run on: GenerateModel(seed) for seed = 0, 1, ..., conv2d for even
 // seeds and linear for odd ones (the generator of kernel_plugin_test.cc: per-tensor and
 // per-channel weights, nonzero weight zero points, padding, fused ReLU, accumulators beyond 2^24),
-// keeping the first kBudget whose layer 0 a plugin can run; fused-ReLU layers with seed % 3 == 0
-// pass through ObserveBeforeRelu.
+// keeping the first kBudget whose layer 0 a plugin can run. One fused ReLU in five has z_y > 0
+// (DeriveOutputQParams), where clamping at 0 and at z_y differ.
 const std::vector<StreamLayer>& Stream() {
   static const std::vector<StreamLayer> stream = [] {
     std::vector<StreamLayer> layers;
@@ -69,7 +40,6 @@ const std::vector<StreamLayer>& Stream() {
       GeneratedModel g =
           GenerateModel(seed, OnlyOp(seed % 2 == 0 ? OpKind::kConv2d : OpKind::kLinear));
       if (!PluginCanRun(g.model)) continue;
-      if (g.model.layers[0].relu && seed % 3 == 0) ObserveBeforeRelu(&g);
       LayerTrace want = QnnpackFp32Trace(g.model);
       layers.push_back({seed, std::move(g), std::move(want)});
     }

@@ -22,6 +22,25 @@
 
 namespace qdiff {
 
+struct NamedPlugin {
+  std::string name;
+  std::string path;
+};
+
+// A plugin list as tests/CMakeLists.txt passes it (QDIFF_MUTANT_PLUGINS): "name=path,name=path".
+inline std::vector<NamedPlugin> ParsePluginList(const std::string& list) {
+  std::vector<NamedPlugin> plugins;
+  for (size_t begin = 0; begin < list.size();) {
+    size_t end = list.find(',', begin);
+    if (end == std::string::npos) end = list.size();
+    const std::string entry = list.substr(begin, end - begin);
+    const size_t eq = entry.find('=');
+    plugins.push_back({entry.substr(0, eq), entry.substr(eq + 1)});
+    begin = end + 1;
+  }
+  return plugins;
+}
+
 template <typename T>
 const std::string& ErrorOf(const KernelResult<T>& r) {
   static const std::string kNone = "(no error)";
