@@ -98,7 +98,8 @@ int CommandExplain(const std::string& path, int64_t element, int64_t layer_index
   const std::vector<Engine> engines = CaseEngines(c, AvailableEngines(), nullptr);
   std::vector<Scheme> schemes;
   for (const SchemeDef* s : AllSchemes()) schemes.push_back(s->id);
-  const CaseRuns runs = RunCase(c, engines, schemes);
+  const std::optional<KernelPlugin> kernel = LoadKernelOrThrow(flags.kernel);
+  const CaseRuns runs = RunCase(c, engines, schemes, kernel ? &*kernel : nullptr);
   if (layer_index < 0 || layer_index >= static_cast<int64_t>(c.model.layers.size())) {
     throw UsageError("--layer: " + std::to_string(layer_index) + " is not a layer of " + path);
   }
@@ -154,6 +155,7 @@ CommandDef ExplainCommand() {
             explain->add_option("--element", f->element, "flat output index")->required();
             explain->add_option("--layer", f->layer, "layer index (default 0)");
             f->limits.AddTo(explain, "seconds before explain stops as a timeout (default 120)");
+            f->limits.AddKernelTo(explain);
             return [f] {
               return CommandExplain(f->limits.path, ParseInteger(f->element, "--element", 0, int64_t{1} << 40),
                                     ParseInteger(f->layer, "--layer", 0, 1 << 16), f->limits);

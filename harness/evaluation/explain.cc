@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include "harness/case/provenance.h"
+#include "harness/evaluation/classifier.h"
+#include "harness/evaluation/engines.h"
 #include "harness/evaluation/injected_defect.h"
 #include "oracles/float32_twin.h"
 #include "oracles/ops/op_recipe.h"
@@ -129,6 +132,41 @@ std::string ExplainOpElement(const Case& c, const CaseRuns& runs, size_t layer, 
   return out.str();
 }
 
+// The user's kernel (--kernel) on a conv/linear element, per engine it is compared on: its value,
+// and when it differs from LibTorch's, the class and the schemes that give the same value.
+std::string ExplainKernelElement(const Case& c, const CaseRuns& runs, size_t layer, int64_t element) {
+  std::ostringstream out;
+  for (size_t e = 0; runs.kernel && e < runs.kernel_runs.size() && e < runs.engines.size(); ++e) {
+    const KernelLayerRun& k = runs.kernel_runs[e][layer];
+    if (!k.covered) continue;
+    out << "  kernel " << runs.kernel->name() << " (inputs as LibTorch " << runs.engines[e]
+        << " produced them): ";
+    if (!k.error.empty() || element >= static_cast<int64_t>(k.out.size())) {
+      out << "no value: " << (k.error.empty() ? "output too short" : k.error) << "\n";
+      continue;
+    }
+    const int32_t y = k.out[element];
+    out << y;
+    const EngineResult& lt = runs.libtorch[e];
+    if (lt.rejected || lt.layers[layer].values[element] == y) {
+      out << (lt.rejected ? "\n" : ", as LibTorch\n");
+      continue;
+    }
+    const LayerTrace& trace = runs.pipeline[e][0][layer];
+    const ChannelTerms& terms = trace.channels[trace.ChannelOf(element)];
+    const Recipe engine_recipe =
+        GetScheme(EngineScheme(runs.engines[e], c.model.layers[layer], CpuHasVnni(),
+                               trace.input().dtype)).recipe;
+    std::vector<Scheme> equals;
+    const DiffClass cls = ClassifyKernelElement(engine_recipe, terms, trace.acc[element], y, &equals);
+    out << ", LibTorch " << lt.layers[layer].values[element] << ": class " << DiffClassName(cls)
+        << "; schemes giving " << y << ":";
+    for (Scheme s : equals) out << " " << GetScheme(s).name;
+    out << (equals.empty() ? " none" : "") << "\n";
+  }
+  return out.str();
+}
+
 // A conv/linear element: the accumulator and qparams, every scheme step by step with its
 // integer-only twin, LibTorch per engine and the float oracle.
 std::string ExplainGemmElement(const Case& c, const CaseRuns& runs, size_t layer, int64_t element,
@@ -167,6 +205,7 @@ std::string ExplainGemmElement(const Case& c, const CaseRuns& runs, size_t layer
   }
   out << "  float oracle: " << runs.float_oracle[layer].out[element] << " (real "
             << runs.float_oracle[layer].real[element] << ")\n";
+  out << ExplainKernelElement(c, runs, layer, element);
   return out.str();
 }
 
