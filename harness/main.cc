@@ -16,7 +16,8 @@ const std::vector<CommandDef>& AllCommands() {
   static const std::vector<CommandDef> commands = {
       RunCommand(),         ReplayCommand(),       ShrinkCommand(),       ExplainCommand(),
       ReportCommand(),      MergeCommand(),        FingerprintCommand(),  ThroughputCommand(),
-      QuantizeCheckCommand(), DynamicCheckCommand(), SeedExampleCommand(), WorkerCommand()};
+      QuantizeCheckCommand(), DynamicCheckCommand(), SeedExampleCommand(), InputsCommand(),
+      CheckCommand(),       WorkerCommand()};
   return commands;
 }
 

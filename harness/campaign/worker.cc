@@ -48,7 +48,7 @@ void InjectFault(const std::string& kind) {
 // A finding: shrunk (same op, engine, scheme and class), saved over the raw case file, and
 // confirmed by `qdiff replay` in a fresh process; if it does not reproduce alone, the case that
 // ran before it in the same worker is saved beside it.
-json ShrinkAndConfirm(const CampaignSettings& s, const KernelPlugin* kernel, int64_t index,
+json ShrinkAndConfirm(const CampaignSettings& s, const KernelColumn* kernel, int64_t index,
                       int64_t previous, const FailureSignature& sig) {
   Case c = CaseForIndex(s, index, nullptr);
   // The raw case is already saved as findings/<id>.json; the shrunk one gets a file per
@@ -104,8 +104,8 @@ std::vector<std::string> WorkerArguments(const CampaignSettings& s) {
 int RunCampaignWorker(const CampaignSettings& s) {
   InitLibTorch();
   // The kernel runs inside this worker: a crash or hang in it is this case's crashed/timeout row.
-  const std::optional<KernelPlugin> kernel = LoadKernelOrThrow(s.kernel_path);
-  const KernelPlugin* k = kernel ? &*kernel : nullptr;
+  const std::unique_ptr<KernelColumn> kernel = LoadKernelOrThrow(s.kernel_path);
+  const KernelColumn* k = kernel.get();
   const std::map<int64_t, std::string> faults = FaultsFromEnvironment();
   int64_t previous = -1;
   std::string line;

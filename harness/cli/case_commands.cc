@@ -34,9 +34,9 @@ int CommandReplay(const std::string& path, bool quiet, const CaseFlags& flags) {
     std::cerr << path << ": not available here, skipped: " << EngineList(unavailable) << "\n";
   }
   if (engines.empty()) throw UsageError(path + ": field 'engines': none of them is available");
-  const std::optional<KernelPlugin> kernel = LoadKernelOrThrow(flags.kernel);
+  const std::unique_ptr<KernelColumn> kernel = LoadKernelOrThrow(flags.kernel);
   const CaseEvaluation ev =
-      EvaluateRuns(c, RunCase(c, engines, schemes, kernel ? &*kernel : nullptr));
+      EvaluateRuns(c, RunCase(c, engines, schemes, kernel.get()));
   const int64_t findings = ev.unexplained_elements + ev.kernel_findings;
   if (quiet) return findings > 0 ? kExitFindings : kExitOk;
   std::printf("%-8s %-16s %5s %7s %9s %9s %8s %8s %8s %5s  %s\n", "engine", "scheme", "layer",
@@ -58,7 +58,7 @@ int CommandReplay(const std::string& path, bool quiet, const CaseFlags& flags) {
   }
   std::printf("\n%s: %lld unexplained elements", path.c_str(), (long long)ev.unexplained_elements);
   if (kernel) {
-    std::printf("; kernel %s: %lld finding elements", kernel->name().c_str(),
+    std::printf("; kernel %s: %lld finding elements", kernel->Name().c_str(),
                 (long long)ev.kernel_findings);
   }
   std::printf("\n");
@@ -71,16 +71,16 @@ int CommandShrink(const std::string& path, std::string out, const CaseFlags& fla
   ArmTimeout(10 * flags.TimeoutSeconds(), path);
   InitLibTorch();
   const Case c = LoadCaseFile(path, limits);
-  const std::optional<KernelPlugin> kernel = LoadKernelOrThrow(flags.kernel);
+  const std::unique_ptr<KernelColumn> kernel = LoadKernelOrThrow(flags.kernel);
   const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, CaseEngines(c, AvailableEngines(), nullptr),
-                                                    CaseSchemes(c), kernel ? &*kernel : nullptr));
+                                                    CaseSchemes(c), kernel.get()));
   const std::optional<FailureSignature> sig = FirstFinding(ev);
   if (!sig) {
     std::cout << path << ": no unexplained element here; nothing to shrink\n";
     return kExitOk;
   }
   ShrinkStats stats;
-  const Case shrunk = ShrinkFinding(c, *sig, &stats, kernel ? &*kernel : nullptr);
+  const Case shrunk = ShrinkFinding(c, *sig, &stats, kernel.get());
   if (out.empty()) out = path.substr(0, path.rfind(".json")) + ".shrunk.json";
   SaveCaseFile(shrunk, out);
   std::cout << "signature " << sig->ToString() << ": " << stats.elements_before << " -> "
@@ -98,8 +98,8 @@ int CommandExplain(const std::string& path, int64_t element, int64_t layer_index
   const std::vector<Engine> engines = CaseEngines(c, AvailableEngines(), nullptr);
   std::vector<Scheme> schemes;
   for (const SchemeDef* s : AllSchemes()) schemes.push_back(s->id);
-  const std::optional<KernelPlugin> kernel = LoadKernelOrThrow(flags.kernel);
-  const CaseRuns runs = RunCase(c, engines, schemes, kernel ? &*kernel : nullptr);
+  const std::unique_ptr<KernelColumn> kernel = LoadKernelOrThrow(flags.kernel);
+  const CaseRuns runs = RunCase(c, engines, schemes, kernel.get());
   if (layer_index < 0 || layer_index >= static_cast<int64_t>(c.model.layers.size())) {
     throw UsageError("--layer: " + std::to_string(layer_index) + " is not a layer of " + path);
   }

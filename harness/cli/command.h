@@ -34,5 +34,7 @@ CommandDef FingerprintCommand();  // check_commands.cc
 CommandDef QuantizeCheckCommand();  // check_commands.cc
 CommandDef DynamicCheckCommand();   // check_commands.cc
 CommandDef SeedExampleCommand();    // check_commands.cc
+CommandDef InputsCommand();         // device_commands.cc
+CommandDef CheckCommand();          // device_commands.cc
 
 }  // namespace qdiff

@@ -86,10 +86,10 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   s.command_line = command_line;
   s.injected_defect = f.injected_defect;
   // Loaded here once so that a bad plugin is a usage error before any file is touched.
-  if (std::optional<KernelPlugin> k = LoadKernelOrThrow(f.kernel)) {
+  if (const std::unique_ptr<KernelColumn> k = LoadKernelOrThrow(f.kernel)) {
     s.kernel_path = f.kernel;
-    std::cout << "kernel: " << k->name() << " (" << f.kernel << "), aims at "
-              << (k->engine().empty() ? std::string("no engine") : k->engine()) << "\n";
+    std::cout << "kernel: " << k->Name() << " (" << f.kernel << "), aims at "
+              << (k->Target() ? EngineName(*k->Target()) : "no engine") << "\n";
   }
   try {
     std::tie(s.shard_index, s.shard_count) = ResolveShard(f.shard);

@@ -81,7 +81,7 @@ std::vector<Scheme> CaseSchemes(const Case& c) {
 }
 
 CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
-                 const std::vector<Scheme>& schemes, const KernelPlugin* kernel) {
+                 const std::vector<Scheme>& schemes, const KernelColumn* kernel) {
   CaseRuns runs;
   runs.kernel = kernel;
   runs.engines = engines;
@@ -106,7 +106,7 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
       per_scheme.push_back(RunIntegerPipelineFed(c.model, recipe, fed));
     }
     if (kernel && e < engines.size() && !per_scheme.empty()) {
-      runs.kernel_runs.push_back(RunKernelLayers(*kernel, c.model, per_scheme[0]));
+      runs.kernel_runs.push_back(kernel->Run(c, engines[e], per_scheme[0]));
     } else if (kernel) {
       runs.kernel_runs.emplace_back(c.model.layers.size());
     }
@@ -319,7 +319,7 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
       d.scheme = KernelColumnName();
       d.layer = static_cast<int64_t>(l);
       d.layer_op = LayerOpName(c.model.layers[l]);
-      d.recipe = std::string(KernelColumnName()) + ":" + runs.kernel->name();
+      d.recipe = std::string(KernelColumnName()) + ":" + runs.kernel->Name();
       d.index = i;
       if (i < static_cast<int64_t>(k.out.size()) && i < static_cast<int64_t>(lt.size())) {
         d.channel = trace.ChannelOf(i);
@@ -347,7 +347,7 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
 
 CaseEvaluation EvaluateRuns(const Case& c, const CaseRuns& runs) {
   CaseEvaluation ev;
-  if (runs.kernel) ev.kernel_target = ParseEngine(runs.kernel->engine());
+  if (runs.kernel) ev.kernel_target = runs.kernel->Target();
   const Model& model = c.model;
   CaseRow id;  // the columns every row of the case shares
   id.case_id = c.id;

@@ -29,12 +29,12 @@ struct CaseRuns {
   std::vector<FloatLayerResult> float_oracle;         // [layer]
   double libtorch_seconds = 0;                        // wall time spent inside LibTorch
   // The user's kernel (--kernel), or nullptr; its outputs [engine][layer], fed as the pipeline.
-  const KernelPlugin* kernel = nullptr;
+  const KernelColumn* kernel = nullptr;
   std::vector<std::vector<KernelLayerRun>> kernel_runs;
 };
 
 CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
-                 const std::vector<Scheme>& schemes, const KernelPlugin* kernel = nullptr);
+                 const std::vector<Scheme>& schemes, const KernelColumn* kernel = nullptr);
 
 struct CaseEvaluation {
   std::vector<CaseRow> case_rows;              // one per engine × scheme

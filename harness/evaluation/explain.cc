@@ -139,7 +139,7 @@ std::string ExplainKernelElement(const Case& c, const CaseRuns& runs, size_t lay
   for (size_t e = 0; runs.kernel && e < runs.kernel_runs.size() && e < runs.engines.size(); ++e) {
     const KernelLayerRun& k = runs.kernel_runs[e][layer];
     if (!k.covered) continue;
-    out << "  kernel " << runs.kernel->name() << " (inputs as LibTorch " << runs.engines[e]
+    out << "  kernel " << runs.kernel->Name() << " (inputs as LibTorch " << runs.engines[e]
         << " produced them): ";
     if (!k.error.empty() || element >= static_cast<int64_t>(k.out.size())) {
       out << "no value: " << (k.error.empty() ? "output too short" : k.error) << "\n";

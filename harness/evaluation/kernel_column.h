@@ -1,19 +1,29 @@
-// The user's kernel as one more column beside the schemes (`--kernel LIB.so`): it runs on every
-// layer it implements, fed with the inputs LibTorch's layers produced, and each output is compared
-// with LibTorch's. Differing elements are classified by ClassifyKernelElement (classifier.h).
+// The user's kernel as one more column beside the schemes: it runs on every layer it implements,
+// fed with the inputs LibTorch's layers produced, and each output is compared with LibTorch's.
+// Differing elements are classified by ClassifyKernelElement (classifier.h).
 //
-// Which engines count: the engine the plugin names (qdiff_kernel_info.engine) if the run has it;
-// there every differing element is a finding (the class says why). A plugin that names no engine
-// is compared with every engine of the run, and only elements that no single ingredient explains
-// are findings. The layers covered: conv2d (quint8 input) with CONV2D, linear with LINEAR; the
-// other layers are not the kernel's (not compared).
+// Two sources of the column's values:
+// - a plugin loaded into qdiff (`--kernel LIB.so`, include/qdiff/kernel_plugin.h), called in the
+//   worker processes (a crash or hang is that case's crashed/timeout row);
+// - outputs a device or another language wrote for the inputs `qdiff inputs` exported
+//   (`qdiff check CASE --outputs DIR`): DIR/<case id>.layer<L>.json ({"values": [...]}) or
+//   DIR/<case id>.layer<L>.u8 (raw bytes), one per layer of the export.
+//
+// Which engines count: the target engine (the plugin's qdiff_kernel_info.engine; for outputs,
+// the engine their inputs came from) if the run has it; there every differing element is a
+// finding (the class says why). A column without a target is compared with every engine of the
+// run, and only elements no single ingredient explains are findings. Layers covered: conv2d
+// with a quint8 4-D input and linear with a quint8 2-D input (per-tensor); the other layers are
+// not the kernel's (not compared).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "harness/case/case.h"
 #include "harness/kernel/kernel_plugin.h"
 #include "oracles/engine.h"
 #include "oracles/integer_pipeline.h"
@@ -30,18 +40,31 @@ struct KernelLayerRun {
 // The row and discrepancy `scheme` name of the kernel column.
 inline const char* KernelColumnName() { return "kernel"; }
 
-// The plugin at `path` (nullopt for ""); throws std::invalid_argument with the loader's message,
-// which names the file and what is wrong (exit 2 at the command line).
-std::optional<KernelPlugin> LoadKernelOrThrow(const std::string& path);
+class KernelColumn {
+ public:
+  virtual ~KernelColumn() = default;
+  virtual std::string Name() const = 0;             // for the `recipe` column: "kernel:<name>"
+  virtual std::optional<Engine> Target() const = 0;  // the engine it aims to reproduce
+  // The column's values for every layer of `c` on `engine`; `traces` are one pipeline's traces
+  // fed with that engine's LibTorch outputs (their inputs are what LibTorch fed each layer).
+  virtual std::vector<KernelLayerRun> Run(const Case& c, Engine engine,
+                                          const std::vector<LayerTrace>& traces) const = 0;
+};
 
-// Runs the kernel on every layer it covers; `traces` are one pipeline's traces (their inputs
-// are what LibTorch fed the layer).
-std::vector<KernelLayerRun> RunKernelLayers(const KernelPlugin& kernel, const Model& model,
-                                            const std::vector<LayerTrace>& traces);
+// The plugin at `path` as a column (nullptr for ""); throws std::invalid_argument with the
+// loader's message, which names the file and what is wrong (exit 2 at the command line).
+std::unique_ptr<KernelColumn> LoadKernelOrThrow(const std::string& path);
 
-// Whether the kernel's differences on `engine` are findings whatever their class (its target
-// engine), and whether the kernel is compared on `engine` at all.
-bool KernelTargets(const KernelPlugin& kernel, Engine engine);
-bool KernelComparedOn(const KernelPlugin& kernel, Engine engine, const std::vector<Engine>& run);
+// Outputs read back from `dir` for inputs exported from `engine` (see above). A malformed file
+// throws std::invalid_argument naming the file and the field; a missing one is that layer's error.
+std::unique_ptr<KernelColumn> OutputsColumn(const std::string& dir, Engine engine);
+
+// Whether layer `l` of `c`, fed `x`, is one the kernel column covers (conv2d / linear above).
+bool KernelCoversLayer(const Layer& layer, const QTensor& x);
+
+// Whether the column's differences on `engine` are findings whatever their class (its target
+// engine), and whether the column is compared on `engine` at all.
+bool KernelTargets(const KernelColumn& kernel, Engine engine);
+bool KernelComparedOn(const KernelColumn& kernel, Engine engine, const std::vector<Engine>& run);
 
 }  // namespace qdiff

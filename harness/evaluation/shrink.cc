@@ -162,7 +162,7 @@ std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
   return std::nullopt;
 }
 
-bool FailsTheSameWay(const Case& c, const FailureSignature& sig, const KernelPlugin* kernel) {
+bool FailsTheSameWay(const Case& c, const FailureSignature& sig, const KernelColumn* kernel) {
   if (!sig.scheme && !kernel) return false;
   // The kernel column reads its inputs from a pipeline trace: run it beside `exact`.
   const CaseEvaluation ev =
@@ -320,7 +320,7 @@ Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fai
 }
 
 Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats,
-                   const KernelPlugin* kernel) {
+                   const KernelColumn* kernel) {
   Case shrunk =
       ShrinkCase(c, [&](const Case& cand) { return FailsTheSameWay(cand, sig, kernel); }, stats);
   shrunk.engines = {sig.engine};

@@ -39,7 +39,7 @@ std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev);
 // Runs the case on sig.engine with sig.scheme (or with `kernel` for a kernel signature) and checks
 // for an element of class sig.cls in that column.
 bool FailsTheSameWay(const Case& c, const FailureSignature& sig,
-                     const KernelPlugin* kernel = nullptr);
+                     const KernelColumn* kernel = nullptr);
 
 // Simpler variants of a case, every one valid (ValidateModel), in the order they are tried.
 std::vector<Case> ShrinkCandidates(const Case& c);
@@ -62,6 +62,6 @@ Case ShrinkCase(const Case& c, const std::function<bool(const Case&)>& still_fai
 // The finding case file of `sig`: `c` shrunk under FailsTheSameWay, limited to the signature's
 // engine and scheme, expecting `unexplained`, its description extended with the sizes.
 Case ShrinkFinding(const Case& c, const FailureSignature& sig, ShrinkStats* stats,
-                   const KernelPlugin* kernel = nullptr);
+                   const KernelColumn* kernel = nullptr);
 
 }  // namespace qdiff

@@ -8,7 +8,13 @@
 #include <cstdio>
 #include <string>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "harness/case/case_json.h"
+#include "oracles/integer_pipeline.h"
+#include "oracles/scheme.h"
+#include "properties/case_generator.h"
 #include "oracles/model.h"
 #include "tests/kernel/plugin_comparison.h"
 #include "tests/support/qdiff_process.h"
@@ -138,6 +144,60 @@ TEST(KernelColumn, EveryMutantIsAFindingShrunkToAtMostEightOutputs) {
     EXPECT_GE(smallest, 1) << m.name << ": no shrunk kernel finding";
     EXPECT_LE(smallest, 8) << m.name;
   }
+}
+
+// `qdiff inputs` + `qdiff check`: outputs written by code qdiff cannot load. The "device" here is
+// qnnpack_fp32's recipe run on the input values read back from the exported file.
+TEST(KernelColumn, InputsExportAndCheckOutputsRoundTrip) {
+  TempDir dir;
+  const std::string case_file = (dir.path() / "lin.json").string();
+  GeneratorSettings only_linear;
+  only_linear.ops = {OpKind::kLinear};
+  Case c;
+  c.id = "lin";
+  c.model = GenerateModel(7, only_linear).model;
+  c.engines = {Engine::kQnnpack};
+  ASSERT_EQ(c.model.layers.size(), 1u);
+  SaveCaseFile(c, case_file);
+  const std::string inputs = (dir.path() / "in").string(), outputs = (dir.path() / "out").string();
+  const Result exported = Qdiff("inputs " + Quote(case_file) + " --engine qnnpack --out " + Quote(inputs));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const nlohmann::json in = nlohmann::json::parse(ReadFile(inputs + "/lin.layer0.input.json"));
+  QTensor x = c.model.input;
+  x.values = in["input"]["values"].get<std::vector<int32_t>>();
+  const std::vector<int32_t> y =
+      RunIntegerLayer(c.model.layers[0], x, GetScheme(Scheme::kQnnpackFp32).recipe).out;
+  ASSERT_EQ(in["channels"].size(), static_cast<size_t>(LayerOutChannels(c.model.layers[0])));
+  fs::create_directories(outputs);
+  auto write_json = [&](const std::vector<int32_t>& v) {
+    std::ofstream(outputs + "/lin.layer0.json") << nlohmann::json{{"values", v}}.dump();
+  };
+  const std::string check = "check " + Quote(case_file) + " --outputs " + Quote(outputs) + " --engine qnnpack";
+  write_json(y);
+  const Result same = Qdiff(check);
+  EXPECT_EQ(same.exit_code, 0) << same.output;
+  std::vector<int32_t> off = y;
+  off[0] = off[0] == 255 ? 254 : off[0] + 1;
+  write_json(off);
+  const Result differs = Qdiff(check);
+  EXPECT_EQ(differs.exit_code, 1) << differs.output;
+  EXPECT_NE(differs.output.find("layer 0 element 0"), std::string::npos) << differs.output;
+  off.push_back(0);
+  write_json(off);
+  const Result wrong_count = Qdiff(check);
+  EXPECT_EQ(wrong_count.exit_code, 2) << wrong_count.output;
+  EXPECT_NE(wrong_count.output.find("lin.layer0"), std::string::npos) << wrong_count.output;
+  off.pop_back();
+  off[0] = 300;
+  write_json(off);
+  const Result out_of_range = Qdiff(check);
+  EXPECT_EQ(out_of_range.exit_code, 2) << out_of_range.output;
+  EXPECT_NE(out_of_range.output.find("values[0]"), std::string::npos) << out_of_range.output;
+  fs::remove(outputs + "/lin.layer0.json");  // raw bytes instead
+  std::ofstream raw(outputs + "/lin.layer0.u8", std::ios::binary);
+  for (int32_t v : y) raw.put(static_cast<char>(v));
+  raw.close();
+  EXPECT_EQ(Qdiff(check).exit_code, 0);
 }
 
 }  // namespace
