@@ -39,13 +39,17 @@ std::string CpuFlags() {
   static const std::string kFlags = [] {
     const std::set<std::string> all = ReadCpuFlags();
     std::string out;
-    for (const char* f : {"avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni"}) {
+    // Every flag that changes which oneDNN / FBGEMM / ATen kernel runs.
+    for (const char* f : {"avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni",
+                          "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16"}) {
       if (all.count(f)) out += (out.empty() ? "" : " ") + std::string(f);
     }
     return out;
   }();
   return kFlags;
 }
+
+bool CpuHasAmxInt8() { return (" " + CpuFlags() + " ").find(" amx_int8 ") != std::string::npos; }
 
 bool CpuHasVnni() {
   const std::string flags = " " + CpuFlags() + " ";

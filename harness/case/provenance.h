@@ -13,6 +13,7 @@ std::string QdiffGitHash();        // commit qdiff was built from ("unknown" out
 // "avx2 avx512f avx512_vnni avx_vnni" as present (space separated, this order).
 std::string CpuFlags();
 bool CpuHasVnni();                 // avx512_vnni or avx_vnni
+bool CpuHasAmxInt8();              // amx_int8 (Intel AMX tiles for int8)
 // The environment variables that change which kernels LibTorch runs (oneDNN's ISA cap and hints,
 // its floating-point math mode, ATen's CPU capability), each with its value ("" when unset), in
 // a fixed order. Runs made under different values are different experiments: run.json records

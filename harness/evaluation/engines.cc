@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <iterator>
 
 #include "harness/case/provenance.h"
@@ -28,17 +29,27 @@ Scheme EngineScheme(Engine engine, const Layer& layer, bool cpu_has_vnni, DType 
   }
 }
 
-bool OnednnUsesVnni() {
-  if (!CpuHasVnni()) return false;
+namespace {
+
+// Whether DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA (unset: no cap) names an ISA containing one of
+// `keeps` (oneDNN's names: SSE41, AVX, AVX2, AVX512_CORE, AVX512_CORE_VNNI, AVX512_CORE_BF16,
+// AVX512_CORE_AMX, ALL, ...).
+bool IsaCapKeeps(std::initializer_list<const char*> keeps) {
   const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
   if (cap == nullptr) cap = std::getenv("DNNL_MAX_CPU_ISA");
   if (cap == nullptr) return true;
   const std::string isa = cap;
-  for (const char* keeps_vnni : {"ALL", "VNNI", "BF16", "AMX"}) {
-    if (isa.find(keeps_vnni) != std::string::npos) return true;
+  for (const char* k : keeps) {
+    if (isa.find(k) != std::string::npos) return true;
   }
-  return false;  // SSE41, AVX, AVX2, AVX512_CORE, ...
+  return false;
 }
+
+}  // namespace
+
+bool OnednnUsesVnni() { return CpuHasVnni() && IsaCapKeeps({"ALL", "VNNI", "BF16", "AMX"}); }
+
+bool OnednnUsesAmx() { return CpuHasAmxInt8() && IsaCapKeeps({"ALL", "AMX"}); }
 
 AccumulatorModel EngineAccumulatorModel(Engine engine, const Layer& layer, DType input_dtype) {
   const Scheme scheme = EngineScheme(engine, layer, CpuHasVnni(), input_dtype);

@@ -41,4 +41,7 @@ AccumulatorModel EngineAccumulatorModel(Engine engine, const Layer& layer,
 // VNNI as oneDNN will use it: the CPU has it and no ISA cap below *_VNNI is set.
 bool OnednnUsesVnni();
 
+// AMX as oneDNN will use it for int8: the CPU has amx_int8 and no ISA cap below AMX is set.
+bool OnednnUsesAmx();
+
 }  // namespace qdiff

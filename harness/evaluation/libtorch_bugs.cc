@@ -6,6 +6,7 @@
 #include "harness/evaluation/engines.h"
 #include "harness/evaluation/injected_defect.h"
 #include "harness/case/provenance.h"
+#include "oracles/layer_products.h"
 #include "oracles/ops/op_recipe.h"
 #include "oracles/scheme.h"
 
@@ -72,11 +73,52 @@ std::vector<int32_t> IdeepCacheReuseOutput(const Case& c, const std::vector<Laye
   return {};
 }
 
+// The AMX padding bug, where its kernel runs: conv3d with padding on ONEDNN with AMX (measured
+// on conv3d only; conv2d on the same data was right).
+std::vector<int32_t> AmxConvPaddingOutput(const Case& c, const std::vector<LayerTrace>& traces,
+                                          size_t l, Engine engine, const std::vector<int32_t>& lt) {
+  const Layer& layer = c.model.layers[l];
+  if (layer.op != OpKind::kConv3d || !OnednnUsesAmx()) return {};
+  const ConvAttrs& a = layer.conv;
+  if (std::all_of(a.padding, a.padding + ConvAttrs::kMaxSpatialDims, [](int64_t p) { return p == 0; })) {
+    return {};
+  }
+  const Scheme es = EngineScheme(engine, layer, CpuHasVnni(), traces[l].input().dtype);
+  if (es != Scheme::kOnednnFp32) return {};
+  std::vector<int32_t> out = ZeroPaddedConvOutput(
+      layer, traces[l].input(), ApplyDefect(GetScheme(es).recipe, c.injected_defect));
+  return out == lt ? out : std::vector<int32_t>{};
+}
+
 using BugModel = std::vector<int32_t> (*)(const Case&, const std::vector<LayerTrace>&, size_t,
                                            Engine, const std::vector<int32_t>&);
-constexpr BugModel kBugModels[] = {OpRecipeBugOutput, IdeepCacheReuseOutput};
+constexpr BugModel kBugModels[] = {OpRecipeBugOutput, IdeepCacheReuseOutput, AmxConvPaddingOutput};
 
 }  // namespace
+
+std::vector<int32_t> ZeroPaddedConvOutput(const Layer& layer, const QTensor& x, const Recipe& recipe) {
+  const std::vector<int64_t> shape = LayerOutputShape(layer, x.shape);
+  // With z_x = 0 the pipeline's padding (x = z_x) is x = 0: acc0 = Σ_in-bounds x·(w − z_w).
+  QTensor x0 = x;
+  x0.zero_points.assign(x.zero_points.size(), 0);
+  const std::vector<int64_t> acc0 = LayerAccumulators(layer, x0, shape);
+  // Then subtract z_x·Σ_all taps (w − z_w) of the element's channel.
+  const int64_t oc_count = LayerOutChannels(layer);
+  const int64_t per_oc = layer.weight.NumElements() / oc_count;
+  std::vector<int64_t> wsum(oc_count, 0);
+  for (int64_t oc = 0; oc < oc_count; ++oc) {
+    const int32_t z_w = layer.weight.ZeroPoint(WeightQuantIndex(layer, oc));
+    for (int64_t k = 0; k < per_oc; ++k) wsum[oc] += layer.weight.values[oc * per_oc + k] - z_w;
+  }
+  const std::vector<ChannelTerms> terms = LayerChannelTerms(layer, x.Scale(0));
+  const int64_t z_x = x.ZeroPoint(0);
+  std::vector<int32_t> out(acc0.size());
+  for (size_t i = 0; i < acc0.size(); ++i) {
+    const int64_t oc = OutputChannelOf(shape, static_cast<int64_t>(i));
+    out[i] = EvaluateRecipe(recipe, terms[oc], acc0[i] - z_x * wsum[oc]).value_or(0);
+  }
+  return out;
+}
 
 std::vector<int32_t> LibTorchBugOutput(const Case& c, const std::vector<LayerTrace>& traces,
                                        size_t l, Engine engine,

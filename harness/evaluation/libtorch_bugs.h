@@ -26,4 +26,10 @@ std::vector<int32_t> LibTorchBugOutput(const Case& c, const std::vector<LayerTra
                                        size_t l, Engine engine,
                                        const std::vector<int32_t>& lt);
 
+// oneDNN's AMX int8 convolution as LibTorch 1.13 runs conv3d on ONEDNN
+// (corpora/onednn_amx_conv3d_padding_zero_point.json): padded taps count as x = 0 instead of
+// x = z_x, i.e. acc = Σ_in-bounds (x − z_x)(w − z_w) + Σ_padded (0 − z_x)(w − z_w), then the
+// engine's recipe `recipe`. The output of GEMM layer `layer` on input `x` with that accumulator.
+std::vector<int32_t> ZeroPaddedConvOutput(const Layer& layer, const QTensor& x, const Recipe& recipe);
+
 }  // namespace qdiff
