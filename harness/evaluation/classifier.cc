@@ -50,7 +50,10 @@ DiffClass ClassifyElement(const Recipe& scheme, const std::optional<Recipe>& eng
   r = scheme;
   r.arithmetic = engine->arithmetic;
   if (r.arithmetic != scheme.arithmetic && reproduces(r)) return DiffClass::kFloatConversion;
-  return reproduces_with(*engine, kernel_acc) ? DiffClass::kCombined : DiffClass::kUnexplained;
+  // Several ingredients: the engine's whole recipe, on the kernel's accumulator or (where the
+  // accumulator model predicts a saturation the kernel did not do) on the exact one.
+  return reproduces_with(*engine, kernel_acc) || reproduces(*engine) ? DiffClass::kCombined
+                                                                     : DiffClass::kUnexplained;
 }
 
 DiffClass ClassifyKernelElement(const Recipe& engine, const ChannelTerms& terms, int64_t acc,

@@ -3,7 +3,8 @@
 // An element is explained by counterfactuals: the scheme's recipe is re-evaluated with ONE
 // ingredient switched to the engine recipe's choice; the first switch (in the order of DiffClass
 // below) that reproduces LibTorch's value names the class. If no single switch does but the
-// engine's whole recipe does, the class is `combined`; if not even that, `unexplained`.
+// engine's whole recipe does (on the kernel's accumulator or on the exact one), the class is
+// `combined`; if not even that, `unexplained`.
 #pragma once
 
 #include <cstdint>

@@ -341,5 +341,27 @@ TEST(Classifier, KernelElementNamesTheIngredientTheKernelChanged) {
   EXPECT_EQ(ClassifyKernelElement(qnnpack, t, 5, 4), DiffClass::kUnexplained);
 }
 
+// DNNL_MAX_CPU_ISA=AVX2, grouped conv (found by a campaign): M = 2^-4 · 2^-5 / 1 = 2^-9, z_y = 159,
+// acc = -48896 → v = -95.5, an exact tie. double_rounding gives -96 + 159 = 63; ONEDNN adds z_y
+// before rounding: RNE(63.5) = 64, which LibTorch returned. The 16-bit pair model predicted a
+// saturated accumulator (-16384 → -32 + 159 = 127) that this kernel did not compute. Two
+// ingredients differ (rounding and zero-point order) and the engine's recipe on the exact
+// accumulator reproduces LibTorch: combined, not unexplained.
+TEST(Classifier, EngineRecipeOnExactAccumulatorIsCombinedWhenTheSaturationModelMisses) {
+  ChannelQuant q;
+  q.s_x = 0x1p-4;
+  q.s_w = 0x1p-5;
+  q.s_y = 1.0;
+  q.z_y = 159;
+  const ChannelTerms t = PrepareChannel(q);
+  const Recipe dr = GetScheme(Scheme::kDoubleRounding).recipe;
+  const Recipe onednn = GetScheme(Scheme::kOnednnFp32).recipe;
+  ASSERT_EQ(EvaluateRecipe(dr, t, -48896), 63);
+  ASSERT_EQ(EvaluateRecipe(onednn, t, -48896), 64);
+  ASSERT_EQ(EvaluateRecipe(onednn, t, -16384), 127);
+  EXPECT_EQ(ClassifyElement(dr, onednn, t, -48896, -16384, 64), DiffClass::kCombined);
+  EXPECT_EQ(ClassifyElement(dr, onednn, t, -48896, -16384, 65), DiffClass::kUnexplained);
+}
+
 }  // namespace
 }  // namespace qdiff
