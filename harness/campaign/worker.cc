@@ -55,7 +55,8 @@ json ShrinkAndConfirm(const CampaignSettings& s, const KernelColumn* kernel, int
   // signature, since a case can fail on several engines and schemes.
   const std::string file =
       s.out_dir + "/findings/" + c.id + "." + EngineName(sig.engine) + "." + sig.SchemeName() +
-      ".shrunk.json";
+      // a kernel can fail one case in several layers and classes: one file each
+      (sig.scheme ? "" : std::string(".") + sig.op + "." + DiffClassName(sig.cls)) + ".shrunk.json";
   c.description = (sig.scheme ? "unexplained difference (" : "kernel differs from LibTorch (") +
                   sig.ToString() + ") found by a campaign" +
                   (sig.scheme ? "" : "; replay it with --kernel " + s.kernel_path);

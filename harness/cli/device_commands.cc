@@ -88,7 +88,9 @@ int CommandInputs(const std::string& path, const std::string& engine_flag, const
   int written = 0;
   for (size_t l = 0; l < c.model.layers.size(); ++l) {
     const LayerTrace& trace = runs.pipeline[0][0][l];
-    if (!KernelCoversLayer(c.model.layers[l], trace.input())) continue;
+    if (!KernelCoversLayer(c.model.layers[l], trace.inputs) || !IsGemmOp(c.model.layers[l].op)) {
+      continue;
+    }
     const std::string file = out + "/" + c.id + ".layer" + std::to_string(l) + ".input.json";
     std::ofstream f(file);
     f << LayerInputsJson(c, l, engine, trace).dump() << "\n";

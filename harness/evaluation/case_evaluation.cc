@@ -292,6 +292,29 @@ DiffClass ClassifyKernelDiscrepancy(Engine engine, const Layer& layer, const Lay
   return ClassifyKernelElement(engine_recipe, terms, d.acc, kernel_out);
 }
 
+// Ops without weights: the kernel's value against the op's recipes (`recipe_out[r]` = output of
+// OpRecipes(op)[r]). If the engine's path gives it, the difference is LibTorch's side; else the
+// class is the ingredient in which a recipe giving the kernel's value differs from the path
+// (ClassifyOpElement; the first in DiffClass order), unexplained if none gives it.
+DiffClass ClassifyKernelOpDiscrepancy(const Layer& layer, const LayerTrace& trace,
+                                      const EngineLayerFacts& f,
+                                      const std::vector<std::vector<int32_t>>& recipe_out,
+                                      DiscrepancyRow& d) {
+  const int64_t i = d.index;
+  const int32_t y = static_cast<int32_t>(d.integer_out);
+  d.real_multiplier = trace.inputs[0].scales[0] / f.q.scale;
+  d.exact_value = f.real[i] / f.q.scale + f.q.zero_point;
+  if (f.engine_op == nullptr) return DiffClass::kUnexplained;
+  if (f.engine_out[i] == y) return f.bug_out.empty() ? DiffClass::kUnexplained : DiffClass::kLibTorchBug;
+  const std::vector<const OpRecipeDef*>& recipes = OpRecipes(layer.op);
+  DiffClass best = DiffClass::kUnexplained;
+  for (size_t r = 0; r < recipes.size(); ++r) {
+    if (recipes[r] == f.engine_op || recipes[r]->libtorch_bug || recipe_out[r][i] != y) continue;
+    best = std::min(best, ClassifyOpElement(*f.engine_op, recipes[r], y, y, d.exact_value));
+  }
+  return best;
+}
+
 // The kernel column's row for engine e: its covered layers compared with LibTorch's outputs.
 void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEvaluation& engine,
                        CaseRow& row, CaseEvaluation& ev) {
@@ -312,6 +335,13 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
     row.mismatches_vs_libtorch += cmp.mismatches;
     row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
     sum_signed += cmp.sum_signed_diff;
+    const Layer& layer = c.model.layers[l];
+    std::vector<std::vector<int32_t>> recipe_out;  // ops without weights: every recipe's output
+    if (!IsGemmOp(layer.op) && !cmp.differing.empty()) {
+      for (const OpRecipeDef* r : OpRecipes(layer.op)) {
+        recipe_out.push_back(r->run(layer, trace.inputs, trace.shape));
+      }
+    }
     for (int64_t i : cmp.differing) {
       DiscrepancyRow d;
       d.case_id = c.id;
@@ -328,7 +358,9 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
         const std::vector<int32_t>& fo = runs.float_oracle[l].out;
         d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
         d.diff_lsb = d.integer_out - d.libtorch_out;
-        d.cls = ClassifyKernelDiscrepancy(runs.engines[e], c.model.layers[l], trace, engine.Facts(l), d);
+        d.cls = IsGemmOp(layer.op)
+                    ? ClassifyKernelDiscrepancy(runs.engines[e], layer, trace, engine.Facts(l), d)
+                    : ClassifyKernelOpDiscrepancy(layer, trace, engine.Facts(l), recipe_out, d);
       }
       // On the target engine every difference is the kernel's; elsewhere only the unexplained.
       if (target || d.cls == DiffClass::kUnexplained) ++unexplained;

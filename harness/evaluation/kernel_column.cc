@@ -22,6 +22,21 @@ KernelLayerRun FromResult(const KernelResult<std::vector<uint8_t>>& r) {
   return run;
 }
 
+// quantized::add / mul of the layer on inputs `in` as the ABI's binary call.
+KernelBinaryCall BinaryCallOf(const Layer& layer, const std::vector<QTensor>& in) {
+  KernelBinaryCall call;
+  call.a.assign(in[0].values.begin(), in[0].values.end());
+  call.a_scale = in[0].Scale(0);
+  call.a_zero_point = in[0].ZeroPoint(0);
+  call.b.assign(in[1].values.begin(), in[1].values.end());
+  call.b_scale = in[1].Scale(0);
+  call.b_zero_point = in[1].ZeroPoint(0);
+  call.output_scale = layer.out_scale;
+  call.output_zero_point = layer.out_zero_point;
+  call.relu = layer.relu;
+  return call;
+}
+
 class PluginKernelColumn : public KernelColumn {
  public:
   explicit PluginKernelColumn(KernelPlugin plugin) : plugin_(std::move(plugin)) {}
@@ -32,13 +47,17 @@ class PluginKernelColumn : public KernelColumn {
     std::vector<KernelLayerRun> runs(c.model.layers.size());
     for (size_t l = 0; l < c.model.layers.size() && l < traces.size(); ++l) {
       const Layer& layer = c.model.layers[l];
-      const QTensor& x = traces[l].input();
-      if (!KernelCoversLayer(layer, x)) continue;
+      const std::vector<QTensor>& in = traces[l].inputs;
+      if (!KernelCoversLayer(layer, in)) continue;
       const uint32_t caps = plugin_.capabilities();
       if (layer.op == OpKind::kConv2d && (caps & QDIFF_KERNEL_CONV2D)) {
-        runs[l] = FromResult(plugin_.Conv2d(Conv2dCallOf(layer, x)));
+        runs[l] = FromResult(plugin_.Conv2d(Conv2dCallOf(layer, in[0])));
       } else if (layer.op == OpKind::kLinear && (caps & QDIFF_KERNEL_LINEAR)) {
-        runs[l] = FromResult(plugin_.Linear(LinearCallOf(layer, x)));
+        runs[l] = FromResult(plugin_.Linear(LinearCallOf(layer, in[0])));
+      } else if (layer.op == OpKind::kAdd && (caps & QDIFF_KERNEL_ADD)) {
+        runs[l] = FromResult(plugin_.Add(BinaryCallOf(layer, in)));
+      } else if (layer.op == OpKind::kMul && (caps & QDIFF_KERNEL_MUL)) {
+        runs[l] = FromResult(plugin_.Mul(BinaryCallOf(layer, in)));
       }
     }
     return runs;
@@ -91,7 +110,8 @@ class OutputsKernelColumn : public KernelColumn {
     std::vector<KernelLayerRun> runs(c.model.layers.size());
     if (engine != engine_) return runs;  // the outputs answer that engine's inputs only
     for (size_t l = 0; l < c.model.layers.size() && l < traces.size(); ++l) {
-      if (!KernelCoversLayer(c.model.layers[l], traces[l].input())) continue;
+      const Layer& layer = c.model.layers[l];
+      if (!KernelCoversLayer(layer, traces[l].inputs) || !IsGemmOp(layer.op)) continue;
       const std::string stem = dir_ + "/" + c.id + ".layer" + std::to_string(l);
       runs[l].covered = true;
       std::optional<std::vector<int32_t>> values = ReadOutputFile(stem);
@@ -128,10 +148,18 @@ std::unique_ptr<KernelColumn> OutputsColumn(const std::string& dir, Engine engin
   return std::make_unique<OutputsKernelColumn>(dir, engine);
 }
 
-bool KernelCoversLayer(const Layer& layer, const QTensor& x) {
-  if (x.dtype != DType::kQUInt8 || x.per_channel()) return false;  // the ABI's activation
-  return (layer.op == OpKind::kConv2d && x.shape.size() == 4) ||
-         (layer.op == OpKind::kLinear && x.shape.size() == 2);
+bool KernelCoversLayer(const Layer& layer, const std::vector<QTensor>& in) {
+  for (const QTensor& x : in) {
+    if (x.dtype != DType::kQUInt8 || x.per_channel()) return false;  // the ABI's activations
+  }
+  const std::vector<int64_t>& shape = in[0].shape;
+  switch (layer.op) {
+    case OpKind::kConv2d: return shape.size() == 4;
+    case OpKind::kLinear: return shape.size() == 2;
+    case OpKind::kAdd:
+    case OpKind::kMul: return in.size() == 2 && in[1].shape == shape;  // no broadcasting
+    default: return false;
+  }
 }
 
 bool KernelTargets(const KernelColumn& kernel, Engine engine) { return kernel.Target() == engine; }

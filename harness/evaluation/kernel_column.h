@@ -12,9 +12,8 @@
 // Which engines count: the target engine (the plugin's qdiff_kernel_info.engine; for outputs,
 // the engine their inputs came from) if the run has it; there every differing element is a
 // finding (the class says why). A column without a target is compared with every engine of the
-// run, and only elements no single ingredient explains are findings. Layers covered: conv2d
-// with a quint8 4-D input and linear with a quint8 2-D input (per-tensor); the other layers are
-// not the kernel's (not compared).
+// run, and only elements no single ingredient explains are findings. Layers covered: see
+// KernelCoversLayer; the other layers are not the kernel's (not compared).
 #pragma once
 
 #include <cstdint>
@@ -59,8 +58,10 @@ std::unique_ptr<KernelColumn> LoadKernelOrThrow(const std::string& path);
 // throws std::invalid_argument naming the file and the field; a missing one is that layer's error.
 std::unique_ptr<KernelColumn> OutputsColumn(const std::string& dir, Engine engine);
 
-// Whether layer `l` of `c`, fed `x`, is one the kernel column covers (conv2d / linear above).
-bool KernelCoversLayer(const Layer& layer, const QTensor& x);
+// Whether `layer`, fed `in`, is one the kernel column covers: conv2d (4-D) and linear (2-D), and
+// add and mul of two same-shape tensors, all quint8 per tensor. (The outputs column: conv2d and
+// linear only.)
+bool KernelCoversLayer(const Layer& layer, const std::vector<QTensor>& in);
 
 // Whether the column's differences on `engine` are findings whatever their class (its target
 // engine), and whether the column is compared on `engine` at all.

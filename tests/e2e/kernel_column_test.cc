@@ -63,12 +63,32 @@ TEST(KernelColumn, TiesAwayMutantIsAFindingClassifiedTieShrunkAndReplayable) {
   std::string shrunk;
   for (const auto& e : fs::directory_iterator(out + "/findings")) {
     const std::string name = e.path().filename().string();
-    if (name.find(".qnnpack.kernel.shrunk.json") != std::string::npos) shrunk = e.path().string();
+    if (name.find(".qnnpack.kernel.") != std::string::npos) shrunk = e.path().string();
   }
   ASSERT_FALSE(shrunk.empty()) << r.output;
   EXPECT_EQ(Qdiff("replay --quiet " + Quote(shrunk) + " --kernel " + Quote(QDIFF_PLUGIN_TIES_AWAY)).exit_code, 1);
   EXPECT_EQ(Qdiff("replay --quiet " + Quote(shrunk) + " --kernel " + Quote(QDIFF_PLUGIN_REFERENCE)).exit_code, 0);
   EXPECT_EQ(Qdiff("replay --quiet " + Quote(shrunk)).exit_code, 0);
+}
+
+// add and mul: a plugin aiming at no engine is compared with every engine; its double-precision
+// add/mul differs from the engines only where an ingredient (the tie rule) explains it, while
+// the truncating variant is unexplained on both engines.
+TEST(KernelColumn, ElementwisePluginsWithoutTargetAreComparedOnEveryEngine) {
+  TempDir dir;
+  auto run = [&](const std::string& plugin, const std::string& name) {
+    return Qdiff("run --cases 150 --seed 3 --jobs 1 --ops add,mul --schemes exact --kernel " +
+                 Quote(plugin) + " --out " + Quote((dir.path() / name).string()));
+  };
+  const Result good = run(QDIFF_PLUGIN_ELEMENTWISE_DOUBLE, "double");
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  const std::string cases = ReadFile((dir.path() / "double" / "cases.csv").string());
+  EXPECT_EQ(Count(cases, ",kernel,"), 150 * Count(ReadFile((dir.path() / "double" / "run.json").string()),
+                                                  "\"onednn\"") + 150)
+      << "one kernel row per case and engine";
+  const Result bad = run(QDIFF_PLUGIN_ELEMENTWISE_TRUNCATE, "truncate");
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("/qnnpack/kernel/unexplained"), std::string::npos) << bad.output;
 }
 
 TEST(KernelColumn, BadPluginIsAUsageErrorNamingTheFile) {
@@ -129,7 +149,7 @@ TEST(KernelColumn, EveryMutantIsAFindingShrunkToAtMostEightOutputs) {
     if (fs::exists(out + "/findings")) {
       for (const auto& e : fs::directory_iterator(out + "/findings")) {
         const std::string name = e.path().filename().string();
-        if (name.find(".kernel.shrunk.json") == std::string::npos) continue;
+        if (name.find(".kernel.") == std::string::npos || name.find(".shrunk.json") == std::string::npos) continue;
         ++findings;
         const int64_t n = OutputElements(e.path().string());
         smallest = smallest < 0 ? n : std::min(smallest, n);
