@@ -124,6 +124,7 @@ CommandDef ReplayCommand() {
             replay->add_flag("--quiet", f->quiet, "no table; the exit code only");
             f->limits.AddTo(replay, "seconds before the replay stops as a timeout (default 120)");
             f->limits.AddKernelTo(replay);
+            SetHelpFooter(replay, nullptr, "qdiff replay out/run-1/findings/s1-c000042.json --quiet");
             return [f] { return CommandReplay(f->limits.path, f->quiet, f->limits); };
           }};
 }
@@ -139,6 +140,7 @@ CommandDef ShrinkCommand() {
             shrink->add_option("--out", f->out, "output file (default: CASE.shrunk.json)");
             f->limits.AddTo(shrink, "the shrink stops as a timeout after ten of these (default 120 s)");
             f->limits.AddKernelTo(shrink);
+            SetHelpFooter(shrink, nullptr, "qdiff shrink out/run-1/findings/s1-c000042.json --out small.json");
             return [f] { return CommandShrink(f->limits.path, f->out, f->limits); };
           }};
 }
@@ -154,6 +156,7 @@ CommandDef ExplainCommand() {
             explain->add_option("--element", f->element, "flat output index")->required();
             explain->add_option("--layer", f->layer, "layer index (default 0)");
             f->limits.AddTo(explain, "seconds before explain stops as a timeout (default 120)");
+            SetHelpFooter(explain, nullptr, "qdiff explain corpora/golden_conv1x1_exact.json --element 0 --layer 0");
             return [f] {
               return CommandExplain(f->limits.path, ParseInteger(f->element, "--element", 0, int64_t{1} << 40),
                                     ParseInteger(f->layer, "--layer", 0, 1 << 16), f->limits);
