@@ -18,6 +18,7 @@
 
 #include "harness/torch/libtorch_runner.h"
 #include "oracles/scheme.h"
+#include "reports/summary.h"
 #include "tests/support/qdiff_process.h"
 
 namespace qdiff {
@@ -257,6 +258,28 @@ TEST_F(CliRun, SameSeedGivesByteIdenticalCsvs) {
   // 40 cases, one row per (case, engine, scheme): more than a header.
   const std::string cases = ReadFile(Out("seed5a") / "cases.csv");
   EXPECT_GT(std::count(cases.begin(), cases.end(), '\n'), 40);
+}
+
+// "Not applicable" is an empty cell: the Q31 columns outside Q31 schemes, the int32 bias outside
+// the schemes that add it, the GEMM columns of ops without weights.
+TEST_F(CliRun, NotApplicableCellsAreEmpty) {
+  int64_t exact = 0, q31 = 0, op_rows = 0;
+  for (const DiscrepancyRow& d : ReadDiscrepancies((Out("seed5a") / "discrepancies.csv").string())) {
+    const bool gemm = d.recipe == d.scheme;  // conv/linear rows name the scheme as their recipe
+    if (!gemm) {
+      ++op_rows;
+      EXPECT_FALSE(d.acc || d.bias || d.integer_bias || d.multiplier || d.shift) << d.case_id << " " << d.recipe;
+    } else if (d.scheme == "exact") {
+      ++exact;
+      EXPECT_TRUE(d.acc.has_value()) << d.case_id;
+      EXPECT_FALSE(d.integer_bias || d.multiplier || d.shift) << d.case_id;
+    } else if (d.scheme == "double_rounding" || d.scheme == "single_rounding") {
+      ++q31;
+      EXPECT_TRUE(d.acc && d.multiplier && d.shift) << d.case_id;
+    }
+  }
+  EXPECT_GT(exact + op_rows, 0);  // some rows were checked
+  EXPECT_GT(q31, 0);
 }
 
 TEST_F(CliRun, DifferentSeedGivesDifferentCases) {
