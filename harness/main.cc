@@ -6,8 +6,11 @@
 #include <iostream>
 #include <map>
 
+#include "harness/case/provenance.h"
 #include "harness/cli/command.h"
 #include "harness/cli/flags.h"
+#include "harness/torch/libtorch_runner.h"
+#include "harness/torch/libtorch_version.h"
 #include "reports/csv.h"  // Printable
 
 namespace qdiff {
@@ -23,9 +26,18 @@ const std::vector<CommandDef>& AllCommands() {
 
 namespace {
 
+// `qdiff --version`: what a bug report needs to say which qdiff ran on which LibTorch.
+std::string VersionText() {
+  const LibTorchVersionInfo& torch = LoadedLibTorchVersion();
+  return "qdiff " + QdiffVersion() + " (git " + QdiffGitHash() + ")\nLibTorch " + torch.version +
+         " (from " + torch.source + (torch.library.empty() ? "" : "; " + torch.library) +
+         ")\nengines: " + EngineList(AvailableEngines());
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"qdiff: differential tester of quantized inference (integer recipes vs LibTorch)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", VersionText, "qdiff's version and git hash, LibTorch's, the engines");
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   std::map<const CLI::App*, std::function<int()>> runners;
@@ -36,6 +48,8 @@ int Main(int argc, char** argv) {
     else names += (names.empty() ? "" : ", ") + std::string(c.name);
     runners[sub] = c.add(sub, command_line);
   }
+  // After the commands: a subcommand inherits the footer set before it is added.
+  app.footer("Example:\n  qdiff run --budget 60   (then: qdiff <command> --help lists its flags and values)");
   auto is_command = [&](const char* name) {
     try {
       return app.get_subcommand(name) != nullptr;
@@ -49,7 +63,7 @@ int Main(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version: printed, exit 0
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "qdiff: " << Printable(e.what()) << "\n";

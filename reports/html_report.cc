@@ -218,7 +218,7 @@ std::string Findings(const RunData& run) {
     f.ops.insert(c.op);
     if (!c.shape.empty()) f.shapes.insert(c.shape);
     f.verdicts.push_back(c.engine + "/" + c.scheme + ": " + VerdictName(c.verdict));
-    f.max_abs_diff = std::max(f.max_abs_diff, c.max_abs_diff_lsb);
+    f.max_abs_diff = std::max(f.max_abs_diff, c.max_abs_diff_lsb.value_or(0));
   }
   if (findings.empty()) return "<p>No findings.</p>\n";
   for (const DiscrepancyRow& d : run.discrepancies) {

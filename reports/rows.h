@@ -1,8 +1,10 @@
 // Plain rows of the report files. The campaign fills them; sinks write them; `qdiff report`
-// reads them back. Column order and names are declared once, in schema.h.
+// reads them back. Column order and names are declared once, in schema.h. A std::optional field
+// is "not applicable" when empty: an empty CSV cell, never 0.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,8 +24,8 @@ struct CaseRow {
   int64_t elements = 0;                 // output elements compared
   int64_t mismatches_vs_libtorch = 0;   // scheme output != LibTorch int_repr
   int64_t mismatches_vs_float = 0;      // float oracle != LibTorch int_repr
-  int64_t max_abs_diff_lsb = 0;         // max |scheme - LibTorch|
-  double mean_signed_diff_lsb = 0.0;    // mean (scheme - LibTorch) over all elements
+  std::optional<int64_t> max_abs_diff_lsb;      // max |scheme - LibTorch|; empty if elements == 0
+  std::optional<double> mean_signed_diff_lsb;   // mean (scheme - LibTorch); empty if elements == 0
   Verdict verdict = Verdict::kExact;
   std::string classes;        // "tie:3;bias:1" (class:count, sorted by class name), empty if none
   std::string message;        // LibTorch's message when rejected, else empty
@@ -37,17 +39,17 @@ struct DiscrepancyRow {
   int64_t layer = 0;
   int64_t index = 0;          // flat row-major index into the layer output
   int64_t channel = 0;        // output channel of the element
-  int64_t acc = 0;            // exact int32 accumulator sum (x - z_x)(w - z_w), bias excluded
-                              // (0 for ops without weights)
-  int64_t integer_bias = 0;   // bias as the scheme's integer term (0 if the scheme keeps it float)
-  double bias = 0.0;          // float bias of the channel
-  int64_t multiplier = 0;     // Q31 multiplier of the scheme (0 for float schemes)
-  int64_t shift = 0;          // exponent of the Q31 multiplier (real M = multiplier * 2^(shift-31))
-  double real_multiplier = 0; // s_x * s_w / s_y in double
-  double exact_value = 0;     // exact real output before rounding, zero point included
+  // Empty (std::nullopt) where not applicable; schema.cc documents each column.
+  std::optional<int64_t> acc;           // sum (x - z_x)(w - z_w), bias excluded; conv/linear only
+  std::optional<int64_t> integer_bias;  // LibTorch's int32 QuantizeBias; schemes that use it, layers with a bias
+  std::optional<double> bias;           // float bias of the channel; conv/linear layers with a bias
+  std::optional<int64_t> multiplier;    // Q31 multiplier; schemes with a Q31 multiplier only
+  std::optional<int64_t> shift;         // its exponent: real M = multiplier * 2^(shift-31); likewise
+  std::optional<double> real_multiplier;  // s_x * s_w / s_y (ops: s_in / s_out) in double
+  std::optional<double> exact_value;    // exact real output before rounding, zero point included
   int64_t integer_out = 0;    // scheme output
   int64_t libtorch_out = 0;   // LibTorch int_repr
-  int64_t float_out = 0;      // float oracle output
+  std::optional<int64_t> float_out;     // float oracle output; empty where its shape differs
   int64_t diff_lsb = 0;       // integer_out - libtorch_out
   DiffClass cls = DiffClass::kUnexplained;  // why it differs (vocabulary.h)
   std::string layer_op;       // op of the layer: "conv2d_relu", "add", "avg_pool2d", ...

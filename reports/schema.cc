@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <system_error>
 #include <type_traits>
 #include <variant>
@@ -12,39 +13,42 @@ namespace qdiff {
 namespace {
 
 enum class Check {
-  kNone,         // strings: may be empty (numbers are always required)
+  kNone,         // strings: may be empty (numbers are required unless their field is optional)
   kNonEmpty,     // strings: must not be empty
   kNonNegative,  // integers: must be >= 0
 };
 
-// One column: its name, the field it maps to, and what a valid value is.
+// One column: its name, the field it maps to, and what a valid value is. A std::optional field
+// is "not applicable" when empty: written as an empty cell, and an empty cell reads back as
+// std::nullopt (a required number's empty cell is an error).
 template <class Row>
 struct Field {
   const char* name;
   std::variant<std::string Row::*, int64_t Row::*, uint64_t Row::*, double Row::*, Verdict Row::*,
-               DiffClass Row::*>
+               DiffClass Row::*, std::optional<int64_t> Row::*, std::optional<double> Row::*>
       member;
   Check check = Check::kNone;
 };
 
-// The schemas. Column order = field order in rows.h.
+// The schemas, one line per column: what it holds and when it is empty. Column order = field
+// order in rows.h; the README's "Report files" section says the same.
 const std::vector<Field<CaseRow>>& CaseFields() {
   static const std::vector<Field<CaseRow>> fields = {
-      {"case_id", &CaseRow::case_id, Check::kNonEmpty},
-      {"seed", &CaseRow::seed},
-      {"op", &CaseRow::op, Check::kNonEmpty},
+      {"case_id", &CaseRow::case_id, Check::kNonEmpty},  // "s<seed>-c<index>"
+      {"seed", &CaseRow::seed},                          // the case's own generator seed
+      {"op", &CaseRow::op, Check::kNonEmpty},            // op chain, "conv2d>relu>add"
       {"engine", &CaseRow::engine, Check::kNonEmpty},
-      {"scheme", &CaseRow::scheme, Check::kNonEmpty},
-      {"weight_quant", &CaseRow::weight_quant},
-      {"shape", &CaseRow::shape},
-      {"elements", &CaseRow::elements, Check::kNonNegative},
+      {"scheme", &CaseRow::scheme, Check::kNonEmpty},    // a scheme, or "kernel" (a plugin)
+      {"weight_quant", &CaseRow::weight_quant},          // per_tensor | per_channel; empty: no weights
+      {"shape", &CaseRow::shape},                        // the layers' shapes, human-readable
+      {"elements", &CaseRow::elements, Check::kNonNegative},  // output elements compared
       {"mismatches_vs_libtorch", &CaseRow::mismatches_vs_libtorch, Check::kNonNegative},
       {"mismatches_vs_float", &CaseRow::mismatches_vs_float, Check::kNonNegative},
-      {"max_abs_diff_lsb", &CaseRow::max_abs_diff_lsb, Check::kNonNegative},
-      {"mean_signed_diff_lsb", &CaseRow::mean_signed_diff_lsb},
+      {"max_abs_diff_lsb", &CaseRow::max_abs_diff_lsb, Check::kNonNegative},  // empty: 0 elements
+      {"mean_signed_diff_lsb", &CaseRow::mean_signed_diff_lsb},              // empty: 0 elements
       {"verdict", &CaseRow::verdict, Check::kNonEmpty},
-      {"classes", &CaseRow::classes},
-      {"message", &CaseRow::message},
+      {"classes", &CaseRow::classes},  // "class:count;..." sorted by class; empty: no difference
+      {"message", &CaseRow::message},  // why rejected/crashed/timeout; empty otherwise
   };
   return fields;
 }
@@ -56,22 +60,24 @@ const std::vector<Field<DiscrepancyRow>>& DiscrepancyFields() {
       {"engine", &R::engine, Check::kNonEmpty},
       {"scheme", &R::scheme, Check::kNonEmpty},
       {"layer", &R::layer, Check::kNonNegative},
-      {"index", &R::index, Check::kNonNegative},
-      {"channel", &R::channel, Check::kNonNegative},
-      {"acc", &R::acc},
-      {"integer_bias", &R::integer_bias},
-      {"bias", &R::bias},
-      {"multiplier", &R::multiplier},
-      {"shift", &R::shift},
-      {"real_multiplier", &R::real_multiplier},
-      {"exact_value", &R::exact_value},
-      {"integer_out", &R::integer_out},
-      {"libtorch_out", &R::libtorch_out},
-      {"float_out", &R::float_out},
-      {"diff_lsb", &R::diff_lsb},
-      {"cls", &R::cls, Check::kNonEmpty},
-      {"layer_op", &R::layer_op},
-      {"recipe", &R::recipe},
+      {"index", &R::index, Check::kNonNegative},      // flat row-major index into the layer output
+      {"channel", &R::channel, Check::kNonNegative},  // output channel (0 for 1-D outputs)
+      // conv/linear only (empty for ops without weights):
+      {"acc", &R::acc},                    // sum (x - z_x)(w - z_w), bias excluded
+      {"integer_bias", &R::integer_bias},  // int32 QuantizeBias; empty unless the recipe adds it and the layer has a bias
+      {"bias", &R::bias},                  // float bias of the channel; empty: no bias
+      {"multiplier", &R::multiplier},      // Q31 multiplier; empty unless the recipe's multiplier is Q31
+      {"shift", &R::shift},                // real M = multiplier * 2^(shift - 31); empty with multiplier
+      // Every op (empty only where LibTorch's output shape differs from the pipeline's):
+      {"real_multiplier", &R::real_multiplier},  // s_x * s_w / s_y; ops without weights: s_in / s_out
+      {"exact_value", &R::exact_value},          // exact real output before rounding, + z_y
+      {"integer_out", &R::integer_out},          // the scheme's (or kernel's) output
+      {"libtorch_out", &R::libtorch_out},        // LibTorch's int_repr
+      {"float_out", &R::float_out},              // the float oracle's; empty: its shape differs
+      {"diff_lsb", &R::diff_lsb},                // integer_out - libtorch_out
+      {"cls", &R::cls, Check::kNonEmpty},        // why it differs (reports/vocabulary.h)
+      {"layer_op", &R::layer_op},                // "conv2d_relu", "add", ...
+      {"recipe", &R::recipe},                    // the scheme, the op recipe, or "kernel:<name>"
   };
   return fields;
 }
@@ -172,6 +178,10 @@ std::vector<std::string> ToFields(const Row& row, const std::vector<Field<Row>>&
           using T = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<T, std::string>) {
             out.push_back(v);
+          } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+            out.push_back(v ? FormatDouble(*v) : "");
+          } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {
+            out.push_back(v ? std::to_string(*v) : "");
           } else if constexpr (std::is_same_v<T, double>) {
             out.push_back(FormatDouble(v));
           } else if constexpr (std::is_same_v<T, Verdict>) {
@@ -208,6 +218,10 @@ Row FromFields(const std::vector<std::string>& fields, const std::vector<Field<R
               throw ReportError(file, line, f.name, "required value is empty");
             }
             v = text;
+          } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+            if (!text.empty()) v = ParseDouble(text, file, line, f.name);
+          } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {
+            if (!text.empty()) v = ParseInteger<int64_t>(text, f.check, file, line, f.name);
           } else if constexpr (std::is_same_v<T, double>) {
             v = ParseDouble(text, file, line, f.name);
           } else if constexpr (std::is_same_v<T, Verdict>) {

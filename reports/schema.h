@@ -39,7 +39,8 @@ std::vector<std::string> SummaryToFields(const SummaryRow& row);
 // (every numeric field; the identifying strings case_id/op/engine/scheme/verdict, cls, and all
 // summary strings), a non-integer or out-of-range integer, a negative count or index, a
 // non-number or non-finite double, a summary kind other than "verdict"/"class".
-// Optional strings: weight_quant, shape, classes, message.
+// Optional strings: weight_quant, shape, classes, message. std::optional numbers (rows.h) are
+// empty when not applicable: written as "" and read back from "" as std::nullopt.
 CaseRow CaseFromFields(const std::vector<std::string>& fields, const std::string& file,
                        int64_t line);
 DiscrepancyRow DiscrepancyFromFields(const std::vector<std::string>& fields,

@@ -137,7 +137,7 @@ std::vector<SummaryRow> SumOverOps(const std::vector<SummaryRow>& summary) {
   return RowsFromCounts(counts);
 }
 
-std::string FormatSummaryTable(const std::vector<SummaryRow>& summary) {
+std::string FormatSummaryTable(const std::vector<SummaryRow>& summary, size_t max_width) {
   struct Group {
     std::map<std::string, int64_t> verdicts;
     std::map<std::string, int64_t> classes;
@@ -192,17 +192,55 @@ std::string FormatSummaryTable(const std::vector<SummaryRow>& summary) {
   for (const auto& line : table) {
     for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
   }
+  // Blocks [begin, end) of the columns after the kKeys key columns; a line's width is the sum of
+  // its columns' widths plus 2 per gap.
+  constexpr std::size_t kKeys = 4;
+  std::size_t keys_width = 0;
+  for (std::size_t i = 0; i < kKeys; ++i) keys_width += width[i] + (i ? 2 : 0);
+  std::vector<std::pair<std::size_t, std::size_t>> blocks;
+  for (std::size_t begin = kKeys, end = kKeys, used = keys_width; end < header.size(); begin = end, used = keys_width) {
+    while (end < header.size() && (end == begin || used + 2 + width[end] <= max_width)) used += 2 + width[end++];
+    blocks.emplace_back(begin, end);
+  }
+  if (blocks.empty()) blocks.emplace_back(kKeys, kKeys);
   std::string out;
-  for (const auto& line : table) {
-    std::string text;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      if (i > 0) text += "  ";
-      const std::string pad(width[i] - line[i].size(), ' ');
-      const bool left = i < 3 || i == separator;
-      text += left ? line[i] + pad : pad + line[i];
+  for (const auto& [begin, end] : blocks) {
+    if (begin > kKeys) out += "\n";
+    for (const auto& line : table) {
+      std::string text;
+      for (std::size_t i = 0; i < end; i = i + 1 == kKeys ? begin : i + 1) {
+        if (i > 0) text += "  ";
+        const std::string pad(width[i] - line[i].size(), ' ');
+        const bool left = i < 3 || i == separator;
+        text += left ? line[i] + pad : pad + line[i];
+      }
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+      out += text + "\n";
     }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out += text + "\n";
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> SchemesReproducingEngines(
+    const std::vector<SummaryRow>& summary) {
+  std::map<std::string, std::map<std::string, std::pair<int64_t, int64_t>>> counts;  // exact, differing
+  for (const SummaryRow& r : summary) {
+    auto& [exact, differing] = counts[r.engine][r.scheme];
+    if (r.kind == "class") {
+      if (r.name != DiffClassName(DiffClass::kLibTorchBug)) differing += r.count;
+      continue;
+    }
+    if (r.name == VerdictName(Verdict::kExact)) exact += r.count;
+    for (Verdict v : {Verdict::kUnexplained, Verdict::kCrashed, Verdict::kTimeout}) {
+      if (r.name == VerdictName(v)) differing += r.count;
+    }
+  }
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [engine, schemes] : counts) {
+    std::vector<std::string>& names = out[engine];
+    for (const auto& [scheme, n] : schemes) {
+      if (n.first > 0 && n.second == 0) names.push_back(scheme);
+    }
   }
   return out;
 }

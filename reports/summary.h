@@ -2,6 +2,7 @@
 // (DIR/cases.csv, DIR/discrepancies.csv, DIR/summary.csv).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,19 @@ std::vector<SummaryRow> SumOverOps(const std::vector<SummaryRow>& summary);
 // Fixed-width table, one line per op x engine x scheme (sorted), after a header line. Columns:
 // op, engine, scheme, cases (sum of all verdicts), exact, explained, unexplained, rejected,
 // degenerate, any other verdict present (e.g. crashed, timeout; sorted), then "|" and the element
-// count of every class present (sorted by name). Every line ends with '\n'.
+// count of every class present (sorted by name). Every line ends with '\n'. A table wider than
+// max_width is cut into blocks of columns, each repeating op, engine, scheme and cases, separated
+// by an empty line; a block holds at least one column, so only over-long keys exceed max_width.
 // Throws std::invalid_argument for a kind other than "verdict"/"class".
-std::string FormatSummaryTable(const std::vector<SummaryRow>& summary);
+inline constexpr size_t kConsoleWidth = 120;
+std::string FormatSummaryTable(const std::vector<SummaryRow>& summary, size_t max_width = kConsoleWidth);
+
+// Per engine of a summary, the columns (schemes) that reproduce it bit for bit, known LibTorch
+// bugs aside: at least one exact verdict, no unexplained, crashed or timeout verdict, and no
+// differing element of a class other than libtorch_bug (rejected and degenerate test nothing).
+// Engines and schemes in sorted order; an engine nothing reproduces maps to {}.
+std::map<std::string, std::vector<std::string>> SchemesReproducingEngines(
+    const std::vector<SummaryRow>& summary);
 
 // Single files (header checked, every field validated; see schema.h).
 std::vector<CaseRow> ReadCases(const std::string& path);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "oracles/engine.h"
@@ -66,7 +67,8 @@ struct CampaignResult {
   int64_t unexplained_cases = 0;     // (case, engine, scheme) rows with verdict unexplained
   std::vector<SummaryRow> summary;
   std::vector<SummaryRow> layer_summary;  // per layer op (ops.csv, SummarizeLayers)
-  std::string corner_table;          // what the generators exercised
+  std::map<std::string, int64_t> corners;  // generator corner → cases exercising it (run.json)
+  std::string corner_table;          // the same as a table (`run --verbose`)
   std::vector<Finding> findings;
   std::string baseline_text;         // new / fixed / persisting findings, if a baseline was given
   int64_t crashed = 0;               // cases whose worker died

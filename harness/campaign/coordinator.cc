@@ -413,6 +413,7 @@ class Coordinator {
       if (!s_.baseline_dir.empty()) {
         r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(sample, baseline_));
       }
+      r_.corners = corners_;
       r_.corner_table = FormatCornerTable(corners_, r_.cases_run);
     }
     WriteRunJson(finished);

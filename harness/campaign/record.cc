@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/torch/libtorch_runner.h"  // LibTorchVersion
+#include "harness/torch/libtorch_version.h"
 #include "harness/case/provenance.h"
 #include "reports/csv.h"  // WriteFileAtomically
 
@@ -31,6 +32,8 @@ void WriteCampaignRecord(const CampaignSettings& s, const CampaignResult& r,
   const json j{{"qdiff_version", QdiffVersion()},
                {"qdiff_git_hash", QdiffGitHash()},
                {"libtorch_version", LibTorchVersion()},
+               {"libtorch_version_source", LoadedLibTorchVersion().source},
+               {"corners", r.corners},
                {"engines", EngineNames(s.engines)},
                {"cpu_flags", CpuFlags()},
                {"dnnl_max_cpu_isa", std::getenv("DNNL_MAX_CPU_ISA") ? std::getenv("DNNL_MAX_CPU_ISA") : ""},

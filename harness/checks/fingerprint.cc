@@ -202,7 +202,7 @@ FingerprintResult RunFingerprint(const std::vector<Engine>& engines,
           row.elements += r.elements;
           row.mismatches += r.mismatches_vs_libtorch;
           row.unexplained += UnexplainedCount(r.classes);
-          row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, r.max_abs_diff_lsb);
+          row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, r.max_abs_diff_lsb.value_or(0));
         }
       }
       const Scheme own = EngineScheme(engine, cases[0].c.model.layers[0], CpuHasVnni());

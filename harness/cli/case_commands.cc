@@ -1,6 +1,7 @@
 // `qdiff replay`, `shrink` and `explain`: the commands that read one case file. Each honours
 // --case-timeout and the case limits (harness/case/case_limits.h).
 #include <algorithm>
+#include <cinttypes>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -41,19 +42,24 @@ int CommandReplay(const std::string& path, bool quiet, const CaseFlags& flags) {
   if (quiet) return findings > 0 ? kExitFindings : kExitOk;
   std::printf("%-8s %-16s %5s %7s %9s %9s %8s %8s %8s %5s  %s\n", "engine", "scheme", "layer",
               "index", "acc", "exact", "integer", "libtorch", "float", "diff", "class");
+  // Not applicable ("" in the CSV): "-".
+  auto cell = [](const auto& v, const char* format) {
+    char text[32] = "-";
+    if (v) std::snprintf(text, sizeof text, format, *v);
+    return std::string(text);
+  };
   for (const DiscrepancyRow& d : ev.discrepancies) {
-    std::printf("%-8s %-16s %5lld %7lld %9lld %9.4f %8lld %8lld %8lld %5lld  %s\n",
-                d.engine.c_str(), d.scheme.c_str(), (long long)d.layer, (long long)d.index,
-                (long long)d.acc, d.exact_value, (long long)d.integer_out,
-                (long long)d.libtorch_out, (long long)d.float_out, (long long)d.diff_lsb,
-                DiffClassName(d.cls));
+    std::printf("%-8s %-16s %5lld %7lld %9s %9s %8lld %8lld %8s %5lld  %s\n", d.engine.c_str(),
+                d.scheme.c_str(), (long long)d.layer, (long long)d.index, cell(d.acc, "%" PRId64).c_str(),
+                cell(d.exact_value, "%.4f").c_str(), (long long)d.integer_out, (long long)d.libtorch_out,
+                cell(d.float_out, "%" PRId64).c_str(), (long long)d.diff_lsb, DiffClassName(d.cls));
   }
   std::printf("\n%-8s %-16s %8s %10s %8s  %s\n", "engine", "scheme", "elements", "mismatches",
               "max|d|", "verdict");
   for (const CaseRow& r : ev.case_rows) {
     std::printf("%-8s %-16s %8lld %10lld %8lld  %s%s%s\n", r.engine.c_str(), r.scheme.c_str(),
                 (long long)r.elements, (long long)r.mismatches_vs_libtorch,
-                (long long)r.max_abs_diff_lsb, VerdictName(r.verdict), r.message.empty() ? "" : ": ",
+                (long long)r.max_abs_diff_lsb.value_or(0), VerdictName(r.verdict), r.message.empty() ? "" : ": ",
                 r.message.c_str());
   }
   std::printf("\n%s: %lld unexplained elements", path.c_str(), (long long)ev.unexplained_elements);
@@ -125,6 +131,7 @@ CommandDef ReplayCommand() {
             replay->add_flag("--quiet", f->quiet, "no table; the exit code only");
             f->limits.AddTo(replay, "seconds before the replay stops as a timeout (default 120)");
             f->limits.AddKernelTo(replay);
+            SetHelpFooter(replay, nullptr, "qdiff replay out/run-1/findings/s1-c000042.json --quiet");
             return [f] { return CommandReplay(f->limits.path, f->quiet, f->limits); };
           }};
 }
@@ -140,6 +147,7 @@ CommandDef ShrinkCommand() {
             shrink->add_option("--out", f->out, "output file (default: CASE.shrunk.json)");
             f->limits.AddTo(shrink, "the shrink stops as a timeout after ten of these (default 120 s)");
             f->limits.AddKernelTo(shrink);
+            SetHelpFooter(shrink, nullptr, "qdiff shrink out/run-1/findings/s1-c000042.json --out small.json");
             return [f] { return CommandShrink(f->limits.path, f->out, f->limits); };
           }};
 }
@@ -156,6 +164,7 @@ CommandDef ExplainCommand() {
             explain->add_option("--layer", f->layer, "layer index (default 0)");
             f->limits.AddTo(explain, "seconds before explain stops as a timeout (default 120)");
             f->limits.AddKernelTo(explain);
+            SetHelpFooter(explain, nullptr, "qdiff explain corpora/golden_conv1x1_exact.json --element 0 --layer 0");
             return [f] {
               return CommandExplain(f->limits.path, ParseInteger(f->element, "--element", 0, int64_t{1} << 40),
                                     ParseInteger(f->layer, "--layer", 0, 1 << 16), f->limits);

@@ -75,6 +75,9 @@ CommandDef FingerprintCommand() {
             fingerprint->add_option("--engines", f->engines, "comma list (default: every available engine)");
             fingerprint->add_option("--schemes", f->schemes, "comma list (default: all)");
             fingerprint->add_option("--out", f->out, "folder for fingerprint.csv (default: out/fingerprint)");
+            SetHelpFooter(fingerprint, [] {
+              return HelpValues{{"--engines", AllowedEngines()}, {"--schemes", AllowedSchemes()}};
+            }, "qdiff fingerprint --engines qnnpack --out out/fingerprint-qnnpack");
             return [f] { return CommandFingerprint(f->engines, f->schemes, f->out); };
           }};
 }
@@ -88,6 +91,7 @@ CommandDef QuantizeCheckCommand() {
             auto f = std::make_shared<Flags>();
             check->add_option("--tensors", f->tensors, "random tensors (default 2000)");
             check->add_option("--seed", f->seed, "seed");
+            SetHelpFooter(check, nullptr, "qdiff quantize-check --tensors 300 --seed 2");
             return [f] {
               const QuantizeCheckResult r = RunQuantizeCheck(
                   ParseInteger(f->tensors, "--tensors", 1, kMaxCases), ParseSeed(f->seed), std::cout);
@@ -106,6 +110,8 @@ CommandDef DynamicCheckCommand() {
             check->add_option("--cases", f->cases, "random cases (default 1000)");
             check->add_option("--seed", f->seed, "seed");
             check->add_option("--engines", f->engines, "comma list (default: all available)");
+            SetHelpFooter(check, [] { return HelpValues{{"--engines", AllowedEngines()}}; },
+                          "qdiff dynamic-check --cases 200 --engines onednn");
             return [f] {
               const int64_t n = ParseInteger(f->cases, "--cases", 1, kMaxCases);
               InitLibTorch();
@@ -118,7 +124,8 @@ CommandDef DynamicCheckCommand() {
 
 CommandDef SeedExampleCommand() {
   return {"seed-example", "the forum question: Conv2d(1,1,1)+ReLU in integers",
-          [](CLI::App*, const std::string&) -> std::function<int()> {
+          [](CLI::App* example, const std::string&) -> std::function<int()> {
+            SetHelpFooter(example, nullptr, "qdiff seed-example");
             return [] { return RunSeedExample(std::cout); };
           }};
 }

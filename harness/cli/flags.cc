@@ -37,6 +37,64 @@ std::string Join(const std::vector<std::string>& v) {
   return s;
 }
 
+std::string AllowedOps() {
+  std::vector<std::string> names;
+  for (OpKind op : kAllOpKinds) names.emplace_back(OpKindName(op));
+  return Join(names);
+}
+
+std::string AllowedSchemes() {
+  std::vector<std::string> names;
+  for (const SchemeDef* s : AllSchemes()) names.emplace_back(s->name);
+  return Join(names);
+}
+
+std::string AllowedEngines() {
+  const std::vector<Engine> available = AvailableEngines();
+  std::vector<Engine> missing;
+  for (Engine e : kAllEngines) {
+    if (std::find(available.begin(), available.end(), e) == available.end()) missing.push_back(e);
+  }
+  return EngineList(available) + (missing.empty() ? "" : " (not in this LibTorch: " + EngineList(missing) + ")");
+}
+
+namespace {
+
+// "  --flag: v1, v2, ..." wrapped at kHelpWidth columns, continuation lines indented under v1.
+constexpr size_t kHelpWidth = 100;
+std::string WrapEntry(const std::string& flag, const std::string& values) {
+  const std::string head = "  " + flag + ": ";
+  std::string out = head, line_sep = "\n" + std::string(head.size(), ' ');
+  size_t column = head.size();
+  std::stringstream words(values);
+  for (std::string word; std::getline(words >> std::ws, word, ',');) {
+    const std::string item = (column > head.size() ? " " : "") + word + ",";
+    if (column > head.size() && column + item.size() > kHelpWidth) {
+      out += line_sep;
+      column = head.size();
+      out += word + ",";
+      column += word.size() + 1;
+    } else {
+      out += item;
+      column += item.size();
+    }
+  }
+  if (out.back() == ',') out.pop_back();
+  return out + "\n";
+}
+
+}  // namespace
+
+void SetHelpFooter(CLI::App* command, std::function<HelpValues()> values, std::string example) {
+  command->footer([values = std::move(values), example = std::move(example)] {
+    std::string text;
+    const HelpValues v = values ? values() : HelpValues{};
+    if (!v.empty()) text += "Allowed values:\n";
+    for (const auto& [flag, names] : v) text += WrapEntry(flag, names);
+    return text + "Example:\n  " + example;
+  });
+}
+
 std::vector<Engine> ParseEngines(const std::string& flag) {
   const std::vector<Engine> available = AvailableEngines();
   if (flag.empty()) return available;
@@ -55,15 +113,13 @@ std::vector<Engine> ParseEngines(const std::string& flag) {
 
 std::vector<Scheme> ParseSchemes(const std::string& flag) {
   std::vector<Scheme> schemes;
-  std::vector<std::string> names;
-  for (const SchemeDef* s : AllSchemes()) names.push_back(s->name);
   if (flag.empty()) {
     for (const SchemeDef* s : AllSchemes()) schemes.push_back(s->id);
     return schemes;
   }
   for (const std::string& name : SplitList(flag)) {
     std::optional<Scheme> s = ParseScheme(name);
-    if (!s) throw UsageError("--schemes: unknown scheme '" + name + "' (known: " + Join(names) + ")");
+    if (!s) throw UsageError("--schemes: unknown scheme '" + name + "' (known: " + AllowedSchemes() + ")");
     schemes.push_back(*s);
   }
   if (schemes.empty()) throw UsageError("--schemes: empty list");
@@ -77,9 +133,7 @@ std::vector<OpKind> ParseOps(const std::string& flag) {
     if (std::optional<OpKind> op = ParseOpKind(name)) {
       ops.push_back(*op);
     } else {
-      std::string known;
-      for (OpKind k : kAllOpKinds) known += (known.empty() ? "" : ", ") + std::string(OpKindName(k));
-      throw UsageError("--ops: unknown op '" + name + "' (known: " + known + ")");
+      throw UsageError("--ops: unknown op '" + name + "' (known: " + AllowedOps() + ")");
     }
   }
   if (ops.empty()) throw UsageError("--ops: empty list");

@@ -33,6 +33,16 @@ constexpr int64_t kMaxJobsFlag = 1024;                  // --jobs before capping
 
 std::vector<std::string> SplitList(const std::string& text);
 std::string Join(const std::vector<std::string>& v);
+// The allowed values of --ops, --schemes and --engines, from the code's own tables
+// (kAllOpKinds, AllSchemes(), AvailableEngines()), joined with ", ".
+std::string AllowedOps();
+std::string AllowedSchemes();
+std::string AllowedEngines();  // the available ones, then "(not in this LibTorch: ...)"
+// What --help prints after a command's options: "Allowed values:" (one "--flag: values" entry
+// per pair, wrapped at 100 columns) and "Example: qdiff ...". Evaluated only when help is asked
+// for (CLI::App::footer takes a function).
+using HelpValues = std::vector<std::pair<std::string, std::string>>;
+void SetHelpFooter(CLI::App* command, std::function<HelpValues()> values, std::string example);
 // Comma lists; empty = every available engine / every scheme / every op.
 std::vector<Engine> ParseEngines(const std::string& flag);
 std::vector<Scheme> ParseSchemes(const std::string& flag);

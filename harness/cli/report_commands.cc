@@ -49,6 +49,15 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
   WriteFileAtomically(out + "/junit.xml", FormatJUnit(merged.cases, merged.discrepancies, "qdiff replay " + out + "/findings"));
   WriteFileAtomically(out + "/report.html", FormatHtmlReport({RunData{out, merged.cases, merged.discrepancies}}));
   run["merged_from"] = dirs;
+  nlohmann::json corners = nlohmann::json::object();  // summed over the shards
+  for (const std::string& dir : dirs) {
+    const nlohmann::json shard = ReadRunRecord(dir);
+    if (!shard.contains("corners")) continue;
+    for (const auto& [name, n] : shard.at("corners").items()) {
+      corners[name] = (corners.contains(name) ? corners[name].get<int64_t>() : 0) + n.get<int64_t>();
+    }
+  }
+  run["corners"] = corners;
   run["settings"]["shard_index"] = 0;
   run["settings"]["shard_count"] = 1;
   run["rows"] = {{"cases", merged.cases.size()}, {"discrepancies", merged.discrepancies.size()}};
@@ -80,6 +89,7 @@ CommandDef ReportCommand() {
             auto f = std::make_shared<Flags>();
             report->add_option("dirs", f->dirs, "run output folders (several: classes over runs)")->required();
             report->add_option("--html", f->html, "also write a self-contained HTML page here");
+            SetHelpFooter(report, nullptr, "qdiff report out/nightly-20261126 out/nightly-20261127 --html classes.html");
             return [f] { return CommandReport(f->dirs, f->html); };
           }};
 }
@@ -94,6 +104,7 @@ CommandDef MergeCommand() {
             auto f = std::make_shared<Flags>();
             merge->add_option("dirs", f->dirs, "shard output folders")->required();
             merge->add_option("--out", f->out, "merged output folder (new or empty)")->required();
+            SetHelpFooter(merge, nullptr, "qdiff merge out/shard-0 out/shard-1 out/shard-2 --out out/merged");
             return [f] { return CommandMerge(f->dirs, f->out); };
           }};
 }

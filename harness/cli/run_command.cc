@@ -51,6 +51,53 @@ std::string FormatRunTables(const std::vector<SummaryRow>& summary,
          FormatSummaryTable(SumOverOps(summary));
 }
 
+// The run's first console line: PASS/FAIL, cases, findings, and per engine the scheme that
+// reproduced every layer, known LibTorch bugs aside (the engine's own scheme if it is one, "(+N)"
+// for the others unless the line would pass kConsoleWidth; "none" if no scheme did).
+std::string FormatVerdictLine(const CampaignResult& r) {
+  const bool fail = r.unexplained_cases > 0 || r.crashed > 0 || r.timeouts > 0;
+  const size_t n = r.findings.size();
+  const std::string head = std::string(fail ? "FAIL" : "PASS") + ": " + std::to_string(r.cases_run) +
+                           " cases, " + std::to_string(n) + (n == 1 ? " finding" : " findings");
+  std::string engines, engines_short;
+  for (const auto& [engine, schemes] : SchemesReproducingEngines(r.layer_summary)) {
+    std::vector<std::string> names;
+    for (const std::string& s : schemes) {
+      if (s != KernelColumnName()) names.push_back(s);
+    }
+    const std::string own = EngineOwnSchemeName(engine);
+    const auto it = std::find(names.begin(), names.end(), own);
+    if (it != names.end()) std::rotate(names.begin(), it, it + 1);
+    const std::string item = (engines.empty() ? "" : ", ") + engine + "=" + (names.empty() ? "none" : names[0]);
+    engines_short += item;
+    engines += item + (names.size() > 1 ? "(+" + std::to_string(names.size() - 1) + ")" : "");
+  }
+  if (engines.empty()) return head;
+  const std::string line = head + "; bit-exact: " + engines;
+  return line.size() <= kConsoleWidth ? line : head + "; bit-exact: " + engines_short;
+}
+
+// One finding: its signature, count and shrink, then the replay command (which names the file).
+std::string FormatFinding(const Finding& f, const std::string& kernel_path) {
+  std::ostringstream out;
+  const bool crash = f.verdict != Verdict::kUnexplained;
+  out << "finding " << f.signature << ": " << f.count << " case(s)\n";
+  if (!f.shrink_failed.empty()) {
+    out << "  not shrunk: the shrink " << f.shrink_failed << " (the file is the raw case)\n";
+  } else if (!crash) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.2f", f.shrink_seconds);
+    out << "  shrunk " << f.size_before << " -> " << f.size_after << " elements (" << f.shrink_attempts
+        << " attempts, " << seconds << " s)"
+        << (f.state_dependent ? "; does NOT reproduce alone: state_dependent\n"
+                              : "; reproduces in a fresh process\n");
+  }
+  const bool kernel_finding = f.signature.find(std::string("/") + KernelColumnName() + "/") != std::string::npos;
+  out << "  replay: qdiff replay " << f.file << (kernel_finding ? " --kernel " + kernel_path : std::string())
+      << "\n";
+  return out.str();
+}
+
 std::string DefaultRunDir(uint64_t seed) {
   std::string now = UtcNowIso8601();  // 2026-11-26T17:05:01Z
   now.erase(std::remove_if(now.begin(), now.end(), [](char ch) { return ch == ':' || ch == '-'; }),
@@ -63,7 +110,7 @@ struct RunFlags {
   std::string cases, budget, seed = "1", engines, schemes, ops, out, injected_defect, shard,
       baseline, case_timeout = "120", kernel;
   std::string jobs = std::to_string(std::max<unsigned>(1, std::thread::hardware_concurrency()));
-  bool resume = false, overwrite = false;
+  bool resume = false, overwrite = false, verbose = false;
 };
 
 int CommandRun(const RunFlags& f, const std::string& command_line) {
@@ -75,7 +122,8 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   s.jobs = CapJobs(ParseInteger(f.jobs, "--jobs", 1, kMaxJobsFlag), CaseLimits());
   if (f.resume && f.overwrite) throw UsageError("--resume and --overwrite: choose one");
   if (!f.injected_defect.empty() && !IsKnownDefect(f.injected_defect)) {
-    throw UsageError("--inject-defect: unknown defect '" + Printable(f.injected_defect) + "' (known: ties_up)");
+    throw UsageError("--inject-defect: unknown defect '" + Printable(f.injected_defect) + "' (known: " +
+                     Join(KnownDefects()) + ")");
   }
   const uint64_t seed = ParseSeed(f.seed);
   s.seed = seed;
@@ -88,13 +136,18 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   // Loaded here once so that a bad plugin is a usage error before any file is touched.
   if (const std::unique_ptr<KernelColumn> k = LoadKernelOrThrow(f.kernel)) {
     s.kernel_path = f.kernel;
-    std::cout << "kernel: " << k->Name() << " (" << f.kernel << "), aims at "
+    std::cerr << "kernel: " << k->Name() << " (" << f.kernel << "), aims at "
               << (k->Target() ? EngineName(*k->Target()) : "no engine") << "\n";
   }
   try {
     std::tie(s.shard_index, s.shard_count) = ResolveShard(f.shard);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
+  }
+  // A shard holds a part of the cases: every baseline finding outside it would read as fixed.
+  if (!f.baseline.empty() && s.shard_count > 1) {
+    throw UsageError("--baseline and --shard (or a shard from the environment): a shard holds " +
+                     std::string("only part of the cases; compare the merged run (qdiff merge) instead"));
   }
   if (!f.baseline.empty() && SamePath(f.baseline, s.out_dir)) {
     throw UsageError("--baseline: " + f.baseline + " is the run's own --out; give a previous run");
@@ -103,42 +156,31 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   s.resume = f.resume;
   s.overwrite = f.overwrite;
   s.progress = isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
-  std::cout << "qdiff run: seed " << seed << ", engines " << EngineList(s.engines) << ", "
+  // Before the run: stderr, so that stdout starts with the verdict.
+  std::cerr << "qdiff run: seed " << seed << ", engines " << EngineList(s.engines) << ", "
             << (s.cases ? std::to_string(s.cases) + " cases" : "") << (s.cases && s.budget_seconds ? ", " : "")
             << (s.budget_seconds ? std::to_string(s.budget_seconds) + " s budget" : "")
             << ", output " << s.out_dir << std::endl;
   const CampaignResult r = RunCampaign(s);
-  std::cout << r.corner_table << "\n" << FormatRunTables(r.summary, r.layer_summary) << "\n";
+  // The verdict, the findings, the tables (kConsoleWidth columns), then the details.
+  std::cout << FormatVerdictLine(r) << "\n";
+  for (const Finding& finding : r.findings) std::cout << FormatFinding(finding, s.kernel_path);
+  std::cout << "\n" << FormatRunTables(r.summary, r.layer_summary) << "\n";
   if (!r.baseline_text.empty()) std::cout << "Compared with " << f.baseline << ":\n" << r.baseline_text << "\n";
-  for (const Finding& f : r.findings) {
-    const bool crash = f.verdict != Verdict::kUnexplained;
-    std::cout << "finding " << f.signature << ": " << f.count << " case(s); case file " << f.file;
-    if (!f.shrink_failed.empty()) {
-      std::cout << " (not shrunk: the shrink " << f.shrink_failed << "; the file is the raw case)";
-    } else if (!crash) {
-      std::cout << " (shrunk " << f.size_before << " -> " << f.size_after << " elements in "
-                << f.shrink_attempts << " attempts, " << f.shrink_seconds << " s)"
-                << (f.state_dependent ? "; does NOT reproduce alone: state_dependent"
-                                      : "; reproduces in a fresh process");
-    }
-    const bool kernel_finding = f.signature.find(std::string("/") + KernelColumnName() + "/") != std::string::npos;
-    std::cout << "\n  replay: qdiff replay " << f.file
-              << (kernel_finding ? " --kernel " + s.kernel_path : std::string()) << "\n";
-  }
+  if (f.verbose) std::cout << r.corner_table << "\n";
   if (r.journal_lines_dropped > 0) {
     std::cout << r.journal_lines_dropped << " journal line(s) not trusted; their cases ran again\n";
   }
-  std::cout
-            << r.cases_run << " cases (" << r.resumed_cases << " from the journal) in "
-            << r.wall_seconds << " s with " << s.jobs << " worker(s); "
-            << r.crashed << " crashed, " << r.timeouts << " timeouts; "
-            << r.unexplained_cases
-            << " (case, engine, scheme) rows unexplained. Reports: " << s.out_dir << "/"
-            << std::endl;
+  std::printf("%lld cases (%lld from the journal) in %.1f s with %lld worker(s); %lld crashed, %lld timeouts\n"
+              "%lld (case, engine, scheme) rows unexplained. Reports: %s/\n",
+              static_cast<long long>(r.cases_run), static_cast<long long>(r.resumed_cases), r.wall_seconds,
+              static_cast<long long>(s.jobs), static_cast<long long>(r.crashed),
+              static_cast<long long>(r.timeouts), static_cast<long long>(r.unexplained_cases),
+              s.out_dir.c_str());
   if (r.wall_seconds > 0 && r.worker_seconds > 0) {
     const std::string after_1000 =
         r.worker_rss_1000_kb ? std::to_string(r.worker_rss_1000_kb) + " KiB after 1000 cases, " : "";
-    std::printf("throughput: %.1f cases/s; %.0f%% of worker time inside LibTorch; worker RSS %lld KiB "
+    std::printf("throughput: %.1f cases/s; %.0f%% of worker time inside LibTorch\nworker RSS: %lld KiB "
                 "after the first case, %s%lld KiB after the last (max %lld)\n",
                 (r.cases_run - r.resumed_cases) / r.wall_seconds,
                 100.0 * r.libtorch_seconds / r.worker_seconds,
@@ -178,17 +220,21 @@ CommandDef RunCommand() {
   return {"run", "random-model campaign over every op; reports to --out",
           [](CLI::App* run, const std::string& command_line) -> std::function<int()> {
             auto rf = std::make_shared<RunFlags>();
-            run->add_option("--cases", rf->cases, "number of cases, 1 to 10^12 (default: a 60 s budget)");
-            run->add_option("--budget", rf->budget, "wall-time budget in seconds, up to 30 days");
+            // Conflicts are usage errors naming both flags (exit 2): a run stops after --cases or
+            // after --budget, not whichever comes first; --resume continues a given --out.
+            CLI::Option* cases =
+                run->add_option("--cases", rf->cases, "number of cases, 1 to 10^12 (default: a 60 s budget)");
+            run->add_option("--budget", rf->budget, "wall-time budget in seconds, up to 30 days")->excludes(cases);
             run->add_option("--seed", rf->seed, "campaign seed in [0, 2^64) (same seed: byte-identical CSVs)");
             run->add_option("--engines", rf->engines, "comma list (default: every available engine)");
             run->add_option("--schemes", rf->schemes, "comma list (default: all)");
-            run->add_option("--ops", rf->ops, "comma list of ops (default: all; see README)");
-            run->add_option("--out", rf->out, "output folder, new or empty (default: out/run-<time>-s<seed>)");
+            run->add_option("--ops", rf->ops, "comma list of ops (default: all)");
+            CLI::Option* out =
+                run->add_option("--out", rf->out, "output folder, new or empty (default: out/run-<time>-s<seed>)");
             run->add_option("--jobs", rf->jobs, "worker processes (default and cap: one per core, as memory allows)");
             run->add_option("--case-timeout", rf->case_timeout,
                             "seconds before a case's worker is killed (default 120, at most 86400)");
-            run->add_flag("--resume", rf->resume, "continue the run in --out from its journal");
+            run->add_flag("--resume", rf->resume, "continue the run in --out from its journal")->needs(out);
             run->add_flag("--overwrite", rf->overwrite, "replace the previous run in --out");
             run->add_option("--shard", rf->shard,
                             "i/N: run shard i of N (also GTEST_*, SLURM_ARRAY_*, JOB_COMPLETION_INDEX)");
@@ -196,8 +242,14 @@ CommandDef RunCommand() {
                             "previous run folder: print new, fixed and persisting findings");
             run->add_option("--kernel", rf->kernel,
                             "your kernel plugin (.so, include/qdiff/kernel_plugin.h): one more column");
+            run->add_flag("--verbose", rf->verbose,
+                          "also print the generator's corner counts (always in run.json)");
             run->add_option("--inject-defect", rf->injected_defect,
-                            "self-test of the finding pipeline only: apply a named defect (ties_up)");
+                            "self-test of the finding pipeline only: apply a named defect");
+            SetHelpFooter(run, [] {
+              return HelpValues{{"--ops", AllowedOps()}, {"--engines", AllowedEngines()},
+                                {"--schemes", AllowedSchemes()}, {"--inject-defect", Join(KnownDefects())}};
+            }, "qdiff run --budget 600 --seed 7 --engines qnnpack --ops conv2d,add --out out/qnnpack-7");
             return [rf, command_line] { return CommandRun(*rf, command_line); };
           }};
 }
@@ -209,6 +261,7 @@ CommandDef ThroughputCommand() {
             auto seed = std::make_shared<std::string>("1");
             throughput->add_option("--cases", *cases, "cases per measurement (default 3000)");
             throughput->add_option("--seed", *seed, "campaign seed");
+            SetHelpFooter(throughput, nullptr, "qdiff throughput --cases 500");
             return [cases, seed] {
               return CommandThroughput(ParseInteger(*cases, "--cases", 1, kMaxCases), ParseSeed(*seed));
             };

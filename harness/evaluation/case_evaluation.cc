@@ -119,18 +119,23 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
 namespace {
 
 // Fills the GEMM columns of `d` (element d.index, channel d.channel of a conv/linear layer) as
-// `recipe` forms them; returns the channel's terms.
+// `recipe` forms them, leaving empty what it does not use: integer_bias unless it adds LibTorch's
+// int32 bias (and the layer has one), multiplier and shift unless its multiplier is Q31, bias
+// without a bias. Returns the channel's terms.
 const ChannelTerms& FillGemmColumns(const LayerTrace& trace, const Recipe& recipe, DiscrepancyRow& d) {
   const ChannelTerms& terms = trace.channels[d.channel];
-  d.acc = trace.acc[d.index];
-  d.integer_bias = recipe.bias == BiasForm::kInt32Torch ? terms.bias_int32 : 0;
-  d.bias = terms.quant.bias.value_or(0.0f);
+  const int64_t acc = trace.acc[d.index];
+  d.acc = acc;
+  if (terms.quant.bias) {
+    d.bias = *terms.quant.bias;
+    if (recipe.bias == BiasForm::kInt32Torch) d.integer_bias = terms.bias_int32;
+  }
   if (recipe.multiplier == MultiplierForm::kQ31) {
     d.multiplier = terms.q31.multiplier;
     d.shift = terms.q31.shift;
   }
   d.real_multiplier = terms.multiplier_double;
-  d.exact_value = ExactRealOutput(terms, d.acc);
+  d.exact_value = ExactRealOutput(terms, acc);
   return terms;
 }
 
@@ -143,8 +148,9 @@ DiffClass ExplainGemmElement(Engine engine, const Layer& layer,
   const ChannelTerms& terms = FillGemmColumns(trace, scheme_recipe, d);
   const std::optional<Recipe> engine_recipe = ApplyDefect(
       GetScheme(EngineScheme(engine, layer, CpuHasVnni(), trace.input().dtype)).recipe, injected_defect);
-  const int64_t k_acc = kernel_acc.empty() ? WrapToInt32(d.acc) : kernel_acc[d.index];
-  return ClassifyElement(scheme_recipe, engine_recipe, terms, d.acc, k_acc,
+  const int64_t acc = *d.acc;
+  const int64_t k_acc = kernel_acc.empty() ? WrapToInt32(acc) : kernel_acc[d.index];
+  return ClassifyElement(scheme_recipe, engine_recipe, terms, acc, k_acc,
                          static_cast<int32_t>(d.libtorch_out));
 }
 
@@ -229,7 +235,7 @@ DiscrepancyRow ClassifyDiscrepancy(const Case& c, const CaseRuns& runs, size_t e
     // The float oracle runs on its own outputs: its shapes may differ from LibTorch's when a
     // layer's shape disagrees (then that layer is already unexplained).
     const std::vector<int32_t>& fo = runs.float_oracle[l].out;
-    d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
+    if (i < static_cast<int64_t>(fo.size())) d.float_out = fo[i];
     d.diff_lsb = d.integer_out - d.libtorch_out;
     if (gemm) {
       cls = ExplainGemmElement(runs.engines[e], layer, trace, scheme_recipe, c.injected_defect,
@@ -239,7 +245,7 @@ DiscrepancyRow ClassifyDiscrepancy(const Case& c, const CaseRuns& runs, size_t e
       d.real_multiplier = trace.inputs[0].scales[0] / f.q.scale;
       d.exact_value = f.real[i] / f.q.scale + f.q.zero_point;
       cls = ClassifyOpElement(
-          *trace.op_recipe, f.engine_op, f.engine_op ? f.engine_out[i] : 0, lt[i], d.exact_value,
+          *trace.op_recipe, f.engine_op, f.engine_op ? f.engine_out[i] : 0, lt[i], *d.exact_value,
           f.bug_out.empty() ? std::nullopt : std::optional<int32_t>(f.bug_out[i]));
     }
   }
@@ -260,7 +266,7 @@ void EvaluateSchemeRow(const Case& c, const CaseRuns& runs, size_t e, size_t s,
     const Comparison cmp = CompareOutputs(runs.pipeline[e][s][l].out, runs.libtorch[e].layers[l].values);
     row.elements += cmp.elements;
     row.mismatches_vs_libtorch += cmp.mismatches;
-    row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
+    if (cmp.elements) row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb.value_or(0), cmp.max_abs_diff);
     sum_signed += cmp.sum_signed_diff;
     for (int64_t i : cmp.differing) {
       DiscrepancyRow d = ClassifyDiscrepancy(c, runs, e, s, l, i, scheme_recipe, engine);
@@ -269,7 +275,7 @@ void EvaluateSchemeRow(const Case& c, const CaseRuns& runs, size_t e, size_t s,
       ev.discrepancies.push_back(std::move(d));
     }
   }
-  row.mean_signed_diff_lsb = row.elements ? double(sum_signed) / row.elements : 0.0;
+  if (row.elements) row.mean_signed_diff_lsb = double(sum_signed) / row.elements;
   row.classes = FormatClassCounts(class_counts);
   row.verdict = CaseVerdict(false, row.mismatches_vs_libtorch, unexplained, degenerate);
   ev.unexplained_elements += unexplained;
@@ -284,12 +290,13 @@ DiffClass ClassifyKernelDiscrepancy(Engine engine, const Layer& layer, const Lay
       GetScheme(EngineScheme(engine, layer, CpuHasVnni(), trace.input().dtype)).recipe;
   const ChannelTerms& terms = FillGemmColumns(trace, engine_recipe, d);
   const int32_t kernel_out = static_cast<int32_t>(d.integer_out);
-  if (EvaluateRecipe(engine_recipe, terms, d.acc) == kernel_out) {
+  const int64_t acc = *d.acc;
+  if (EvaluateRecipe(engine_recipe, terms, acc) == kernel_out) {
     if (!f.bug_out.empty()) return DiffClass::kLibTorchBug;
-    if (!f.kernel_acc.empty() && f.kernel_acc[d.index] != d.acc) return DiffClass::kAccSaturation16;
+    if (!f.kernel_acc.empty() && f.kernel_acc[d.index] != acc) return DiffClass::kAccSaturation16;
     return DiffClass::kUnexplained;
   }
-  return ClassifyKernelElement(engine_recipe, terms, d.acc, kernel_out);
+  return ClassifyKernelElement(engine_recipe, terms, acc, kernel_out);
 }
 
 // Ops without weights: the kernel's value against the op's recipes (`recipe_out[r]` = output of
@@ -310,7 +317,7 @@ DiffClass ClassifyKernelOpDiscrepancy(const Layer& layer, const LayerTrace& trac
   DiffClass best = DiffClass::kUnexplained;
   for (size_t r = 0; r < recipes.size(); ++r) {
     if (recipes[r] == f.engine_op || recipes[r]->libtorch_bug || recipe_out[r][i] != y) continue;
-    best = std::min(best, ClassifyOpElement(*f.engine_op, recipes[r], y, y, d.exact_value));
+    best = std::min(best, ClassifyOpElement(*f.engine_op, recipes[r], y, y, *d.exact_value));
   }
   return best;
 }
@@ -333,7 +340,7 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
     const Comparison cmp = CompareOutputs(k.out, lt);
     row.elements += cmp.elements;
     row.mismatches_vs_libtorch += cmp.mismatches;
-    row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb, cmp.max_abs_diff);
+    if (cmp.elements) row.max_abs_diff_lsb = std::max(row.max_abs_diff_lsb.value_or(0), cmp.max_abs_diff);
     sum_signed += cmp.sum_signed_diff;
     const Layer& layer = c.model.layers[l];
     std::vector<std::vector<int32_t>> recipe_out;  // ops without weights: every recipe's output
@@ -356,7 +363,7 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
         d.integer_out = k.out[i];
         d.libtorch_out = lt[i];
         const std::vector<int32_t>& fo = runs.float_oracle[l].out;
-        d.float_out = i < static_cast<int64_t>(fo.size()) ? fo[i] : 0;
+        if (i < static_cast<int64_t>(fo.size())) d.float_out = fo[i];
         d.diff_lsb = d.integer_out - d.libtorch_out;
         d.cls = IsGemmOp(layer.op)
                     ? ClassifyKernelDiscrepancy(runs.engines[e], layer, trace, engine.Facts(l), d)
@@ -368,7 +375,7 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
       ev.discrepancies.push_back(std::move(d));
     }
   }
-  row.mean_signed_diff_lsb = row.elements ? double(sum_signed) / row.elements : 0.0;
+  if (row.elements) row.mean_signed_diff_lsb = double(sum_signed) / row.elements;
   row.classes = FormatClassCounts(class_counts);
   // A case whose layers the kernel does not implement tested nothing: degenerate.
   row.verdict = CaseVerdict(false, row.mismatches_vs_libtorch, unexplained, row.elements == 0);

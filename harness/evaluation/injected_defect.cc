@@ -1,8 +1,17 @@
 #include "harness/evaluation/injected_defect.h"
 
+#include <algorithm>
+
 namespace qdiff {
 
-bool IsKnownDefect(const std::string& name) { return name == "ties_up"; }
+const std::vector<std::string>& KnownDefects() {
+  static const std::vector<std::string> names = {"ties_up"};
+  return names;
+}
+
+bool IsKnownDefect(const std::string& name) {
+  return std::find(KnownDefects().begin(), KnownDefects().end(), name) != KnownDefects().end();
+}
 
 Recipe ApplyDefect(Recipe recipe, const std::string& defect) {
   if (defect == "ties_up" && recipe.rounding == Rounding::kHalfEven) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "oracles/recipe.h"
 
@@ -14,6 +15,7 @@ namespace qdiff {
 
 // "ties_up": every round-half-to-even becomes round-half-up (ties toward +inf).
 bool IsKnownDefect(const std::string& name);
+const std::vector<std::string>& KnownDefects();  // every name IsKnownDefect accepts
 Recipe ApplyDefect(Recipe recipe, const std::string& defect);
 
 }  // namespace qdiff

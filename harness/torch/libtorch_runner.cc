@@ -2,12 +2,12 @@
 // How the ops are called: docs/semantics.md#calling-convention; the LibTorch traps it works around:
 // docs/pitfalls.md#libtorch.
 #include "harness/torch/libtorch_runner.h"
+#include "harness/torch/libtorch_version.h"
 #include "harness/torch/torch_support.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
-#include <torch/version.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -336,9 +336,7 @@ std::vector<Engine> AvailableEngines() {
   return names;
 }
 
-// Note: Debian's libtorch-dev 1.13.1+dfsg ships version.h (and TorchConfigVersion.cmake)
-// saying "1.13.0"; we report what the headers say.
-std::string LibTorchVersion() { return TORCH_VERSION; }
+std::string LibTorchVersion() { return LoadedLibTorchVersion().version; }
 
 namespace {
 

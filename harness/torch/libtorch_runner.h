@@ -34,7 +34,7 @@ std::vector<Engine> AvailableEngines();
 // Whether the runner's table (one LibTorch call per op kind) has a row for `op`.
 bool HasLibTorchCall(OpKind op);
 
-// LibTorch version string, e.g. "1.13.1".
+// The loaded library's version, e.g. "1.13.1" (harness/torch/libtorch_version.h says from where).
 std::string LibTorchVersion();
 
 // at::quantize_per_tensor (params.axis == -1) or at::quantize_per_channel of float values `x`

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "harness/torch/libtorch_runner.h"
+#include "oracles/scheme.h"
+#include "reports/summary.h"
 #include "tests/support/qdiff_process.h"
 
 namespace qdiff {
@@ -35,6 +37,8 @@ struct UsageCase {
   const char* name;
   const char* args;
   const char* mentions;
+  const char* also_mentions = "";  // a conflict names both flags
+  const char* env = "";            // environment assignments in front of qdiff
 };
 
 void PrintTo(const UsageCase& u, std::ostream* os) { *os << "qdiff " << u.args; }
@@ -44,9 +48,10 @@ class CliUsageError : public ::testing::TestWithParam<UsageCase> {};
 TEST_P(CliUsageError, ExitsTwoNamingTheFlag) {
   TempDir dir;
   const UsageCase& u = GetParam();
-  const Result r = Qdiff(std::string(u.args) + " --out " + Quote((dir.path() / "out").string()));
+  const Result r = Qdiff(std::string(u.args) + " --out " + Quote((dir.path() / "out").string()), u.env);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_MENTIONS(r, u.mentions);
+  EXPECT_MENTIONS(r, u.also_mentions);
   // Refused before doing anything: no campaign ran.
   EXPECT_FALSE(fs::exists(dir.path() / "out" / "cases.csv"));
 }
@@ -65,7 +70,17 @@ INSTANTIATE_TEST_SUITE_P(
                       // run would not be the one the user asked for.
                       UsageCase{"NegativeSeed", "run --seed -1 --cases 1", "--seed"},
                       UsageCase{"SeedBeyondUint64", "run --seed 99999999999999999999999 --cases 1",
-                                "--seed"}),
+                                "--seed"},
+                      // Conflicts: a run stops after --cases or after --budget, not the earlier.
+                      UsageCase{"CasesAndBudget", "run --cases 10 --budget 5", "--cases", "--budget"},
+                      UsageCase{"ResumeAndOverwrite", "run --cases 1 --resume --overwrite", "--resume",
+                                "--overwrite"},
+                      // A shard's findings against a whole run's: everything else reads as fixed.
+                      UsageCase{"ShardAndBaseline", "run --cases 2 --shard 0/2 --baseline /nonexistent",
+                                "--shard", "--baseline"},
+                      UsageCase{"ShardFromEnvironmentAndBaseline",
+                                "run --cases 2 --baseline /nonexistent", "--shard", "--baseline",
+                                "GTEST_SHARD_INDEX=1 GTEST_TOTAL_SHARDS=2"}),
     [](const ::testing::TestParamInfo<UsageCase>& info) { return std::string(info.param.name); });
 
 // explain on an op without weights lists every recipe of the op with its value, marks the engine
@@ -82,6 +97,56 @@ TEST(Cli, ExplainOpElementListsRecipesAndPath) {
   const Result out_of_range = Qdiff("explain " + Quote(path) + " --element 5");
   EXPECT_EQ(out_of_range.exit_code, 2) << out_of_range.output;
   EXPECT_MENTIONS(out_of_range, "--element");
+}
+
+// --resume continues the run in a given --out (without one, the default is a new folder).
+TEST(Cli, ResumeNeedsOut) {
+  const Result r = Qdiff("run --cases 1 --resume");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_MENTIONS(r, "--resume");
+  EXPECT_MENTIONS(r, "--out");
+}
+
+// --version: qdiff's version and commit, the loaded LibTorch's version, the engines; exit 0.
+TEST(Cli, VersionNamesQdiffLibTorchAndEngines) {
+  const Result r = Qdiff("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_MENTIONS(r, "qdiff ");
+  EXPECT_MENTIONS(r, "(git ");
+  EXPECT_MENTIONS(r, "LibTorch " + LibTorchVersion() + " (from ");
+  for (Engine e : AvailableEngines()) EXPECT_MENTIONS(r, EngineName(e));
+}
+
+// The commands --help lists (the lines under "Subcommands:").
+std::vector<std::string> Commands() {
+  std::istringstream lines(Qdiff("--help").output);
+  std::vector<std::string> commands;
+  bool in_list = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("Subcommands:", 0) == 0) in_list = true;
+    else if (in_list && line.rfind("  ", 0) == 0) commands.push_back(line.substr(2, line.find(' ', 2) - 2));
+    else if (in_list && !commands.empty()) break;
+  }
+  return commands;
+}
+
+// Every command's --help ends with an example of it; run's lists every op, engine and scheme.
+TEST(Cli, HelpListsAllowedValuesAndAnExample) {
+  const std::vector<std::string> commands = Commands();
+  EXPECT_GE(commands.size(), 10u) << Qdiff("--help").output;
+  for (const std::string& command : commands) {
+    const Result r = Qdiff(command + " --help");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_MENTIONS(r, "Example:\n  qdiff " + command);
+  }
+  const Result run = Qdiff("run --help");
+  auto names = [&run](const std::string& name) {  // a whole word of the allowed values
+    return std::regex_search(run.output, std::regex("Allowed values:[\\s\\S]*[ ,]" + name + "(,|\n| )"));
+  };
+  for (OpKind op : kAllOpKinds) EXPECT_TRUE(names(OpKindName(op))) << OpKindName(op) << "\n" << run.output;
+  for (const SchemeDef* s : AllSchemes()) EXPECT_TRUE(names(s->name)) << s->name << "\n" << run.output;
+  for (Engine e : AvailableEngines()) EXPECT_TRUE(names(EngineName(e))) << EngineName(e);
+  EXPECT_EQ(run.output.find("conv2d/linear campaign"), std::string::npos) << run.output;
 }
 
 TEST(Cli, UnknownSubcommandIsNamed) {
@@ -162,6 +227,27 @@ TEST_F(CliRun, ExitsZeroAndWritesReports) {
   EXPECT_MENTIONS(results_[0], "40 cases");
 }
 
+// The console (stdout) starts with the verdict line, then the findings; every line fits 120
+// columns; the corner counts only with --verbose (they are in run.json either way).
+TEST(Cli, RunConsoleStartsWithVerdictAndFits) {
+  TempDir dir;
+  for (const bool verbose : {false, true}) {
+    const fs::path out = dir.path() / (verbose ? "verbose" : "quiet");
+    const Result r = RunShell(Quote(QDIFF_BINARY) + " run --cases 12 --seed 4 --jobs 1" + DeterministicOps() +
+                              " --out " + Quote(out.string()) + (verbose ? " --verbose" : "") + " 2>/dev/null");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.rfind("PASS: 12 cases, 0 findings; bit-exact: ", 0), 0u) << r.output;
+    for (Engine e : AvailableEngines()) {
+      EXPECT_NE(r.output.substr(0, r.output.find('\n')).find(std::string(EngineName(e)) + "="), std::string::npos)
+          << r.output;
+    }
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 120u) << line;
+    EXPECT_EQ(r.output.find("Corners exercised") != std::string::npos, verbose) << r.output;
+    EXPECT_NE(ReadFile(out / "run.json").find("\"corners\": {"), std::string::npos);
+  }
+}
+
 TEST_F(CliRun, SameSeedGivesByteIdenticalCsvs) {
   for (const char* file : {"cases.csv", "discrepancies.csv", "summary.csv"}) {
     const std::string a = ReadFile(Out("seed5a") / file);
@@ -172,6 +258,28 @@ TEST_F(CliRun, SameSeedGivesByteIdenticalCsvs) {
   // 40 cases, one row per (case, engine, scheme): more than a header.
   const std::string cases = ReadFile(Out("seed5a") / "cases.csv");
   EXPECT_GT(std::count(cases.begin(), cases.end(), '\n'), 40);
+}
+
+// "Not applicable" is an empty cell: the Q31 columns outside Q31 schemes, the int32 bias outside
+// the schemes that add it, the GEMM columns of ops without weights.
+TEST_F(CliRun, NotApplicableCellsAreEmpty) {
+  int64_t exact = 0, q31 = 0, op_rows = 0;
+  for (const DiscrepancyRow& d : ReadDiscrepancies((Out("seed5a") / "discrepancies.csv").string())) {
+    const bool gemm = d.recipe == d.scheme;  // conv/linear rows name the scheme as their recipe
+    if (!gemm) {
+      ++op_rows;
+      EXPECT_FALSE(d.acc || d.bias || d.integer_bias || d.multiplier || d.shift) << d.case_id << " " << d.recipe;
+    } else if (d.scheme == "exact") {
+      ++exact;
+      EXPECT_TRUE(d.acc.has_value()) << d.case_id;
+      EXPECT_FALSE(d.integer_bias || d.multiplier || d.shift) << d.case_id;
+    } else if (d.scheme == "double_rounding" || d.scheme == "single_rounding") {
+      ++q31;
+      EXPECT_TRUE(d.acc && d.multiplier && d.shift) << d.case_id;
+    }
+  }
+  EXPECT_GT(exact + op_rows, 0);  // some rows were checked
+  EXPECT_GT(q31, 0);
 }
 
 TEST_F(CliRun, DifferentSeedGivesDifferentCases) {

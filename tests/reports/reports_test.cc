@@ -37,6 +37,9 @@ uint64_t Bits(double d) {
   std::memcpy(&u, &d, sizeof u);
   return u;
 }
+std::optional<uint64_t> Bits(std::optional<double> d) {  // empty: not applicable
+  return d ? std::optional<uint64_t>(Bits(*d)) : std::nullopt;
+}
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -268,7 +271,7 @@ TEST_F(ReportsTest, CasesRoundTripBitExact) {
     EXPECT_EQ(b.mismatches_vs_float, a.mismatches_vs_float);
     EXPECT_EQ(b.max_abs_diff_lsb, a.max_abs_diff_lsb);
     EXPECT_EQ(Bits(b.mean_signed_diff_lsb), Bits(a.mean_signed_diff_lsb))
-        << a.mean_signed_diff_lsb << " read back as " << b.mean_signed_diff_lsb;
+        << *a.mean_signed_diff_lsb << " read back as " << b.mean_signed_diff_lsb.value_or(-0.0);
     EXPECT_EQ(b.verdict, a.verdict);
     EXPECT_EQ(b.classes, a.classes);
     if (i + 1 < rows.size()) {
@@ -302,6 +305,12 @@ TEST_F(ReportsTest, ReportRoundTripAllFieldsBitExact) {
     d.libtorch_out = 127;
     d.float_out = -1;
     d.diff_lsb = -255;
+    if (i % 3 == 2) {  // an op without weights, a float oracle of another shape: empty cells
+      d.acc.reset(), d.integer_bias.reset(), d.bias.reset(), d.multiplier.reset(), d.shift.reset();
+      d.float_out.reset();
+    } else if (i % 3 == 1) {  // 0 is a value, not "not applicable"
+      d.integer_bias = 0, d.multiplier = 0, d.shift = 0, d.bias = 0.0;
+    }
     discs.push_back(d);
   }
   const std::vector<SummaryRow> summary = Summarize(cases, discs);
@@ -323,6 +332,10 @@ TEST_F(ReportsTest, ReportRoundTripAllFieldsBitExact) {
     EXPECT_EQ(Bits(b.real_multiplier), Bits(a.real_multiplier));
     EXPECT_EQ(Bits(b.exact_value), Bits(a.exact_value));
     EXPECT_EQ(b.acc, a.acc);
+    EXPECT_EQ(b.integer_bias, a.integer_bias);
+    EXPECT_EQ(b.multiplier, a.multiplier);
+    EXPECT_EQ(b.shift, a.shift);
+    EXPECT_EQ(b.float_out, a.float_out);
     EXPECT_EQ(b.cls, a.cls);
   }
   const std::vector<SummaryRow> s2 = ReadSummary(Path(kSummaryFile));
@@ -487,12 +500,37 @@ TEST_F(ReportsTest, ErrorEmptyRequiredField) {
   Spit(Path(kCasesFile), CasesCsvWith("mismatches_vs_float", ""));
   ExpectReportError([&] { ReadCases(Path(kCasesFile)); },
                     {Path(kCasesFile) + ":3:", "column mismatches_vs_float", "empty"});
-  Spit(Path(kCasesFile), CasesCsvWith("mean_signed_diff_lsb", " "));
+  Spit(Path(kCasesFile), CasesCsvWith("elements", " "));
   ExpectReportError([&] { ReadCases(Path(kCasesFile)); },
-                    {Path(kCasesFile) + ":3:", "column mean_signed_diff_lsb", "empty"});
+                    {Path(kCasesFile) + ":3:", "column elements", "empty"});
   Spit(Path(kCasesFile), CasesCsvWith("verdict", ""));
   ExpectReportError([&] { ReadCases(Path(kCasesFile)); },
                     {Path(kCasesFile) + ":3:", "column verdict", "empty"});
+}
+
+// A "not applicable" cell is empty and reads back as empty; a malformed one is still an error
+// naming file, line and column.
+TEST_F(ReportsTest, NotApplicableCellsAreEmpty) {
+  DiscrepancyRow d = MakeDisc("c1", "onednn", "exact", "tie");
+  d.acc.reset(), d.integer_bias.reset(), d.bias.reset(), d.multiplier.reset(), d.shift.reset();
+  const std::vector<std::string> fields = DiscrepancyToFields(d);
+  for (const char* column : {"acc", "integer_bias", "bias", "multiplier", "shift"}) {
+    const size_t at = std::find(DiscrepancyColumns().begin(), DiscrepancyColumns().end(), column) -
+                      DiscrepancyColumns().begin();
+    ASSERT_LT(at, fields.size()) << column;
+    EXPECT_EQ(fields[at], "") << column;
+    std::vector<std::string> bad = fields;
+    bad[at] = "0x";
+    ExpectReportError([&] { DiscrepancyFromFields(bad, "d.csv", 7); }, {"d.csv:7:", std::string("column ") + column});
+  }
+  const DiscrepancyRow back = DiscrepancyFromFields(fields, "d.csv", 2);
+  EXPECT_FALSE(back.acc || back.integer_bias || back.bias || back.multiplier || back.shift);
+  CaseRow rejected = MakeCase("c1", "linear", "onednn", "exact", "rejected");
+  rejected.elements = 0, rejected.max_abs_diff_lsb.reset(), rejected.mean_signed_diff_lsb.reset();
+  const std::vector<std::string> case_fields = CaseToFields(rejected);
+  EXPECT_EQ(case_fields[10], "");  // max_abs_diff_lsb
+  EXPECT_EQ(case_fields[11], "");  // mean_signed_diff_lsb
+  EXPECT_EQ(CaseToFields(CaseFromFields(case_fields, "c.csv", 2)), case_fields);
 }
 
 TEST_F(ReportsTest, ErrorNonFiniteDouble) {
@@ -584,6 +622,26 @@ TEST_F(ReportsTest, ErrorWriteFailure) {
   };
   EXPECT_EXIT(child(),
       ::testing::ExitedWithCode(0), "File too large");
+}
+
+}  // namespace
+}  // namespace qdiff
+
+namespace qdiff {
+namespace {
+
+// Every column of cases.csv and discrepancies.csv is documented in the README's "Report files".
+TEST(ReportColumns, EveryColumnIsDocumentedInTheReadme) {
+  std::ifstream in(std::string(QDIFF_SOURCE_DIR) + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = text.str();
+  const size_t begin = readme.find("## Report files"), end = readme.find("\n## ", begin + 1);
+  ASSERT_NE(begin, std::string::npos);
+  const std::string section = readme.substr(begin, end - begin);
+  for (const auto* columns : {&CaseColumns(), &DiscrepancyColumns()}) {
+    for (const std::string& c : *columns) EXPECT_NE(section.find("`" + c + "`"), std::string::npos) << c;
+  }
 }
 
 }  // namespace
