@@ -309,7 +309,7 @@ std::string Header(const Case& c, const std::vector<ReproducerEngine>& engines,
     engine_names += (engine_names.empty() ? "" : ", ") + std::string(EngineName(e.engine));
   }
   std::string s = "#!/usr/bin/python3\n\"\"\"Reproducer for " + DocText(info.case_path) +
-                  " (case " + DocText(c.id) + "), engine(s) " + engine_names + ".\n\n";
+                  "\n(case " + DocText(c.id) + "; engines " + engine_names + ").\n\n";
   s += "What is wrong (the case's description";
   s += c.expected_verdict.empty() ? "" : "; qdiff's expected verdict: " + DocText(c.expected_verdict);
   s += "):\n" + Wrapped(c.description.empty() ? "(no description)" : c.description, "    ") + "\n";
@@ -327,8 +327,9 @@ std::string Header(const Case& c, const std::vector<ReproducerEngine>& engines,
          "or under an ISA cap, DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA).\n\n";
   }
   s += "Made for LibTorch " + DocText(info.libtorch_version) +
-       " (Debian 12's python3-torch 1.13.1+dfsg, whose headers say 1.13.0 and whose\n"
-       "torch.__version__ is 1.13.0a0) by " + DocText(info.made_by) + ".\n\n";
+       " as its headers report it (Debian 12's 1.13.1+dfsg reports 1.13.0,\n"
+       "and its python3-torch says torch.__version__ 1.13.0a0) by " + DocText(info.made_by) +
+       ".\n\n";
   s += "Expected values: qdiff's recipe of each engine, computed by `qdiff reproduce` with the\n"
        "evaluation `qdiff replay` uses (layer l fed LibTorch's own outputs of its input layers):\n"
        "conv/linear layers by the engine's scheme, the other ops by the engine path's op recipe\n"
@@ -412,7 +413,7 @@ def required_cpu_flags_missing():
         return ""
     for var in ("DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA"):
         if os.environ.get(var):
-            return f"{var} is set (the bug needs the kernels of {' '.join(REQUIRED_CPU_FLAGS)})"
+            return f"{var} caps the instruction set"
     try:
         with open("/proc/cpuinfo") as f:
             have = set(next((l for l in f if l.startswith("flags")), ":").split(":", 1)[1].split())
@@ -499,7 +500,8 @@ def main():
     torch.set_num_threads(1)  # as qdiff's runner: one intra-op thread
     why = required_cpu_flags_missing()
     if why:
-        print(f"setup error: {why}; this bug needs CPU flags {' '.join(REQUIRED_CPU_FLAGS)}")
+        print(f"setup error: {why}; this bug needs CPU flags {' '.join(REQUIRED_CPU_FLAGS)} "
+              "and their kernels")
         return 2
     missing = [e for e in EXPECTED if e not in torch.backends.quantized.supported_engines]
     if missing:
