@@ -20,6 +20,7 @@ const std::vector<CommandDef>& AllCommands() {
       RunCommand(),         ReplayCommand(),       ShrinkCommand(),       ExplainCommand(),
       ReportCommand(),      MergeCommand(),        FingerprintCommand(),  ThroughputCommand(),
       QuantizeCheckCommand(), DynamicCheckCommand(), SeedExampleCommand(), InputsCommand(),
+      ReproduceCommand(),
       CheckCommand(),       WorkerCommand()};
   return commands;
 }

@@ -10,6 +10,7 @@ packages=(
   build-essential cmake ninja-build ccache git
   libtorch-dev librapidcheck-dev libgtest-dev libgmock-dev libfccp-dev
   nlohmann-json3-dev libcli11-dev libbenchmark-dev
+  python3-torch  # runs the scripts of `qdiff reproduce` in the tests (/usr/bin/python3)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -69,4 +69,15 @@ std::string LayerShapeSummary(const Layer& layer, const std::vector<int64_t>& in
   return s.str();
 }
 
+std::vector<std::string> RequiredCpuFlags(const std::string& description) {
+  const std::string key = "Requires CPU flags:";
+  const size_t at = description.find(key);
+  if (at == std::string::npos) return {};
+  const size_t end = description.find('.', at);
+  std::istringstream words(description.substr(at + key.size(), end - at - key.size()));
+  std::vector<std::string> flags;
+  for (std::string w; words >> w;) flags.push_back(w);
+  return flags;
+}
+
 }  // namespace qdiff

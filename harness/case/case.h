@@ -45,4 +45,8 @@ std::string LayerOpName(const Layer& layer);
 // One-line shape summary of a layer for reports, e.g. "x1x3x8x8 w4x3x3x3 g1 s1,1 p1,1 d1,1 pc".
 std::string LayerShapeSummary(const Layer& layer, const std::vector<int64_t>& in_shape);
 
+// The words after "Requires CPU flags:" in a case description, up to the next '.': the flags
+// a finding needs (e.g. avx512f for an AVX-512 oneDNN kernel); empty when it states none.
+std::vector<std::string> RequiredCpuFlags(const std::string& description);
+
 }  // namespace qdiff

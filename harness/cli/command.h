@@ -36,5 +36,6 @@ CommandDef DynamicCheckCommand();   // check_commands.cc
 CommandDef SeedExampleCommand();    // check_commands.cc
 CommandDef InputsCommand();         // device_commands.cc
 CommandDef CheckCommand();          // device_commands.cc
+CommandDef ReproduceCommand();      // reproduce_command.cc
 
 }  // namespace qdiff

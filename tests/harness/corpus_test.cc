@@ -68,16 +68,13 @@ std::optional<std::vector<int32_t>> StatedOutput(const std::string& description)
 // (e.g. an AVX-512 oneDNN kernel); the case is skipped on machines without one of the flags
 // (CpuFlags() lists the flags qdiff tracks) or with DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA set.
 std::string MissingCpuFlag(const std::string& description) {
-  const std::string key = "Requires CPU flags:";
-  const size_t at = description.find(key);
-  if (at == std::string::npos) return "";
+  const std::vector<std::string> flags = RequiredCpuFlags(description);
+  if (flags.empty()) return "";
   if (std::getenv("DNNL_MAX_CPU_ISA") || std::getenv("ONEDNN_MAX_CPU_ISA")) {
     return "an ISA cap (DNNL_MAX_CPU_ISA/ONEDNN_MAX_CPU_ISA)";
   }
-  const size_t end = description.find('.', at);
-  std::istringstream words(description.substr(at + key.size(), end - at - key.size()));
   const std::string have = " " + CpuFlags() + " ";
-  for (std::string w; words >> w;) {
+  for (const std::string& w : flags) {
     if (have.find(" " + w + " ") == std::string::npos) return w;
   }
   return "";
