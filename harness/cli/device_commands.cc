@@ -151,6 +151,8 @@ CommandDef InputsCommand() {
             f->limits.AddTo(inputs, "seconds before inputs stops as a timeout (default 120)");
             inputs->add_option("--engine", f->engine, "whose LibTorch layer outputs feed the layers");
             inputs->add_option("--out", f->out, "folder for <case>.layer<L>.input.json (default inputs)");
+            SetHelpFooter(inputs, [] { return HelpValues{{"--engine", AllowedEngines()}}; },
+                          "qdiff inputs corpora/golden_conv1x1_exact.json --engine qnnpack --out in");
             return [f] { return CommandInputs(f->limits.path, f->engine, f->out, f->limits); };
           }};
 }
@@ -168,6 +170,8 @@ CommandDef CheckCommand() {
             check->add_option("more", f->more, "more case files");
             check->add_option("--outputs", f->outputs, "folder of <case>.layer<L>.json or .u8")->required();
             check->add_option("--engine", f->engine, "the engine `qdiff inputs` used");
+            SetHelpFooter(check, [] { return HelpValues{{"--engine", AllowedEngines()}}; },
+                          "qdiff check corpora/golden_conv1x1_exact.json --outputs out --engine qnnpack");
             return [f] {
               std::vector<std::string> paths = {f->limits.path};
               paths.insert(paths.end(), f->more.begin(), f->more.end());

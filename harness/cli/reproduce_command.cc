@@ -101,6 +101,8 @@ CommandDef ReproduceCommand() {
             reproduce->add_option("--repeat", f->repeat,
                                   "runs of each engine's model in the script, for a bug that needs "
                                   "earlier calls (default 1)");
+            SetHelpFooter(reproduce, [] { return HelpValues{{"--engine", AllowedEngines()}}; },
+                          "qdiff reproduce corpora/qnnpack_max_pool_dilated_padding.json --out repro.py");
             return [f] {
               return CommandReproduce(f->limits.path, f->out, f->engine,
                                       static_cast<int>(ParseInteger(f->repeat, "--repeat", 1, 1000)),
