@@ -55,6 +55,20 @@ const OpRecipeDef& PipelineOpRecipe(std::optional<Engine> op_engine, const Layer
   return r ? *r : ExactOpRecipe(layer.op);
 }
 
+namespace {
+
+// t.out of a GEMM layer from its accumulators and channel terms: one recipe evaluation each.
+void RequantizeGemm(const Recipe& recipe, LayerTrace& t) {
+  t.out.resize(t.acc.size());
+  for (size_t i = 0; i < t.acc.size(); ++i) {
+    const ChannelTerms& c = t.channels[t.ChannelOf(static_cast<int64_t>(i))];
+    // Every named scheme is a valid ingredient combination, so the value is always present.
+    t.out[i] = EvaluateRecipe(recipe, c, t.acc[i]).value_or(c.quant.z_y);
+  }
+}
+
+}  // namespace
+
 LayerTrace RunIntegerLayer(const Layer& layer, const QTensor& x, const Recipe& recipe) {
   return RunIntegerLayer(layer, std::vector<QTensor>{x}, PipelineRecipe{recipe, std::nullopt});
 }
@@ -74,23 +88,40 @@ LayerTrace RunIntegerLayer(const Layer& layer, const std::vector<QTensor>& input
   const QTensor& x = inputs[0];
   t.acc = LayerAccumulators(layer, x, t.shape);
   t.channels = LayerChannelTerms(layer, x.scales[0]);
-  t.out.resize(t.acc.size());
-  for (size_t i = 0; i < t.acc.size(); ++i) {
-    const ChannelTerms& c = t.channels[t.ChannelOf(static_cast<int64_t>(i))];
-    // Every named scheme is a valid ingredient combination, so the value is always present.
-    t.out[i] = EvaluateRecipe(recipe.gemm, c, t.acc[i]).value_or(c.quant.z_y);
-  }
+  RequantizeGemm(recipe.gemm, t);
   return t;
 }
 
 std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const PipelineRecipe& recipe,
-                                              const std::vector<std::optional<QTensor>>& fed) {
+                                              const std::vector<std::optional<QTensor>>& fed,
+                                              SharedGemmTerms* shared) {
   std::vector<LayerTrace> traces;
   std::vector<QTensor> nodes;  // node j: the tensor later layers read as layer j's output
+  if (shared) shared->layers.resize(model.layers.size());
   for (size_t l = 0; l < model.layers.size(); ++l) {
+    const Layer& layer = model.layers[l];
     std::vector<QTensor> inputs;
-    for (int id : LayerInputIds(model, l)) inputs.push_back(id < 0 ? model.input : nodes[id]);
-    traces.push_back(RunIntegerLayer(model.layers[l], inputs, recipe));
+    bool recipe_independent = true;  // every input is the model input or a fed tensor
+    for (int id : LayerInputIds(model, l)) {
+      inputs.push_back(id < 0 ? model.input : nodes[id]);
+      recipe_independent = recipe_independent && (id < 0 || (id < static_cast<int>(fed.size()) && fed[id]));
+    }
+    if (shared && recipe_independent && IsGemmOp(layer.op)) {
+      std::optional<SharedGemmTerms::Terms>& terms = shared->layers[l];
+      LayerTrace t;
+      t.inputs = inputs;
+      t.shape = LayerOutputShape(layer, inputs[0].shape);
+      if (!terms) {
+        terms = SharedGemmTerms::Terms{LayerAccumulators(layer, inputs[0], t.shape),
+                                       LayerChannelTerms(layer, inputs[0].scales[0])};
+      }
+      t.acc = terms->acc;
+      t.channels = terms->channels;
+      RequantizeGemm(recipe.gemm, t);
+      traces.push_back(std::move(t));
+    } else {
+      traces.push_back(RunIntegerLayer(layer, inputs, recipe));
+    }
     const LayerTrace& t = traces.back();
     nodes.push_back(l < fed.size() && fed[l]
                         ? *fed[l]

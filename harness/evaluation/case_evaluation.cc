@@ -100,10 +100,11 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
       }
     }
     std::vector<std::vector<LayerTrace>> per_scheme;
+    SharedGemmTerms shared;  // accumulators once per layer, not once per scheme
     for (Scheme s : schemes) {
       PipelineRecipe recipe = SchemePipelineRecipe(s);
       recipe.gemm = ApplyDefect(recipe.gemm, c.injected_defect);
-      per_scheme.push_back(RunIntegerPipelineFed(c.model, recipe, fed));
+      per_scheme.push_back(RunIntegerPipelineFed(c.model, recipe, fed, &shared));
     }
     if (kernel && e < engines.size() && !per_scheme.empty()) {
       runs.kernel_runs.push_back(kernel->Run(c, engines[e], per_scheme[0]));
