@@ -2,6 +2,7 @@
 // 0 nothing unexplained, 1 findings (unexplained, crashed, timeout), 2 usage or input error (the
 // message names the bad flag, value, file or field).
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
 #include <iostream>
 #include <map>
@@ -36,6 +37,11 @@ std::string VersionText() {
 }
 
 int Main(int argc, char** argv) {
+  // Case after case allocates and frees the same large buffers (layer values, accumulators):
+  // keep them in the heap up to 32 MiB each instead of mapping, zeroing and unmapping them every
+  // time, and return free memory to the system only beyond 64 MiB.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   CLI::App app{"qdiff: differential tester of quantized inference (integer recipes vs LibTorch)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", VersionText, "qdiff's version and git hash, LibTorch's, the engines");

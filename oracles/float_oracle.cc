@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "oracles/integer_pipeline.h"
+#include "oracles/layer_gemm.h"
 #include "oracles/layer_products.h"
 #include "oracles/ops/libtorch_float.h"
 #include "oracles/ops/op_recipe.h"
@@ -19,16 +20,30 @@ float DequantizeElement(const QTensor& t, int64_t index) {
       (static_cast<double>(static_cast<float>(t.values[index])) - t.zero_points[c]) * t.scales[c]);
 }
 
+std::vector<double> DequantizedValues(const QTensor& t) {
+  std::vector<double> out(t.values.size());
+  t.ForEachQuantRun([&](int64_t q, int64_t begin, int64_t end) {
+    const double s = t.scales[q];
+    const int32_t z = t.zero_points[q];
+    if (t.per_channel()) {
+      for (int64_t i = begin; i < end; ++i) {
+        out[i] = static_cast<float>((static_cast<double>(static_cast<float>(t.values[i])) - z) * s);
+      }
+    } else {
+      for (int64_t i = begin; i < end; ++i) out[i] = DequantScalar(s, z, t.values[i]);
+    }
+  });
+  return out;
+}
+
 namespace {
 
-// Real output of a GEMM layer: Σ dequant(x)·dequant(w) + bias, in float64.
+// Real output of a GEMM layer: Σ dequant(x)·dequant(w) + bias, in float64, each output's
+// products added in ForEachProduct's order (LayerProductSums).
 std::vector<double> GemmReal(const Layer& layer, const QTensor& x,
                              const std::vector<int64_t>& shape) {
-  std::vector<double> real(static_cast<size_t>(ShapeElements(shape)), 0.0);
-  ForEachProduct(layer, x.shape, shape, [&](int64_t o, int64_t i, int64_t k) {
-    real[o] += static_cast<double>(DequantizeElement(x, i)) *
-               static_cast<double>(DequantizeElement(layer.weight, k));
-  });
+  std::vector<double> real;
+  LayerProductSums(layer, x.shape, shape, DequantizedValues(x), DequantizedValues(layer.weight), &real);
   if (layer.bias) {
     for (size_t o = 0; o < real.size(); ++o) {
       real[o] += (*layer.bias)[OutputChannelOf(shape, static_cast<int64_t>(o))];

@@ -14,6 +14,8 @@ namespace qdiff {
 // per-tensor f32(f32(s)·f32(q − z)) (DequantScalar); per-channel f32(f64(f32(q) − z)·s) (double,
 // docs/semantics.md#dequantize).
 float DequantizeElement(const QTensor& t, int64_t index);
+// DequantizeElement of every element, in order.
+std::vector<double> DequantizedValues(const QTensor& t);
 
 struct FloatLayerResult {
   std::vector<double> real;   // float64 layer output before quantization (bias included)

@@ -1,5 +1,7 @@
 #include "oracles/integer_pipeline.h"
 
+#include "oracles/layer_gemm.h"
+
 #include <algorithm>
 
 #include "oracles/layer_products.h"
@@ -11,12 +13,28 @@ int64_t LayerTrace::ChannelOf(int64_t index) const { return OutputChannelOf(shap
 
 std::vector<int64_t> LayerAccumulators(const Layer& layer, const QTensor& x,
                                        const std::vector<int64_t>& out_shape) {
-  std::vector<int64_t> acc(static_cast<size_t>(ShapeElements(out_shape)), 0);
-  const int32_t z_x = x.zero_points[0];
+  // Operands with their zero points subtracted: |x − z_x|, |w − z_w| ≤ 255 for 8-bit values.
   const QTensor& w = layer.weight;
+  std::vector<int16_t> xs(x.values.size()), ws(w.values.size());
+  bool fits = true;
+  const auto centre = [&fits](int32_t v, int32_t z) {
+    const int32_t d = v - z;
+    fits = fits && d >= -255 && d <= 255;
+    return static_cast<int16_t>(d);
+  };
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = centre(x.values[i], x.zero_points[0]);
+  w.ForEachQuantRun([&](int64_t q, int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) ws[k] = centre(w.values[k], w.ZeroPoint(q));
+  });
+  std::vector<int64_t> acc;
+  if (fits) {
+    LayerProductSums(layer, x.shape, out_shape, xs, ws, &acc);
+    return acc;
+  }
+  acc.assign(static_cast<size_t>(ShapeElements(out_shape)), 0);  // values beyond 8 bits
+  const int32_t z_x = x.zero_points[0];
   ForEachProduct(layer, x.shape, out_shape, [&](int64_t o, int64_t i, int64_t k) {
-    const int32_t z_w = w.per_channel() ? w.ZeroPoint(w.QuantIndexOf(k)) : w.zero_points[0];
-    acc[o] += int64_t{x.values[i] - z_x} * (w.values[k] - z_w);  // |each| ≤ 255·255
+    acc[o] += (int64_t{x.values[i]} - z_x) * (int64_t{w.values[k]} - w.ZeroPoint(w.QuantIndexOf(k)));
   });
   return acc;
 }

@@ -3,6 +3,7 @@
 // integer pipeline, the float oracle and the LibTorch runner all read.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,6 +49,17 @@ struct QTensor {
     int64_t inner = 1;
     for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
     return (index / inner) % shape[axis];
+  }
+  // Calls fn(q, begin, end) for every run [begin, end) of consecutive elements whose scale and
+  // zero point are those of index q (= QuantIndexOf of each), in order; one run when per-tensor.
+  template <typename Fn>
+  void ForEachQuantRun(Fn&& fn) const {
+    const int64_t n = static_cast<int64_t>(values.size());
+    if (!per_channel()) return fn(int64_t{0}, int64_t{0}, n);
+    int64_t inner = 1;
+    for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+    if (inner == 0) return;
+    for (int64_t b = 0; b < n; b += inner) fn((b / inner) % shape[axis], b, std::min(n, b + inner));
   }
 };
 

@@ -245,9 +245,70 @@ void DrawConvVariant(Layer* layer, std::vector<int64_t>* in_shape, CaseTags& tag
   if (transposed) layer->relu = false;
 }
 
+// A channel count of a real model up to `max`: a common width, or one off it (odd tails of the
+// engines' 8/16/32/64-wide blocks).
+int64_t RealChannels(int64_t max) {
+  static constexpr int64_t kWidths[] = {3, 8, 16, 24, 32, 48, 64, 96, 128, 160, 256, 320, 384, 512,
+                                        576, 768, 960, 1024, 1280, 2048, 4096};
+  std::vector<int64_t> fitting;
+  for (int64_t w : kWidths) {
+    if (w <= max) fitting.push_back(w);
+  }
+  const int64_t base = *rc::gen::elementOf(fitting);
+  return std::clamp<int64_t>(base + Pick<int64_t>({{14, 0}, {3, -1}, {3, 1}}), 1, max);
+}
+
+// Shapes of the size tier (GeneratorSettings::real_size_percent), at most kRealSizeMacs
+// multiply-accumulates and kRealSizeOutputs outputs: the spatial extent halves, then the batch
+// and the channels shrink.
+void DrawRealSizeShapes(Layer* layer, std::vector<int64_t>* in_shape, std::vector<int64_t>* w_shape) {
+  if (layer->op == OpKind::kLinear) {
+    int64_t batch = Draw(2, 16), k = RealChannels(4096), oc = RealChannels(1024);
+    while (batch * k * oc > kRealSizeMacs) {
+      if (batch > 2) batch /= 2;
+      else if (oc > 64) oc = oc / 2 + (oc & 1);
+      else k = k / 2 + (k & 1);
+    }
+    *in_shape = {batch, k};
+    *w_shape = {oc, k};
+    return;
+  }
+  ConvAttrs& a = layer->conv;
+  const int64_t kind = Pick<int64_t>({{6, 0}, {3, 1}, {1, 2}});  // dense, depthwise, grouped
+  const int64_t k = Pick<int64_t>({{4, 1}, {5, 3}, {1, 5}});
+  a.groups = kind == 0 ? 1 : kind == 2 ? Pick<int64_t>({{1, 2}, {1, 4}, {1, 8}}) : 0;  // 0: set below
+  int64_t per_group_in = kind == 1 ? 1 : RealChannels(kind == 2 ? 64 : 512);
+  int64_t c_in = kind == 1 ? RealChannels(512) : per_group_in * a.groups;
+  if (kind == 1) a.groups = c_in;
+  int64_t per_group_out = kind == 1 ? Draw(1, 2) : kind == 2 ? RealChannels(64) : RealChannels(512);
+  int64_t extent = Pick<int64_t>({{1, 7}, {1, 14}, {1, 28}, {1, 56}}) + Draw(0, 1);
+  int64_t batch = Pick<int64_t>({{3, 1}, {1, 2}, {1, 4}});
+  for (int d = 0; d < 2; ++d) {
+    a.stride[d] = Chance(25) ? 2 : 1;
+    a.padding[d] = k / 2;
+    a.dilation[d] = 1;
+  }
+  const auto outputs = [&] {
+    const int64_t out = (extent + 2 * (k / 2) - k) / a.stride[0] + 1;
+    return batch * per_group_out * a.groups * out * out;
+  };
+  while (outputs() * per_group_in * k * k > kRealSizeMacs || outputs() > kRealSizeOutputs) {
+    if (extent > 7) extent = extent / 2 + 1;
+    else if (batch > 1) batch /= 2;
+    else if (per_group_out > 8) per_group_out /= 2;
+    else if (kind != 1 && per_group_in > 8) per_group_in /= 2;
+    else if (kind == 1 && a.groups > 8) a.groups /= 2;
+    else break;  // the smallest shapes (≤ 8 channels per group, extent ≤ 7, batch 1) fit
+  }
+  c_in = per_group_in * a.groups;
+  *in_shape = {batch, c_in, extent, extent};
+  *w_shape = {per_group_out * a.groups, per_group_in, k, k};
+}
+
 // A convolution or linear model (a chain of `depth` layers of that op) aimed at the
-// requantization corners.
-void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth) {
+// requantization corners; conv2d and linear at the sizes of real models in
+// `real_size_percent` of the cases.
+void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth, int real_size_percent) {
   GeneratedModel& g = *gm;
   CaseTags& tags = g.tags;
   Layer layer;
@@ -255,7 +316,14 @@ void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth) {
   layer.relu = Chance(50);
   Model& m = g.model;
   m.input.dtype = DType::kQUInt8;
-  if (layer.op == OpKind::kLinear) {
+  tags.real_size = (op == OpKind::kConv2d || op == OpKind::kLinear) && real_size_percent > 0 &&
+                   Chance(real_size_percent);
+  if (tags.real_size) {
+    std::vector<int64_t> w_shape;
+    DrawRealSizeShapes(&layer, &m.input.shape, &w_shape);
+    layer.weight = DrawWeight(w_shape, tags.scale_kind, tags.value_kind, &tags);
+    depth = 1;  // one layer of this size is the cost of many cases
+  } else if (layer.op == OpKind::kLinear) {
     const bool large = Chance(Mix::kLargeAccumulatorLinear);
     if (large) tags.value_kind = "same_sign_extremes";  // |acc| near K·255·127: beyond 2^24
     const int64_t k = large ? Draw(300, 1024) : Draw(1, 64);
@@ -426,8 +494,8 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
                              Pick<int>({{Mix::kDepth1, 1}, {Mix::kDepth2, 2}, {Mix::kDepth3, 3}}));
   const OpKind focus = DrawFocus(settings.ops);
   if (IsGemmOp(focus)) {
-    DrawGemmModel(&g, focus, depth);
-    if (Chance(Mix::kOpTailAfterGemm)) AppendOpTail(&g.model, settings, tags, Draw(1, 2));
+    DrawGemmModel(&g, focus, depth, settings.real_size_percent);
+    if (!tags.real_size && Chance(Mix::kOpTailAfterGemm)) AppendOpTail(&g.model, settings, tags, Draw(1, 2));
   } else {
     DrawOpModel(&g, focus, settings, depth);
   }
@@ -440,12 +508,23 @@ std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x) 
   const std::vector<int64_t> shape = LayerOutputShape(layer, x.shape);
   const std::vector<int64_t> acc = LayerAccumulators(layer, x, shape);
   const std::vector<ChannelTerms> terms = LayerChannelTerms(layer, x.scales[0]);
-  double lo = 0.0, hi = 0.0;  // observer ranges always include 0
+  // The real output of a channel rises with acc (s_x·s_w > 0, and rounding to double is
+  // monotone), so each channel's extremes are those of its smallest and largest accumulator.
+  std::vector<std::pair<int64_t, int64_t>> extremes(terms.size(), {INT64_MAX, INT64_MIN});
   for (size_t i = 0; i < acc.size(); ++i) {
-    const ChannelTerms& t = terms[OutputChannelOf(shape, static_cast<int64_t>(i))];
-    const double real = (ExactRealOutput(t, acc[i]) - t.quant.z_y) * t.quant.s_y;
-    lo = std::min(lo, real);
-    hi = std::max(hi, real);
+    auto& [least, most] = extremes[OutputChannelOf(shape, static_cast<int64_t>(i))];
+    least = std::min(least, acc[i]);
+    most = std::max(most, acc[i]);
+  }
+  double lo = 0.0, hi = 0.0;  // observer ranges always include 0
+  for (size_t c = 0; c < terms.size(); ++c) {
+    if (extremes[c].first > extremes[c].second) continue;  // a channel without outputs
+    const ChannelTerms& t = terms[c];
+    for (int64_t a : {extremes[c].first, extremes[c].second}) {
+      const double real = (ExactRealOutput(t, a) - t.quant.z_y) * t.quant.s_y;
+      lo = std::min(lo, real);
+      hi = std::max(hi, real);
+    }
   }
   return {lo, hi};
 }

@@ -20,7 +20,17 @@ struct GeneratorSettings {
   // Ops a model is built around (one drawn uniformly per case); ops without weights also follow
   // conv2d/linear models, and conv2d also precedes them, when listed.
   std::vector<OpKind> ops = std::vector<OpKind>(std::begin(kAllOpKinds), std::end(kAllOpKinds));
+  // Percent of the conv2d and linear models drawn at the sizes of real models (the size tier:
+  // channels 3–4096 with the multiples of 8/16/32/64 and one off them, spatial extents to 56,
+  // batch > 1; see kRealSizeMacs), which reach the engines' blocked, vectorised and tail paths.
+  int real_size_percent = kDefaultRealSizePercent;
+  static constexpr int kDefaultRealSizePercent = 2;
 };
+
+// Multiply-accumulates and outputs of one layer of the size tier, at most: such a layer costs a
+// few milliseconds to check with every scheme.
+constexpr int64_t kRealSizeMacs = int64_t{1} << 22;
+constexpr int64_t kRealSizeOutputs = int64_t{1} << 16;
 
 // The corners a generated case was aimed at (counted and printed by campaigns).
 struct CaseTags {
@@ -30,6 +40,7 @@ struct CaseTags {
   std::string bias_kind;    // "none" | "random" | "half_lsb"
   bool large_accumulator = false;  // some |acc| > 2^24
   bool weight_zero_point_nonzero = false;
+  bool real_size = false;          // drawn by the size tier
 };
 
 struct GeneratedModel {

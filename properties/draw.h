@@ -45,24 +45,35 @@ inline double DrawScale(const std::string& kind, int lo_exp, int hi_exp) {
                             : static_cast<double>(static_cast<float>(s));
 }
 
+// n tensor values of a kind: "uniform" over r, "extremes" (qmin or qmax), "near_zero_point"
+// (zp ± 3), "same_sign_extremes" (mostly qmax, so that products add up without cancelling) or
+// "constant". One RapidCheck draw per tensor (a seed, plus the constant), expanded by SplitMix64:
+// a case replays from its seed as before, and drawing stays cheap for tensors of 10^5 values.
 inline std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
   std::vector<int32_t> v(static_cast<size_t>(n));
-  if (kind == "same_sign_extremes") {  // mostly the type's maximum: products add up, no cancelling
-    for (int32_t& x : v) x = Chance(85) ? r.qmax : Draw(r.qmin, r.qmax);
-    return v;
-  }
   if (kind == "constant") {
     std::fill(v.begin(), v.end(), Draw(r.qmin, r.qmax));
     return v;
   }
-  for (int32_t& x : v) {
-    if (kind == "extremes") {
-      x = Chance(50) ? r.qmin : r.qmax;
-    } else if (kind == "near_zero_point") {
-      x = std::clamp(zp + Draw(-3, 3), r.qmin, r.qmax);
-    } else {
-      x = Draw(r.qmin, r.qmax);
-    }
+  uint64_t state = *rc::gen::inRange<uint64_t>(0, UINT64_MAX);
+  const auto next = [&state] {  // SplitMix64
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  // [lo, hi] from the top 32 bits (multiply-shift; bias below 2^-24 for these ranges)
+  const auto in_range = [&next](int32_t lo, int32_t hi) {
+    return lo + static_cast<int32_t>(((next() >> 32) * static_cast<uint64_t>(hi - lo + 1)) >> 32);
+  };
+  if (kind == "same_sign_extremes") {
+    for (int32_t& x : v) x = in_range(0, 99) < 85 ? r.qmax : in_range(r.qmin, r.qmax);
+  } else if (kind == "extremes") {
+    for (int32_t& x : v) x = (next() >> 63) ? r.qmin : r.qmax;
+  } else if (kind == "near_zero_point") {
+    for (int32_t& x : v) x = std::clamp(zp + in_range(-3, 3), r.qmin, r.qmax);
+  } else {
+    for (int32_t& x : v) x = in_range(r.qmin, r.qmax);
   }
   return v;
 }

@@ -47,6 +47,7 @@ std::vector<std::string> CornerKeys(const GeneratedModel& g) {
     keys.push_back(l.conv.groups == g.model.input.shape[1] ? "conv=depthwise" : "conv=grouped");
   }
   if (g.tags.large_accumulator) keys.push_back("acc_beyond_2^24");
+  if (g.tags.real_size) keys.push_back("size=real");
   if (!g.tags.observer.empty()) keys.push_back("observer=" + g.tags.observer);
   keys.push_back("layers=" + std::to_string(g.model.layers.size()));
   if (g.tags.weight_zero_point_nonzero) keys.push_back("weight_zero_point!=0");

@@ -51,7 +51,7 @@ namespace {
 // by case count, so that rewriting never dominates a long run.
 constexpr double kFlushEverySeconds = 15.0;
 // The journal header's fields that define the run: --resume needs them equal.
-const std::vector<const char*> kHeaderKeys = {"seed", "cases", "engines", "schemes", "ops",
+const std::vector<const char*> kHeaderKeys = {"seed", "cases", "engines", "schemes", "ops", "real_sizes",
                                               "injected_defect", "shard_index", "shard_count"};
 
 struct Task {
@@ -122,6 +122,7 @@ class Coordinator {
     for (OpKind op : s_.generator.ops) ops.push_back(OpKindName(op));
     return json{{"type", "header"}, {"seed", s_.seed}, {"cases", s_.cases},
                 {"engines", EngineNames(s_.engines)}, {"schemes", schemes}, {"ops", ops},
+                {"real_sizes", s_.generator.real_size_percent},
                 {"injected_defect", s_.injected_defect}, {"shard_index", s_.shard_index},
                 {"shard_count", s_.shard_count}, {"qdiff_git_hash", QdiffGitHash()}};
   }

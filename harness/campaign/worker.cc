@@ -90,7 +90,8 @@ std::vector<std::string> WorkerArguments(const CampaignSettings& s) {
   for (Scheme id : s.schemes) schemes += (schemes.empty() ? "" : ",") + std::string(GetScheme(id).name);
   for (OpKind op : s.generator.ops) ops += (ops.empty() ? "" : ",") + std::string(OpKindName(op));
   std::vector<std::string> args = {"__worker", "--seed", std::to_string(s.seed), "--engines", engines,
-                                   "--schemes", schemes, "--ops", ops, "--out", s.out_dir};
+                                   "--schemes", schemes, "--ops", ops, "--out", s.out_dir,
+                                   "--real-sizes", std::to_string(s.generator.real_size_percent)};
   if (!s.injected_defect.empty()) {
     args.push_back("--inject-defect");
     args.push_back(s.injected_defect);

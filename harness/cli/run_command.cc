@@ -12,12 +12,14 @@
 #include <tuple>
 
 #include "harness/campaign/campaign.h"
+#include "harness/campaign/throughput.h"
 #include "harness/cli/command.h"
 #include "harness/cli/flags.h"
 #include "harness/evaluation/engines.h"
 #include "harness/evaluation/injected_defect.h"
 #include "harness/evaluation/kernel_column.h"
 #include "harness/case/provenance.h"
+#include "harness/torch/libtorch_runner.h"
 #include "reports/csv.h"
 #include "reports/summary.h"
 
@@ -108,7 +110,8 @@ std::string DefaultRunDir(uint64_t seed) {
 // `qdiff run`'s flags as given (validated by CommandRun).
 struct RunFlags {
   std::string cases, budget, seed = "1", engines, schemes, ops, out, injected_defect, shard,
-      baseline, case_timeout = "120", kernel;
+      baseline, case_timeout = "120", kernel,
+      real_sizes = std::to_string(GeneratorSettings::kDefaultRealSizePercent);
   std::string jobs = std::to_string(std::max<unsigned>(1, std::thread::hardware_concurrency()));
   bool resume = false, overwrite = false, verbose = false;
 };
@@ -130,6 +133,7 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   s.engines = ParseEngines(f.engines);
   s.schemes = ParseSchemes(f.schemes);
   s.generator.ops = ParseOps(f.ops);
+  s.generator.real_size_percent = static_cast<int>(ParseInteger(f.real_sizes, "--real-sizes", 0, 100));
   s.out_dir = f.out.empty() ? DefaultRunDir(seed) : f.out;
   s.command_line = command_line;
   s.injected_defect = f.injected_defect;
@@ -190,15 +194,31 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   return r.unexplained_cases > 0 || r.crashed > 0 || r.timeouts > 0 ? kExitFindings : kExitOk;
 }
 
-// `qdiff throughput`: the same campaign at --jobs 1 and --jobs 2, side by side in one run.
-int CommandThroughput(int64_t cases, uint64_t seed) {
+// `qdiff throughput`: qdiff's cost beside LibTorch's on the same cases in one process
+// (harness/campaign/throughput.h), then the default campaign at --jobs 1 and --jobs 2.
+int CommandThroughput(int64_t cases, int64_t repeats, int64_t campaign_cases, uint64_t seed,
+                      const std::vector<Engine>& engines, const std::vector<OpKind>& ops) {
+  InitLibTorch();
+  std::printf("Check cost beside LibTorch alone, one process, the same cases interleaved (%lld per family "
+              "and engine; fixed layers %lld times).\nall/t and own/t: the check's rate (every scheme; "
+              "the engine's own) as a share of LibTorch's alone.\n",
+              static_cast<long long>(cases), static_cast<long long>(repeats));
+  std::vector<CheckCost> rows = MeasureFamilies(engines, ops, cases, seed);
+  if (repeats > 0) {
+    const std::vector<CheckCost> layers = MeasureLayers(engines, repeats, seed);
+    rows.insert(rows.end(), layers.begin(), layers.end());
+  }
+  std::printf("%s", FormatCheckCosts(rows).c_str());
+  if (campaign_cases == 0) return kExitOk;
+  std::printf("\nThe default campaign (%lld cases, every op, engine and scheme) at --jobs 1 and 2:\n",
+              static_cast<long long>(campaign_cases));
   std::printf("%6s %8s %10s %10s %12s %14s\n", "jobs", "cases", "seconds", "cases/s", "LibTorch %",
               "worker RSS KiB");
   for (int64_t jobs : {1, 2}) {
     CampaignSettings s;
-    s.cases = cases;
+    s.cases = campaign_cases;
     s.seed = seed;
-    s.engines = ParseEngines("");
+    s.engines = engines;
     s.schemes = ParseSchemes("");
     s.generator.ops = ParseOps("");
     s.jobs = jobs;
@@ -229,6 +249,9 @@ CommandDef RunCommand() {
             run->add_option("--engines", rf->engines, "comma list (default: every available engine)");
             run->add_option("--schemes", rf->schemes, "comma list (default: all)");
             run->add_option("--ops", rf->ops, "comma list of ops (default: all)");
+            run->add_option("--real-sizes", rf->real_sizes,
+                            "percent of conv2d/linear cases at real model sizes, 0-100 (default " +
+                                rf->real_sizes + ")");
             CLI::Option* out =
                 run->add_option("--out", rf->out, "output folder, new or empty (default: out/run-<time>-s<seed>)");
             run->add_option("--jobs", rf->jobs, "worker processes (default and cap: one per core, as memory allows)");
@@ -255,15 +278,27 @@ CommandDef RunCommand() {
 }
 
 CommandDef ThroughputCommand() {
-  return {"throughput", "cases per second at --jobs 1 and 2, LibTorch's share",
+  return {"throughput", "qdiff's cost beside LibTorch alone on the same cases; --jobs 1 vs 2",
           [](CLI::App* throughput, const std::string&) -> std::function<int()> {
-            auto cases = std::make_shared<std::string>("3000");
-            auto seed = std::make_shared<std::string>("1");
-            throughput->add_option("--cases", *cases, "cases per measurement (default 3000)");
-            throughput->add_option("--seed", *seed, "campaign seed");
-            SetHelpFooter(throughput, nullptr, "qdiff throughput --cases 500");
-            return [cases, seed] {
-              return CommandThroughput(ParseInteger(*cases, "--cases", 1, kMaxCases), ParseSeed(*seed));
+            struct Flags {
+              std::string cases = "200", repeats = "20", campaign_cases = "3000", seed = "1", engines, ops;
+            };
+            auto f = std::make_shared<Flags>();
+            throughput->add_option("--cases", f->cases, "cases per op family and engine (default 200)");
+            throughput->add_option("--ops", f->ops, "comma list: measure only these ops' families (default: all)");
+            throughput->add_option("--repeats", f->repeats,
+                                   "calls of each fixed layer per engine; 0 skips them (default 20)");
+            throughput->add_option("--campaign-cases", f->campaign_cases,
+                                   "cases of the --jobs 1 / --jobs 2 campaigns; 0 skips them (default 3000)");
+            throughput->add_option("--seed", f->seed, "campaign seed");
+            throughput->add_option("--engines", f->engines, "comma list (default: every available engine)");
+            SetHelpFooter(throughput, [] { return HelpValues{{"--ops", AllowedOps()}, {"--engines", AllowedEngines()}}; },
+                          "qdiff throughput --cases 500 --campaign-cases 0 --engines qnnpack");
+            return [f] {
+              return CommandThroughput(ParseInteger(f->cases, "--cases", 1, kMaxCases),
+                                       ParseInteger(f->repeats, "--repeats", 0, 1000000),
+                                       ParseInteger(f->campaign_cases, "--campaign-cases", 0, kMaxCases),
+                                       ParseSeed(f->seed), ParseEngines(f->engines), ParseOps(f->ops));
             };
           }};
 }
@@ -272,13 +307,14 @@ CommandDef ThroughputCommand() {
 CommandDef WorkerCommand() {
   return {"__worker", "", [](CLI::App* worker, const std::string&) -> std::function<int()> {
             struct Flags {
-              std::string seed = "1", engines, schemes, ops, out, defect, kernel;
+              std::string seed = "1", engines, schemes, ops, out, defect, kernel, real_sizes = "0";
             };
             auto f = std::make_shared<Flags>();
             worker->add_option("--seed", f->seed);
             worker->add_option("--engines", f->engines);
             worker->add_option("--schemes", f->schemes);
             worker->add_option("--ops", f->ops);
+            worker->add_option("--real-sizes", f->real_sizes);
             worker->add_option("--out", f->out);
             worker->add_option("--inject-defect", f->defect);
             worker->add_option("--kernel", f->kernel);
@@ -288,6 +324,8 @@ CommandDef WorkerCommand() {
               ws.engines = ParseEngines(f->engines);
               ws.schemes = ParseSchemes(f->schemes);
               ws.generator.ops = ParseOps(f->ops);
+              ws.generator.real_size_percent =
+                  static_cast<int>(ParseInteger(f->real_sizes, "--real-sizes", 0, 100));
               ws.out_dir = f->out;
               ws.injected_defect = f->defect;
               ws.kernel_path = f->kernel;
