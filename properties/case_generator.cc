@@ -70,7 +70,8 @@ std::vector<float> FloatData(std::mt19937_64& rng, int64_t n, double sigma, doub
 // with the default qconfig of an engine name (docs/semantics.md#default-qconfigs; MinMax or
 // MovingAverageMinMax in place of the HistogramObserver for activations), then quantized with
 // quantize_per_tensor / quantize_per_channel. Shapes and the integer weights' layout are kept.
-void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags) {
+// `acc` receives the layer's accumulators on the calibrated input.
+void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags, std::vector<int64_t>* acc) {
   const Engine engine =
       Pick<Engine>({{1, Engine::kFbgemm}, {1, Engine::kX86}, {1, Engine::kQnnpack}, {1, Engine::kOnednn}});
   const std::string observer = Pick<std::string>({{1, "minmax"}, {1, "moving_average"}});
@@ -126,7 +127,7 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags) {
     for (float& b : *layer->bias) b = static_cast<float>(((rng() >> 11) * 0x1.0p-53 * 2 - 1) * bound);
   }
   // The output observer sees the layer's real outputs.
-  const auto [ylo, yhi] = RealOutputRange(*layer, m->input);
+  const auto [ylo, yhi] = RealOutputRange(*layer, m->input, acc);
   const QParams yq = MinMaxQParams(static_cast<float>(layer->relu ? 0.0 : ylo),
                                    static_cast<float>(yhi), DType::kQUInt8, QScheme::kAffine,
                                    reduce_range);
@@ -370,17 +371,15 @@ void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth, int real_size_perce
     }
     layer.bias = std::move(bias);
   }
+  std::vector<int64_t> acc;  // of the final input and weights, from the output qparams' derivation
   if (tags.scale_kind == "qconfig") {
-    CalibrateWithQConfig(&m, &layer, &tags);
+    CalibrateWithQConfig(&m, &layer, &tags, &acc);
   } else {
     // factor < 1 clamps the tails (saturation), > 1 leaves headroom
     const double factor = Pick<double>({{6, 1.0}, {2, 0.5}, {2, 2.0}});
-    DeriveOutputQParams(&layer, m.input, factor, tags.scale_kind == "power_of_two");
+    DeriveOutputQParams(&layer, m.input, factor, tags.scale_kind == "power_of_two", &acc);
   }
   m.layers.push_back(std::move(layer));
-  const Layer& l = m.layers.back();
-  const std::vector<int64_t> acc =
-      LayerAccumulators(l, m.input, LayerOutputShape(l, m.input.shape));
   tags.large_accumulator = std::any_of(acc.begin(), acc.end(),
                                        [](int64_t a) { return std::llabs(a) > (1 << 24); });
   while (static_cast<int>(m.layers.size()) < depth) AppendLayer(&m, tags, op, false);
@@ -504,9 +503,11 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
 
 }  // namespace
 
-std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x) {
+std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x, std::vector<int64_t>* acc_out) {
   const std::vector<int64_t> shape = LayerOutputShape(layer, x.shape);
-  const std::vector<int64_t> acc = LayerAccumulators(layer, x, shape);
+  std::vector<int64_t> computed;
+  std::vector<int64_t>& acc = acc_out ? *acc_out : computed;
+  acc = LayerAccumulators(layer, x, shape);
   const std::vector<ChannelTerms> terms = LayerChannelTerms(layer, x.scales[0]);
   // The real output of a channel rises with acc (s_x·s_w > 0, and rounding to double is
   // monotone), so each channel's extremes are those of its smallest and largest accumulator.
@@ -529,8 +530,9 @@ std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x) 
   return {lo, hi};
 }
 
-void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool power_of_two) {
-  auto [lo, hi] = RealOutputRange(*layer, x);
+void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool power_of_two,
+                         std::vector<int64_t>* acc) {
+  auto [lo, hi] = RealOutputRange(*layer, x, acc);
   // A fused ReLU's observer usually sees the ReLU's output (z_y = 0). One in five sees the range
   // before it (an observer placed before fusion, fixed qparams), so z_y > 0 and the clamp at
   // z_y, not at 0, is what keeps outputs from going below the real zero.

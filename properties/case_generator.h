@@ -54,12 +54,15 @@ rc::Gen<GeneratedModel> GenModel(const GeneratorSettings& settings);
 GeneratedModel GenerateModel(uint64_t seed, const GeneratorSettings& settings);
 
 // [min, max] of the layer's exact real outputs over input `x`, extended to include 0.
-std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x);
+// `acc`, if given, receives the layer's accumulators (LayerAccumulators) computed on the way.
+std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x,
+                                          std::vector<int64_t>* acc = nullptr);
 
 // Output scale and zero point of `layer` (quint8) as MinMaxObserver would choose them from the
 // exact real output range over input `x`, with the span multiplied by `factor` (< 1 clamps the
 // tails, > 1 leaves headroom) and optionally rounded to a power of two (exact ties).
-void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool power_of_two);
+void DeriveOutputQParams(Layer* layer, const QTensor& x, double factor, bool power_of_two,
+                         std::vector<int64_t>* acc = nullptr);
 
 // Seed of case `index` of a campaign with seed `campaign_seed` (SplitMix64 of both).
 uint64_t CaseSeed(uint64_t campaign_seed, uint64_t index);
