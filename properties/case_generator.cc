@@ -289,9 +289,10 @@ void DrawRealSizeShapes(Layer* layer, std::vector<int64_t>* in_shape, std::vecto
     a.padding[d] = k / 2;
     a.dilation[d] = 1;
   }
-  const auto outputs = [&] {
-    const int64_t out = (extent + 2 * (k / 2) - k) / a.stride[0] + 1;
-    return batch * per_group_out * a.groups * out * out;
+  const auto outputs = [&] {  // o = floor((i + 2p − k) / s) + 1 per spatial dimension, p = k/2
+    int64_t n = batch * per_group_out * a.groups;
+    for (int d = 0; d < 2; ++d) n *= (extent + 2 * (k / 2) - k) / a.stride[d] + 1;
+    return n;
   };
   while (outputs() * per_group_in * k * k > kRealSizeMacs || outputs() > kRealSizeOutputs) {
     if (extent > 7) extent = extent / 2 + 1;

@@ -1,0 +1,56 @@
+// `qdiff throughput` as a user runs it: one row per engine and workload (the listed ops'
+// families and the two fixed layers), the stage table, and usage errors. No timing is asserted:
+// speed is what the command reports, not what a test checks.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "harness/torch/libtorch_runner.h"
+#include "tests/support/qdiff_process.h"
+
+namespace qdiff {
+namespace {
+
+// The "elements" column of the first table's row for (engine, workload), or -1.
+int64_t Elements(const std::string& output, const std::string& engine, const std::string& workload) {
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(engine + " ", 0) != 0) continue;
+    const size_t at = line.find(" " + workload + " ");
+    if (at == std::string::npos || line.find_first_not_of(' ', engine.size()) != at + 1) continue;
+    std::istringstream fields(line.substr(at + 1 + workload.size()));
+    int64_t cases = 0, elements = -1;
+    fields >> cases >> elements;
+    return elements;
+  }
+  return -1;
+}
+
+TEST(Throughput, OneRowPerEngineAndWorkloadAndTheStageTable) {
+  const Result r = Qdiff("throughput --cases 4 --repeats 1 --campaign-cases 0 --ops conv2d,linear,add");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("microseconds per case by stage"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("pools+activations"), std::string::npos) << "--ops not applied:\n" << r.output;
+  for (Engine e : AvailableEngines()) {
+    const std::string engine = EngineName(e);
+    for (const char* family : {"conv2d+linear", "conv2d+linear real", "add/mul/cat"}) {
+      EXPECT_GT(Elements(r.output, engine, family), 0) << engine << " " << family << "\n" << r.output;
+    }
+    // One call of each fixed layer: 32·28·28 outputs of the conv, 8·1024 of the linear.
+    EXPECT_EQ(Elements(r.output, engine, "conv2d 32x28x28 k3"), 32 * 28 * 28) << r.output;
+    EXPECT_EQ(Elements(r.output, engine, "linear 1024x1024 b8"), 8 * 1024) << r.output;
+  }
+}
+
+TEST(Throughput, BadCountsAreUsageErrors) {
+  for (const char* args : {"throughput --repeats -1", "throughput --cases 0", "throughput --ops conv9d"}) {
+    const Result r = Qdiff(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+  }
+}
+
+}  // namespace
+}  // namespace qdiff
