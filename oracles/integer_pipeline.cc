@@ -75,13 +75,17 @@ const OpRecipeDef& PipelineOpRecipe(std::optional<Engine> op_engine, const Layer
 
 namespace {
 
-// t.out of a GEMM layer from its accumulators and channel terms: one recipe evaluation each.
+// t.out of a GEMM layer from its accumulators and channel terms: one recipe evaluation each,
+// channel by channel (the outputs of a channel are runs of `inner` = Π spatial extents).
 void RequantizeGemm(const Recipe& recipe, LayerTrace& t) {
+  const int64_t n = static_cast<int64_t>(t.acc.size());
   t.out.resize(t.acc.size());
-  for (size_t i = 0; i < t.acc.size(); ++i) {
-    const ChannelTerms& c = t.channels[t.ChannelOf(static_cast<int64_t>(i))];
-    // Every named scheme is a valid ingredient combination, so the value is always present.
-    t.out[i] = EvaluateRecipe(recipe, c, t.acc[i]).value_or(c.quant.z_y);
+  int64_t inner = 1;
+  for (size_t d = 2; d < t.shape.size(); ++d) inner *= t.shape[d];
+  const int64_t channels = t.shape.size() > 1 ? t.shape[1] : 1;
+  for (int64_t begin = 0; begin < n && inner > 0; begin += inner) {
+    EvaluateRecipeRun(recipe, t.channels[(begin / inner) % channels], t.acc.data() + begin,
+                      std::min(n - begin, inner), t.out.data() + begin);
   }
 }
 

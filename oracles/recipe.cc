@@ -86,35 +86,56 @@ Rational MultiplierValue(const Recipe& recipe, const ChannelTerms& t) {
 // same integer under every tie rule, and the rational arithmetic is skipped. Otherwise (near or at
 // a tie, or |v| ≥ 2^40) the caller falls back to exact rationals. Proven equal on random and
 // near-tie inputs by tests/oracles/recipe_filter_test.cc.
-std::optional<int64_t> FilteredRound(const Recipe& recipe, const ChannelTerms& t, int64_t acc) {
-  const ChannelQuant& q = t.quant;
-  long double b = 0;
-  if (q.bias) {
+// The filter's per-channel constants: bias B, multiplier M and the zero point added before rounding.
+struct FilterConstants {
+  long double b = 0, m = 0, z = 0;
+};
+
+FilterConstants PrepareFilter(const Recipe& recipe, const ChannelTerms& t) {
+  FilterConstants c;
+  if (t.quant.bias) {
     switch (recipe.bias) {
-      case BiasForm::kExactReal: b = t.bias_exact_approx; break;
-      case BiasForm::kInt32Torch: b = static_cast<long double>(t.bias_int32); break;
-      default: b = FloatBias(recipe, t);
+      case BiasForm::kExactReal: c.b = t.bias_exact_approx; break;
+      case BiasForm::kInt32Torch: c.b = static_cast<long double>(t.bias_int32); break;
+      default: c.b = FloatBias(recipe, t);
     }
   }
-  long double m;
   switch (recipe.multiplier) {
-    case MultiplierForm::kExactReal: m = t.multiplier_exact_approx; break;
-    case MultiplierForm::kQ31: m = std::ldexp(static_cast<long double>(t.q31.multiplier), t.q31.shift - 31); break;
-    default: m = FloatMultiplier(recipe, t);
+    case MultiplierForm::kExactReal: c.m = t.multiplier_exact_approx; break;
+    case MultiplierForm::kQ31: c.m = std::ldexp(static_cast<long double>(t.q31.multiplier), t.q31.shift - 31); break;
+    default: c.m = FloatMultiplier(recipe, t);
   }
-  long double v = (static_cast<long double>(acc) + b) * m;
-  const long double z = recipe.zero_point_order == ZeroPointOrder::kBeforeRounding ? q.z_y : 0;
-  v += z;
+  c.z = recipe.zero_point_order == ZeroPointOrder::kBeforeRounding ? t.quant.z_y : 0;
+  return c;
+}
+
+std::optional<int64_t> FilteredRound(const FilterConstants& c, int64_t acc) {
+  long double v = (static_cast<long double>(acc) + c.b) * c.m;
+  v += c.z;
   if (!(std::fabs(v) < 0x1p40L)) return std::nullopt;
-  const long double err = (std::fabs(v) + std::fabs(b * m) + std::fabs(z)) * 0x1p-58L + 0x1p-200L;
+  const long double err = (std::fabs(v) + std::fabs(c.b * c.m) + std::fabs(c.z)) * 0x1p-58L + 0x1p-200L;
   const long double floor_v = std::floor(v);
   const long double frac = v - floor_v;  // exact: |v| < 2^40 leaves ≥ 23 fraction bits
   if (std::fabs(frac - 0.5L) <= err) return std::nullopt;
   return static_cast<int64_t>(floor_v) + (frac > 0.5L ? 1 : 0);
 }
 
-std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms& t, int64_t acc,
-                                       RecipeTrace* trace) {
+// The binary32 recipes' per-channel constants: the multiplier and the float bias as the kernel
+// holds them.
+struct Float32Constants {
+  float m = 0;
+  float bias = 0;  // float bias forms only
+};
+
+Float32Constants PrepareFloat32(const Recipe& recipe, const ChannelTerms& t) {
+  Float32Constants c;
+  c.m = FloatMultiplier(recipe, t);
+  if (t.quant.bias && recipe.bias != BiasForm::kInt32Torch) c.bias = FloatBias(recipe, t);
+  return c;
+}
+
+std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms& t, const Float32Constants& c,
+                                       int64_t acc, RecipeTrace* trace) {
   if (recipe.rounding == Rounding::kDoubleRoundingQ31) return std::nullopt;
   const ChannelQuant& q = t.quant;
   // a = acc + bias as the kernel holds it: integer bias added in int32 before cvtepi32_ps,
@@ -125,10 +146,9 @@ std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms&
   } else if (recipe.bias == BiasForm::kInt32Torch) {
     a = F32(static_cast<double>(WrapToInt32(acc + t.bias_int32)));  // the kernel adds in int32
   } else {
-    a = F32(static_cast<double>(acc)) + FloatBias(recipe, t);
+    a = F32(static_cast<double>(acc)) + c.bias;
   }
-  const float m = FloatMultiplier(recipe, t);
-  const float prod = a * m;  // binary32 multiply (SSE: no excess precision; no FMA contraction)
+  const float prod = a * c.m;  // binary32 multiply (SSE: no excess precision; no FMA contraction)
   float v = prod;
   if (recipe.zero_point_order == ZeroPointOrder::kBeforeRounding) {
     v = prod + static_cast<float>(q.z_y);
@@ -141,8 +161,8 @@ std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms&
   if (trace) {
     trace->bias_term = !q.bias ? 0.0
                        : recipe.bias == BiasForm::kInt32Torch ? double(t.bias_int32)
-                                                               : FloatBias(recipe, t);
-    trace->multiplier = m;
+                                                               : c.bias;
+    trace->multiplier = c.m;
     trace->sum = a;
     trace->value_before_rounding = prod;
     trace->exact_tie = false;
@@ -151,8 +171,8 @@ std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms&
   return Finish(rounded, out_of_int32, recipe, q.range);
 }
 
-std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t, int64_t acc,
-                                     RecipeTrace* trace) {
+std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t, const FilterConstants* filter,
+                                     int64_t acc, RecipeTrace* trace) {
   const ChannelQuant& q = t.quant;
   if (recipe.rounding == Rounding::kDoubleRoundingQ31) {
     const bool int_bias = !q.bias || recipe.bias == BiasForm::kInt32Torch;
@@ -175,8 +195,8 @@ std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t
     }
     return Finish(rounded, false, recipe, q.range);
   }
-  if (!trace) {
-    if (std::optional<int64_t> fast = FilteredRound(recipe, t, acc)) {
+  if (filter && !trace) {
+    if (std::optional<int64_t> fast = FilteredRound(*filter, acc)) {
       int64_t rounded = *fast;
       const bool out_of_int32 = rounded < std::numeric_limits<int32_t>::min() ||
                                 rounded > std::numeric_limits<int32_t>::max();
@@ -252,8 +272,23 @@ ChannelTerms PrepareChannel(const ChannelQuant& q) {
 
 std::optional<int32_t> EvaluateRecipe(const Recipe& recipe, const ChannelTerms& terms, int64_t acc,
                                       RecipeTrace* trace) {
-  return recipe.arithmetic == Arithmetic::kFloat32 ? EvaluateFloat32(recipe, terms, acc, trace)
-                                                   : EvaluateExact(recipe, terms, acc, trace);
+  if (recipe.arithmetic == Arithmetic::kFloat32) {
+    return EvaluateFloat32(recipe, terms, PrepareFloat32(recipe, terms), acc, trace);
+  }
+  const FilterConstants filter = trace ? FilterConstants{} : PrepareFilter(recipe, terms);
+  return EvaluateExact(recipe, terms, trace ? nullptr : &filter, acc, trace);
+}
+
+void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const int64_t* acc, int64_t n,
+                       int32_t* out) {
+  // Every named scheme is a valid ingredient combination; an invalid one gives z_y.
+  if (recipe.arithmetic == Arithmetic::kFloat32) {
+    const Float32Constants c = PrepareFloat32(recipe, terms);
+    for (int64_t i = 0; i < n; ++i) out[i] = EvaluateFloat32(recipe, terms, c, acc[i], nullptr).value_or(terms.quant.z_y);
+    return;
+  }
+  const FilterConstants filter = PrepareFilter(recipe, terms);
+  for (int64_t i = 0; i < n; ++i) out[i] = EvaluateExact(recipe, terms, &filter, acc[i], nullptr).value_or(terms.quant.z_y);
 }
 
 double ExactRealOutput(const ChannelTerms& terms, int64_t acc) {

@@ -122,6 +122,11 @@ struct RecipeTrace {
 std::optional<int32_t> EvaluateRecipe(const Recipe& recipe, const ChannelTerms& terms, int64_t acc,
                                       RecipeTrace* trace = nullptr);
 
+// out[i] = EvaluateRecipe(recipe, terms, acc[i]) (z_y where that is nullopt) for i < n: one
+// channel's outputs, with the recipe's per-channel constants prepared once.
+void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const int64_t* acc, int64_t n,
+                       int32_t* out);
+
 // Exact real output value (acc·s_x·s_w + b)/s_y + z_y as a double (reports).
 double ExactRealOutput(const ChannelTerms& terms, int64_t acc);
 

@@ -12,6 +12,7 @@
 #include "oracles/integer_pipeline.h"
 #include "oracles/layer_gemm.h"
 #include "oracles/layer_products.h"
+#include "oracles/scheme.h"
 #include "properties/case_generator.h"
 #include "properties/op_layers.h"
 
@@ -54,6 +55,27 @@ RC_GTEST_PROP(LayerGemm, EqualsTheProductLoopBitForBit, ()) {
     LayerProductSums(layer, x.shape, shape, xs, ws, &sums);
     RC_ASSERT(sums.size() == real.size());
     for (size_t o = 0; o < real.size(); ++o) RC_ASSERT(Bits(sums[o]) == Bits(real[o]));
+  }
+}
+
+// The pipeline requantizes a GEMM layer channel run by channel run (EvaluateRecipeRun): the same
+// outputs as EvaluateRecipe element by element with each element's channel, for every scheme.
+RC_GTEST_PROP(LayerGemm, RequantizedRunsEqualElementwiseEvaluation, ()) {
+  GeneratorSettings settings;
+  settings.ops = {OpKind::kConv2d, OpKind::kLinear, OpKind::kConv1d, OpKind::kConv3d,
+                  OpKind::kConvTranspose2d};
+  const Model m = (*GenModel(settings)).model;
+  const Layer& layer = m.layers[0];
+  const std::vector<int64_t> shape = LayerOutputShape(layer, m.input.shape);
+  const std::vector<int64_t> acc = LayerAccumulators(layer, m.input, shape);
+  const std::vector<ChannelTerms> terms = LayerChannelTerms(layer, m.input.scales[0]);
+  for (const SchemeDef* scheme : AllSchemes()) {
+    const LayerTrace t = RunIntegerLayer(layer, m.input, scheme->recipe);
+    RC_ASSERT(t.out.size() == acc.size());
+    for (size_t i = 0; i < acc.size(); ++i) {
+      const ChannelTerms& c = terms[OutputChannelOf(shape, static_cast<int64_t>(i))];
+      RC_ASSERT(t.out[i] == EvaluateRecipe(scheme->recipe, c, acc[i]).value_or(c.quant.z_y));
+    }
   }
 }
 
