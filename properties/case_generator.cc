@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <tuple>
 
 #include "oracles/integer_pipeline.h"
@@ -57,7 +56,7 @@ QTensor DrawWeight(const std::vector<int64_t>& shape, const std::string& scale_k
 }
 
 // Standard-normal-ish float data from a seeded engine (bulk data is not shrunk value by value).
-std::vector<float> FloatData(std::mt19937_64& rng, int64_t n, double sigma, double mean) {
+std::vector<float> FloatData(SplitMix64& rng, int64_t n, double sigma, double mean) {
   std::vector<float> v(static_cast<size_t>(n));
   for (float& f : v) {
     const double u = ((rng() >> 11) + (rng() >> 11) + (rng() >> 11)) * 0x1.0p-53 - 1.5;  // ~N(0, 1/4)
@@ -81,7 +80,7 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags, std::vector<in
   // PyTorch's default qconfig mappings give ConvTranspose per-tensor weights, and every engine
   // rejects per-channel transposed-conv weights
   const bool per_channel = engine != Engine::kQnnpack && !IsTransposedConv(layer->op);
-  std::mt19937_64 rng(static_cast<uint64_t>(Draw(0, 1 << 30)));
+  SplitMix64 rng{static_cast<uint64_t>(Draw(0, 1 << 30))};
   const double sigma = std::ldexp(1.0, Draw(-3, 2)), mean = sigma * Draw(-2, 2) / 2.0;
 
   // Activations: three calibration batches; the case's input is the last one.

@@ -17,6 +17,21 @@
 namespace qdiff {
 
 inline int Draw(int lo, int hi) { return *rc::gen::inRange(lo, hi + 1); }  // inclusive
+
+// Bulk data that is not shrunk value by value (tensor values, float calibration data) comes from
+// SplitMix64 seeded by one RapidCheck draw: cheap, and the same on every platform.
+struct SplitMix64 {
+  using result_type = uint64_t;
+  uint64_t state;
+  static constexpr uint64_t min() { return 0; }
+  static constexpr uint64_t max() { return UINT64_MAX; }
+  uint64_t operator()() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+};
 inline bool Chance(int percent) { return Draw(0, 99) < percent; }
 
 template <typename T>
@@ -55,13 +70,7 @@ inline std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, Quant
     std::fill(v.begin(), v.end(), Draw(r.qmin, r.qmax));
     return v;
   }
-  uint64_t state = *rc::gen::inRange<uint64_t>(0, UINT64_MAX);
-  const auto next = [&state] {  // SplitMix64
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  };
+  SplitMix64 next{*rc::gen::inRange<uint64_t>(0, UINT64_MAX)};
   // [lo, hi] from the top 32 bits (multiply-shift; bias below 2^-24 for these ranges)
   const auto in_range = [&next](int32_t lo, int32_t hi) {
     return lo + static_cast<int32_t>(((next() >> 32) * static_cast<uint64_t>(hi - lo + 1)) >> 32);
