@@ -21,6 +21,7 @@ const std::vector<CommandDef>& AllCommands() {
       ReportCommand(),      MergeCommand(),        FingerprintCommand(),  ThroughputCommand(),
       QuantizeCheckCommand(), DynamicCheckCommand(), SeedExampleCommand(), InputsCommand(),
       ReproduceCommand(),
+      ModelCommand(),
       CheckCommand(),       WorkerCommand()};
   return commands;
 }
