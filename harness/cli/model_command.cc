@@ -90,14 +90,11 @@ void PrintEngine(const ModelCheck& mc, bool quiet) {
                                        c.engine_recipe,
                                        c.rejected ? "rejected" : std::to_string(c.engine_mismatches),
                                        c.classes.empty() ? "-" : c.classes};
-      std::string by = "none";
-      const auto own = std::find(c.reproducing.begin(), c.reproducing.end(), c.engine_recipe);
-      if (own != c.reproducing.end() || !c.layer_case) {
-        if (!c.reproducing.empty()) by = c.reproducing.front();
-        if (own != c.reproducing.end()) by = *own;
-      } else if (!c.reproducing.empty()) {
-        by = c.reproducing.front();
-      }
+      // The engine's recipe when it reproduces LibTorch, else the first scheme that does; (+n):
+      // n more schemes do too.
+      const bool own = std::find(c.reproducing.begin(), c.reproducing.end(), c.engine_scheme) !=
+                       c.reproducing.end();
+      std::string by = own ? c.engine_recipe : c.reproducing.empty() ? "none" : c.reproducing.front();
       if (c.reproducing.size() > 1) by += "(+" + std::to_string(c.reproducing.size() - 1) + ")";
       if (c.model_vs_rerun) by += " model!=alone:" + std::to_string(c.model_vs_rerun);
       line.push_back(by);

@@ -54,8 +54,9 @@ void CheckLayer(ModelCheck& mc, size_t index, const std::string& model_file) {
   const Scheme engine_scheme =
       IsGemmOp(n.layer.op) ? EngineScheme(mc.run.engine, n.layer, CpuHasVnni(), n.inputs[0].dtype)
                            : EngineOwnScheme(mc.run.engine);
+  ch.engine_scheme = GetScheme(engine_scheme).name;
   if (IsGemmOp(n.layer.op)) {
-    ch.engine_recipe = GetScheme(engine_scheme).name;
+    ch.engine_recipe = ch.engine_scheme;
   } else {
     const OpRecipeDef* r = EngineOpRecipe(mc.run.engine, n.layer, n.inputs);
     ch.engine_recipe = r ? r->name : std::string("(none)");
@@ -133,6 +134,7 @@ void CheckFormula(ModelCheck& mc, size_t index) {
     default:
       return;
   }
+  ch.engine_scheme = ch.engine_recipe;
   if (ch.engine_mismatches == 0) ch.reproducing = {ch.engine_recipe};
   ch.unexplained = ch.engine_mismatches;  // a formula qdiff verified elsewhere: no other story
   mc.engine_mismatches += ch.engine_mismatches;

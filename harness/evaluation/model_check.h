@@ -23,6 +23,7 @@ struct ModelNodeCheck {
   std::string op;             // qdiff's op name ("conv2d_relu", "add", "quantize_per_tensor", …)
   int64_t elements = 0;       // output elements compared
   std::string engine_recipe;  // the recipe qdiff assigns to the engine for this node
+  std::string engine_scheme;  // the scheme whose pipeline runs it (= engine_recipe for conv/linear)
   int64_t engine_mismatches = 0;  // elements where that recipe differs from LibTorch in the model
   std::string classes;        // of the engine recipe's differing elements ("tie:3")
   int64_t unexplained = 0;    // of those, nothing explains

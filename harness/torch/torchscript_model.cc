@@ -70,6 +70,17 @@ QTensor ReadQuantized(const at::Tensor& t) {
   return q;
 }
 
+// A broadcast operand of add/mul as the tensor it acts as: its int_repr expanded to `sizes`
+// (data movement; the case's "model vs alone" count confirms LibTorch's broadcast agrees).
+QTensor ReadQuantizedExpanded(const at::Tensor& t, at::IntArrayRef sizes) {
+  if (t.sizes() == sizes) return ReadQuantized(t);
+  QTensor q = ReadQuantized(t);
+  at::Tensor ints = t.int_repr().to(at::kInt).expand(sizes).contiguous();
+  q.shape = sizes.vec();
+  q.values.assign(ints.data_ptr<int32_t>(), ints.data_ptr<int32_t>() + ints.numel());
+  return q;
+}
+
 std::vector<float> ReadFloats(const at::Tensor& t) {
   at::Tensor f = t.to(at::kFloat).contiguous();
   return std::vector<float>(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
@@ -240,7 +251,8 @@ bool ReadLayer(const Node* n, const OpSpec& spec, const std::vector<c10::IValue>
       }
       l.out_scale = in.at(2).toDouble();
       l.out_zero_point = static_cast<int32_t>(in.at(3).toInt());
-      node->inputs = {ReadQuantized(in[0].toTensor()), ReadQuantized(in[1].toTensor())};
+      node->inputs = {ReadQuantizedExpanded(in[0].toTensor(), y.sizes()),
+                      ReadQuantizedExpanded(in[1].toTensor(), y.sizes())};
       return true;
     case OpKind::kCat: {
       for (const at::Tensor& t : in.at(0).toTensorList().vec()) node->inputs.push_back(ReadQuantized(t));

@@ -173,6 +173,15 @@ TEST(ModelE2E, SavedLayerCasesReplay) {
   const Result explain = Qdiff("explain " + Quote((dir.path() / "cases" / "qnnpack-l005-block1.skip.json").string()) +
                                " --element 3");
   EXPECT_EQ(explain.exit_code, 0) << explain.output;
+  // The add case as a standalone torch script (x2 = the second operand): exits 0 when LibTorch
+  // agrees with qdiff's recipe.
+  const fs::path script = dir.path() / "add.py";
+  const Result rep = Qdiff("reproduce " + Quote((dir.path() / "cases" / "qnnpack-l005-block1.skip.json").string()) +
+                           " --out " + Quote(script.string()));
+  ASSERT_EQ(rep.exit_code, 0) << rep.output;
+  const Result py = RunShell(std::string(QDIFF_PYTHON) + " " + Quote(script.string()) + " 2>&1");
+  EXPECT_EQ(py.exit_code, 0) << py.output;
+  EXPECT_NE(py.output.find("add_relu: all 512 elements agree"), std::string::npos) << py.output;
   for (const char* csv : {"cases.csv", "discrepancies.csv", "summary.csv", "ops.csv"}) {
     EXPECT_TRUE(fs::exists(dir.path() / "out" / csv)) << csv;
   }
