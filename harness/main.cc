@@ -22,6 +22,7 @@ const std::vector<CommandDef>& AllCommands() {
       QuantizeCheckCommand(), DynamicCheckCommand(), SeedExampleCommand(), InputsCommand(),
       ReproduceCommand(),
       ModelCommand(),
+      ExportCommand(),
       CheckCommand(),       WorkerCommand()};
   return commands;
 }

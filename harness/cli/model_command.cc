@@ -14,6 +14,8 @@
 #include "harness/cli/command.h"
 #include "harness/cli/flags.h"
 #include "harness/evaluation/model_check.h"
+#include "harness/evaluation/model_export.h"
+#include "reports/csv.h"
 #include "harness/torch/libtorch_runner.h"
 #include "reports/summary.h"
 
@@ -132,7 +134,8 @@ void MakeDir(const std::string& dir, const char* flag) {
   }
 }
 
-int CommandModel(const ModelFlags& f) {
+// The input flags and the model file, checked before anything runs.
+ModelInputSpec InputSpec(const ModelFlags& f) {
   ModelInputSpec spec;
   if (!f.input.empty() && !f.input_shape.empty()) {
     throw UsageError("--input and --input-shape: give one of them (a tensor file or a random input's shape)");
@@ -143,11 +146,37 @@ int CommandModel(const ModelFlags& f) {
   spec.tensor_file = f.input;
   if (!f.input_shape.empty()) spec.shape = ParseShape(f.input_shape);
   spec.seed = ParseSeed(f.seed);
-  std::vector<Engine> engines = ParseEngines(f.engines);
-  const std::vector<Scheme> schemes = ParseSchemes(f.schemes);
   struct stat st {};
   if (::stat(f.path.c_str(), &st) != 0) throw UsageError(f.path + ": no such file");
   if (!S_ISREG(st.st_mode)) throw UsageError(f.path + ": not a regular file");
+  return spec;
+}
+
+// CaptureModelRun with its input errors as usage errors (exit 2).
+ModelRun Capture(const std::string& path, Engine e, const ModelInputSpec& spec) {
+  try {
+    return CaptureModelRun(path, e, spec);
+  } catch (const ModelFileError& err) {
+    throw UsageError(err.what());
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(err.what());
+  }
+}
+
+void AddInputFlags(CLI::App* command, ModelFlags* f) {
+  command->add_option("model", f->path, "TorchScript file (torch.jit.save of a scripted or traced model)")
+      ->required();
+  command->add_option("--input", f->input, "input tensor file (torch.save of one float tensor)");
+  command->add_option("--input-shape", f->input_shape,
+                      "random input of this shape, e.g. 1,3,224,224, uniform over the range "
+                      "the model's first quantize_per_tensor maps to its quantized range");
+  command->add_option("--seed", f->seed, "seed of the random input (default 0)");
+}
+
+int CommandModel(const ModelFlags& f) {
+  const ModelInputSpec spec = InputSpec(f);
+  std::vector<Engine> engines = ParseEngines(f.engines);
+  const std::vector<Scheme> schemes = ParseSchemes(f.schemes);
   if (!f.out.empty()) MakeDir(f.out, "--out");
   if (!f.save_cases.empty()) MakeDir(f.save_cases, "--save-cases");
   InitLibTorch();
@@ -155,15 +184,7 @@ int CommandModel(const ModelFlags& f) {
   std::vector<DiscrepancyRow> discrepancies;
   int64_t findings = 0, runnable = 0, saved = 0;
   for (Engine e : engines) {
-    ModelRun run;
-    try {
-      run = CaptureModelRun(f.path, e, spec);
-    } catch (const ModelFileError& err) {
-      throw UsageError(err.what());
-    } catch (const std::invalid_argument& err) {
-      throw UsageError(err.what());
-    }
-    const ModelCheck mc = CheckModelRun(std::move(run), f.path, schemes);
+    const ModelCheck mc = CheckModelRun(Capture(f.path, e, spec), f.path, schemes);
     PrintEngine(mc, f.quiet);
     if (mc.run.rejected) continue;
     ++runnable;
@@ -193,19 +214,53 @@ int CommandModel(const ModelFlags& f) {
   return findings > 0 ? kExitFindings : kExitOk;
 }
 
+int CommandExport(const ModelFlags& f) {
+  const ModelInputSpec spec = InputSpec(f);
+  const std::vector<Engine> engines = ParseEngines(f.engines);
+  if (engines.size() != 1) throw UsageError("--engine: give exactly one engine");
+  MakeDir(f.out, "--out");
+  InitLibTorch();
+  std::vector<Scheme> schemes;
+  for (const SchemeDef* s : AllSchemes()) schemes.push_back(s->id);
+  const ModelCheck mc = CheckModelRun(Capture(f.path, engines[0], spec), f.path, schemes);
+  if (mc.run.rejected) {
+    throw UsageError(f.path + ": the model does not run on " + EngineName(engines[0]) + ": " + mc.run.message);
+  }
+  ModelExport ex;
+  try {
+    ex = ExportModel(mc, f.path);
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(err.what());
+  }
+  WriteFileAtomically(f.out + "/model.json", ex.json);
+  WriteFileAtomically(f.out + "/model.h", ex.header);
+  std::printf("%s on %s: %d conv2d/linear layers exported to %s/model.json and %s/model.h\n",
+              f.path.c_str(), EngineName(engines[0]), ex.exported, f.out.c_str(), f.out.c_str());
+  if (!ex.skipped.empty()) std::printf("not exported (no C form in the header): %s\n", ex.skipped.c_str());
+  return kExitOk;
+}
+
 }  // namespace
+
+CommandDef ExportCommand() {
+  return {"export", "what an integer implementation of a model's conv/linear layers needs (JSON, C header)",
+          [](CLI::App* command, const std::string&) -> std::function<int()> {
+            auto f = std::make_shared<ModelFlags>();
+            AddInputFlags(command, f.get());
+            command->add_option("--engine", f->engines, "the engine to export for")->required();
+            command->add_option("--out", f->out, "folder for model.json and model.h")->required();
+            SetHelpFooter(
+                command, [] { return HelpValues{{"--engine", AllowedEngines()}}; },
+                "qdiff export resnet18_quantized.pt --engine qnnpack --input-shape 1,3,224,224 --out out/r18");
+            return [f] { return CommandExport(*f); };
+          }};
+}
 
 CommandDef ModelCommand() {
   return {"model", "check every layer of a quantized TorchScript model (.pt) on its own inputs",
           [](CLI::App* model, const std::string&) -> std::function<int()> {
             auto f = std::make_shared<ModelFlags>();
-            model->add_option("model", f->path, "TorchScript file (torch.jit.save of a scripted or traced model)")
-                ->required();
-            model->add_option("--input", f->input, "input tensor file (torch.save of one float tensor)");
-            model->add_option("--input-shape", f->input_shape,
-                              "random input of this shape, e.g. 1,3,224,224, uniform over the range "
-                              "the model's first quantize_per_tensor maps to its quantized range");
-            model->add_option("--seed", f->seed, "seed of the random input (default 0)");
+            AddInputFlags(model, f.get());
             model->add_option("--engines", f->engines, "comma list (default: every available engine)");
             model->add_option("--schemes", f->schemes, "comma list (default: all)");
             model->add_option("--out", f->out, "write cases.csv, discrepancies.csv, summary.csv, ops.csv here");
