@@ -1,7 +1,9 @@
 // `qdiff export`: the C reference program (tests/model_export/reference.c), compiled here from the
 // exported header, recomputes every conv2d/linear layer of a fixture model from the header alone
 // and must reproduce LibTorch's int_repr() bit for bit on each engine; its Q31 form must differ
-// in exactly as many elements as qdiff's double_rounding scheme reports in model.json.
+// in exactly as many elements as qdiff's double_rounding scheme reports in model.json. The ties
+// fixture (power-of-two scales, odd output zero point) lands on exact halves, where the engines'
+// zero-point order and bias forms differ.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -41,7 +43,8 @@ TEST(ModelExportE2E, CReferenceReproducesEveryConvAndLinearLayerOnEachEngine) {
   const std::string dir_fixtures = QDIFF_MODEL_FIXTURES;
   for (const std::string engine : {"qnnpack", "onednn"}) {
     for (const auto& [model, shape] : {std::pair<std::string, std::string>{"rescnn_eager", "1,3,32,32"},
-                                       {"forum_eager", "1,1,4,4"}}) {
+                                       {"forum_eager", "1,1,4,4"},
+                                       {"ties_manual", "1,1,8,8"}}) {
       const std::string file = dir_fixtures + "/" + model + "_" + engine + "_script.pt";
       if (!fs::exists(file)) GTEST_SKIP() << file << " missing (model fixtures unavailable)";
       SCOPED_TRACE(file);
@@ -50,7 +53,7 @@ TEST(ModelExportE2E, CReferenceReproducesEveryConvAndLinearLayerOnEachEngine) {
       ASSERT_EQ(b.exported.exit_code, 0) << b.exported.output;
       EXPECT_EQ(b.json.at("engine"), engine);
       const size_t layers = b.json.at("layers").size();
-      EXPECT_EQ(layers, model == "rescnn_eager" ? 7u : 1u);  // 6 convs + fc; the forum conv
+      EXPECT_EQ(layers, model == "rescnn_eager" ? 7u : 1u);  // 6 convs + fc; one conv
       EXPECT_EQ(b.engine_run.exit_code, 0) << b.engine_run.output;
       EXPECT_TRUE(std::regex_search(b.engine_run.output,
                                     std::regex(engine + ": " + std::to_string(layers) +
