@@ -11,6 +11,8 @@
 #include "harness/evaluation/engines.h"
 #include "harness/torch/libtorch_runner.h"
 #include "oracles/recipe.h"
+#include "export_requant_c_text.h"   // generated from harness/evaluation/export_requant_c.h
+#include "soft_binary32_c_text.h"    // generated from oracles/soft_binary32_c.h
 
 namespace qdiff {
 
@@ -216,7 +218,7 @@ ModelExport ExportModel(const ModelCheck& mc, const std::string& model_file) {
               "  int overflow_gives_qmin;      /* 1: cvtps2dq's INT32_MIN for |t| >= 2^31 */\n"
               "  const int16_t* expected;      /* LibTorch int_repr() inside the model */\n"
               "} qdiff_layer;\n\n" +
-              arrays + "\n#define QDIFF_ENGINE \"" + engine + "\"\n#define QDIFF_NUM_LAYERS " +
+              k_soft_binary32_c_text + "\n" + k_export_requant_c_text + "\n" + arrays + "\n#define QDIFF_ENGINE \"" + engine + "\"\n#define QDIFF_NUM_LAYERS " +
               std::to_string(ex.exported) + "\nstatic const qdiff_layer qdiff_layers[" +
               std::to_string(std::max(1, ex.exported)) + "] = {\n" + table + "};\n#endif\n";
   return ex;

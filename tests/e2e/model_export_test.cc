@@ -1,6 +1,7 @@
 // `qdiff export`: the C reference program (tests/model_export/reference.c), compiled here from the
 // exported header, recomputes every conv2d/linear layer of a fixture model from the header alone
-// and must reproduce LibTorch's int_repr() bit for bit on each engine; its Q31 form must differ
+// and must reproduce LibTorch's int_repr() bit for bit on each engine, in the binary32 form and in
+// the integer-only form (built with -mgeneral-regs-only: no float register); its Q31 form must differ
 // in exactly as many elements as qdiff's double_rounding scheme reports in model.json. The ties
 // fixture (power-of-two scales, odd output zero point) lands on exact halves, where the engines'
 // zero-point order and bias forms differ.
@@ -16,7 +17,7 @@ namespace qdiff {
 namespace {
 
 struct Built {
-  Result exported, engine_run, q31_run;
+  Result exported, engine_run, q31_run, integer_run;
   nlohmann::json json;
 };
 
@@ -28,14 +29,20 @@ Built ExportAndRun(const std::string& model, const std::string& engine, const st
   if (b.exported.exit_code != 0) return b;
   std::ifstream in(dir / "model.json");
   b.json = nlohmann::json::parse(in);
-  const fs::path exe = dir / "reference";
-  const Result cc = RunShell(std::string(QDIFF_C_COMPILER) + " -std=c99 -O2 -ffp-contract=off -I" +
-                             Quote(dir.string()) + " -DQDIFF_HEADER='\"model.h\"' " +
-                             Quote(std::string(QDIFF_SOURCE_DIR) + "/tests/model_export/reference.c") +
-                             " -o " + Quote(exe.string()) + " -lm 2>&1");
-  EXPECT_EQ(cc.exit_code, 0) << cc.output;
-  b.engine_run = RunShell(Quote(exe.string()) + " 2>&1");
-  b.q31_run = RunShell("QDIFF_Q31=1 " + Quote(exe.string()) + " 2>&1");
+  // The float form, and the integer-only form built so that no float register may be used.
+  auto build = [&](const std::string& name, const std::string& flags) {
+    const fs::path exe = dir / name;
+    const Result cc = RunShell(std::string(QDIFF_C_COMPILER) + " -std=c99 -O2 -Wall -Werror -ffp-contract=off " +
+                               flags + " -I" + Quote(dir.string()) + " -DQDIFF_HEADER='\"model.h\"' " +
+                               Quote(std::string(QDIFF_SOURCE_DIR) + "/tests/model_export/reference.c") +
+                               " -o " + Quote(exe.string()) + " -lm 2>&1");
+    EXPECT_EQ(cc.exit_code, 0) << cc.output;
+    return Quote(exe.string());
+  };
+  const std::string float_exe = build("reference", ""), int_exe = build("reference_int", "-DQDIFF_NO_FLOAT -mgeneral-regs-only");
+  b.engine_run = RunShell(float_exe + " 2>&1");
+  b.q31_run = RunShell("QDIFF_Q31=1 " + float_exe + " 2>&1");
+  b.integer_run = RunShell(int_exe + " 2>&1");
   return b;
 }
 
@@ -59,6 +66,11 @@ TEST(ModelExportE2E, CReferenceReproducesEveryConvAndLinearLayerOnEachEngine) {
                                     std::regex(engine + ": " + std::to_string(layers) +
                                                R"( layers, [1-9]\d* elements, 0 mismatches \(engine binary32\))")))
           << b.engine_run.output;
+      EXPECT_EQ(b.integer_run.exit_code, 0) << b.integer_run.output;
+      EXPECT_TRUE(std::regex_search(b.integer_run.output,
+                                    std::regex(engine + ": " + std::to_string(layers) +
+                                               R"( layers, [1-9]\d* elements, 0 mismatches \(engine recipe, integer-only\))")))
+          << b.integer_run.output;
       int64_t double_rounding = 0;
       for (const auto& l : b.json.at("layers")) {
         EXPECT_EQ(l.at("requant").at("recipe"), engine + "_fp32");

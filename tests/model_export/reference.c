@@ -1,43 +1,14 @@
 /* The C reference of `qdiff export` (docs/export.md): every conv2d/linear layer of the exported
  * header recomputed from its input and parameters, compared with LibTorch's int_repr().
- * Build: cc -std=c99 -O2 -ffp-contract=off -DQDIFF_HEADER='"model.h"' reference.c -lm
+ * Build: cc -std=c99 -O2 -ffp-contract=off -DQDIFF_HEADER='"model.h"' reference.c -lm, or with
+ * -DQDIFF_NO_FLOAT -mgeneral-regs-only for the integer-only form (no float type at all).
  * Exit 0 when every element of every layer agrees, 1 otherwise. QDIFF_Q31=1 uses the Q31
- * fixed-point form (gemmlowp double rounding) instead of the engine's binary32 one and reports
- * how many elements it gets different (exit 0 either way; the binary32 form is the engine's). */
-#include <math.h>
+ * fixed-point form (gemmlowp double rounding) instead of the engine's and reports how many
+ * elements it gets different (exit 0 either way: it is not what the engine does). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include QDIFF_HEADER
-
-static float f32_of(uint32_t bits) {
-  float f;
-  memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-/* The engine's binary32 requantization of one accumulator (oracles/schemes/qnnpack_fp32.cc,
- * onednn_fp32.cc). Compiled with -ffp-contract=off: every product and sum rounds to binary32. */
-static int32_t requant_f32(const qdiff_layer* L, long oc, int64_t acc) {
-  const float m = f32_of(L->mult_f32[oc]);
-  float t;
-  if (L->zp_before_rounding) {            /* onednn: f32(f32(f32(acc) + bf) * M) + f32(z_y) */
-    t = ((float)acc + f32_of(L->bias_f32[oc])) * m;
-    t = t + (float)L->y_zp;
-    if (t < (float)L->qmin) t = (float)L->qmin;  /* clamp, then round half to even */
-    if (t > (float)L->qmax) t = (float)L->qmax;
-    return (int32_t)nearbyintf(t);
-  }
-  t = (float)(int32_t)(acc + L->bias_int32[oc]) * m; /* qnnpack: f32(f32(acc + b_q) * M) */
-  if (L->overflow_gives_qmin && !(fabsf(t) < 2147483648.0f)) return L->qmin;
-  {
-    long long r = (long long)nearbyintf(t) + L->y_zp;
-    if (r < L->qmin) r = L->qmin;
-    if (r > L->qmax) r = L->qmax;
-    return (int32_t)r;
-  }
-}
 
 /* gemmlowp: SaturatingRoundingDoublingHighMul then RoundingDivideByPOT (ties away from zero). */
 static int32_t requant_q31(const qdiff_layer* L, long oc, int64_t acc) {
@@ -88,7 +59,11 @@ int main(void) {
                          (L->weight[((oc * icg + ic) * L->kh + ky) * L->kw + kx] - L->w_zp[oc]);
                 }
             {
-              const int32_t y = q31 ? requant_q31(L, oc, acc) : requant_f32(L, oc, acc);
+#ifdef QDIFF_NO_FLOAT
+              const int32_t y = q31 ? requant_q31(L, oc, acc) : qdiff_requant_integer(L, oc, acc);
+#else
+              const int32_t y = q31 ? requant_q31(L, oc, acc) : qdiff_requant_float(L, oc, acc);
+#endif
               const long at = ((n * L->oc + oc) * L->oh + oy) * L->ow + ox;
               if (y != L->expected[at]) ++layer_bad;
               ++total;
@@ -98,6 +73,10 @@ int main(void) {
     bad += layer_bad;
   }
   printf("%s: %d layers, %ld elements, %ld mismatches (%s)\n", QDIFF_ENGINE, QDIFF_NUM_LAYERS, total, bad,
+#ifdef QDIFF_NO_FLOAT
+         q31 ? "Q31 double rounding" : "engine recipe, integer-only");
+#else
          q31 ? "Q31 double rounding" : "engine binary32");
+#endif
   return q31 ? 0 : bad != 0;
 }
