@@ -219,13 +219,12 @@ const std::set<std::string> kDataMovement = {
 
 // Reads a known op's layer from its node and LibTorch's captured values. Returns false (with
 // *why) when the node's arguments take it outside what qdiff's layer models.
-bool ReadLayer(const Node* n, const OpSpec& spec, const std::vector<c10::IValue>& in,
-               const c10::IValue& out, CapturedNode* node, std::string* why) {
+bool ReadLayer(const OpSpec& spec, const std::vector<c10::IValue>& in, const c10::IValue& out,
+               CapturedNode* node, std::string* why) {
   Layer& l = node->layer;
   l.op = spec.op;
   l.relu = spec.relu;
   const at::Tensor y = out.toTensor();
-  const std::string kind = spec.kind;
   auto out_qparams = [&] {  // output qparams as LibTorch produced them
     l.out_scale = y.q_scale();
     l.out_zero_point = static_cast<int32_t>(y.q_zero_point());
@@ -327,8 +326,6 @@ bool ReadLayer(const Node* n, const OpSpec& spec, const std::vector<c10::IValue>
     default:
       break;
   }
-  (void)n;
-  (void)kind;
   node->inputs = {ReadQuantized(in.at(0).toTensor())};
   return true;
 }
@@ -441,7 +438,7 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
 
     // LibTorch's own forward, as a user runs it (the time reference).
     auto t0 = std::chrono::steady_clock::now();
-    c10::IValue reference = module.forward({x});
+    module.forward({x});
     run.forward_seconds = Seconds(t0);
 
     // Every top-level value becomes a graph output, so one interpreter run keeps them all.
@@ -551,7 +548,7 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
         }
         std::string why;
         if (spec_row != nullptr && out.isTensor() && out.toTensor().is_quantized() &&
-            ReadLayer(n, *spec_row, in, out, &node, &why)) {
+            ReadLayer(*spec_row, in, out, &node, &why)) {
           node.role = NodeRole::kLayer;
           node.output = ReadQuantized(out.toTensor());
           // LibTorch picks kernels by memory format: keep the model's.
@@ -582,10 +579,14 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
       }
       run.nodes.push_back(std::move(node));
     }
-    (void)reference;
   } catch (const c10::Error& e) {
     run.rejected = true;
     run.message = "LibTorch: " + OneLine(e.what_without_backtrace());
+  } catch (const std::invalid_argument&) {
+    throw;  // the input tensor or shape: a usage error
+  } catch (const std::exception& e) {  // a node qdiff could not read (e.g. unexpected packed params)
+    run.rejected = true;
+    run.message = OneLine(e.what());
   }
   return run;
 }
