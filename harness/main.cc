@@ -22,6 +22,8 @@ const std::vector<CommandDef>& AllCommands() {
       ReportCommand(),      MergeCommand(),        FingerprintCommand(),  ThroughputCommand(),
       QuantizeCheckCommand(), DynamicCheckCommand(), SeedExampleCommand(), InputsCommand(),
       ReproduceCommand(),
+      ModelCommand(),
+      ExportCommand(),
       CheckCommand(),       WorkerCommand()};
   return commands;
 }

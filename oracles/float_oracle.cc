@@ -62,7 +62,7 @@ std::vector<FloatLayerResult> RunFloatOracle(const Model& model) {
     std::vector<QTensor> inputs;
     std::vector<std::vector<int64_t>> in_shapes;
     for (int id : LayerInputIds(model, l)) {
-      inputs.push_back(id < 0 ? model.input : nodes[id]);
+      inputs.push_back(id < 0 ? GraphInput(model, id) : nodes[id]);
       in_shapes.push_back(inputs.back().shape);
     }
     const std::vector<int64_t> shape = LayerOutputShape(layer, in_shapes);

@@ -125,7 +125,7 @@ std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const Pipeline
     std::vector<QTensor> inputs;
     bool recipe_independent = true;  // every input is the model input or a fed tensor
     for (int id : LayerInputIds(model, l)) {
-      inputs.push_back(id < 0 ? model.input : nodes[id]);
+      inputs.push_back(id < 0 ? GraphInput(model, id) : nodes[id]);
       recipe_independent = recipe_independent && (id < 0 || (id < static_cast<int>(fed.size()) && fed[id]));
     }
     if (shared && recipe_independent && IsGemmOp(layer.op)) {

@@ -298,6 +298,10 @@ OutputQParams LayerOutputQParams(const Layer& layer, const QTensor& input0) {
   return {layer.out_scale, layer.out_zero_point, IsGemmOp(layer.op) ? layer.out_dtype : input0.dtype};
 }
 
+const QTensor& GraphInput(const Model& model, int id) {
+  return id == -1 ? model.input : model.extra_inputs.at(static_cast<size_t>(-2 - id));
+}
+
 std::vector<int> LayerInputIds(const Model& model, size_t i) {
   if (!model.layers[i].inputs.empty()) return model.layers[i].inputs;
   return {static_cast<int>(i) - 1};
@@ -308,7 +312,11 @@ std::vector<DType> NodeDTypes(const Model& model) {
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const Layer& l = model.layers[i];
     const int id0 = LayerInputIds(model, i)[0];
-    const DType in0 = id0 < 0 || id0 >= static_cast<int>(i) ? model.input.dtype : dtypes[id0];
+    const DType in0 = id0 >= static_cast<int>(i) ? model.input.dtype
+                      : id0 < 0 && -2 - id0 < static_cast<int>(model.extra_inputs.size())
+                          ? GraphInput(model, id0).dtype
+                      : id0 < 0 ? model.input.dtype
+                                : dtypes[id0];
     dtypes.push_back(IsGemmOp(l.op) ? l.out_dtype : in0);
   }
   return dtypes;
@@ -319,7 +327,9 @@ std::vector<std::vector<int64_t>> NodeShapes(const Model& model) {
   std::vector<std::vector<int64_t>> shapes;
   for (size_t i = 0; i < model.layers.size(); ++i) {
     std::vector<std::vector<int64_t>> in;
-    for (int id : LayerInputIds(model, i)) in.push_back(id < 0 ? model.input.shape : shapes[id]);
+    for (int id : LayerInputIds(model, i)) {
+      in.push_back(id < 0 ? GraphInput(model, id).shape : shapes[id]);
+    }
     shapes.push_back(LayerOutputShape(model.layers[i], in));
   }
   return shapes;
@@ -374,6 +384,13 @@ std::string ValidateModel(const Model& model) {
   std::string err = ValidateTensor(model.input, "input");
   if (!err.empty()) return err;
   if (model.input.per_channel()) return "input.axis: the model input must be per-tensor";
+  for (size_t k = 0; k < model.extra_inputs.size(); ++k) {
+    const std::string at = "extra_inputs[" + std::to_string(k) + "]";
+    err = ValidateTensor(model.extra_inputs[k], at);
+    if (!err.empty()) return err;
+    if (model.extra_inputs[k].per_channel()) return at + ".axis: a graph input must be per-tensor";
+  }
+  const int lowest_id = -1 - static_cast<int>(model.extra_inputs.size());
   if (model.layers.empty()) return "layers: at least one layer is required";
   std::vector<std::vector<int64_t>> shapes;
   std::vector<DType> dtypes;
@@ -390,17 +407,17 @@ std::string ValidateModel(const Model& model) {
     std::vector<std::vector<int64_t>> in;
     std::vector<DType> in_dtypes;
     for (int id : ids) {
-      if (id < -1 || id >= static_cast<int>(i)) {
+      if (id < lowest_id || id >= static_cast<int>(i)) {
         return at + ".inputs: node " + std::to_string(id) +
-               " is not the model input (-1) or an earlier layer";
+               " is not the model input (-1), an extra input (-2 …) or an earlier layer";
       }
-      in.push_back(id < 0 ? model.input.shape : shapes[id]);
-      in_dtypes.push_back(id < 0 ? model.input.dtype : dtypes[id]);
+      in.push_back(id < 0 ? GraphInput(model, id).shape : shapes[id]);
+      in_dtypes.push_back(id < 0 ? GraphInput(model, id).dtype : dtypes[id]);
     }
     for (DType d : in_dtypes) {
       if (d != in_dtypes[0]) return at + ".inputs: all inputs must have the same dtype";
     }
-    const double in_scale = ids[0] < 0 ? model.input.scales[0] : scales[ids[0]];
+    const double in_scale = ids[0] < 0 ? GraphInput(model, ids[0]).scales[0] : scales[ids[0]];
     if (IsGemmOp(l.op) && l.out_dtype != in_dtypes[0]) {
       err = at + ".out_dtype: must equal the input's dtype (LibTorch's quantized conv and linear "
                  "return the activation dtype they are given)";

@@ -184,10 +184,17 @@ int64_t LayerOutChannels(const Layer& layer);
 int64_t WeightQuantIndex(const Layer& layer, int64_t oc);
 
 // A graph of layers applied to one quantized input; the last layer's output is the model output.
+// extra_inputs: further graph inputs, node ids −2, −3, … (extra_inputs[0] is −2): the second
+// input of a binary op or cat taken from a real model (`qdiff model`), where both operands are
+// LibTorch's captured tensors. Per-tensor, like `input`.
 struct Model {
   QTensor input;
   std::vector<Layer> layers;
+  std::vector<QTensor> extra_inputs;
 };
+
+// The graph input with node id `id` < 0: −1 = input, −2 − k = extra_inputs[k].
+const QTensor& GraphInput(const Model& model, int id);
 
 // Node ids of layer i's inputs with the "empty = previous node" default applied.
 std::vector<int> LayerInputIds(const Model& model, size_t i);

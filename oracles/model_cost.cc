@@ -52,10 +52,13 @@ ModelCost EstimateModelCost(const Model& model) {
   ModelCost cost;
   const std::vector<std::vector<int64_t>> shapes = NodeShapes(model);
   cost.elements = model.input.NumElements();
+  for (const QTensor& extra : model.extra_inputs) {
+    cost.elements = SaturatingAdd(cost.elements, extra.NumElements());
+  }
   for (size_t i = 0; i < model.layers.size() && i < shapes.size(); ++i) {
     const Layer& l = model.layers[i];
     const int id0 = LayerInputIds(model, i)[0];
-    const std::vector<int64_t>& in = id0 < 0 ? model.input.shape : shapes[id0];
+    const std::vector<int64_t>& in = id0 < 0 ? GraphInput(model, id0).shape : shapes[id0];
     const int64_t outputs = SaturatingProduct(shapes[i]);
     cost.elements = SaturatingAdd(cost.elements, outputs);
     if (IsGemmOp(l.op)) cost.elements = SaturatingAdd(cost.elements, l.weight.NumElements());

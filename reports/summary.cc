@@ -188,31 +188,39 @@ std::string FormatSummaryTable(const std::vector<SummaryRow>& summary, size_t ma
     table.push_back(std::move(line));
   }
 
+  std::vector<bool> left(header.size(), false);
+  left[0] = left[1] = left[2] = true;
+  if (separator < left.size()) left[separator] = true;
+  return FormatBlockTable(table, 4, left, max_width);
+}
+
+std::string FormatBlockTable(const std::vector<std::vector<std::string>>& table, std::size_t keys,
+                             const std::vector<bool>& left, std::size_t max_width) {
+  if (table.empty()) return "";
+  const std::vector<std::string>& header = table[0];
   std::vector<std::size_t> width(header.size(), 0);
   for (const auto& line : table) {
     for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
   }
-  // Blocks [begin, end) of the columns after the kKeys key columns; a line's width is the sum of
+  // Blocks [begin, end) of the columns after the keys key columns; a line's width is the sum of
   // its columns' widths plus 2 per gap.
-  constexpr std::size_t kKeys = 4;
   std::size_t keys_width = 0;
-  for (std::size_t i = 0; i < kKeys; ++i) keys_width += width[i] + (i ? 2 : 0);
+  for (std::size_t i = 0; i < keys; ++i) keys_width += width[i] + (i ? 2 : 0);
   std::vector<std::pair<std::size_t, std::size_t>> blocks;
-  for (std::size_t begin = kKeys, end = kKeys, used = keys_width; end < header.size(); begin = end, used = keys_width) {
+  for (std::size_t begin = keys, end = keys, used = keys_width; end < header.size(); begin = end, used = keys_width) {
     while (end < header.size() && (end == begin || used + 2 + width[end] <= max_width)) used += 2 + width[end++];
     blocks.emplace_back(begin, end);
   }
-  if (blocks.empty()) blocks.emplace_back(kKeys, kKeys);
+  if (blocks.empty()) blocks.emplace_back(keys, keys);
   std::string out;
   for (const auto& [begin, end] : blocks) {
-    if (begin > kKeys) out += "\n";
+    if (begin > keys) out += "\n";
     for (const auto& line : table) {
       std::string text;
-      for (std::size_t i = 0; i < end; i = i + 1 == kKeys ? begin : i + 1) {
+      for (std::size_t i = 0; i < end; i = i + 1 == keys ? begin : i + 1) {
         if (i > 0) text += "  ";
         const std::string pad(width[i] - line[i].size(), ' ');
-        const bool left = i < 3 || i == separator;
-        text += left ? line[i] + pad : pad + line[i];
+        text += left[i] ? line[i] + pad : pad + line[i];
       }
       while (!text.empty() && text.back() == ' ') text.pop_back();
       out += text + "\n";

@@ -41,6 +41,13 @@ std::vector<SummaryRow> SumOverOps(const std::vector<SummaryRow>& summary);
 inline constexpr size_t kConsoleWidth = 120;
 std::string FormatSummaryTable(const std::vector<SummaryRow>& summary, size_t max_width = kConsoleWidth);
 
+// The layout FormatSummaryTable uses, for any table: table[0] is the header, every line has its
+// cells; columns padded to their widest cell, left-aligned where left[i], else right-aligned, two
+// spaces apart; a table wider than max_width is cut into blocks of the columns after the first
+// `keys`, each block repeating the key columns, blocks separated by an empty line.
+std::string FormatBlockTable(const std::vector<std::vector<std::string>>& table, size_t keys,
+                             const std::vector<bool>& left, size_t max_width = kConsoleWidth);
+
 // Per engine of a summary, the columns (schemes) that reproduce it bit for bit, known LibTorch
 // bugs aside: at least one exact verdict, no unexplained, crashed or timeout verdict, and no
 // differing element of a class other than libtorch_bug (rejected and degenerate test nothing).

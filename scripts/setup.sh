@@ -11,6 +11,7 @@ packages=(
   libtorch-dev librapidcheck-dev libgtest-dev libgmock-dev libfccp-dev
   nlohmann-json3-dev libcli11-dev libbenchmark-dev
   python3-torch  # runs the scripts of `qdiff reproduce` in the tests (/usr/bin/python3)
+  python3-torchvision  # builds the real-model fixtures of `qdiff model` (scripts/fixtures/)
 )
 missing=()
 for p in "${packages[@]}"; do

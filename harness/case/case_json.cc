@@ -18,6 +18,8 @@ namespace qdiff {
 using nlohmann::json;
 
 namespace {
+// Graph inputs beyond `input` a case file may hold (node ids −2 … −1 − kMaxExtraInputs).
+constexpr int kMaxExtraInputs = 64;
 
 // Reader that names the file and the JSON path of every problem.
 class Reader {
@@ -276,7 +278,7 @@ Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
     const json& ids = r.Array(j["inputs"], path + ".inputs", 64);
     for (size_t i = 0; i < ids.size(); ++i) {
       l.inputs.push_back(static_cast<int>(
-          r.Int(ids[i], path + ".inputs[" + std::to_string(i) + "]", -1, 1 << 16)));
+          r.Int(ids[i], path + ".inputs[" + std::to_string(i) + "]", -1 - kMaxExtraInputs, 1 << 16)));
     }
   }
   if (!KeepsInputQParams(l.op) && l.op != OpKind::kSigmoid) {
@@ -409,6 +411,11 @@ std::string CaseToJson(const Case& c) {
            {"cpu_flags", p.cpu_flags},
            {"found_by", p.found_by},
            {"date", p.date}}}};
+  if (!c.model.extra_inputs.empty()) {
+    json extra = json::array();
+    for (const QTensor& t : c.model.extra_inputs) extra.push_back(TensorToJson(t));
+    j["extra_inputs"] = extra;
+  }
   return j.dump(1) + "\n";
 }
 
@@ -425,7 +432,7 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
   }
   Reader r(source);
   if (!j.is_object()) r.Fail("(root)", "expected a JSON object");
-  r.OnlyKeys(j, "", {"format", "version", "id", "seed", "description", "expected_verdict",
+  r.OnlyKeys(j, "", {"format", "version", "id", "seed", "description", "expected_verdict", "extra_inputs",
                      "engines", "schemes", "injected_defect", "input", "layers", "provenance"});
   if (r.String(r.Get(j, "", "format"), "format") != "qdiff-case") {
     r.Fail("format", "expected \"qdiff-case\"");
@@ -470,6 +477,13 @@ Case CaseFromJson(const std::string& text, const std::string& source) {
     }
   }
   c.model.input = TensorFromJson(r, r.Get(j, "", "input"), "input");
+  if (j.contains("extra_inputs")) {  // optional: written only by `qdiff model` for binary ops
+    const json& extra = r.Array(j["extra_inputs"], "extra_inputs", kMaxExtraInputs);
+    for (size_t i = 0; i < extra.size(); ++i) {
+      const std::string at = "extra_inputs[" + std::to_string(i) + "]";
+      c.model.extra_inputs.push_back(TensorFromJson(r, extra[i], at));
+    }
+  }
   const json& layers = r.Array(r.Get(j, "", "layers"), "layers", 64);
   for (size_t i = 0; i < layers.size(); ++i) {
     c.model.layers.push_back(LayerFromJson(r, layers[i], "layers[" + std::to_string(i) + "]"));

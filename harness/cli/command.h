@@ -37,5 +37,7 @@ CommandDef SeedExampleCommand();    // check_commands.cc
 CommandDef InputsCommand();         // device_commands.cc
 CommandDef CheckCommand();          // device_commands.cc
 CommandDef ReproduceCommand();      // reproduce_command.cc
+CommandDef ModelCommand();          // model_command.cc
+CommandDef ExportCommand();         // model_command.cc
 
 }  // namespace qdiff

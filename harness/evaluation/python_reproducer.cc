@@ -272,11 +272,18 @@ std::string ModelFunction(const Model& m) {
       "    \"\"\"The case's graph on the current engine. Layer l reads the model input or LibTorch's\n"
       "    own outputs of earlier layers, in the layer's layout; appends its output to outs.\"\"\"\n"
       "    x = " + QTensorExpr(m.input, "        ") + "\n";
+  // Further graph inputs (node −2, −3, …: a real model's second operand) are x2, x3, …
+  for (size_t k = 0; k < m.extra_inputs.size(); ++k) {
+    s += "    x" + std::to_string(k + 2) + " = " + QTensorExpr(m.extra_inputs[k], "        ") + "\n";
+  }
   for (size_t l = 0; l < m.layers.size(); ++l) {
     const Layer& layer = m.layers[l];
     std::vector<std::string> in;
     for (int id : LayerInputIds(m, l)) {
-      in.push_back("layout(" + (id < 0 ? std::string("x") : "outs[" + std::to_string(id) + "]") +
+      const std::string node = id == -1 ? std::string("x")
+                               : id < 0   ? "x" + std::to_string(-id)
+                                          : "outs[" + std::to_string(id) + "]";
+      in.push_back("layout(" + node +
                    ", " + PyBool(layer.channels_last) + ")");
     }
     s += "    # layer " + std::to_string(l) + ": " + LayerOpName(layer) +

@@ -302,13 +302,15 @@ EngineResult RunChecked(const Model& model, const EngineRow& engine) {
   // (docs/pitfalls.md#set-the-engine-before-prepacking).
   at::globalContext().setQEngine(engine.engine);
   EngineResult result;
-  const at::Tensor input = Quantized(model.input);  // node -1
+  std::vector<at::Tensor> graph_inputs = {Quantized(model.input)};  // node -1, then -2, -3, …
+  for (const QTensor& extra : model.extra_inputs) graph_inputs.push_back(Quantized(extra));
   std::vector<at::Tensor> nodes;  // nodes[j] = layer j's output, in the layout LibTorch gave it
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const Layer& layer = model.layers[i];
     std::vector<at::Tensor> in;
     for (int id : LayerInputIds(model, i)) {
-      in.push_back(InLayerLayout(id < 0 ? input : nodes.at(id), layer.channels_last));
+      in.push_back(InLayerLayout(id < 0 ? graph_inputs.at(-1 - id) : nodes.at(id),
+                                 layer.channels_last));
     }
     nodes.push_back(RunNode(layer, in));
     result.layers.push_back(ReadOutput(nodes.back()));

@@ -1,0 +1,88 @@
+// `qdiff export`: the C reference program (tests/model_export/reference.c), compiled here from the
+// exported header, recomputes every conv2d/linear layer of a fixture model from the header alone
+// and must reproduce LibTorch's int_repr() bit for bit on each engine, in the binary32 form and in
+// the integer-only form (built with -mgeneral-regs-only: no float register); its Q31 form must differ
+// in exactly as many elements as qdiff's double_rounding scheme reports in model.json. The ties
+// fixture (power-of-two scales, odd output zero point) lands on exact halves, where the engines'
+// zero-point order and bias forms differ.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <regex>
+
+#include "tests/support/qdiff_process.h"
+
+namespace qdiff {
+namespace {
+
+struct Built {
+  Result exported, engine_run, q31_run, integer_run;
+  nlohmann::json json;
+};
+
+Built ExportAndRun(const std::string& model, const std::string& engine, const std::string& shape,
+                   const fs::path& dir) {
+  Built b;
+  b.exported = Qdiff("export " + Quote(model) + " --engine " + engine + " --input-shape " + shape +
+                     " --out " + Quote(dir.string()));
+  if (b.exported.exit_code != 0) return b;
+  std::ifstream in(dir / "model.json");
+  b.json = nlohmann::json::parse(in);
+  // The float form, and the integer-only form built so that no float register may be used.
+  auto build = [&](const std::string& name, const std::string& flags) {
+    const fs::path exe = dir / name;
+    const Result cc = RunShell(std::string(QDIFF_C_COMPILER) + " -std=c99 -O2 -Wall -Werror -ffp-contract=off " +
+                               flags + " -I" + Quote(dir.string()) + " -DQDIFF_HEADER='\"model.h\"' " +
+                               Quote(std::string(QDIFF_SOURCE_DIR) + "/tests/model_export/reference.c") +
+                               " -o " + Quote(exe.string()) + " -lm 2>&1");
+    EXPECT_EQ(cc.exit_code, 0) << cc.output;
+    return Quote(exe.string());
+  };
+  const std::string float_exe = build("reference", ""), int_exe = build("reference_int", "-DQDIFF_NO_FLOAT -mgeneral-regs-only");
+  b.engine_run = RunShell(float_exe + " 2>&1");
+  b.q31_run = RunShell("QDIFF_Q31=1 " + float_exe + " 2>&1");
+  b.integer_run = RunShell(int_exe + " 2>&1");
+  return b;
+}
+
+TEST(ModelExportE2E, CReferenceReproducesEveryConvAndLinearLayerOnEachEngine) {
+  const std::string dir_fixtures = QDIFF_MODEL_FIXTURES;
+  for (const std::string engine : {"qnnpack", "onednn"}) {
+    for (const auto& [model, shape] : {std::pair<std::string, std::string>{"rescnn_eager", "1,3,32,32"},
+                                       {"forum_eager", "1,1,4,4"},
+                                       {"ties_manual", "1,1,8,8"}}) {
+      const std::string file = dir_fixtures + "/" + model + "_" + engine + "_script.pt";
+      if (!fs::exists(file)) GTEST_SKIP() << file << " missing (model fixtures unavailable)";
+      SCOPED_TRACE(file);
+      TempDir dir;
+      const Built b = ExportAndRun(file, engine, shape, dir.path());
+      ASSERT_EQ(b.exported.exit_code, 0) << b.exported.output;
+      EXPECT_EQ(b.json.at("engine"), engine);
+      const size_t layers = b.json.at("layers").size();
+      EXPECT_EQ(layers, model == "rescnn_eager" ? 7u : 1u);  // 6 convs + fc; one conv
+      EXPECT_EQ(b.engine_run.exit_code, 0) << b.engine_run.output;
+      EXPECT_TRUE(std::regex_search(b.engine_run.output,
+                                    std::regex(engine + ": " + std::to_string(layers) +
+                                               R"( layers, [1-9]\d* elements, 0 mismatches \(engine binary32\))")))
+          << b.engine_run.output;
+      EXPECT_EQ(b.integer_run.exit_code, 0) << b.integer_run.output;
+      EXPECT_TRUE(std::regex_search(b.integer_run.output,
+                                    std::regex(engine + ": " + std::to_string(layers) +
+                                               R"( layers, [1-9]\d* elements, 0 mismatches \(engine recipe, integer-only\))")))
+          << b.integer_run.output;
+      int64_t double_rounding = 0;
+      for (const auto& l : b.json.at("layers")) {
+        EXPECT_EQ(l.at("requant").at("recipe"), engine + "_fp32");
+        EXPECT_EQ(l.at("mismatches_on_captured_input").at(engine + "_fp32"), 0);
+        double_rounding += l.at("mismatches_on_captured_input").at("double_rounding").get<int64_t>();
+      }
+      EXPECT_NE(b.q31_run.output.find(" " + std::to_string(double_rounding) + " mismatches (Q31 double rounding)"),
+                std::string::npos)
+          << b.q31_run.output;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qdiff
