@@ -23,8 +23,6 @@
 
 namespace qdiff {
 
-namespace {
-
 // The run's console tables: per layer op on each engine's own scheme (ops.csv holds every
 // scheme), then per scheme summed over ops (summary.csv holds every op chain).
 std::string FormatRunTables(const std::vector<SummaryRow>& summary,
@@ -50,6 +48,8 @@ std::string FormatRunTables(const std::vector<SummaryRow>& summary,
          "\nPer scheme (all ops; per op chain in summary.csv):\n" +
          FormatSummaryTable(SumOverOps(summary));
 }
+
+namespace {
 
 // The run's first console line: PASS/FAIL, cases, findings, and per engine the scheme that
 // reproduced every layer, known LibTorch bugs aside (the engine's own scheme if it is one, "(+N)"
@@ -77,11 +77,19 @@ std::string FormatVerdictLine(const CampaignResult& r) {
   return line.size() <= kConsoleWidth ? line : head + "; bit-exact: " + engines_short;
 }
 
-// One finding: its signature, count and shrink, then the replay command (which names the file).
+// One finding (a root cause, reports/findings.h): op/engine/class, the schemes it affects, its
+// case count and shrink, then the replay and explain commands (which name the shrunk file).
 std::string FormatFinding(const Finding& f, const std::string& kernel_path) {
   std::ostringstream out;
   const bool crash = f.verdict != Verdict::kUnexplained;
+  const ReportFinding r = ToReportFinding(f, kernel_path);
   out << "finding " << f.signature << ": " << f.count << " case(s)\n";
+  if (!r.schemes.empty()) {
+    std::string schemes;
+    for (const std::string& s : r.schemes) schemes += (schemes.empty() ? "" : ", ") + s;
+    out << "  " << (r.schemes.size() == 1 ? "scheme: " : std::to_string(r.schemes.size()) + " schemes: ")
+        << schemes << "\n";
+  }
   if (!f.shrink_failed.empty()) {
     out << "  not shrunk: the shrink " << f.shrink_failed << " (the file is the raw case)\n";
   } else if (!crash) {
@@ -92,9 +100,8 @@ std::string FormatFinding(const Finding& f, const std::string& kernel_path) {
         << (f.state_dependent ? "; does NOT reproduce alone: state_dependent\n"
                               : "; reproduces in a fresh process\n");
   }
-  const bool kernel_finding = f.signature.find(std::string("/") + KernelColumnName() + "/") != std::string::npos;
-  out << "  replay: qdiff replay " << f.file << (kernel_finding ? " --kernel " + kernel_path : std::string())
-      << "\n";
+  out << "  replay: " << r.replay << "\n";
+  if (!r.explain.empty()) out << "  explain: " << r.explain << "\n";
   return out.str();
 }
 
