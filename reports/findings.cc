@@ -25,10 +25,11 @@ bool IsSchemeSignature(const std::vector<std::string>& parts) {
 }  // namespace
 
 std::string OpFamily(const std::string& layer_op) {
-  const std::string suffix = "_relu";
-  if (layer_op.size() > suffix.size() &&
-      layer_op.compare(layer_op.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    return layer_op.substr(0, layer_op.size() - suffix.size());
+  // The ops with a fused ReLU (the layer's `relu` attribute names them "<op>_relu"); leaky_relu
+  // is an op of its own.
+  static const char* const kFused[] = {"conv1d", "conv2d", "conv3d", "linear", "add", "mul"};
+  for (const char* op : kFused) {
+    if (layer_op == std::string(op) + "_relu") return op;
   }
   return layer_op;
 }

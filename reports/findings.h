@@ -43,7 +43,8 @@ struct RunContext {
   double seconds = 0;  // worker seconds of the run (JUnit time=, apportioned by layers)
 };
 
-// The op family of a layer op: "conv2d_relu" → "conv2d", "add_relu" → "add"; others unchanged.
+// The op family of a layer op: a fused ReLU variant → its op ("conv2d_relu" → "conv2d",
+// "add_relu" → "add"); others unchanged ("leaky_relu").
 std::string OpFamily(const std::string& layer_op);
 // The layer ops of an op chain ("conv2d>relu>add_relu"), as families, in order (repeats kept).
 std::vector<std::string> ChainFamilies(const std::string& chain);

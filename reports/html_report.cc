@@ -36,7 +36,7 @@ const char kStyle[] =
     ".bar.unexplained { fill: #c23b3b; }\n"
     "svg text.axis { font-size: 12px; }\n"
     ".panels { display: flex; flex-wrap: wrap; gap: 1em; }\n"
-    ".panel { border: 2px solid #bbb; border-radius: 6px; padding: 0 1em; min-width: 22em; }\n"
+    ".panel { flex: 1 1 0; border: 2px solid #bbb; border-radius: 6px; padding: 0 1em; min-width: 22em; }\n"
     ".panel.fail { border-color: #c23b3b; background: #fdf0f0; }\n"
     ".panel.pass { border-color: #2e8b57; background: #f0faf3; }\n"
     "td.o-unexplained { background: #e06666; color: #fff; font-weight: bold; }\n"

@@ -11,6 +11,8 @@ packages=(
   libtorch-dev librapidcheck-dev libgtest-dev libgmock-dev libfccp-dev
   nlohmann-json3-dev libcli11-dev libbenchmark-dev
   python3-torch  # runs the scripts of `qdiff reproduce` in the tests (/usr/bin/python3)
+  chromium       # renders report.html in the tests (tests/e2e/html_render_test.cc)
+  libxml2-utils  # xmllint checks junit.xml against a JUnit schema (tests/e2e/junit_layout_test.cc)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -108,9 +108,12 @@ int CommandReport(const std::vector<std::string>& dirs, const std::string& html,
       run.context = RunContextFromRecord(ReadRunRecord(dir), dir + "/" + kRunRecordFile);
     }
     run = Filter(std::move(run), filter);
+    std::vector<SummaryRow> layers;  // with --op, that op's layers only
+    for (SummaryRow& r : SummarizeLayers(run.cases, run.discrepancies)) {
+      if (filter.op.empty() || OpFamily(r.op) == filter.op) layers.push_back(std::move(r));
+    }
     std::cout << (dirs.size() > 1 ? dir + ":\n" : "")
-              << FormatRunTables(Summarize(run.cases, run.discrepancies),
-                                 SummarizeLayers(run.cases, run.discrepancies));
+              << FormatRunTables(Summarize(run.cases, run.discrepancies), layers, filter.scheme);
     unexplained |= std::any_of(run.cases.begin(), run.cases.end(),
                                [](const CaseRow& c) { return c.verdict == Verdict::kUnexplained; });
     runs.push_back(std::move(run));

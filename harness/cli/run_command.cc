@@ -26,15 +26,17 @@ namespace qdiff {
 // The run's console tables: per layer op on each engine's own scheme (ops.csv holds every
 // scheme), then per scheme summed over ops (summary.csv holds every op chain).
 std::string FormatRunTables(const std::vector<SummaryRow>& summary,
-                            const std::vector<SummaryRow>& layer_summary) {
+                            const std::vector<SummaryRow>& layer_summary, const std::string& scheme) {
+  // The scheme of each engine's rows: the engine's own, or the one asked for.
+  auto shown = [&](const SummaryRow& r) { return r.scheme == (scheme.empty() ? EngineOwnSchemeName(r.engine) : scheme); };
   std::vector<SummaryRow> own;
   for (const SummaryRow& r : layer_summary) {
-    if (r.scheme == EngineOwnSchemeName(r.engine)) own.push_back(r);
+    if (shown(r)) own.push_back(r);
   }
-  // Rejections: (case, engine) runs LibTorch refused, counted once (on the engine's own scheme).
+  // Rejections: (case, engine) runs LibTorch refused, counted once (on the shown scheme).
   std::map<std::string, std::pair<int64_t, int64_t>> rejected;  // engine → (rejected, runs)
   for (const SummaryRow& r : summary) {
-    if (r.kind != "verdict" || r.scheme != EngineOwnSchemeName(r.engine)) continue;
+    if (r.kind != "verdict" || !shown(r)) continue;
     rejected[r.engine].second += r.count;
     if (r.name == "rejected") rejected[r.engine].first += r.count;
   }
@@ -43,8 +45,9 @@ std::string FormatRunTables(const std::vector<SummaryRow>& summary,
     rates << "LibTorch rejected " << n.first << " of " << n.second << " cases on " << engine << " ("
           << (n.second ? 100.0 * n.first / n.second : 0.0) << "%; messages in cases.csv)\n";
   }
-  return "Per op (every layer of every case once; each engine against its own recipes; all "
-         "schemes in ops.csv):\n" + FormatSummaryTable(own) + rates.str() +
+  return "Per op (every layer of every case once; " +
+         (scheme.empty() ? std::string("each engine against its own recipes") : "against " + scheme) +
+         "; all schemes in ops.csv):\n" + FormatSummaryTable(own) + rates.str() +
          "\nPer scheme (all ops; per op chain in summary.csv):\n" +
          FormatSummaryTable(SumOverOps(summary));
 }
