@@ -31,9 +31,9 @@ struct RunData {
 //      only if present; y: elements, with ticks) and a legend: aggregated, so the page stays small;
 //   4. "Findings": one row per finding of context (op/engine/class, schemes, cases, replay and
 //      explain commands);
-//   5. "Tables", collapsed (<details>): per layer op × engine × scheme, per op chain × engine ×
-//      scheme (verdicts, then elements per class), and the rejected configurations with
-//      LibTorch's messages.
+//   5. "Tables", collapsed (<details>): per layer op × engine × scheme (layer verdicts, then
+//      elements per class), and per engine × LibTorch message the rejected cases with example op
+//      chains. Nothing on the page grows with the number of cases (per op chain: summary.csv).
 // All text is escaped (XmlEscape, junit.h); the output is well-formed XML after <!DOCTYPE html>.
 // No scripts, links or external resources. Deterministic. Throws ReportError if a discrepancy has
 // no case row in its run (as Summarize does).

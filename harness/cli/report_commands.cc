@@ -106,6 +106,13 @@ int CommandReport(const std::vector<std::string>& dirs, const std::string& html,
     RunData run{dir, std::move(r.cases), std::move(r.discrepancies), RunContext()};
     if (std::filesystem::exists(dir + "/" + kRunRecordFile)) {
       run.context = RunContextFromRecord(ReadRunRecord(dir), dir + "/" + kRunRecordFile);
+    } else {  // CSVs made by another tool: the engines and columns of the rows, no findings
+      std::set<std::string> engines, columns;
+      for (const CaseRow& c : run.cases) {
+        engines.insert(c.engine);
+        columns.insert(c.scheme);
+      }
+      run.context = MakeRunContext({engines.begin(), engines.end()}, {columns.begin(), columns.end()}, {}, 0);
     }
     run = Filter(std::move(run), filter);
     std::vector<SummaryRow> layers;  // with --op, that op's layers only

@@ -50,7 +50,7 @@ TEST(HtmlReport, RendersItsSectionsInHeadlessChromium) {
                               "class=\"o-unexplained\"", "<h3>|diff| by class</h3>", "<svg",
                               ">elements</text>", ">|diff| (LSB)</text>", "<h3>Findings</h3>",
                               "qdiff replay ", "qdiff explain ", "<details>", "Per layer op",
-                              "Per op chain", "Rejected by LibTorch"}) {
+                              "Rejected by LibTorch"}) {
     const size_t p = dom.find(section, at);
     EXPECT_NE(p, std::string::npos) << "missing or out of order: " << section << "\n" << dom.substr(0, 1500);
     if (p != std::string::npos) at = p;
