@@ -227,7 +227,11 @@ std::string StackedHistogram(const std::vector<std::vector<int64_t>>& counts, co
     const int64_t y = y_of(v);
     s += "<line x1=\"" + Num(left - 4) + "\" y1=\"" + Num(y) + "\" x2=\"" + Num(left + plot_w) + "\" y2=\"" +
          Num(y) + "\" stroke=\"" + (v == 0 ? "#444" : "#ddd") + "\"/>\n";
-    s += "<text x=\"" + Num(left - 7) + "\" y=\"" + Num(y + 3) + "\" text-anchor=\"end\">" + Num(v) + "</text>\n";
+    // At most 4 digits and a suffix, so labels never reach the axis title (step divides v).
+    const std::string label = step % 1000000 == 0 ? Num(v / 1000000) + (v ? "M" : "")
+                              : step % 1000 == 0  ? Num(v / 1000) + (v ? "k" : "")
+                                                  : Num(v);
+    s += "<text x=\"" + Num(left - 7) + "\" y=\"" + Num(y + 3) + "\" text-anchor=\"end\">" + label + "</text>\n";
   }
   s += "<line x1=\"" + Num(left) + "\" y1=\"" + Num(top) + "\" x2=\"" + Num(left) + "\" y2=\"" + Num(base) +
        "\" stroke=\"#444\"/>\n";
