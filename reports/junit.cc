@@ -149,7 +149,8 @@ std::string FormatJUnit(const std::vector<SummaryRow>& layers, const RunContext&
           for (const ReportFinding& f : ctx.findings) {
             if (f.engine != engine || !holds(f.schemes, column) || !FindingTouchesOp(f, op)) continue;
             keys += (keys.empty() ? "" : ", ") + f.key;
-            text += f.replay + "\n" + (f.explain.empty() ? "" : f.explain + "\n");
+            text += "finding " + f.key + ": " + Plural(f.cases, "case") + "\n" + f.replay + "\n" +
+                    (f.explain.empty() ? "" : f.explain + "\n");
           }
           const std::string message = Plural(unexplained, "unexplained layer") + ", " +
                                       Plural(count(t.classes, "unexplained"), "unexplained element") +

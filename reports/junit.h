@@ -20,8 +20,9 @@ std::string XmlEscape(const std::string& text);
 // SummarizeLayers over the run (ops.csv); a layer op counts under its family (OpFamily). Per
 // testcase, the first that applies:
 //   - an unexplained layer: <failure type="unexplained" message="N unexplained layer(s), E
-//     unexplained element(s); findings: KEY, ...">, text: the replay and explain commands of the
-//     findings (ctx) on that engine whose op chain holds the op and whose schemes hold the column;
+//     unexplained element(s); findings: KEY, ...">, text: per finding (ctx) of that engine and op
+//     (FindingTouchesOp) whose schemes hold the column, "finding KEY: N case(s)" and its replay
+//     and explain commands;
 //   - a crashed or timed-out layer: <error type="crashed|timeout|crashed,timeout" message=...>,
 //     text: the replay commands of the dead-worker findings whose chain holds the op;
 //   - an element of class libtorch_bug: <skipped message="known LibTorch bug (E elements):

@@ -320,6 +320,7 @@ TEST(ReportOutputsJUnit, OneTestcasePerEngineOpColumnWithFailureErrorAndSkips) {
   const std::string failing = TestcaseBody(xml, "qdiff.qnnpack.conv2d", "exact", "3.000");
   EXPECT_NE(failing.find("<failure type=\"unexplained\" message=\"2 unexplained layers, 3 unexplained elements; "
                          "findings: conv2d/qnnpack/unexplained\">"
+                         "finding conv2d/qnnpack/unexplained: 2 cases\n"
                          "qdiff replay out/findings/s1-c000002.qnnpack.exact.shrunk.json\n"
                          "qdiff explain out/findings/s1-c000002.qnnpack.exact.shrunk.json --element 3\n</failure>"),
             std::string::npos) << failing;
