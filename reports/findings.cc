@@ -7,8 +7,6 @@
 
 namespace qdiff {
 
-namespace {
-
 std::vector<std::string> SplitSignature(const std::string& signature) {
   std::vector<std::string> parts;
   std::stringstream s(signature);
@@ -16,6 +14,8 @@ std::vector<std::string> SplitSignature(const std::string& signature) {
   while (std::getline(s, p, '/')) parts.push_back(p);
   return parts;
 }
+
+namespace {
 
 // A scheme's signature: four parts whose third is a scheme (not "kernel", not "*").
 bool IsSchemeSignature(const std::vector<std::string>& parts) {

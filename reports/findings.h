@@ -53,6 +53,9 @@ std::vector<std::string> ChainFamilies(const std::string& chain);
 // any layer of its chain.
 bool FindingTouchesOp(const ReportFinding& f, const std::string& op);
 
+// The '/'-separated parts of a signature or group key (op chains hold no '/').
+std::vector<std::string> SplitSignature(const std::string& signature);
+
 // The group of a per-scheme signature "op/engine/scheme/class": "op/engine/class" for a scheme,
 // unchanged for the kernel column ("op/engine/kernel/class") and anything else (dead workers).
 std::string FindingGroupKey(const std::string& signature);

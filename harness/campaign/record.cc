@@ -19,16 +19,10 @@ using nlohmann::json;
 ReportFinding ToReportFinding(const Finding& f, const std::string& kernel_path) {
   ReportFinding r;
   r.key = f.signature;
-  std::vector<std::string> parts;
-  for (size_t begin = 0;;) {  // op/engine/... (op chains hold no '/')
-    const size_t end = f.signature.find('/', begin);
-    parts.push_back(f.signature.substr(begin, end == std::string::npos ? end : end - begin));
-    if (end == std::string::npos) break;
-    begin = end + 1;
-  }
-  r.op = parts[0];
+  const std::vector<std::string> parts = SplitSignature(f.signature);  // op/engine/.../class
+  r.op = parts.empty() ? "" : parts[0];
   r.engine = parts.size() > 1 ? parts[1] : "";
-  r.cls = parts.back();
+  r.cls = parts.empty() ? "" : parts.back();
   r.schemes.assign(f.schemes.begin(), f.schemes.end());
   r.cases = f.count;
   r.case_id = f.case_id;
