@@ -80,6 +80,29 @@ std::vector<ReportFinding> FindingsFromRunRecord(const nlohmann::json& run, cons
       return j.at(field).get<std::string>();
     };
     ReportFinding f;
+    if (j.is_object() && !j.contains("op") && !j.contains("schemes")) {
+      // Written before findings were grouped: one per scheme signature. Grouped here; a group's
+      // count is its largest scheme count (the cases of its schemes overlap).
+      const std::string signature = text("signature");
+      f.key = FindingGroupKey(signature);
+      const std::vector<std::string> parts = SplitSignature(f.key);
+      f.op = parts.empty() ? "" : parts[0];
+      f.engine = parts.size() > 1 ? parts[1] : "";
+      f.cls = parts.empty() ? "" : parts.back();
+      f.case_id = text("case_id");
+      f.file = text("file");
+      f.replay = "qdiff replay " + f.file;
+      f.cases = j.value("count", int64_t{0});
+      const std::string column = FindingSignatureColumn(signature);
+      auto same = std::find_if(out.begin(), out.end(), [&](const ReportFinding& g) { return g.key == f.key; });
+      if (same == out.end()) same = out.insert(out.end(), f);
+      same->cases = std::max(same->cases, f.cases);
+      if (!column.empty() && std::find(same->schemes.begin(), same->schemes.end(), column) == same->schemes.end()) {
+        same->schemes.push_back(column);
+        std::sort(same->schemes.begin(), same->schemes.end());
+      }
+      continue;
+    }
     f.key = text("signature");
     f.op = text("op");
     f.engine = text("engine");

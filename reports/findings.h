@@ -62,8 +62,9 @@ std::string FindingGroupKey(const std::string& signature);
 // The column of a signature: its scheme, or "kernel"; "" for a dead worker or other text.
 std::string FindingSignatureColumn(const std::string& signature);
 
-// run.json's "findings" array back as ReportFindings (fields as WriteCampaignRecord writes them).
-// Throws ReportError naming `source` and the field when one is missing or of the wrong type.
+// run.json's "findings" array back as ReportFindings (fields as WriteCampaignRecord writes them;
+// findings of run folders written before the grouping, without "op" and "schemes", are grouped
+// here). Throws ReportError naming `source` and the field when one is missing or of the wrong type.
 std::vector<ReportFinding> FindingsFromRunRecord(const nlohmann::json& run, const std::string& source);
 // The fields above as run.json holds them.
 nlohmann::json FindingJson(const ReportFinding& f);

@@ -420,6 +420,15 @@ TEST(ReportOutputsFindings, RunRecordRoundTripAndErrorsNameTheField) {
   EXPECT_EQ(back[0].schemes, ctx.findings[0].schemes);
   EXPECT_EQ(back[0].explain, ctx.findings[0].explain);
   EXPECT_EQ(back[1].replay, ctx.findings[1].replay);
+  // A run.json from before the grouping (per-scheme signatures) is grouped when read.
+  const nlohmann::json old = {{"findings", {{{"signature", "conv2d/qnnpack/exact/unexplained"}, {"case_id", "c1"}, {"file", "f1"}, {"count", 2}},
+                                            {{"signature", "conv2d/qnnpack/rndna/unexplained"}, {"case_id", "c1"}, {"file", "f2"}, {"count", 3}}}}};
+  const std::vector<ReportFinding> grouped = FindingsFromRunRecord(old, "old/run.json");
+  ASSERT_EQ(grouped.size(), 1u);
+  EXPECT_EQ(grouped[0].key, "conv2d/qnnpack/unexplained");
+  EXPECT_EQ(grouped[0].schemes, (std::vector<std::string>{"exact", "rndna"}));
+  EXPECT_EQ(grouped[0].cases, 3);
+  EXPECT_EQ(grouped[0].replay, "qdiff replay f1");
   run["findings"][1].erase("schemes");
   try {
     FindingsFromRunRecord(run, "d/run.json");
