@@ -1,6 +1,8 @@
 #include "reports/junit.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -9,8 +11,6 @@
 namespace qdiff {
 
 namespace {
-
-using Key3 = std::tuple<std::string, std::string, std::string>;
 
 // Length of the well-formed UTF-8 sequence at s[i] that XML 1.0 allows, or 0.
 std::size_t Utf8CharLength(const std::string& s, std::size_t i) {
@@ -47,22 +47,6 @@ std::string Plural(int64_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-std::string JoinIds(const std::set<std::string>& ids) {
-  std::string out;
-  for (const std::string& id : ids) out += (out.empty() ? "" : ", ") + id;
-  return out;
-}
-
-struct Group {
-  std::map<std::string, int64_t> verdicts;
-  std::map<std::string, int64_t> classes;  // elements per class
-  std::set<std::string> unexplained;       // case ids
-  std::set<std::string> crashed;
-  std::set<std::string> timeout;
-  std::vector<std::string> reject_messages;  // distinct, first seen first
-  int64_t cases = 0;
-  int64_t unexplained_elements = 0;
-};
 
 }  // namespace
 
@@ -96,99 +80,141 @@ std::string XmlEscape(const std::string& text) {
   return out;
 }
 
-std::string FormatJUnit(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& d,
-                        const std::string& replay_command_prefix) {
-  std::map<Key3, Group> groups;        // (op, engine, scheme)
-  std::map<Key3, Key3> group_of;       // (case_id, engine, scheme) -> group key
-  for (const CaseRow& c : cases) {
-    const Key3 key{c.op, c.engine, c.scheme};
-    Group& g = groups[key];
-    group_of.emplace(Key3{c.case_id, c.engine, c.scheme}, key);
-    ++g.cases;
-    ++g.verdicts[VerdictName(c.verdict)];
-    if (c.verdict == Verdict::kUnexplained) g.unexplained.insert(c.case_id);
-    if (c.verdict == Verdict::kCrashed) g.crashed.insert(c.case_id);
-    if (c.verdict == Verdict::kTimeout) g.timeout.insert(c.case_id);
-    if (c.verdict == Verdict::kRejected) {
-      bool seen = false;
-      for (const std::string& m : g.reject_messages) seen = seen || m == c.message;
-      if (!seen) g.reject_messages.push_back(c.message);
+std::string FormatJUnit(const std::vector<SummaryRow>& layers, const RunContext& ctx) {
+  struct Testcase {
+    std::map<std::string, int64_t> verdicts;  // layers per verdict
+    std::map<std::string, int64_t> classes;   // elements per class
+    int64_t compared = 0;                     // layers that compared something
+  };
+  using Key = std::tuple<std::string, std::string, std::string>;  // engine, op, column
+  std::vector<std::string> ops = ctx.ops;
+  for (const SummaryRow& r : layers) {
+    const std::string op = OpFamily(r.op);
+    if (std::find(ops.begin(), ops.end(), op) == ops.end()) ops.push_back(op);
+  }
+  std::map<Key, Testcase> tests;
+  for (const std::string& engine : ctx.engines) {
+    for (const std::string& op : ops) {
+      for (const std::string& column : ctx.columns) tests[Key{engine, op, column}];
     }
   }
-  for (const DiscrepancyRow& row : d) {
-    auto it = group_of.find(Key3{row.case_id, row.engine, row.scheme});
-    if (it == group_of.end()) continue;
-    Group& g = groups[it->second];
-    ++g.classes[DiffClassName(row.cls)];
-    if (row.cls == DiffClass::kUnexplained) ++g.unexplained_elements;
-  }
-
-  std::string prefix = replay_command_prefix;
-  if (!prefix.empty() && prefix.back() != '/' && prefix.back() != ' ') prefix += '/';
-
-  int64_t failures = 0, errors = 0, skipped = 0;
-  std::string body;
-  for (const auto& [key, g] : groups) {
-    const auto& [op, engine, scheme] = key;
-    body += "    <testcase classname=\"" + XmlEscape("qdiff." + op + "." + engine) +
-            "\" name=\"" + XmlEscape(scheme) + "\">\n";
-    std::string also;
-    if (!g.crashed.empty()) also += "; also " + std::to_string(g.crashed.size()) +
-                                    " crashed: " + JoinIds(g.crashed);
-    if (!g.timeout.empty()) also += "; also " + std::to_string(g.timeout.size()) +
-                                    " timed out: " + JoinIds(g.timeout);
-    if (!g.unexplained.empty()) {
-      ++failures;
-      const std::string message =
-          Plural(static_cast<int64_t>(g.unexplained.size()), "unexplained case") + " (" +
-          Plural(g.unexplained_elements, "unexplained element") + "): " + JoinIds(g.unexplained) +
-          also;
-      std::string text;
-      for (const std::string& id : g.unexplained) text += prefix + id + ".json\n";
-      body += "      <failure type=\"unexplained\" message=\"" + XmlEscape(message) + "\">" +
-              XmlEscape(text) + "</failure>\n";
-    } else if (!g.crashed.empty() || !g.timeout.empty()) {
-      ++errors;
-      std::string type, message;
-      if (!g.crashed.empty()) {
-        type = "crashed";
-        message = std::to_string(g.crashed.size()) + " crashed: " + JoinIds(g.crashed);
+  int64_t all_compared = 0;
+  for (const SummaryRow& r : layers) {
+    auto it = tests.find(Key{r.engine, OpFamily(r.op), r.scheme});
+    if (it == tests.end()) continue;  // an engine or column outside the configuration
+    Testcase& t = it->second;
+    if (r.kind == "verdict") {
+      t.verdicts[r.name] += r.count;
+      if (r.name != "rejected" && r.name != "crashed" && r.name != "timeout") {
+        t.compared += r.count;
+        all_compared += r.count;
       }
-      if (!g.timeout.empty()) {
-        type += type.empty() ? "timeout" : ",timeout";
-        message += (message.empty() ? "" : "; ") + std::to_string(g.timeout.size()) +
-                   " timed out: " + JoinIds(g.timeout);
-      }
-      body += "      <error type=\"" + type + "\" message=\"" + XmlEscape(message) + "\"/>\n";
-    } else if (g.verdicts.size() == 1 && g.verdicts.begin()->first == "rejected") {
-      ++skipped;
-      std::string messages;
-      for (std::size_t i = 0; i < g.reject_messages.size() && i < 3; ++i) {
-        messages += (i == 0 ? "" : " | ") + g.reject_messages[i];
-      }
-      if (g.reject_messages.size() > 3) messages += " | ...";
-      const std::string message =
-          "all " + Plural(g.cases, "case") + " rejected by LibTorch: " + messages;
-      body += "      <skipped message=\"" + XmlEscape(message) + "\"/>\n";
+    } else {
+      t.classes[r.name] += r.count;
     }
-    std::string out = Plural(g.cases, "case") + ":";
-    for (const auto& [verdict, n] : g.verdicts) out += " " + verdict + " " + std::to_string(n);
-    if (!g.classes.empty()) {
-      out += "\nelements per class:";
-      for (const auto& [cls, n] : g.classes) out += " " + cls + " " + std::to_string(n);
-    }
-    body += "      <system-out>" + XmlEscape(out + "\n") + "</system-out>\n";
-    body += "    </testcase>\n";
   }
+  auto count = [](const std::map<std::string, int64_t>& m, const std::string& k) {
+    const auto it = m.find(k);
+    return it == m.end() ? int64_t{0} : it->second;
+  };
+  auto holds = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  char buffer[32];
+  auto seconds = [&](double s) {
+    std::snprintf(buffer, sizeof buffer, "%.3f", s);
+    return std::string(buffer);
+  };
 
-  const std::string counts = "tests=\"" + std::to_string(groups.size()) + "\" failures=\"" +
-                             std::to_string(failures) + "\" errors=\"" + std::to_string(errors) +
-                             "\" skipped=\"" + std::to_string(skipped) + "\"";
+  std::string suites;
+  int64_t total = 0, total_failures = 0, total_errors = 0, total_skipped = 0;
+  for (const std::string& engine : ctx.engines) {
+    int64_t n = 0, failures = 0, errors = 0, skipped = 0;
+    double suite_time = 0;
+    std::string body;
+    for (const std::string& op : ops) {
+      for (const std::string& column : ctx.columns) {
+        const Testcase& t = tests.at(Key{engine, op, column});
+        const double time = all_compared > 0 ? ctx.seconds * t.compared / all_compared : 0.0;
+        suite_time += time;
+        ++n;
+        body += "    <testcase classname=\"" + XmlEscape("qdiff." + engine + "." + op) + "\" name=\"" +
+                XmlEscape(column) + "\" time=\"" + seconds(time) + "\">\n";
+        const int64_t unexplained = count(t.verdicts, "unexplained");
+        const int64_t crashed = count(t.verdicts, "crashed"), timeout = count(t.verdicts, "timeout");
+        const int64_t bug = count(t.classes, "libtorch_bug");
+        if (unexplained > 0) {
+          ++failures;
+          std::string keys, text;
+          for (const ReportFinding& f : ctx.findings) {
+            if (f.engine != engine || !holds(f.schemes, column) || !FindingTouchesOp(f, op)) continue;
+            keys += (keys.empty() ? "" : ", ") + f.key;
+            text += "finding " + f.key + ": " + Plural(f.cases, "case") + "\n" + f.replay + "\n" +
+                    (f.explain.empty() ? "" : f.explain + "\n");
+          }
+          const std::string message = Plural(unexplained, "unexplained layer") + ", " +
+                                      Plural(count(t.classes, "unexplained"), "unexplained element") +
+                                      (keys.empty() ? "" : "; findings: " + keys);
+          body += "      <failure type=\"unexplained\" message=\"" + XmlEscape(message) + "\">" +
+                  XmlEscape(text) + "</failure>\n";
+        } else if (crashed + timeout > 0) {
+          ++errors;
+          const std::string type = std::string(crashed ? "crashed" : "") + (crashed && timeout ? "," : "") +
+                                   (timeout ? "timeout" : "");
+          std::string text;
+          for (const ReportFinding& f : ctx.findings) {
+            if (f.engine == "*" && FindingTouchesOp(f, op)) text += f.replay + "\n";
+          }
+          const std::string message = (crashed ? Plural(crashed, "crashed layer") : "") +
+                                      (crashed && timeout ? ", " : "") +
+                                      (timeout ? Plural(timeout, "timed-out layer") : "");
+          body += "      <error type=\"" + type + "\" message=\"" + XmlEscape(message) + "\">" +
+                  XmlEscape(text) + "</error>\n";
+        } else if (bug > 0) {
+          ++skipped;
+          std::string corpora;
+          const auto it = ctx.bug_corpora.find(op + "/" + engine);
+          if (it != ctx.bug_corpora.end()) {
+            for (const std::string& c : it->second) corpora += (corpora.empty() ? "" : ", ") + c;
+          }
+          body += "      <skipped message=\"" +
+                  XmlEscape("known LibTorch bug (" + Plural(bug, "element") + "): " +
+                            (corpora.empty() ? "no corpus file recorded" : corpora)) +
+                  "\"/>\n";
+        } else if (t.compared == 0) {
+          ++skipped;
+          const int64_t rejected = count(t.verdicts, "rejected");
+          body += "      <skipped message=\"" +
+                  XmlEscape("not exercised: no layer compared" +
+                            (rejected ? " (" + Plural(rejected, "layer") + " rejected by LibTorch)"
+                                      : std::string())) +
+                  "\"/>\n";
+        }
+        std::string out = "layers:";
+        for (const auto& [verdict, k] : t.verdicts) out += " " + verdict + " " + std::to_string(k);
+        if (t.verdicts.empty()) out += " none";
+        if (!t.classes.empty()) {
+          out += "\nelements per class:";
+          for (const auto& [cls, k] : t.classes) out += " " + cls + " " + std::to_string(k);
+        }
+        body += "      <system-out>" + XmlEscape(out + "\n") + "</system-out>\n";
+        body += "    </testcase>\n";
+      }
+    }
+    suites += "  <testsuite name=\"" + XmlEscape(engine) + "\" tests=\"" + std::to_string(n) +
+              "\" failures=\"" + std::to_string(failures) + "\" errors=\"" + std::to_string(errors) +
+              "\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + seconds(suite_time) + "\">\n" +
+              body + "  </testsuite>\n";
+    total += n;
+    total_failures += failures;
+    total_errors += errors;
+    total_skipped += skipped;
+  }
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  xml += "<testsuites name=\"qdiff\" " + counts + ">\n";
-  xml += "  <testsuite name=\"qdiff\" " + counts + ">\n";
-  xml += body;
-  xml += "  </testsuite>\n";
+  xml += "<testsuites name=\"qdiff\" tests=\"" + std::to_string(total) + "\" failures=\"" +
+         std::to_string(total_failures) + "\" errors=\"" + std::to_string(total_errors) +
+         "\" skipped=\"" + std::to_string(total_skipped) + "\" time=\"" + seconds(ctx.seconds) + "\">\n";
+  xml += suites;
   xml += "</testsuites>\n";
   return xml;
 }

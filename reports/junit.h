@@ -1,9 +1,10 @@
-// JUnit XML for CI dashboards: one <testcase> per op x engine x scheme of a run.
+// JUnit XML for CI dashboards: one <testcase> per engine × op × scheme of the run configuration.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "reports/findings.h"
 #include "reports/rows.h"
 
 namespace qdiff {
@@ -13,25 +14,24 @@ namespace qdiff {
 // TAB, LF, CR; DEL is kept) and bytes that are not well-formed UTF-8 each become '?'.
 std::string XmlEscape(const std::string& text);
 
-// One <testsuites> with one <testsuite name="qdiff"> holding one <testcase> per
-// (op, engine, scheme) present in `cases`, sorted, with classname "qdiff.<op>.<engine>" and
-// name "<scheme>". Per group, the first that applies:
-//   - any case with verdict "unexplained": <failure type="unexplained" message="N unexplained
-//     case(s) (E unexplained element(s)): ID, ID, ...">, and, as text, one line per such case:
-//     REPLAY_PREFIX + case_id + ".json". A '/' is put between prefix and case id unless the
-//     prefix is empty or already ends in '/' or a space, so both "qdiff replay out/findings" and
-//     "qdiff replay out/findings/" give "qdiff replay out/findings/<case_id>.json". Crashed or
-//     timed-out cases of the group are appended to the message ("; also N crashed: ...").
-//   - any case with verdict "crashed" or "timeout": <error type="crashed|timeout|crashed,timeout"
-//     message="N crashed/timed-out case(s): ID, ...">.
-//   - every case "rejected": <skipped message="all N case(s) rejected by LibTorch: MSG">
-//     (the distinct LibTorch messages, at most 3, joined by " | ").
-//   - else the test case passes.
-// Every testcase carries <system-out> with its verdict and class counts. E counts the group's
-// discrepancy rows with cls "unexplained"; discrepancies are joined to their group by
-// (case_id, engine, scheme), and ones without a case row are ignored.
-// Case ids within a message are sorted and unique. All text and attributes are XmlEscape'd.
-std::string FormatJUnit(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& d,
-                        const std::string& replay_command_prefix);
+// Stable CI results: one <testsuite name="<engine>"> per engine of ctx, each with one <testcase
+// classname="qdiff.<engine>.<op>" name="<column>"> per op of ctx (ops of `layers` outside it are
+// added) × column of ctx: the same testcases for 300 cases as for 3,000. `layers` is
+// SummarizeLayers over the run (ops.csv); a layer op counts under its family (OpFamily). Per
+// testcase, the first that applies:
+//   - an unexplained layer: <failure type="unexplained" message="N unexplained layer(s), E
+//     unexplained element(s); findings: KEY, ...">, text: per finding (ctx) of that engine and op
+//     (FindingTouchesOp) whose schemes hold the column, "finding KEY: N case(s)" and its replay
+//     and explain commands;
+//   - a crashed or timed-out layer: <error type="crashed|timeout|crashed,timeout" message=...>,
+//     text: the replay commands of the dead-worker findings whose chain holds the op;
+//   - an element of class libtorch_bug: <skipped message="known LibTorch bug (E elements):
+//     corpora/....json, ..."> naming the corpus files of ctx.bug_corpora["op/engine"];
+//   - no layer compared (none ran, or LibTorch rejected all): <skipped message="not exercised:
+//     ...">;
+//   - else it passes.
+// time= is ctx.seconds apportioned by the layers each testcase compared (3 decimals). Every
+// testcase has <system-out> with its layer verdicts and element classes. All text XmlEscape'd.
+std::string FormatJUnit(const std::vector<SummaryRow>& layers, const RunContext& ctx);
 
 }  // namespace qdiff

@@ -12,6 +12,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev libbenchmark-dev
   python3-torch  # runs the scripts of `qdiff reproduce` in the tests (/usr/bin/python3)
   python3-torchvision  # builds the real-model fixtures of `qdiff model` (scripts/fixtures/)
+  chromium       # renders report.html in the tests (tests/e2e/html_render_test.cc)
+  libxml2-utils  # xmllint checks junit.xml against a JUnit schema (tests/e2e/junit_layout_test.cc)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 
 #include "oracles/engine.h"
@@ -16,6 +17,7 @@
 
 #include "oracles/scheme.h"
 #include "properties/case_generator.h"
+#include "reports/findings.h"
 #include "reports/rows.h"
 
 namespace qdiff {
@@ -46,14 +48,20 @@ struct CampaignSettings {
   bool progress = false;             // a live progress line on stderr
 };
 
-// One distinct failure (deduplicated by signature): its first case, shrunk, and how often it hit.
+// One root cause (reports/findings.h): the per-scheme signatures of one op, engine and class,
+// grouped; its first case, shrunk once (for one of its schemes), and how many cases showed it.
 struct Finding {
-  std::string signature;     // op/engine/scheme/class (op/*/*/crashed|timeout for a dead worker)
+  std::string signature;     // the group key, FindingGroupKey: op/engine/class (kernel:
+                             // op/engine/kernel/class; op/*/*/crashed|timeout for a dead worker)
+  std::set<std::string> schemes;  // the scheme columns of its signatures ("kernel" for a kernel)
+  std::string shrunk_signature;   // the per-scheme signature the file was shrunk for
   Verdict verdict = Verdict::kUnexplained;  // or kCrashed / kTimeout
   std::string case_id;       // first case that showed it
   std::string file;          // findings/<case_id>.<engine>.<scheme>.shrunk.json (crashes and
                              // failed shrinks: the raw findings/<case_id>.json)
-  int64_t count = 0;         // cases that showed this signature
+  int64_t element = -1;      // a finding element of `file` (flat index) and its layer, for
+  int64_t layer = -1;        // `qdiff explain`; -1 if unknown (crashes, failed shrinks)
+  int64_t count = 0;         // distinct cases that showed any of its signatures
   bool state_dependent = false;  // did not reproduce in a fresh process
   int64_t size_before = 0;   // CaseSize before and after shrinking
   int64_t size_after = 0;
@@ -95,6 +103,10 @@ std::pair<int64_t, int64_t> ResolveShard(const std::string& flag);
 // cannot be read; std::runtime_error (with the path) when the output folder cannot be written.
 // All of these before any file of the folder is changed, except write failures.
 CampaignResult RunCampaign(const CampaignSettings& settings);
+
+// A finding as the reports show it, with its replay and explain commands (--kernel for a kernel
+// finding).
+ReportFinding ToReportFinding(const Finding& f, const std::string& kernel_path);
 
 // The worker side (`qdiff __worker ...`): reads "case I" / "shrink I PREV SIGNATURE" lines on
 // stdin, answers one JSON line each on stdout. Test-only fault injection: QDIFF_FAULT_INJECTION=

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <climits>
@@ -32,9 +33,12 @@
 #include "harness/campaign/record.h"
 #include "harness/campaign/rows.h"
 #include "harness/campaign/run_folder.h"
+#include "harness/evaluation/engines.h"
+#include "harness/evaluation/kernel_column.h"
 #include "harness/evaluation/shrink.h"
 #include "harness/campaign/worker_process.h"
 #include "reports/baseline.h"
+#include "reports/findings.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
 #include "reports/run_record.h"
@@ -198,27 +202,47 @@ class Coordinator {
         r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
       }
     }
-    // Every signature of the case: the first case of a signature is shrunk, later ones count.
+    // The case's signatures by root cause (FindingGroupKey): a group counts each case once and
+    // gathers its schemes; its first case is shrunk once, for the engine's own scheme when that
+    // scheme shows it, else for the group's first signature in the case.
+    std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // key → signatures
     for (const json& js : j.value("signatures", json::array())) {
       const std::string sig = js.get<std::string>();
-      Finding& f = findings_[sig];
+      const std::string key = FindingGroupKey(sig);
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+      if (it == groups.end()) it = groups.insert(groups.end(), {key, {}});
+      it->second.push_back(sig);
+    }
+    for (const auto& [key, sigs] : groups) {
+      Finding& f = findings_[key];
+      for (const std::string& sig : sigs) {
+        if (const std::string column = FindingSignatureColumn(sig); !column.empty()) f.schemes.insert(column);
+      }
       if (f.count++ > 0) continue;
-      f.signature = sig;
+      std::string shrunk = sigs.front();
+      for (const std::string& sig : sigs) {
+        const std::optional<FailureSignature> parsed = FailureSignature::Parse(sig);
+        if (parsed && parsed->scheme == EngineOwnScheme(parsed->engine)) shrunk = sig;
+      }
+      f.signature = key;
+      f.shrunk_signature = shrunk;
       f.verdict = ParseVerdict(j.value("crash", std::string())).value_or(Verdict::kUnexplained);
       f.case_id = CaseId(s_.seed, index);
       f.file = j.value("file", std::string());  // crashes are saved by the coordinator
       if (f.file.empty()) {
-        pending_shrinks_[sig] = Task{Task::kShrink, index, j.value("previous", int64_t{-1}), sig};
-        if (!from_journal) shrinks_.push_back(pending_shrinks_[sig]);
+        pending_shrinks_[key] = Task{Task::kShrink, index, j.value("previous", int64_t{-1}), shrunk};
+        if (!from_journal) shrinks_.push_back(pending_shrinks_[key]);
       }
-      finding_order_.push_back(sig);
+      finding_order_.push_back(key);
     }
     return true;
   }
 
   void TakeFinding(const json& j) {
-    Finding& f = findings_[j.at("signature").get<std::string>()];
+    Finding& f = findings_[FindingGroupKey(j.at("signature").get<std::string>())];
     f.file = j.at("file");
+    f.element = j.value("element", int64_t{-1});
+    f.layer = j.value("layer", int64_t{-1});
     f.size_before = j.value("size_before", int64_t{0});
     f.size_after = j.value("size_after", int64_t{0});
     f.shrink_attempts = j.value("attempts", int64_t{0});
@@ -407,10 +431,11 @@ class Coordinator {
     if (finished) {
       const Report& sample = sink_->sample();
       const std::string note = sink_->sample_complete() ? "" : " (a sample: see summary.csv for all counts)";
-      WriteFileAtomically(s_.out_dir + "/junit.xml",
-                          FormatJUnit(sample.cases, sample.discrepancies, "qdiff replay " + s_.out_dir + "/findings"));
+      const RunContext context = Context();
+      // junit.xml counts every case (the layer summary streams); the page shows the sample.
+      WriteFileAtomically(s_.out_dir + "/junit.xml", FormatJUnit(r_.layer_summary, context));
       WriteFileAtomically(s_.out_dir + "/report.html",
-                          FormatHtmlReport({RunData{s_.out_dir + note, sample.cases, sample.discrepancies}}));
+                          FormatHtmlReport({RunData{s_.out_dir + note, sample.cases, sample.discrepancies, context}}));
       if (!s_.baseline_dir.empty()) {
         r_.baseline_text = FormatBaselineDiff(CompareWithBaseline(sample, baseline_));
       }
@@ -418,6 +443,15 @@ class Coordinator {
       r_.corner_table = FormatCornerTable(corners_, r_.cases_run);
     }
     WriteRunJson(finished);
+  }
+
+  RunContext Context() const {
+    std::vector<std::string> columns;
+    for (Scheme id : s_.schemes) columns.push_back(GetScheme(id).name);
+    if (!s_.kernel_path.empty()) columns.push_back(KernelColumnName());
+    std::vector<ReportFinding> findings;
+    for (const Finding& f : r_.findings) findings.push_back(ToReportFinding(f, s_.kernel_path));
+    return MakeRunContext(EngineNames(s_.engines), columns, findings, r_.worker_seconds);
   }
 
   void WriteRunJson(bool finished) {

@@ -7,11 +7,81 @@
 #include "harness/torch/libtorch_runner.h"  // LibTorchVersion
 #include "harness/torch/libtorch_version.h"
 #include "harness/case/provenance.h"
+#include "harness/evaluation/kernel_column.h"  // KernelColumnName
+#include "harness/evaluation/engines.h"
+#include "harness/evaluation/libtorch_bugs.h"
 #include "reports/csv.h"  // WriteFileAtomically
 
 namespace qdiff {
 
 using nlohmann::json;
+
+ReportFinding ToReportFinding(const Finding& f, const std::string& kernel_path) {
+  ReportFinding r;
+  r.key = f.signature;
+  const std::vector<std::string> parts = SplitSignature(f.signature);  // op/engine/.../class
+  r.op = parts.empty() ? "" : parts[0];
+  r.engine = parts.size() > 1 ? parts[1] : "";
+  r.cls = parts.empty() ? "" : parts.back();
+  r.schemes.assign(f.schemes.begin(), f.schemes.end());
+  r.cases = f.count;
+  r.case_id = f.case_id;
+  r.file = f.file;
+  const bool kernel = f.schemes.count(KernelColumnName()) > 0;
+  const std::string with_kernel = kernel ? " --kernel " + kernel_path : "";
+  r.replay = "qdiff replay " + f.file + with_kernel;
+  if (f.element >= 0) {
+    r.explain = "qdiff explain " + f.file + " --element " + std::to_string(f.element) +
+                (f.layer > 0 ? " --layer " + std::to_string(f.layer) : std::string()) + with_kernel;
+  }
+  return r;
+}
+
+RunContext MakeRunContext(const std::vector<std::string>& engines, const std::vector<std::string>& columns,
+                          std::vector<ReportFinding> findings, double seconds) {
+  RunContext ctx;
+  ctx.engines = engines;
+  ctx.columns = columns;
+  ctx.findings = std::move(findings);
+  ctx.seconds = seconds;
+  for (const std::string& engine : engines) ctx.own_scheme[engine] = EngineOwnSchemeName(engine);
+  for (OpKind op : kAllOpKinds) {
+    ctx.ops.push_back(OpKindName(op));
+    for (const std::string& name : engines) {
+      const std::optional<Engine> engine = ParseEngine(name);
+      if (!engine) continue;
+      const std::vector<std::string> corpora = KnownBugCorpora(op, *engine);
+      if (!corpora.empty()) ctx.bug_corpora[std::string(OpKindName(op)) + "/" + name] = corpora;
+    }
+  }
+  return ctx;
+}
+
+RunContext RunContextFromRecord(const json& run, const std::string& source) {
+  auto strings = [&](const json& parent, const char* field, const std::string& path) {
+    if (!parent.is_object() || !parent.contains(field) || !parent.at(field).is_array()) {
+      throw ReportError(source + ": " + path + ": missing or not an array");
+    }
+    std::vector<std::string> out;
+    for (const json& v : parent.at(field)) {
+      if (!v.is_string()) throw ReportError(source + ": " + path + ": not a string");
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  };
+  std::vector<std::string> columns =
+      strings(run.contains("settings") ? run.at("settings") : json(), "schemes", "settings.schemes");
+  if (columns.empty()) {  // every scheme
+    for (const SchemeDef* def : AllSchemes()) columns.push_back(def->name);
+  }
+  if (run.contains("settings") && run.at("settings").value("kernel", std::string()) != "") {
+    columns.push_back(KernelColumnName());
+  }
+  const double seconds = run.contains("worker_seconds") && run.at("worker_seconds").is_number()
+                             ? run.at("worker_seconds").get<double>() : 0.0;
+  return MakeRunContext(strings(run, "engines", "engines"), columns, FindingsFromRunRecord(run, source),
+                        seconds);
+}
 
 void WriteCampaignRecord(const CampaignSettings& s, const CampaignResult& r,
                          const std::string& started, const std::string& finished, RowCounts rows) {
@@ -23,11 +93,12 @@ void WriteCampaignRecord(const CampaignSettings& s, const CampaignResult& r,
   for (const auto& [name, value] : KernelEnvironment()) environment[name] = value;
   json findings = json::array();
   for (const Finding& f : r.findings) {
-    findings.push_back({{"signature", f.signature}, {"case_id", f.case_id}, {"file", f.file},
-                        {"count", f.count}, {"state_dependent", f.state_dependent},
-                        {"size_before", f.size_before}, {"size_after", f.size_after},
-                        {"shrink_attempts", f.shrink_attempts}, {"shrink_seconds", f.shrink_seconds},
-                        {"shrink_failed", f.shrink_failed}});
+    json j = FindingJson(ToReportFinding(f, s.kernel_path));
+    j.update({{"shrunk_signature", f.shrunk_signature}, {"element", f.element}, {"layer", f.layer},
+              {"state_dependent", f.state_dependent}, {"size_before", f.size_before},
+              {"size_after", f.size_after}, {"shrink_attempts", f.shrink_attempts},
+              {"shrink_seconds", f.shrink_seconds}, {"shrink_failed", f.shrink_failed}});
+    findings.push_back(j);
   }
   const json j{{"qdiff_version", QdiffVersion()},
                {"qdiff_git_hash", QdiffGitHash()},

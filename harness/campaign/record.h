@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "harness/campaign/campaign.h"
 
@@ -18,5 +21,13 @@ struct RowCounts {
 // Writes OUT/run.json for the campaign `s` with its result so far.
 void WriteCampaignRecord(const CampaignSettings& s, const CampaignResult& r,
                          const std::string& started, const std::string& finished, RowCounts rows);
+
+// The reports' context (reports/findings.h): every op qdiff knows, these engines and columns,
+// the known-bug corpus files of each op × engine.
+RunContext MakeRunContext(const std::vector<std::string>& engines, const std::vector<std::string>& columns,
+                          std::vector<ReportFinding> findings, double seconds);
+// The same from a finished run folder's run.json (`qdiff report`, `qdiff merge`); ReportError
+// naming `source` and the field if it lacks one.
+RunContext RunContextFromRecord(const nlohmann::json& run, const std::string& source);
 
 }  // namespace qdiff

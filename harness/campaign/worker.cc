@@ -61,7 +61,9 @@ json ShrinkAndConfirm(const CampaignSettings& s, const KernelColumn* kernel, int
                   sig.ToString() + ") found by a campaign" +
                   (sig.scheme ? "" : "; replay it with --kernel " + s.kernel_path);
   ShrinkStats stats;
-  SaveCaseFile(ShrinkFinding(c, sig, &stats, kernel), file);
+  const Case shrunk = ShrinkFinding(c, sig, &stats, kernel);
+  SaveCaseFile(shrunk, file);
+  const std::optional<ElementRef> element = FindingElement(shrunk, sig, kernel);  // for explain
   bool state_dependent = false;
   std::vector<std::string> replay = {"replay", "--quiet", file};
   if (!sig.scheme) replay.insert(replay.end(), {"--kernel", s.kernel_path});
@@ -79,7 +81,8 @@ json ShrinkAndConfirm(const CampaignSettings& s, const KernelColumn* kernel, int
   return json{{"type", "finding"}, {"index", index}, {"signature", sig.ToString()},
               {"file", file}, {"size_before", stats.elements_before},
               {"size_after", stats.elements_after}, {"attempts", stats.attempts},
-              {"seconds", stats.seconds}, {"state_dependent", state_dependent}};
+              {"seconds", stats.seconds}, {"state_dependent", state_dependent},
+              {"element", element ? element->index : -1}, {"layer", element ? element->layer : -1}};
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "reports/rows.h"
+
 namespace qdiff {
 
 struct CommandDef {
@@ -20,6 +22,11 @@ struct CommandDef {
 
 // Every command, in the order --help lists them.
 const std::vector<CommandDef>& AllCommands();
+
+// The console tables of `run` and `report` (run_command.cc): per layer op on each engine's own
+// scheme (or on `scheme`), the rejection rate, then per scheme summed over ops.
+std::string FormatRunTables(const std::vector<SummaryRow>& summary, const std::vector<SummaryRow>& layer_summary,
+                            const std::string& scheme = "");
 
 // The registrations, one per file of harness/cli/.
 CommandDef RunCommand();          // run_command.cc

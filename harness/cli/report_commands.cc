@@ -4,11 +4,15 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
+#include <tuple>
 
 #include "harness/cli/command.h"
 #include "harness/cli/flags.h"
 #include "harness/case/provenance.h"
+#include "harness/campaign/record.h"
 #include "harness/campaign/run_folder.h"
+#include "harness/evaluation/kernel_column.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
 #include "reports/merge.h"
@@ -19,15 +23,107 @@ namespace qdiff {
 
 namespace {
 
-int CommandReport(const std::vector<std::string>& dirs, const std::string& html) {
+// `qdiff report`'s filters; an empty field keeps every value.
+struct ReportFilter {
+  std::string op, engine, scheme, cls;
+};
+
+// Every class name, in vocabulary order, joined with ", ".
+std::string AllowedClasses() {
+  std::string classes;
+  for (int c = 0; c <= static_cast<int>(DiffClass::kUnexplained); ++c) {
+    classes += (classes.empty() ? "" : ", ") + std::string(DiffClassName(static_cast<DiffClass>(c)));
+  }
+  return classes;
+}
+
+// Each filter value must be one qdiff knows (usage error naming the flag and the value).
+void ValidateFilter(const ReportFilter& f) {
+  auto check = [](const std::string& value, const std::string& flag, bool ok, const std::string& allowed) {
+    if (!value.empty() && !ok) {
+      throw UsageError(flag + ": unknown value '" + Printable(value) + "' (allowed: " + allowed + ")");
+    }
+  };
+  check(f.op, "--op", ParseOpKind(f.op).has_value(), AllowedOps());
+  std::string engines;
+  for (Engine e : kAllEngines) engines += (engines.empty() ? "" : ", ") + std::string(EngineName(e));
+  check(f.engine, "--engine", ParseEngine(f.engine).has_value(), engines);
+  check(f.scheme, "--scheme", ParseScheme(f.scheme).has_value() || f.scheme == KernelColumnName(),
+        AllowedSchemes() + ", " + KernelColumnName());
+  check(f.cls, "--class", ParseDiffClass(f.cls).has_value(), AllowedClasses());
+}
+
+// The rows the filters keep: case rows of the engine and scheme whose op chain holds the op (as a
+// family, OpFamily) and, with --class, that have an element of the class; their discrepancies of
+// that layer op family and class. Findings likewise.
+RunData Filter(RunData run, const ReportFilter& f) {
+  auto holds_op = [&](const std::string& chain) {
+    const std::vector<std::string> ops = ChainFamilies(chain);
+    return f.op.empty() || std::find(ops.begin(), ops.end(), f.op) != ops.end();
+  };
+  std::vector<DiscrepancyRow> discrepancies;
+  std::set<std::tuple<std::string, std::string, std::string>> with_class;
+  for (DiscrepancyRow& d : run.discrepancies) {
+    if ((!f.engine.empty() && d.engine != f.engine) || (!f.scheme.empty() && d.scheme != f.scheme) ||
+        (!f.op.empty() && OpFamily(d.layer_op) != f.op) || (!f.cls.empty() && DiffClassName(d.cls) != f.cls)) {
+      continue;
+    }
+    with_class.insert({d.case_id, d.engine, d.scheme});
+    discrepancies.push_back(std::move(d));
+  }
+  std::vector<CaseRow> cases;
+  for (CaseRow& c : run.cases) {
+    if ((!f.engine.empty() && c.engine != f.engine) || (!f.scheme.empty() && c.scheme != f.scheme) ||
+        !holds_op(c.op) || (!f.cls.empty() && !with_class.count({c.case_id, c.engine, c.scheme}))) {
+      continue;
+    }
+    cases.push_back(std::move(c));
+  }
+  std::vector<ReportFinding> findings;
+  for (ReportFinding& x : run.context.findings) {
+    const bool scheme_ok = f.scheme.empty() || x.schemes.empty() ||
+                           std::find(x.schemes.begin(), x.schemes.end(), f.scheme) != x.schemes.end();
+    if ((!f.engine.empty() && x.engine != f.engine && x.engine != "*") || !scheme_ok ||
+        (!f.op.empty() && !FindingTouchesOp(x, f.op)) ||
+        (!f.cls.empty() && x.cls != f.cls)) {
+      continue;
+    }
+    findings.push_back(std::move(x));
+  }
+  run.cases = std::move(cases);
+  run.discrepancies = std::move(discrepancies);
+  run.context.findings = std::move(findings);
+  if (!f.engine.empty()) run.context.engines = {f.engine};
+  return run;
+}
+
+int CommandReport(const std::vector<std::string>& dirs, const std::string& html, const ReportFilter& filter) {
+  ValidateFilter(filter);
   std::vector<RunData> runs;
   bool unexplained = false;
   for (const std::string& dir : dirs) {
-    const Report r = LoadRunFolder(dir);
-    std::cout << (dirs.size() > 1 ? dir + ":\n" : "") << FormatSummaryTable(Summarize(r.cases, r.discrepancies));
-    unexplained |= std::any_of(r.cases.begin(), r.cases.end(),
+    Report r = LoadRunFolder(dir);
+    RunData run{dir, std::move(r.cases), std::move(r.discrepancies), RunContext()};
+    if (std::filesystem::exists(dir + "/" + kRunRecordFile)) {
+      run.context = RunContextFromRecord(ReadRunRecord(dir), dir + "/" + kRunRecordFile);
+    } else {  // CSVs made by another tool: the engines and columns of the rows, no findings
+      std::set<std::string> engines, columns;
+      for (const CaseRow& c : run.cases) {
+        engines.insert(c.engine);
+        columns.insert(c.scheme);
+      }
+      run.context = MakeRunContext({engines.begin(), engines.end()}, {columns.begin(), columns.end()}, {}, 0);
+    }
+    run = Filter(std::move(run), filter);
+    std::vector<SummaryRow> layers;  // with --op, that op's layers only
+    for (SummaryRow& r : SummarizeLayers(run.cases, run.discrepancies)) {
+      if (filter.op.empty() || OpFamily(r.op) == filter.op) layers.push_back(std::move(r));
+    }
+    std::cout << (dirs.size() > 1 ? dir + ":\n" : "")
+              << FormatRunTables(Summarize(run.cases, run.discrepancies), layers, filter.scheme);
+    unexplained |= std::any_of(run.cases.begin(), run.cases.end(),
                                [](const CaseRow& c) { return c.verdict == Verdict::kUnexplained; });
-    runs.push_back(RunData{dir, r.cases, r.discrepancies});
+    runs.push_back(std::move(run));
   }
   if (!html.empty()) {
     WriteFileAtomically(html, FormatHtmlReport(runs));
@@ -46,8 +142,34 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
   std::filesystem::create_directories(out);
   const std::vector<SummaryRow> summary = Summarize(merged.cases, merged.discrepancies);
   WriteReport(out, merged.cases, merged.discrepancies, summary);
-  WriteFileAtomically(out + "/junit.xml", FormatJUnit(merged.cases, merged.discrepancies, "qdiff replay " + out + "/findings"));
-  WriteFileAtomically(out + "/report.html", FormatHtmlReport({RunData{out, merged.cases, merged.discrepancies}}));
+  // The shards' findings, joined by root cause: counts add up, schemes unite, the first shard's
+  // shrunk file stays (its name is the same under out/findings/).
+  std::vector<ReportFinding> findings;
+  for (const std::string& dir : dirs) {
+    for (ReportFinding& f : FindingsFromRunRecord(ReadRunRecord(dir), dir + "/" + kRunRecordFile)) {
+      auto it = std::find_if(findings.begin(), findings.end(), [&](const ReportFinding& g) { return g.key == f.key; });
+      if (it == findings.end()) {
+        for (std::string* command : {&f.replay, &f.explain}) {
+          const size_t at = command->find(dir + "/findings/");
+          if (at != std::string::npos) command->replace(at, dir.size(), out);
+        }
+        f.file = out + "/findings/" + std::filesystem::path(f.file).filename().string();
+        findings.push_back(std::move(f));
+        continue;
+      }
+      it->cases += f.cases;
+      for (const std::string& s : f.schemes) {
+        if (std::find(it->schemes.begin(), it->schemes.end(), s) == it->schemes.end()) it->schemes.push_back(s);
+      }
+      std::sort(it->schemes.begin(), it->schemes.end());
+    }
+  }
+  nlohmann::json findings_json = nlohmann::json::array();
+  for (const ReportFinding& f : findings) findings_json.push_back(FindingJson(f));
+  run["findings"] = findings_json;
+  const RunContext context = RunContextFromRecord(run, out + "/" + kRunRecordFile);
+  WriteFileAtomically(out + "/junit.xml", FormatJUnit(SummarizeLayers(merged.cases, merged.discrepancies), context));
+  WriteFileAtomically(out + "/report.html", FormatHtmlReport({RunData{out, merged.cases, merged.discrepancies, context}}));
   run["merged_from"] = dirs;
   nlohmann::json corners = nlohmann::json::object();  // summed over the shards
   for (const std::string& dir : dirs) {
@@ -85,12 +207,20 @@ CommandDef ReportCommand() {
             struct Flags {
               std::vector<std::string> dirs;
               std::string html;
+              ReportFilter filter;
             };
             auto f = std::make_shared<Flags>();
             report->add_option("dirs", f->dirs, "run output folders (several: classes over runs)")->required();
             report->add_option("--html", f->html, "also write a self-contained HTML page here");
-            SetHelpFooter(report, nullptr, "qdiff report out/nightly-20261126 out/nightly-20261127 --html classes.html");
-            return [f] { return CommandReport(f->dirs, f->html); };
+            report->add_option("--op", f->filter.op, "only cases whose op chain holds this op (and its layers)");
+            report->add_option("--engine", f->filter.engine, "only this engine");
+            report->add_option("--scheme", f->filter.scheme, "only this scheme (or kernel)");
+            report->add_option("--class", f->filter.cls, "only elements of this class, and their cases");
+            SetHelpFooter(report, [] {
+              return HelpValues{{"--op", AllowedOps()}, {"--engine", AllowedEngines()},
+                                {"--scheme", AllowedSchemes() + ", " + KernelColumnName()}, {"--class", AllowedClasses()}};
+            }, "qdiff report out/nightly-20261126 --engine onednn --class unexplained --html onednn.html");
+            return [f] { return CommandReport(f->dirs, f->html, f->filter); };
           }};
 }
 

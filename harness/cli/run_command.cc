@@ -25,20 +25,20 @@
 
 namespace qdiff {
 
-namespace {
-
 // The run's console tables: per layer op on each engine's own scheme (ops.csv holds every
 // scheme), then per scheme summed over ops (summary.csv holds every op chain).
 std::string FormatRunTables(const std::vector<SummaryRow>& summary,
-                            const std::vector<SummaryRow>& layer_summary) {
+                            const std::vector<SummaryRow>& layer_summary, const std::string& scheme) {
+  // The scheme of each engine's rows: the engine's own, or the one asked for.
+  auto shown = [&](const SummaryRow& r) { return r.scheme == (scheme.empty() ? EngineOwnSchemeName(r.engine) : scheme); };
   std::vector<SummaryRow> own;
   for (const SummaryRow& r : layer_summary) {
-    if (r.scheme == EngineOwnSchemeName(r.engine)) own.push_back(r);
+    if (shown(r)) own.push_back(r);
   }
-  // Rejections: (case, engine) runs LibTorch refused, counted once (on the engine's own scheme).
+  // Rejections: (case, engine) runs LibTorch refused, counted once (on the shown scheme).
   std::map<std::string, std::pair<int64_t, int64_t>> rejected;  // engine → (rejected, runs)
   for (const SummaryRow& r : summary) {
-    if (r.kind != "verdict" || r.scheme != EngineOwnSchemeName(r.engine)) continue;
+    if (r.kind != "verdict" || !shown(r)) continue;
     rejected[r.engine].second += r.count;
     if (r.name == "rejected") rejected[r.engine].first += r.count;
   }
@@ -47,11 +47,14 @@ std::string FormatRunTables(const std::vector<SummaryRow>& summary,
     rates << "LibTorch rejected " << n.first << " of " << n.second << " cases on " << engine << " ("
           << (n.second ? 100.0 * n.first / n.second : 0.0) << "%; messages in cases.csv)\n";
   }
-  return "Per op (every layer of every case once; each engine against its own recipes; all "
-         "schemes in ops.csv):\n" + FormatSummaryTable(own) + rates.str() +
+  return "Per op (every layer of every case once; " +
+         (scheme.empty() ? std::string("each engine against its own recipes") : "against " + scheme) +
+         "; all schemes in ops.csv):\n" + FormatSummaryTable(own) + rates.str() +
          "\nPer scheme (all ops; per op chain in summary.csv):\n" +
          FormatSummaryTable(SumOverOps(summary));
 }
+
+namespace {
 
 // The run's first console line: PASS/FAIL, cases, findings, and per engine the scheme that
 // reproduced every layer, known LibTorch bugs aside (the engine's own scheme if it is one, "(+N)"
@@ -79,11 +82,19 @@ std::string FormatVerdictLine(const CampaignResult& r) {
   return line.size() <= kConsoleWidth ? line : head + "; bit-exact: " + engines_short;
 }
 
-// One finding: its signature, count and shrink, then the replay command (which names the file).
+// One finding (a root cause, reports/findings.h): op/engine/class, the schemes it affects, its
+// case count and shrink, then the replay and explain commands (which name the shrunk file).
 std::string FormatFinding(const Finding& f, const std::string& kernel_path) {
   std::ostringstream out;
   const bool crash = f.verdict != Verdict::kUnexplained;
+  const ReportFinding r = ToReportFinding(f, kernel_path);
   out << "finding " << f.signature << ": " << f.count << " case(s)\n";
+  if (!r.schemes.empty()) {
+    std::string schemes;
+    for (const std::string& s : r.schemes) schemes += (schemes.empty() ? "" : ", ") + s;
+    out << "  " << (r.schemes.size() == 1 ? "scheme: " : std::to_string(r.schemes.size()) + " schemes: ")
+        << schemes << "\n";
+  }
   if (!f.shrink_failed.empty()) {
     out << "  not shrunk: the shrink " << f.shrink_failed << " (the file is the raw case)\n";
   } else if (!crash) {
@@ -94,9 +105,8 @@ std::string FormatFinding(const Finding& f, const std::string& kernel_path) {
         << (f.state_dependent ? "; does NOT reproduce alone: state_dependent\n"
                               : "; reproduces in a fresh process\n");
   }
-  const bool kernel_finding = f.signature.find(std::string("/") + KernelColumnName() + "/") != std::string::npos;
-  out << "  replay: qdiff replay " << f.file << (kernel_finding ? " --kernel " + kernel_path : std::string())
-      << "\n";
+  out << "  replay: " << r.replay << "\n";
+  if (!r.explain.empty()) out << "  explain: " << r.explain << "\n";
   return out.str();
 }
 

@@ -96,6 +96,22 @@ constexpr BugModel kBugModels[] = {OpRecipeBugOutput, IdeepCacheReuseOutput, Amx
 
 }  // namespace
 
+std::vector<std::string> KnownBugCorpora(OpKind op, Engine engine) {
+  std::vector<std::string> out;
+  for (const OpRecipeDef* r : IsGemmOp(op) ? std::vector<const OpRecipeDef*>() : OpRecipes(op)) {
+    if (!r->libtorch_bug) continue;
+    const bool qnnpack_only = std::string(r->name).find("qnnpack") != std::string::npos;
+    if (qnnpack_only && engine != Engine::kQnnpack) continue;
+    if (std::find(out.begin(), out.end(), r->libtorch_bug) == out.end()) out.push_back(r->libtorch_bug);
+  }
+  if (IsGemmOp(op) && engine == Engine::kOnednn) {
+    out.push_back("corpora/onednn_primitive_cache_zero_point.json");
+    if (op == OpKind::kLinear) out.push_back("corpora/onednn_cache_input_zero_point_linear.json");
+    if (op == OpKind::kConv3d) out.push_back("corpora/onednn_amx_conv3d_padding_zero_point.json");
+  }
+  return out;
+}
+
 std::vector<int32_t> ZeroPaddedConvOutput(const Layer& layer, const QTensor& x, const Recipe& recipe) {
   const std::vector<int64_t> shape = LayerOutputShape(layer, x.shape);
   // With z_x = 0 the pipeline's padding (x = z_x) is x = 0: acc0 = Σ_in-bounds x·(w − z_w).

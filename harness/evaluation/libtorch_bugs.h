@@ -26,6 +26,12 @@ std::vector<int32_t> LibTorchBugOutput(const Case& c, const std::vector<LayerTra
                                        size_t l, Engine engine,
                                        const std::vector<int32_t>& lt);
 
+// The corpus files of the known LibTorch bugs that can show on `op` run by `engine`: the op's bug
+// recipes (a recipe named after QNNPACK only on QNNPACK), ideep's cache for ONEDNN conv/linear, AMX
+// padding for ONEDNN conv3d. Which one a libtorch_bug element hit is not recorded in the rows, so
+// reports name all of them.
+std::vector<std::string> KnownBugCorpora(OpKind op, Engine engine);
+
 // oneDNN's AMX int8 convolution as LibTorch 1.13 runs conv3d on ONEDNN
 // (corpora/onednn_amx_conv3d_padding_zero_point.json): padded taps count as x = 0 instead of
 // x = z_x, i.e. acc = Σ_in-bounds (x − z_x)(w − z_w) + Σ_padded (0 − z_x)(w − z_w), then the

@@ -1,6 +1,7 @@
 #include "harness/evaluation/shrink.h"
 
 #include "harness/evaluation/engines.h"
+#include "reports/findings.h"  // OpFamily
 
 #include <algorithm>
 #include <chrono>
@@ -119,8 +120,10 @@ std::optional<FailureSignature> SignatureOf(const CaseRow& r, const DiscrepancyR
   const std::optional<Engine> engine = ParseEngine(d.engine);
   const std::optional<Scheme> s = ParseScheme(scheme);
   if (!engine || !(s || scheme == KernelColumnName())) return std::nullopt;
-  // A kernel's finding is named by the layer it gets wrong ("conv2d_relu"), not the case's chain.
-  return FailureSignature{s ? r.op : d.layer_op, *engine, s, d.cls};
+  // Named by the layer it gets wrong: a scheme's by the op family ("conv2d" for "conv2d_relu"), a
+  // kernel's by the layer op itself.
+  (void)r;
+  return FailureSignature{s ? OpFamily(d.layer_op) : d.layer_op, *engine, s, d.cls};
 }
 
 }  // namespace
@@ -163,18 +166,25 @@ std::optional<FailureSignature> FirstFinding(const CaseEvaluation& ev) {
 }
 
 bool FailsTheSameWay(const Case& c, const FailureSignature& sig, const KernelColumn* kernel) {
-  if (!sig.scheme && !kernel) return false;
+  return FindingElement(c, sig, kernel).has_value();
+}
+
+std::optional<ElementRef> FindingElement(const Case& c, const FailureSignature& sig,
+                                         const KernelColumn* kernel) {
+  if (!sig.scheme && !kernel) return std::nullopt;
   // The kernel column reads its inputs from a pipeline trace: run it beside `exact`.
   const CaseEvaluation ev =
       EvaluateRuns(c, RunCase(c, {sig.engine}, {sig.scheme.value_or(Scheme::kExact)},
                               sig.scheme ? nullptr : kernel));
-  // A scheme's finding keeps its op chain; a kernel's keeps the op of the layer it gets wrong
-  // and may lose the layers around it.
-  if (ev.case_rows.empty() || (sig.scheme && ev.case_rows[0].op != sig.op)) return false;
+  // A finding keeps the op of the layer it gets wrong (a scheme's: its family) and may lose the
+  // layers after it.
   const std::string column = sig.SchemeName();
-  return std::any_of(ev.discrepancies.begin(), ev.discrepancies.end(), [&](const DiscrepancyRow& d) {
-    return d.scheme == column && d.cls == sig.cls && (sig.scheme || d.layer_op == sig.op);
-  });
+  for (const DiscrepancyRow& d : ev.discrepancies) {
+    if (d.scheme == column && d.cls == sig.cls && (sig.scheme ? OpFamily(d.layer_op) : d.layer_op) == sig.op) {
+      return ElementRef{d.layer, d.index};
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<Case> ShrinkCandidates(const Case& c) {

@@ -1,5 +1,5 @@
-// Shrinking: from a failing case to the smallest case that still fails the same way (same op,
-// engine, scheme and class). Works on concrete cases, so stored case files shrink too (`qdiff
+// Shrinking: from a failing case to the smallest case that still fails the same way (same op of
+// the failing layer, engine, scheme and class; later layers may go). Works on concrete cases, so stored case files shrink too (`qdiff
 // shrink`), not only cases a generator drew. Greedy, like RapidCheck: try simpler candidates in a
 // fixed order (big steps first), take the first that still fails, start over; stop when none does.
 #pragma once
@@ -17,8 +17,8 @@ namespace qdiff {
 
 // What "the same way" means.
 struct FailureSignature {
-  std::string op;  // a scheme's: the case's op chain (CaseRow::op, "conv2d>add"); a kernel's:
-                   // the op of the layer it gets wrong (DiscrepancyRow::layer_op)
+  std::string op;  // the layer it gets wrong: a scheme's, that layer op's family (OpFamily,
+                   // "conv2d" for "conv2d_relu"); a kernel's, the layer op (DiscrepancyRow::layer_op)
   Engine engine;
   std::optional<Scheme> scheme;  // nullopt: the user's kernel column (kernel_column.h)
   DiffClass cls;   // kUnexplained for the schemes' findings; any class for a kernel's
@@ -40,6 +40,15 @@ std::vector<FailureSignature> AllFindings(const CaseEvaluation& ev);
 // for an element of class sig.cls in that column.
 bool FailsTheSameWay(const Case& c, const FailureSignature& sig,
                      const KernelColumn* kernel = nullptr);
+
+// The first element of class sig.cls in the signature's column (layer, flat output index), as
+// FailsTheSameWay evaluates it; nullopt when the case does not fail that way.
+struct ElementRef {
+  int64_t layer = 0;
+  int64_t index = 0;
+};
+std::optional<ElementRef> FindingElement(const Case& c, const FailureSignature& sig,
+                                         const KernelColumn* kernel = nullptr);
 
 // Simpler variants of a case, every one valid (ValidateModel), in the order they are tried.
 std::vector<Case> ShrinkCandidates(const Case& c);

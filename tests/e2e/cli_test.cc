@@ -295,6 +295,54 @@ TEST_F(CliRun, ReportPrintsEveryEngine) {
   EXPECT_MENTIONS(r, "exact");
 }
 
+// `report` prints the per-op table as `run` does, and its filters keep only what they name.
+TEST_F(CliRun, ReportPrintsThePerOpTableAndFilters) {
+  const std::string dir = Out("seed5a").string();
+  const Result all = Qdiff("report " + Quote(dir));
+  EXPECT_MENTIONS(all, "Per op (");
+  EXPECT_MENTIONS(all, "Per scheme (");
+  // Data lines of the per-op table: "op engine scheme counts...".
+  auto per_op_lines = [](const std::string& output) {
+    std::vector<std::string> lines;
+    std::istringstream in(output.substr(0, output.find("Per scheme")));
+    std::string line;
+    std::getline(in, line);  // the title
+    std::getline(in, line);  // the header
+    while (std::getline(in, line) && !line.empty() && line.rfind("LibTorch rejected", 0) != 0) lines.push_back(line);
+    return lines;
+  };
+  ASSERT_FALSE(per_op_lines(all.output).empty()) << all.output;
+  const std::string html = (dir_->path() / "filtered.html").string();
+  const Result some = Qdiff("report " + Quote(dir) + " --op conv2d --engine qnnpack --scheme exact --html " + Quote(html));
+  EXPECT_EQ(some.exit_code, 0) << some.output;
+  const std::vector<std::string> lines = per_op_lines(some.output);
+  ASSERT_FALSE(lines.empty()) << some.output;
+  for (const std::string& line : lines) {
+    std::istringstream words(line);
+    std::string op, engine, scheme;
+    words >> op >> engine >> scheme;
+    EXPECT_TRUE(op == "conv2d" || op == "conv2d_relu") << line;
+    EXPECT_EQ(engine, "qnnpack") << line;
+    EXPECT_EQ(scheme, "exact") << line;
+  }
+  EXPECT_EQ(some.output.find("onednn"), std::string::npos) << some.output;
+  const std::string page = ReadFile(html);
+  EXPECT_EQ(page.find("onednn"), std::string::npos);
+  EXPECT_NE(page.find("qnnpack"), std::string::npos);
+  // --class keeps the cases with an element of that class: none has an unexplained one here.
+  const Result none = Qdiff("report " + Quote(dir) + " --class unexplained");
+  EXPECT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_TRUE(per_op_lines(none.output).empty()) << none.output;
+}
+
+TEST_F(CliRun, ReportRejectsUnknownFilterValuesNamingFlagAndValue) {
+  for (const char* flag : {"--op", "--engine", "--scheme", "--class"}) {
+    const Result r = Qdiff("report " + Quote(Out("seed5a").string()) + " " + flag + " bogus_value");
+    EXPECT_EQ(r.exit_code, 2) << flag << ": " << r.output;
+    EXPECT_MENTIONS(r, std::string(flag) + ": unknown value 'bogus_value'");
+  }
+}
+
 // A cases.csv cut in the middle of a row.
 class CliTruncatedReport : public CliRun {
  protected:

@@ -6,10 +6,13 @@
 
 #include <chrono>
 #include <iostream>
+#include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "harness/torch/libtorch_runner.h"
 #include "harness/evaluation/shrink.h"
+#include "reports/summary.h"
 #include "tests/support/qdiff_process.h"
 
 namespace qdiff {
@@ -44,6 +47,43 @@ TEST(FindingPipeline, InjectedTieDefectIsFoundShrunkSavedAndReplayed) {
     EXPECT_NE(replay.output.find("unexplained"), std::string::npos) << replay.output;
   }
   std::cout << "[ findings ] " << findings.size() << " signatures\n";
+}
+
+// One finding per root cause: the injected defect makes every scheme's conv2d and linear layers
+// unexplained, and that is one finding per (failing layer's op, engine) naming the schemes it
+// affects, not one per scheme. Expected groups come from discrepancies.csv, not from the findings.
+TEST(FindingPipeline, InjectedDefectIsOneFindingPerOpAndEngineNamingItsSchemes) {
+  TempDir dir;
+  const std::string out = (dir.path() / "run").string();
+  const Result run = Qdiff(std::string(kCampaign) + " --inject-defect ties_up --out " + Quote(out));
+  ASSERT_EQ(run.exit_code, 1) << run.output;
+  std::map<std::string, std::set<std::string>> expected;  // "op/engine/unexplained" → schemes
+  for (const DiscrepancyRow& d : ReadDiscrepancies(out + "/discrepancies.csv")) {
+    if (d.cls != DiffClass::kUnexplained) continue;
+    std::string op = d.layer_op;
+    if (op == "conv2d_relu" || op == "linear_relu") op.resize(op.size() - 5);  // the op's family
+    expected[op + "/" + d.engine + "/unexplained"].insert(d.scheme);
+  }
+  ASSERT_FALSE(expected.empty());
+  std::map<std::string, std::set<std::string>> found;
+  const nlohmann::json record = nlohmann::json::parse(ReadFile(out + "/run.json"));
+  for (const nlohmann::json& f : record.at("findings")) {
+    const auto schemes = f.at("schemes").get<std::vector<std::string>>();
+    EXPECT_TRUE(found.emplace(f.at("signature").get<std::string>(), std::set<std::string>(schemes.begin(), schemes.end())).second)
+        << "two findings with signature " << f.at("signature");
+    EXPECT_GT(f.at("count").get<int64_t>(), 0);
+    EXPECT_NE(f.at("explain").get<std::string>().find("qdiff explain " + f.at("file").get<std::string>() + " --element "),
+              std::string::npos) << f.dump();
+  }
+  EXPECT_EQ(found, expected);
+  // The console shows the same grouping: one "finding" line per group, with its commands.
+  size_t lines = 0;
+  for (size_t p = run.output.find("\nfinding "); p != std::string::npos; p = run.output.find("\nfinding ", p + 1)) ++lines;
+  EXPECT_EQ(lines, expected.size()) << run.output;
+  for (const auto& [key, schemes] : expected) {
+    EXPECT_NE(run.output.find("finding " + key + ": "), std::string::npos) << key << "\n" << run.output;
+  }
+  std::cout << "[ findings ] " << found.size() << " root causes\n";
 }
 
 TEST(FindingPipeline, WithoutTheDefectNothingIsFound) {

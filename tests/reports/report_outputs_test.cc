@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "reports/baseline.h"
+#include "reports/findings.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
 #include "reports/merge.h"
@@ -154,9 +155,9 @@ std::string XmlProblem(const std::string& doc) {
 
 // The text between the start tag of the testcase with this classname/name and its end tag.
 std::string TestcaseBody(const std::string& xml, const std::string& classname,
-                         const std::string& name) {
+                         const std::string& name, const std::string& time) {
   const std::string start =
-      "<testcase classname=\"" + classname + "\" name=\"" + name + "\">";
+      "<testcase classname=\"" + classname + "\" name=\"" + name + "\" time=\"" + time + "\">";
   const std::size_t b = xml.find(start);
   if (b == std::string::npos) return "(missing testcase " + classname + " " + name + ")";
   const std::size_t e = xml.find("</testcase>", b);
@@ -255,111 +256,132 @@ TEST(ReportOutputsXmlChecker, RejectsMalformedDocuments) {
 
 // ---- JUnit ----------------------------------------------------------------------------------
 
-std::vector<CaseRow> JUnitCases() {
+SummaryRow Layer(const std::string& op, const std::string& engine, const std::string& scheme,
+                 const std::string& kind, const std::string& name, int64_t count) {
+  return SummaryRow{op, engine, scheme, kind, name, count};
+}
+
+// Two engines × three ops × two columns; per-layer counts as SummarizeLayers gives them.
+RunContext JUnitContext() {
+  RunContext ctx;
+  ctx.engines = {"qnnpack", "onednn"};
+  ctx.ops = {"conv2d", "linear", "add"};
+  ctx.columns = {"exact", "qnnpack_fp32"};
+  ctx.bug_corpora["add/qnnpack"] = {"corpora/qnnpack_add_shift_over_31.json", "corpora/other.json"};
+  ctx.seconds = 9.0;
+  ReportFinding f;
+  f.key = "conv2d/qnnpack/unexplained";
+  f.op = "conv2d";
+  f.engine = "qnnpack";
+  f.cls = "unexplained";
+  f.schemes = {"exact"};
+  f.cases = 2;
+  f.file = "out/findings/s1-c000002.qnnpack.exact.shrunk.json";
+  f.replay = "qdiff replay " + f.file;
+  f.explain = "qdiff explain " + f.file + " --element 3";
+  ReportFinding dead;
+  dead.key = "linear>relu/*/*/crashed";
+  dead.op = "linear>relu";
+  dead.engine = "*";
+  dead.cls = "crashed";
+  dead.file = "out/findings/s1-c000005.json";
+  dead.replay = "qdiff replay " + dead.file;
+  ctx.findings = {f, dead};
+  return ctx;
+}
+
+std::vector<SummaryRow> JUnitLayers() {
   return {
-      Case("s1-c000001", "conv2d", "qnnpack", "exact", "exact"),
-      Case("s1-c000003", "conv2d", "qnnpack", "exact", "unexplained"),
-      Case("s1-c000002", "conv2d", "qnnpack", "exact", "unexplained"),
-      Case("s1-c000004", "conv2d", "qnnpack", "exact", "explained"),
-      Case("s1-c000010", "linear", "onednn", "exact", "rejected", "unsupported: per_channel"),
-      Case("s1-c000011", "linear", "onednn", "exact", "rejected", "unsupported: per_channel"),
-      Case("s1-c000012", "linear", "qnnpack", "exact", "exact"),
-      Case("s1-c000005", "conv2d_relu", "qnnpack", "exact", "crashed"),
-      Case("s1-c000006", "conv2d_relu", "qnnpack", "exact", "exact"),
+      Layer("conv2d", "qnnpack", "exact", "verdict", "exact", 1),
+      Layer("conv2d", "qnnpack", "exact", "verdict", "unexplained", 2),
+      Layer("conv2d", "qnnpack", "exact", "class", "tie", 2),
+      Layer("conv2d", "qnnpack", "exact", "class", "unexplained", 3),
+      Layer("linear", "qnnpack", "exact", "verdict", "crashed", 1),
+      Layer("add", "qnnpack", "qnnpack_fp32", "verdict", "explained", 1),
+      Layer("add", "qnnpack", "qnnpack_fp32", "class", "libtorch_bug", 4),
+      Layer("linear", "onednn", "exact", "verdict", "rejected", 2),
+      Layer("conv2d", "onednn", "exact", "verdict", "exact", 3),
+      Layer("conv2d_relu", "onednn", "exact", "verdict", "exact", 2),  // family conv2d
   };
 }
 
-std::vector<DiscrepancyRow> JUnitDiscrepancies() {
-  return {
-      Disc("s1-c000002", "qnnpack", "exact", 0, 3, 1, "unexplained"),
-      Disc("s1-c000002", "qnnpack", "exact", 0, 7, 1, "tie"),
-      Disc("s1-c000002", "qnnpack", "exact", 0, 9, -2, "unexplained"),
-      Disc("s1-c000003", "qnnpack", "exact", 0, 1, 1, "unexplained"),
-      Disc("s1-c000004", "qnnpack", "exact", 0, 1, 1, "tie"),
-  };
-}
-
-TEST(ReportOutputsJUnit, OneTestcasePerGroupWithFailureSkipAndError) {
-  const std::string xml =
-      FormatJUnit(JUnitCases(), JUnitDiscrepancies(), "qdiff replay out/run/findings/");
+TEST(ReportOutputsJUnit, OneTestcasePerEngineOpColumnWithFailureErrorAndSkips) {
+  const std::string xml = FormatJUnit(JUnitLayers(), JUnitContext());
   EXPECT_EQ(XmlProblem(xml), "") << xml;
   EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 0), 0u);
-  EXPECT_EQ(Count(xml, "<testcase "), 4u) << xml;
-  EXPECT_NE(xml.find("<testsuite name=\"qdiff\" tests=\"4\" failures=\"1\" errors=\"1\" "
-                     "skipped=\"1\">"),
-            std::string::npos)
-      << xml;
+  EXPECT_EQ(Count(xml, "<testcase "), 12u) << xml;  // 2 engines × 3 ops × 2 columns
+  EXPECT_EQ(Count(xml, "<testsuite "), 2u);
+  // 8 testcases compared nothing (not exercised) + 1 known bug.
+  EXPECT_NE(xml.find("<testsuites name=\"qdiff\" tests=\"12\" failures=\"1\" errors=\"1\" skipped=\"9\" time=\"9.000\">"),
+            std::string::npos) << xml;
+  EXPECT_NE(xml.find("<testsuite name=\"qnnpack\" tests=\"6\" failures=\"1\" errors=\"1\" skipped=\"4\" time=\"4.000\">"),
+            std::string::npos) << xml;
 
-  const std::string failing = TestcaseBody(xml, "qdiff.conv2d.qnnpack", "exact");
-  EXPECT_NE(failing.find("<failure type=\"unexplained\" message=\"2 unexplained cases "
-                         "(3 unexplained elements): s1-c000002, s1-c000003\">"
-                         "qdiff replay out/run/findings/s1-c000002.json\n"
-                         "qdiff replay out/run/findings/s1-c000003.json\n</failure>"),
-            std::string::npos)
-      << failing;
-  EXPECT_EQ(failing.find("s1-c000004.json"), std::string::npos);  // explained: no replay
-  EXPECT_NE(failing.find("elements per class: tie 2 unexplained 3"), std::string::npos)
-      << failing;
+  const std::string failing = TestcaseBody(xml, "qdiff.qnnpack.conv2d", "exact", "3.000");
+  EXPECT_NE(failing.find("<failure type=\"unexplained\" message=\"2 unexplained layers, 3 unexplained elements; "
+                         "findings: conv2d/qnnpack/unexplained\">"
+                         "finding conv2d/qnnpack/unexplained: 2 cases\n"
+                         "qdiff replay out/findings/s1-c000002.qnnpack.exact.shrunk.json\n"
+                         "qdiff explain out/findings/s1-c000002.qnnpack.exact.shrunk.json --element 3\n</failure>"),
+            std::string::npos) << failing;
+  EXPECT_NE(failing.find("elements per class: tie 2 unexplained 3"), std::string::npos) << failing;
+  // The finding names only the column it affects.
+  EXPECT_EQ(TestcaseBody(xml, "qdiff.qnnpack.conv2d", "qnnpack_fp32", "0.000").find("<failure"), std::string::npos);
 
-  const std::string skipped = TestcaseBody(xml, "qdiff.linear.onednn", "exact");
-  EXPECT_NE(skipped.find("<skipped message=\"all 2 cases rejected by LibTorch: unsupported: "
-                         "per_channel\"/>"),
-            std::string::npos)
-      << skipped;
+  const std::string crashed = TestcaseBody(xml, "qdiff.qnnpack.linear", "exact", "0.000");
+  EXPECT_NE(crashed.find("<error type=\"crashed\" message=\"1 crashed layer\">qdiff replay out/findings/s1-c000005.json\n</error>"),
+            std::string::npos) << crashed;
 
-  const std::string crashed = TestcaseBody(xml, "qdiff.conv2d_relu.qnnpack", "exact");
-  EXPECT_NE(crashed.find("<error type=\"crashed\" message=\"1 crashed: s1-c000005\"/>"),
-            std::string::npos)
-      << crashed;
+  const std::string bug = TestcaseBody(xml, "qdiff.qnnpack.add", "qnnpack_fp32", "1.000");
+  EXPECT_NE(bug.find("<skipped message=\"known LibTorch bug (4 elements): corpora/qnnpack_add_shift_over_31.json, "
+                     "corpora/other.json\"/>"),
+            std::string::npos) << bug;
 
-  const std::string passing = TestcaseBody(xml, "qdiff.linear.qnnpack", "exact");
-  EXPECT_EQ(passing.find("<failure"), std::string::npos) << passing;
-  EXPECT_EQ(passing.find("<skipped"), std::string::npos) << passing;
-  EXPECT_EQ(passing.find("<error"), std::string::npos) << passing;
-  EXPECT_NE(passing.find("<system-out>1 case: exact 1\n</system-out>"), std::string::npos)
-      << passing;
+  const std::string rejected = TestcaseBody(xml, "qdiff.onednn.linear", "exact", "0.000");
+  EXPECT_NE(rejected.find("<skipped message=\"not exercised: no layer compared (2 layers rejected by LibTorch)\"/>"),
+            std::string::npos) << rejected;
+
+  const std::string passing = TestcaseBody(xml, "qdiff.onednn.conv2d", "exact", "5.000");
+  for (const char* tag : {"<failure", "<skipped", "<error"}) EXPECT_EQ(passing.find(tag), std::string::npos) << passing;
+  EXPECT_NE(passing.find("<system-out>layers: exact 5\n</system-out>"), std::string::npos) << passing;
 }
 
-TEST(ReportOutputsJUnit, PartlyRejectedGroupIsNotSkipped) {
-  const std::string xml = FormatJUnit({Case("a", "linear", "onednn", "exact", "rejected", "m"),
-                                       Case("b", "linear", "onednn", "exact", "exact")},
-                                      {}, "");
-  EXPECT_EQ(xml.find("<skipped"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\""),
-            std::string::npos);
-}
-
-TEST(ReportOutputsJUnit, ReplayPrefixWithOrWithoutSlash) {
-  const std::vector<CaseRow> cases = {Case("s1-c000007", "linear", "qnnpack", "exact",
-                                           "unexplained")};
-  const std::string with = FormatJUnit(cases, {}, "qdiff replay out/findings/");
-  const std::string without = FormatJUnit(cases, {}, "qdiff replay out/findings");
-  EXPECT_EQ(with, without);
-  EXPECT_NE(with.find(">qdiff replay out/findings/s1-c000007.json\n</failure>"),
-            std::string::npos)
-      << with;
-  const std::string bare = FormatJUnit(cases, {}, "qdiff replay ");
-  EXPECT_NE(bare.find(">qdiff replay s1-c000007.json\n</failure>"), std::string::npos) << bare;
+TEST(ReportOutputsJUnit, TestcasesDependOnTheConfigurationNotOnTheCounts) {
+  RunContext ctx = JUnitContext();
+  const std::string some = FormatJUnit(JUnitLayers(), ctx);
+  const std::string none = FormatJUnit({}, ctx);
+  auto testcases = [](const std::string& xml) {
+    std::vector<std::string> out;
+    for (size_t p = xml.find("<testcase "); p != std::string::npos; p = xml.find("<testcase ", p + 1)) {
+      out.push_back(xml.substr(p, xml.find(" time=", p) - p));
+    }
+    return out;
+  };
+  EXPECT_EQ(testcases(some), testcases(none));
+  // An op of the rows outside the configuration is added, not dropped.
+  std::vector<SummaryRow> layers = JUnitLayers();
+  layers.push_back(Layer("hardswish", "onednn", "exact", "verdict", "unexplained", 1));
+  const std::string more = FormatJUnit(layers, ctx);
+  EXPECT_EQ(Count(more, "<testcase "), 16u);  // + hardswish × 2 engines × 2 columns
+  EXPECT_NE(TestcaseBody(more, "qdiff.onednn.hardswish", "exact", "0.900").find("<failure"), std::string::npos) << more;
 }
 
 TEST(ReportOutputsJUnit, EscapesEverything) {
-  const std::string evil = "<script>alert(\"x&y\")</script>";
-  const std::vector<CaseRow> cases = {
-      Case("id<1>&\"'", "op<&>", "eng\"ine", "sch'eme", "unexplained"),
-      Case("c2", "linear", "onednn", "exact", "rejected", evil + "\x01\xff"),
-  };
-  const std::string xml = FormatJUnit(cases, {}, "qdiff replay <dir>&/");
+  RunContext ctx;
+  ctx.engines = {"eng\"ine"};
+  ctx.ops = {"op<&>"};
+  ctx.columns = {"sch'eme"};
+  ReportFinding f;
+  f.key = "op<&>/eng\"ine/unexplained";
+  f.op = "op<&>";
+  f.engine = "eng\"ine";
+  f.schemes = {"sch'eme"};
+  f.replay = "qdiff replay <dir>&/id<1>&\"'.json\x01\xff";
+  ctx.findings = {f};
+  const std::string xml = FormatJUnit({Layer("op<&>", "eng\"ine", "sch'eme", "verdict", "unexplained", 1)}, ctx);
   EXPECT_EQ(XmlProblem(xml), "") << xml;
-  EXPECT_EQ(xml.find("<script>"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;??"),
-            std::string::npos)
-      << xml;
-  EXPECT_NE(xml.find("classname=\"qdiff.op&lt;&amp;&gt;.eng&quot;ine\" name=\"sch&#39;eme\""),
-            std::string::npos)
-      << xml;
-  EXPECT_NE(xml.find("qdiff replay &lt;dir&gt;&amp;/id&lt;1&gt;&amp;&quot;&#39;.json"),
-            std::string::npos)
-      << xml;
+  EXPECT_NE(xml.find("classname=\"qdiff.eng&quot;ine.op&lt;&amp;&gt;\" name=\"sch&#39;eme\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("qdiff replay &lt;dir&gt;&amp;/id&lt;1&gt;&amp;&quot;&#39;.json??"), std::string::npos) << xml;
 }
 
 TEST(ReportOutputsJUnit, XmlEscapeKeepsUtf8AndReplacesInvalidBytes) {
@@ -373,24 +395,87 @@ TEST(ReportOutputsJUnit, XmlEscapeKeepsUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(XmlEscape("\xef\xbf\xbf"), "???");    // U+FFFF
 }
 
+TEST(ReportOutputsFindings, GroupKeyDropsTheSchemeOnly) {
+  EXPECT_EQ(FindingGroupKey("conv2d/qnnpack/exact/unexplained"), "conv2d/qnnpack/unexplained");
+  EXPECT_EQ(FindingGroupKey("conv2d/qnnpack/rndna/unexplained"), FindingGroupKey("conv2d/qnnpack/exact/unexplained"));
+  EXPECT_NE(FindingGroupKey("conv2d/onednn/exact/unexplained"), FindingGroupKey("conv2d/qnnpack/exact/unexplained"));
+  EXPECT_EQ(FindingGroupKey("conv2d_relu/qnnpack/kernel/tie"), "conv2d_relu/qnnpack/kernel/tie");  // its own group
+  EXPECT_EQ(FindingGroupKey("conv2d>add/*/*/crashed"), "conv2d>add/*/*/crashed");
+  EXPECT_EQ(FindingSignatureColumn("conv2d/qnnpack/rndna/unexplained"), "rndna");
+  EXPECT_EQ(FindingSignatureColumn("conv2d/qnnpack/kernel/tie"), "kernel");
+  EXPECT_EQ(FindingSignatureColumn("conv2d>add/*/*/crashed"), "");
+  EXPECT_EQ(OpFamily("conv2d_relu"), "conv2d");
+  EXPECT_EQ(OpFamily("add_relu"), "add");
+  EXPECT_EQ(OpFamily("leaky_relu"), "leaky_relu");
+  EXPECT_EQ(OpFamily("relu"), "relu");
+}
+
+TEST(ReportOutputsFindings, RunRecordRoundTripAndErrorsNameTheField) {
+  const RunContext ctx = JUnitContext();
+  nlohmann::json run = {{"findings", nlohmann::json::array()}};
+  for (const ReportFinding& f : ctx.findings) run["findings"].push_back(FindingJson(f));
+  const std::vector<ReportFinding> back = FindingsFromRunRecord(run, "d/run.json");
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].key, ctx.findings[0].key);
+  EXPECT_EQ(back[0].schemes, ctx.findings[0].schemes);
+  EXPECT_EQ(back[0].explain, ctx.findings[0].explain);
+  EXPECT_EQ(back[1].replay, ctx.findings[1].replay);
+  // A run.json from before the grouping (per-scheme signatures) is grouped when read.
+  const nlohmann::json old = {{"findings", {{{"signature", "conv2d/qnnpack/exact/unexplained"}, {"case_id", "c1"}, {"file", "f1"}, {"count", 2}},
+                                            {{"signature", "conv2d/qnnpack/rndna/unexplained"}, {"case_id", "c1"}, {"file", "f2"}, {"count", 3}}}}};
+  const std::vector<ReportFinding> grouped = FindingsFromRunRecord(old, "old/run.json");
+  ASSERT_EQ(grouped.size(), 1u);
+  EXPECT_EQ(grouped[0].key, "conv2d/qnnpack/unexplained");
+  EXPECT_EQ(grouped[0].schemes, (std::vector<std::string>{"exact", "rndna"}));
+  EXPECT_EQ(grouped[0].cases, 3);
+  EXPECT_EQ(grouped[0].replay, "qdiff replay f1");
+  run["findings"][1].erase("schemes");
+  try {
+    FindingsFromRunRecord(run, "d/run.json");
+    ADD_FAILURE() << "no error";
+  } catch (const ReportError& e) {
+    EXPECT_NE(std::string(e.what()).find("d/run.json: findings[1].schemes"), std::string::npos) << e.what();
+  }
+}
+
 // ---- HTML -----------------------------------------------------------------------------------
 
 std::vector<RunData> HtmlRuns() {
   RunData a;
   a.name = "nightly-1";
-  a.cases = JUnitCases();
-  a.discrepancies = JUnitDiscrepancies();
-  a.cases.push_back(Case("s1-c000008", "linear_relu", "onednn", "double_rounding", "explained"));
-  a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 2, 5, "bias"));
-  a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 4, -200, "bias"));
-  a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 5, 3, "bias"));
-  a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 6, -7, "bias"));
-  a.discrepancies.push_back(Disc("s1-c000008", "onednn", "double_rounding", 0, 7, 8, "bias"));
+  a.cases = {
+      Case("s1-c000001", "conv2d", "qnnpack", "exact", "exact"),
+      Case("s1-c000003", "conv2d", "qnnpack", "exact", "unexplained"),
+      Case("s1-c000002", "conv2d", "qnnpack", "exact", "unexplained"),
+      Case("s1-c000004", "conv2d", "qnnpack", "exact", "explained"),
+      Case("s1-c000010", "linear", "onednn", "exact", "rejected", "unsupported: per_channel"),
+      Case("s1-c000011", "linear", "onednn", "exact", "rejected", "unsupported: per_channel"),
+      Case("s1-c000012", "linear", "qnnpack", "exact", "exact"),
+      Case("s1-c000008", "linear_relu", "onednn", "double_rounding", "explained"),
+  };
+  auto layer_op = [](DiscrepancyRow d, const std::string& op) {
+    d.layer_op = op;
+    return d;
+  };
+  a.discrepancies = {
+      layer_op(Disc("s1-c000002", "qnnpack", "exact", 0, 3, 1, "unexplained"), "conv2d"),
+      layer_op(Disc("s1-c000002", "qnnpack", "exact", 0, 7, 1, "tie"), "conv2d"),
+      layer_op(Disc("s1-c000002", "qnnpack", "exact", 0, 9, -2, "unexplained"), "conv2d"),
+      layer_op(Disc("s1-c000003", "qnnpack", "exact", 0, 1, 1, "unexplained"), "conv2d"),
+      layer_op(Disc("s1-c000004", "qnnpack", "exact", 0, 1, 1, "tie"), "conv2d"),
+      layer_op(Disc("s1-c000008", "onednn", "double_rounding", 0, 2, 5, "bias"), "linear_relu"),
+      layer_op(Disc("s1-c000008", "onednn", "double_rounding", 0, 4, -200, "bias"), "linear_relu"),
+      layer_op(Disc("s1-c000008", "onednn", "double_rounding", 0, 6, -7, "bias"), "linear_relu"),
+  };
+  a.context.engines = {"qnnpack", "onednn"};
+  a.context.ops = {"conv2d", "linear"};
+  a.context.own_scheme = {{"qnnpack", "exact"}, {"onednn", "exact"}};
+  a.context.findings = {JUnitContext().findings[0]};
   RunData b;
   b.name = "nightly-2";
   b.cases = {Case("s1-c000001", "conv2d", "qnnpack", "exact", "explained")};
-  b.discrepancies = {Disc("s1-c000001", "qnnpack", "exact", 0, 0, 1, "tie"),
-                     Disc("s1-c000001", "qnnpack", "exact", 0, 5, 1, "tie")};
+  b.discrepancies = {layer_op(Disc("s1-c000001", "qnnpack", "exact", 0, 0, 1, "tie"), "conv2d"),
+                     layer_op(Disc("s1-c000001", "qnnpack", "exact", 0, 5, 1, "tie"), "conv2d")};
   return {a, b};
 }
 
@@ -400,60 +485,59 @@ std::string WithoutDoctype(const std::string& html) {
   return html.substr(doctype.size());
 }
 
-TEST(ReportOutputsHtml, ContainsEveryGroupHistogramsAndFindings) {
+TEST(ReportOutputsHtml, VerdictMatrixHistogramsFindingsThenCollapsedTables) {
   const std::vector<RunData> runs = HtmlRuns();
   const std::string html = FormatHtmlReport(runs);
   EXPECT_EQ(XmlProblem(WithoutDoctype(html)), "") << html;
-  for (const RunData& run : runs) {
-    EXPECT_NE(html.find("<h2>Run " + run.name + "</h2>"), std::string::npos);
-    for (const CaseRow& c : run.cases) {
-      EXPECT_NE(html.find("<td class=\"t\">" + c.op + "</td><td class=\"t\">" + c.engine +
-                          "</td><td class=\"t\">" + c.scheme + "</td>"),
-                std::string::npos)
-          << c.op << " " << c.engine << " " << c.scheme;
-    }
+  const std::string run1 = html.substr(html.find("<h2>Run nightly-1</h2>"), html.find("<h2>Run nightly-2</h2>") - html.find("<h2>Run nightly-1</h2>"));
+  size_t at = 0;
+  for (const char* section : {"<h3>Verdict</h3>", "<h3>Op \xC3\x97 engine</h3>", "<h3>|diff| by class</h3>",
+                              "<h3>Findings</h3>", "<details>", "Per layer op", "Rejected by LibTorch"}) {
+    const size_t p = run1.find(section, at);
+    ASSERT_NE(p, std::string::npos) << section;
+    at = p;
   }
-  // Summary row of conv2d/qnnpack/exact in run 1: 4 cases = exact 1, explained 1,
-  // unexplained 2 (flagged), rejected 0, degenerate 0; then classes bias 0 | tie 2, unexpl. 3.
-  EXPECT_NE(html.find("<td class=\"t\">conv2d</td><td class=\"t\">qnnpack</td><td class=\"t\">"
+  // Verdict: qnnpack has unexplained layers on its own scheme, onednn none.
+  EXPECT_NE(run1.find("<div class=\"panel fail\">\n<h3>qnnpack: FAIL</h3>"), std::string::npos) << run1;
+  EXPECT_NE(run1.find("<div class=\"panel pass\">\n<h3>onednn: PASS</h3>"), std::string::npos) << run1;
+  EXPECT_NE(run1.find("Unexplained on exact: 2 layers, 3 elements; findings: 1"), std::string::npos) << run1;
+  // Matrix: conv2d on qnnpack unexplained (2 of 4 layers), linear on onednn rejected.
+  EXPECT_NE(run1.find("<tr><td class=\"t\">conv2d</td><td class=\"o-unexplained\">2 unexplained / 4</td>"
+                      "<td class=\"o-none\">not run</td></tr>"),
+            std::string::npos) << run1;
+  EXPECT_NE(run1.find("<tr><td class=\"t\">linear</td><td class=\"o-exact\">exact / 1</td>"
+                      "<td class=\"o-none\">rejected / 2</td></tr>"),
+            std::string::npos) << run1;
+  // One histogram per engine with differing elements, stacked by class, labelled axes.
+  EXPECT_EQ(Count(run1, "<svg "), 2u);
+  EXPECT_EQ(Count(run1, ">elements</text>"), 2u);
+  EXPECT_EQ(Count(run1, ">|diff| (LSB)</text>"), 2u);
+  EXPECT_NE(run1.find("<title>unexplained, |diff| 1 LSB: 2 elements</title>"), std::string::npos) << run1;
+  EXPECT_NE(run1.find("<title>tie, |diff| 1 LSB: 2 elements</title>"), std::string::npos);
+  EXPECT_NE(run1.find("<title>unexplained, |diff| 2 LSB: 1 element</title>"), std::string::npos);
+  EXPECT_NE(run1.find("<title>bias, |diff| 128+ LSB: 1 element</title>"), std::string::npos);
+  EXPECT_NE(run1.find("<title>bias, |diff| 4-7 LSB: 2 elements</title>"), std::string::npos);
+  EXPECT_EQ(run1.find("|diff| 0 LSB"), std::string::npos);
+  EXPECT_NE(run1.find("<figcaption>qnnpack: 5 elements differing"), std::string::npos);
+  // Findings by root cause with their commands.
+  EXPECT_NE(run1.find("<tr><td class=\"t\">conv2d/qnnpack/unexplained</td><td class=\"t\">exact</td><td>2</td>"
+                      "<td class=\"t\"><code>qdiff replay out/findings/s1-c000002.qnnpack.exact.shrunk.json</code>"
+                      "<br/><code>qdiff explain out/findings/s1-c000002.qnnpack.exact.shrunk.json --element 3</code>"),
+            std::string::npos) << run1;
+  // The full tables (inside <details>): per layer op row of conv2d/qnnpack/exact: 4 layers = exact 1,
+  // explained 1, unexplained 2 (flagged), rejected 0, degenerate 0; classes bias 0 | tie 2 | unexpl. 3.
+  EXPECT_NE(run1.find("<td class=\"t\">conv2d</td><td class=\"t\">qnnpack</td><td class=\"t\">"
                       "exact</td><td>4</td><td>1</td><td>1</td><td class=\"bad\">2</td>"
-                      "<td>0</td><td>0</td><td>0</td><td class=\"sep\">0</td><td>2</td>"
+                      "<td>0</td><td>0</td><td class=\"sep\">0</td><td>2</td>"
                       "<td class=\"bad\">3</td></tr>"),
-            std::string::npos)
-      << html;
-  // Histograms: 2 groups with discrepancies in run 1, 1 in run 2, plus 3 class charts.
-  EXPECT_EQ(Count(html, "<svg "), 6u);
-  EXPECT_NE(html.find("<figcaption>conv2d / qnnpack / exact<br/>5 elements"), std::string::npos);
-  EXPECT_NE(html.find("<title>|diff| 1 LSB: 4 elements</title>"), std::string::npos) << html;
-  EXPECT_NE(html.find("<title>|diff| 2 LSB: 1 element</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>|diff| 3 LSB: 1 element</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>|diff| 4-7 LSB: 2 elements</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>|diff| 8-15 LSB: 1 element</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>|diff| 16-31 LSB: 0 elements</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>|diff| 128+ LSB: 1 element</title>"), std::string::npos);
-  EXPECT_EQ(html.find("<title>|diff| 0 LSB"), std::string::npos);
+            std::string::npos) << run1;
+  EXPECT_NE(run1.find("<tr><td class=\"t\">onednn</td><td>2</td><td class=\"t\">unsupported: per_channel</td>"
+                      "<td class=\"t\">linear</td></tr>"),
+            std::string::npos) << run1;
   // Classes over runs.
   EXPECT_NE(html.find("<h2>Classes over runs</h2>"), std::string::npos);
   EXPECT_NE(html.find("<title>nightly-2: 2 elements of class tie</title>"), std::string::npos);
   EXPECT_NE(html.find("<title>nightly-1: 3 elements of class unexplained</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>nightly-2: 0 elements of class unexplained</title>"), std::string::npos);
-  // Findings: unexplained and crashed cases, with replay commands; not the others.
-  for (const char* id : {"s1-c000002", "s1-c000003", "s1-c000005"}) {
-    EXPECT_NE(html.find(std::string("<code>qdiff replay findings/") + id + ".json</code>"),
-              std::string::npos)
-        << id;
-  }
-  for (const char* id : {"s1-c000001", "s1-c000004", "s1-c000006", "s1-c000008"}) {
-    EXPECT_EQ(html.find(std::string("qdiff replay findings/") + id + ".json"), std::string::npos)
-        << id;
-  }
-  EXPECT_NE(html.find("<tr><td class=\"t\">s1-c000002</td><td class=\"t\">conv2d</td>"
-                      "<td class=\"t\">qnnpack/exact: unexplained</td><td>2</td>"),
-            std::string::npos)
-      << html;
-  // Rejections with their message.
-  EXPECT_NE(html.find("<td>2</td><td class=\"t\">unsupported: per_channel</td>"),
-            std::string::npos);
 }
 
 TEST(ReportOutputsHtml, SingleRunHasNoClassesOverRuns) {
@@ -464,6 +548,34 @@ TEST(ReportOutputsHtml, SingleRunHasNoClassesOverRuns) {
   EXPECT_NE(html.find("No findings."), std::string::npos);
 }
 
+// The page aggregates: ten times the cases (same ops, engines, schemes) is about the same size.
+TEST(ReportOutputsHtml, SizeDoesNotGrowWithTheCases) {
+  auto run = [](int n) {
+    RunData r;
+    r.name = "big";
+    r.context = JUnitContext();
+    for (int i = 0; i < n; ++i) {
+      char id[32];
+      std::snprintf(id, sizeof id, "s1-c%06d", i);
+      for (const char* engine : {"qnnpack", "onednn"}) {
+        for (const char* scheme : {"exact", "qnnpack_fp32"}) {
+          r.cases.push_back(Case(id, i % 2 ? "conv2d" : "conv2d>add", engine, scheme, i % 3 ? "explained" : "unexplained",
+                                 ""));
+          for (int64_t k = 0; k < 5; ++k) {
+            DiscrepancyRow d = Disc(id, engine, scheme, 0, k, 1 + (i + k) % 40, k == 0 && i % 3 == 0 ? "unexplained" : "tie");
+            d.layer_op = "conv2d";
+            r.discrepancies.push_back(d);
+          }
+        }
+      }
+    }
+    return FormatHtmlReport({r});
+  };
+  const size_t small = run(200).size(), large = run(2000).size();
+  EXPECT_LT(large, small + small / 5) << small << " -> " << large;
+  EXPECT_LT(large, 100u * 1024);
+}
+
 TEST(ReportOutputsHtml, EscapesScriptInMessagesAndNames) {
   RunData run;
   run.name = "<script>alert('run')</script>";
@@ -472,6 +584,8 @@ TEST(ReportOutputsHtml, EscapesScriptInMessagesAndNames) {
                Case("c<2>", "conv<2d>", "qnn&pack", "exact", "unexplained")};
   // (A class is one of the typed names, so hostile text reaches the page through the other fields.)
   run.discrepancies = {Disc("c<2>", "qnn&pack", "exact", 0, 1, 1, "unexplained")};
+  run.context.findings = {JUnitContext().findings[0]};
+  run.context.findings[0].replay = "qdiff replay findings/c<2>.json";
   const std::string html = FormatHtmlReport({run, run});
   EXPECT_EQ(XmlProblem(WithoutDoctype(html)), "") << html;
   EXPECT_EQ(html.find("<script"), std::string::npos) << html;
@@ -480,7 +594,7 @@ TEST(ReportOutputsHtml, EscapesScriptInMessagesAndNames) {
       << html;
   EXPECT_NE(html.find("<h2>Run &lt;script&gt;alert(&#39;run&#39;)&lt;/script&gt;</h2>"),
             std::string::npos);
-  EXPECT_NE(html.find("conv&lt;2d&gt;"), std::string::npos);
+  EXPECT_NE(html.find("conv&lt;2d"), std::string::npos);  // ('>' splits the chain into layer ops)
   EXPECT_NE(html.find("qdiff replay findings/c&lt;2&gt;.json"), std::string::npos);
 }
 
