@@ -122,7 +122,7 @@ Case GemmLayerCase(const std::string& id, OpKind op, std::vector<int64_t> in_sha
 
 }  // namespace
 
-std::vector<OpFamily> ThroughputFamilies() {
+std::vector<WorkloadFamily> ThroughputFamilies() {
   using K = OpKind;
   return {{"conv2d+linear", {K::kConv2d, K::kLinear}},
           {"conv2d+linear real", {K::kConv2d, K::kLinear}, 100},
@@ -137,7 +137,7 @@ std::vector<CheckCost> MeasureFamilies(const std::vector<Engine>& engines, const
                                        int64_t cases, uint64_t seed) {
   const std::vector<Scheme> all = EveryScheme();
   std::vector<CheckCost> rows;
-  for (const OpFamily& family : ThroughputFamilies()) {
+  for (const WorkloadFamily& family : ThroughputFamilies()) {
     CampaignSettings s;
     s.seed = seed;
     s.engines = engines;

@@ -18,7 +18,7 @@
 namespace qdiff {
 
 // A group of ops measured together: the cases are drawn with generator.ops = ops.
-struct OpFamily {
+struct WorkloadFamily {
   std::string name;
   std::vector<OpKind> ops;
   int real_size_percent = GeneratorSettings::kDefaultRealSizePercent;
@@ -26,7 +26,7 @@ struct OpFamily {
 // conv2d+linear (the default mix, with the campaign's share of real sizes), conv2d+linear all at
 // real sizes (the size tier), the other convolutions, elementwise (add, mul, cat) and the ops
 // without weights that keep or map one input.
-std::vector<OpFamily> ThroughputFamilies();
+std::vector<WorkloadFamily> ThroughputFamilies();
 
 struct CheckCost {
   std::string engine;
