@@ -86,34 +86,27 @@ Rational MultiplierValue(const Recipe& recipe, const ChannelTerms& t) {
 // same integer under every tie rule, and the rational arithmetic is skipped. Otherwise (near or at
 // a tie, or |v| ≥ 2^40) the caller falls back to exact rationals. Proven equal on random and
 // near-tie inputs by tests/oracles/recipe_filter_test.cc.
-// The filter's per-channel constants: bias B, multiplier M and the zero point added before rounding.
-struct FilterConstants {
-  long double b = 0, m = 0, z = 0;
-};
-
-FilterConstants PrepareFilter(const Recipe& recipe, const ChannelTerms& t) {
-  FilterConstants c;
-  if (t.quant.bias) {
+std::optional<int64_t> FilteredRound(const Recipe& recipe, const ChannelTerms& t, int64_t acc) {
+  const ChannelQuant& q = t.quant;
+  long double b = 0;
+  if (q.bias) {
     switch (recipe.bias) {
-      case BiasForm::kExactReal: c.b = t.bias_exact_approx; break;
-      case BiasForm::kInt32Torch: c.b = static_cast<long double>(t.bias_int32); break;
-      default: c.b = FloatBias(recipe, t);
+      case BiasForm::kExactReal: b = t.bias_exact_approx; break;
+      case BiasForm::kInt32Torch: b = static_cast<long double>(t.bias_int32); break;
+      default: b = FloatBias(recipe, t);
     }
   }
+  long double m;
   switch (recipe.multiplier) {
-    case MultiplierForm::kExactReal: c.m = t.multiplier_exact_approx; break;
-    case MultiplierForm::kQ31: c.m = std::ldexp(static_cast<long double>(t.q31.multiplier), t.q31.shift - 31); break;
-    default: c.m = FloatMultiplier(recipe, t);
+    case MultiplierForm::kExactReal: m = t.multiplier_exact_approx; break;
+    case MultiplierForm::kQ31: m = std::ldexp(static_cast<long double>(t.q31.multiplier), t.q31.shift - 31); break;
+    default: m = FloatMultiplier(recipe, t);
   }
-  c.z = recipe.zero_point_order == ZeroPointOrder::kBeforeRounding ? t.quant.z_y : 0;
-  return c;
-}
-
-std::optional<int64_t> FilteredRound(const FilterConstants& c, int64_t acc) {
-  long double v = (static_cast<long double>(acc) + c.b) * c.m;
-  v += c.z;
+  long double v = (static_cast<long double>(acc) + b) * m;
+  const long double z = recipe.zero_point_order == ZeroPointOrder::kBeforeRounding ? q.z_y : 0;
+  v += z;
   if (!(std::fabs(v) < 0x1p40L)) return std::nullopt;
-  const long double err = (std::fabs(v) + std::fabs(c.b * c.m) + std::fabs(c.z)) * 0x1p-58L + 0x1p-200L;
+  const long double err = (std::fabs(v) + std::fabs(b * m) + std::fabs(z)) * 0x1p-58L + 0x1p-200L;
   const long double floor_v = std::floor(v);
   const long double frac = v - floor_v;  // exact: |v| < 2^40 leaves ≥ 23 fraction bits
   if (std::fabs(frac - 0.5L) <= err) return std::nullopt;
@@ -134,9 +127,9 @@ Float32Constants PrepareFloat32(const Recipe& recipe, const ChannelTerms& t) {
   return c;
 }
 
-std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms& t, const Float32Constants& c,
-                                       int64_t acc, RecipeTrace* trace) {
-  if (recipe.rounding == Rounding::kDoubleRoundingQ31) return std::nullopt;
+// A binary32 recipe (rounding other than kDoubleRoundingQ31, which has no binary32 form).
+int32_t EvaluateFloat32(const Recipe& recipe, const ChannelTerms& t, const Float32Constants& c, int64_t acc,
+                        RecipeTrace* trace) {
   const ChannelQuant& q = t.quant;
   // a = acc + bias as the kernel holds it: integer bias added in int32 before cvtepi32_ps,
   // float bias added to f32(acc).
@@ -171,8 +164,10 @@ std::optional<int32_t> EvaluateFloat32(const Recipe& recipe, const ChannelTerms&
   return Finish(rounded, out_of_int32, recipe, q.range);
 }
 
-std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t, const FilterConstants* filter,
-                                     int64_t acc, RecipeTrace* trace) {
+int32_t EvaluateRational(const Recipe& recipe, const ChannelTerms& t, int64_t acc, RecipeTrace* trace);
+
+std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t, int64_t acc,
+                                     RecipeTrace* trace) {
   const ChannelQuant& q = t.quant;
   if (recipe.rounding == Rounding::kDoubleRoundingQ31) {
     const bool int_bias = !q.bias || recipe.bias == BiasForm::kInt32Torch;
@@ -195,8 +190,8 @@ std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t
     }
     return Finish(rounded, false, recipe, q.range);
   }
-  if (filter && !trace) {
-    if (std::optional<int64_t> fast = FilteredRound(*filter, acc)) {
+  if (!trace) {
+    if (std::optional<int64_t> fast = FilteredRound(recipe, t, acc)) {
       int64_t rounded = *fast;
       const bool out_of_int32 = rounded < std::numeric_limits<int32_t>::min() ||
                                 rounded > std::numeric_limits<int32_t>::max();
@@ -204,6 +199,13 @@ std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t
       return Finish(rounded, out_of_int32, recipe, q.range);
     }
   }
+  return EvaluateRational(recipe, t, acc, trace);
+}
+
+// The rational path of EvaluateExact, out of line: its big-integer frame stays off the fast path.
+[[gnu::noinline]] int32_t EvaluateRational(const Recipe& recipe, const ChannelTerms& t, int64_t acc,
+                                           RecipeTrace* trace) {
+  const ChannelQuant& q = t.quant;
   const Rational bias = q.bias ? BiasValue(recipe, t) : Rational::FromInt(0);
   const Rational multiplier = MultiplierValue(recipe, t);
   const Rational sum = Rational::FromInt(acc) + bias;
@@ -273,22 +275,25 @@ ChannelTerms PrepareChannel(const ChannelQuant& q) {
 std::optional<int32_t> EvaluateRecipe(const Recipe& recipe, const ChannelTerms& terms, int64_t acc,
                                       RecipeTrace* trace) {
   if (recipe.arithmetic == Arithmetic::kFloat32) {
+    if (recipe.rounding == Rounding::kDoubleRoundingQ31) return std::nullopt;
     return EvaluateFloat32(recipe, terms, PrepareFloat32(recipe, terms), acc, trace);
   }
-  const FilterConstants filter = trace ? FilterConstants{} : PrepareFilter(recipe, terms);
-  return EvaluateExact(recipe, terms, trace ? nullptr : &filter, acc, trace);
+  return EvaluateExact(recipe, terms, acc, trace);
 }
 
 void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const int64_t* acc, int64_t n,
                        int32_t* out) {
   // Every named scheme is a valid ingredient combination; an invalid one gives z_y.
-  if (recipe.arithmetic == Arithmetic::kFloat32) {
+  if (recipe.arithmetic == Arithmetic::kFloat32 && recipe.rounding != Rounding::kDoubleRoundingQ31) {
     const Float32Constants c = PrepareFloat32(recipe, terms);
-    for (int64_t i = 0; i < n; ++i) out[i] = EvaluateFloat32(recipe, terms, c, acc[i], nullptr).value_or(terms.quant.z_y);
+    for (int64_t i = 0; i < n; ++i) out[i] = EvaluateFloat32(recipe, terms, c, acc[i], nullptr);
     return;
   }
-  const FilterConstants filter = PrepareFilter(recipe, terms);
-  for (int64_t i = 0; i < n; ++i) out[i] = EvaluateExact(recipe, terms, &filter, acc[i], nullptr).value_or(terms.quant.z_y);
+  if (recipe.arithmetic == Arithmetic::kFloat32) {
+    std::fill(out, out + n, terms.quant.z_y);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) out[i] = EvaluateExact(recipe, terms, acc[i], nullptr).value_or(terms.quant.z_y);
 }
 
 double ExactRealOutput(const ChannelTerms& terms, int64_t acc) {

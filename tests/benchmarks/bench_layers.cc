@@ -2,7 +2,9 @@
 //   BM_Accumulators/loop and /lowered: the exact accumulators of a layer, by the product loop
 //     (ForEachProduct, what LayerAccumulators did before) and by the lowered GEMM (layer_gemm.h);
 //   BM_FloatOracle: the float oracle of the same layer;
-//   BM_Requantize: one scheme over the layer's accumulators;
+//   BM_Requantize: one scheme over the layer's accumulators, element by element (EvaluateRecipe);
+//   BM_RequantizeRuns: the conv layer through RunIntegerLayer (accumulators included), which
+//     requantizes channel run by channel run;
 //   BM_GenerateModel: drawing a conv2d/linear case from the generators (the default mix, and
 //     every case at real sizes).
 // Layers: conv2d 32→32, 3×3, pad 1, 28×28 and linear 1024→1024 with batch 8 (issue bars).
@@ -78,6 +80,16 @@ void BM_Requantize(benchmark::State& state, bool conv) {
   state.SetLabel(GetScheme(static_cast<Scheme>(state.range(0))).name);
 }
 
+// The pipeline's form: one channel run at a time (EvaluateRecipeRun), constants prepared once.
+void BM_RequantizeRuns(benchmark::State& state) {
+  const Model m = LayerModel(true);
+  const Layer& l = m.layers[0];
+  const Recipe recipe = GetScheme(static_cast<Scheme>(state.range(0))).recipe;
+  for (auto _ : state) benchmark::DoNotOptimize(RunIntegerLayer(l, m.input, recipe).out);
+  state.SetItemsProcessed(state.iterations() * ShapeElements(LayerOutputShape(l, m.input.shape)));
+  state.SetLabel(GetScheme(static_cast<Scheme>(state.range(0))).name);
+}
+
 void BM_GenerateModel(benchmark::State& state, int real_size_percent) {
   GeneratorSettings settings;
   settings.ops = {OpKind::kConv2d, OpKind::kLinear};
@@ -93,6 +105,7 @@ BENCHMARK_CAPTURE(BM_Accumulators, linear_lowered, false, true)->Unit(benchmark:
 BENCHMARK_CAPTURE(BM_FloatOracle, conv, true)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_FloatOracle, linear, false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Requantize, conv, true)->DenseRange(0, 8)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RequantizeRuns)->DenseRange(0, 8)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_GenerateModel, default_mix, GeneratorSettings::kDefaultRealSizePercent)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_GenerateModel, real_sizes, 100)->Unit(benchmark::kMicrosecond);
