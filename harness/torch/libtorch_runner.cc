@@ -375,6 +375,38 @@ std::string OneLine(std::string msg) {
   return msg.empty() ? "LibTorch error without a message" : msg;
 }
 
+QTensor QTensorOf(const at::Tensor& t) {
+  QTensor q;
+  if (t.scalar_type() == at::kQInt8) {
+    q.dtype = DType::kQInt8;
+  } else if (t.scalar_type() == at::kQUInt8) {
+    q.dtype = DType::kQUInt8;
+  } else {
+    throw std::runtime_error(std::string("quantized tensor has dtype ") +
+                             c10::toString(t.scalar_type()));
+  }
+  q.shape = t.sizes().vec();
+  at::Tensor ints = t.int_repr().to(at::kInt).contiguous();
+  q.values.assign(ints.data_ptr<int32_t>(), ints.data_ptr<int32_t>() + ints.numel());
+  if (t.qscheme() == at::kPerTensorAffine) {
+    q.scales = {t.q_scale()};
+    q.zero_points = {static_cast<int32_t>(t.q_zero_point())};
+    q.axis = -1;
+  } else if (t.qscheme() == at::kPerChannelAffine) {
+    at::Tensor scales = t.q_per_channel_scales().to(at::kDouble).contiguous();
+    at::Tensor zps = t.q_per_channel_zero_points().to(at::kLong).contiguous();
+    q.scales.assign(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
+    for (int64_t c = 0; c < zps.numel(); ++c) {
+      q.zero_points.push_back(static_cast<int32_t>(zps.data_ptr<int64_t>()[c]));
+    }
+    q.axis = static_cast<int>(t.q_per_channel_axis());
+  } else {
+    throw std::runtime_error(std::string("quantized tensor has qscheme ") +
+                             c10::toString(t.qscheme()));
+  }
+  return q;
+}
+
 void InitLibTorch() {
   static std::once_flag once;
   std::call_once(once, [] { at::set_num_threads(1); });
@@ -512,39 +544,6 @@ class WorkerThread {
   bool stop_ = false;
   std::thread thread_;  // last: starts once the members above exist
 };
-
-// A quantized weight tensor (as unpack returns it) as a QTensor.
-QTensor ReadQTensor(const at::Tensor& t) {
-  QTensor q;
-  if (t.scalar_type() == at::kQInt8) {
-    q.dtype = DType::kQInt8;
-  } else if (t.scalar_type() == at::kQUInt8) {
-    q.dtype = DType::kQUInt8;
-  } else {
-    throw std::runtime_error(std::string("unpacked weight has dtype ") +
-                             c10::toString(t.scalar_type()));
-  }
-  q.shape = t.sizes().vec();
-  at::Tensor ints = t.int_repr().to(at::kInt).contiguous();
-  q.values.assign(ints.data_ptr<int32_t>(), ints.data_ptr<int32_t>() + ints.numel());
-  if (t.qscheme() == at::kPerTensorAffine) {
-    q.scales = {t.q_scale()};
-    q.zero_points = {static_cast<int32_t>(t.q_zero_point())};
-    q.axis = -1;
-  } else if (t.qscheme() == at::kPerChannelAffine) {
-    at::Tensor scales = t.q_per_channel_scales().to(at::kDouble).contiguous();
-    at::Tensor zps = t.q_per_channel_zero_points().to(at::kLong).contiguous();
-    q.scales.assign(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
-    for (int64_t c = 0; c < zps.numel(); ++c) {
-      q.zero_points.push_back(static_cast<int32_t>(zps.data_ptr<int64_t>()[c]));
-    }
-    q.axis = static_cast<int>(t.q_per_channel_axis());
-  } else {
-    throw std::runtime_error(std::string("unpacked weight has qscheme ") +
-                             c10::toString(t.qscheme()));
-  }
-  return q;
-}
 
 void ReadPair(const c10::IValue& list, int64_t (&out)[ConvAttrs::kMaxSpatialDims]) {
   const c10::List<int64_t> v = list.toIntList();
@@ -692,7 +691,7 @@ std::optional<Layer> PackedModule::Unpacked(std::string* error) const {
       failed = Guarded([&] {
         UnpackedTensors u = UnpackPacked(p->layer.op, p->packed);
         Layer l = p->layer;
-        l.weight = ReadQTensor(u.weight);
+        l.weight = QTensorOf(u.weight);
         l.bias.reset();
         if (!u.bias.isNone()) {
           at::Tensor b = u.bias.toTensor().to(at::kFloat).contiguous();

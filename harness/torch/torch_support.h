@@ -1,4 +1,5 @@
-// Helpers shared by the two LibTorch translation units (libtorch_runner.cc, libtorch_dynamic.cc).
+// Helpers shared by the LibTorch translation units (libtorch_runner.cc, libtorch_dynamic.cc,
+// torchscript_model.cc).
 // Includes ATen: include it from harness/torch/ only.
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "oracles/engine.h"
+#include "oracles/model.h"
 
 namespace qdiff {
 
@@ -16,5 +18,10 @@ bool SupportedQEngine(Engine engine, at::QEngine* out, std::string* message);
 
 // LibTorch's error text as one line of at most 500 characters (never empty).
 std::string OneLine(std::string msg);
+
+// A quint8 or qint8 tensor, per-tensor or per-channel affine, as a QTensor (int_repr values in
+// logical row-major order whatever the memory format). Throws std::runtime_error naming the dtype
+// or qscheme of any other tensor.
+QTensor QTensorOf(const at::Tensor& t);
 
 }  // namespace qdiff

@@ -50,31 +50,11 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-// QTensor of a quantized tensor (logical row-major order whatever its memory format).
-QTensor ReadQuantized(const at::Tensor& t) {
-  QTensor q;
-  q.dtype = t.scalar_type() == at::kQInt8 ? DType::kQInt8 : DType::kQUInt8;
-  q.shape = t.sizes().vec();
-  at::Tensor ints = t.int_repr().to(at::kInt).contiguous();
-  q.values.assign(ints.data_ptr<int32_t>(), ints.data_ptr<int32_t>() + ints.numel());
-  if (t.qscheme() == at::kPerTensorAffine) {
-    q.scales = {t.q_scale()};
-    q.zero_points = {static_cast<int32_t>(t.q_zero_point())};
-  } else {
-    at::Tensor s = t.q_per_channel_scales().to(at::kDouble).contiguous();
-    at::Tensor z = t.q_per_channel_zero_points().to(at::kLong).contiguous();
-    q.scales.assign(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
-    for (int64_t c = 0; c < z.numel(); ++c) q.zero_points.push_back(static_cast<int32_t>(z.data_ptr<int64_t>()[c]));
-    q.axis = static_cast<int>(t.q_per_channel_axis());
-  }
-  return q;
-}
-
 // A broadcast operand of add/mul as the tensor it acts as: its int_repr expanded to `sizes`
 // (data movement; the case's "model vs alone" count confirms LibTorch's broadcast agrees).
 QTensor ReadQuantizedExpanded(const at::Tensor& t, at::IntArrayRef sizes) {
-  if (t.sizes() == sizes) return ReadQuantized(t);
-  QTensor q = ReadQuantized(t);
+  if (t.sizes() == sizes) return QTensorOf(t);
+  QTensor q = QTensorOf(t);
   at::Tensor ints = t.int_repr().to(at::kInt).expand(sizes).contiguous();
   q.shape = sizes.vec();
   q.values.assign(ints.data_ptr<int32_t>(), ints.data_ptr<int32_t>() + ints.numel());
@@ -139,7 +119,7 @@ void ReadPacked(const c10::IValue& packed, Layer* layer) {
   unpack.callBoxed(&s);
   at::Tensor w = s.at(0).toTensor();
   if (layer->op == OpKind::kConv1d && w.dim() == 4) w = w.squeeze(2);  // [OC, C/g, 1, K] → 3-D
-  layer->weight = ReadQuantized(w);
+  layer->weight = QTensorOf(w);
   if (s.at(1).isTensor()) layer->bias = ReadFloats(s.at(1).toTensor());
   if (linear) return;
   const size_t rank = static_cast<size_t>(ConvSpatialDims(layer->op));
@@ -168,6 +148,18 @@ void SetPair(const c10::IValue& v, const char* what, int64_t (&out)[2]) {
   auto [a, b] = PairOf(v, what);
   out[0] = a;
   out[1] = b;
+}
+
+// kernel_size, stride (an empty list: the kernel) and padding, inputs 1–3 of max_pool2d and
+// avg_pool2d.
+void SetPoolWindow(const std::vector<c10::IValue>& in, PoolAttrs* pool) {
+  SetPair(in.at(1), "kernel_size", pool->kernel);
+  if (in.at(2).toIntList().empty()) {
+    std::copy(pool->kernel, pool->kernel + 2, pool->stride);
+  } else {
+    SetPair(in.at(2), "stride", pool->stride);
+  }
+  SetPair(in.at(3), "padding", pool->padding);
 }
 
 struct OpSpec {
@@ -238,7 +230,7 @@ bool ReadLayer(const OpSpec& spec, const std::vector<c10::IValue>& in, const c10
     l.out_scale = in[2].toDouble();
     l.out_zero_point = static_cast<int32_t>(in[3].toInt());
     l.out_dtype = y.scalar_type() == at::kQInt8 ? DType::kQInt8 : DType::kQUInt8;
-    node->inputs = {ReadQuantized(in[0].toTensor())};
+    node->inputs = {QTensorOf(in[0].toTensor())};
     return true;
   }
   switch (spec.op) {
@@ -254,7 +246,7 @@ bool ReadLayer(const OpSpec& spec, const std::vector<c10::IValue>& in, const c10
                       ReadQuantizedExpanded(in[1].toTensor(), y.sizes())};
       return true;
     case OpKind::kCat: {
-      for (const at::Tensor& t : in.at(0).toTensorList().vec()) node->inputs.push_back(ReadQuantized(t));
+      for (const at::Tensor& t : in.at(0).toTensorList().vec()) node->inputs.push_back(QTensorOf(t));
       l.cat_dim = in.at(1).toInt();
       if (l.cat_dim < 0) l.cat_dim += static_cast<int64_t>(node->inputs.at(0).shape.size());
       out_qparams();  // quantized::cat's optional scale/zero point, else the first input's
@@ -265,24 +257,12 @@ bool ReadLayer(const OpSpec& spec, const std::vector<c10::IValue>& in, const c10
       return true;
     }
     case OpKind::kMaxPool2d:
-      SetPair(in.at(1), "kernel_size", l.pool.kernel);
-      if (in.at(2).toIntList().empty()) {
-        std::copy(l.pool.kernel, l.pool.kernel + 2, l.pool.stride);
-      } else {
-        SetPair(in.at(2), "stride", l.pool.stride);
-      }
-      SetPair(in.at(3), "padding", l.pool.padding);
+      SetPoolWindow(in, &l.pool);
       SetPair(in.at(4), "dilation", l.pool.dilation);
       l.pool.ceil_mode = in.at(5).toBool();
       break;
     case OpKind::kAvgPool2d:
-      SetPair(in.at(1), "kernel_size", l.pool.kernel);
-      if (in.at(2).toIntList().empty()) {
-        std::copy(l.pool.kernel, l.pool.kernel + 2, l.pool.stride);
-      } else {
-        SetPair(in.at(2), "stride", l.pool.stride);
-      }
-      SetPair(in.at(3), "padding", l.pool.padding);
+      SetPoolWindow(in, &l.pool);
       l.pool.ceil_mode = in.at(4).toBool();
       l.pool.count_include_pad = in.at(5).toBool();
       l.pool.divisor_override = in.at(6).isNone() ? 0 : in.at(6).toInt();
@@ -326,7 +306,7 @@ bool ReadLayer(const OpSpec& spec, const std::vector<c10::IValue>& in, const c10
     default:
       break;
   }
-  node->inputs = {ReadQuantized(in.at(0).toTensor())};
+  node->inputs = {QTensorOf(in.at(0).toTensor())};
   return true;
 }
 
@@ -515,11 +495,11 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
                  out.isTensor()) {
         node.role = NodeRole::kQuantize;
         node.float_input = ReadFloats(in[0].toTensor());
-        node.output = ReadQuantized(out.toTensor());
+        node.output = QTensorOf(out.toTensor());
       } else if (kind == "aten::dequantize" && IsQuantizedTensor(in.at(0)) &&
                  in[0].toTensor().qscheme() == at::kPerTensorAffine) {
         node.role = NodeRole::kDequantize;
-        node.inputs = {ReadQuantized(in[0].toTensor())};
+        node.inputs = {QTensorOf(in[0].toTensor())};
         node.float_output = ReadFloats(out.toTensor());
       } else if ((kind == "quantized::linear_dynamic" || kind == "quantized::linear_relu_dynamic") &&
                  in.size() == 3 && in[0].isTensor() && in[1].isObject()) {
@@ -550,7 +530,7 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
         if (spec_row != nullptr && out.isTensor() && out.toTensor().is_quantized() &&
             ReadLayer(*spec_row, in, out, &node, &why)) {
           node.role = NodeRole::kLayer;
-          node.output = ReadQuantized(out.toTensor());
+          node.output = QTensorOf(out.toTensor());
           // LibTorch picks kernels by memory format: keep the model's.
           const at::Tensor x0 = spec_row->op == OpKind::kCat ? in[0].toTensorList().get(0)
                                                              : in[0].toTensor();
