@@ -33,6 +33,8 @@ const char* OpKindName(OpKind op) {
     case OpKind::kConv3d: return "conv3d";
     case OpKind::kConvTranspose2d: return "conv_transpose2d";
     case OpKind::kFlatten: return "flatten";
+    case OpKind::kHardsigmoid: return "hardsigmoid";
+    case OpKind::kMean: return "mean";
   }
   return "?";
 }
@@ -53,6 +55,8 @@ bool IsTransposedConv(OpKind op) { return op == OpKind::kConvTranspose2d; }
 bool IsPoolOp(OpKind op) {
   return op == OpKind::kMaxPool2d || op == OpKind::kAvgPool2d || op == OpKind::kAdaptiveAvgPool2d;
 }
+
+bool NeedsFourDInput(OpKind op) { return IsPoolOp(op) || op == OpKind::kMean; }
 
 int ConvSpatialDims(OpKind op) {
   switch (op) {
@@ -81,6 +85,7 @@ bool KeepsInputQParams(OpKind op) {
     case OpKind::kMaxPool2d:
     case OpKind::kAvgPool2d:
     case OpKind::kAdaptiveAvgPool2d:
+    case OpKind::kMean:
     case OpKind::kRelu:
     case OpKind::kRelu6:
     case OpKind::kHardtanh:
@@ -89,6 +94,10 @@ bool KeepsInputQParams(OpKind op) {
     default:
       return false;
   }
+}
+
+bool HasFixedOutputQParams(OpKind op) {
+  return op == OpKind::kSigmoid || op == OpKind::kHardsigmoid;
 }
 
 int InputArity(OpKind op) {
@@ -245,6 +254,16 @@ std::vector<int64_t> PoolOutputShape(const Layer& layer, const std::vector<int64
   return out;
 }
 
+// at::mean over H and W of a 4-D input; dims must wrap (d < 0: d + 4) to {2, 3}.
+std::vector<int64_t> MeanOutputShape(const MeanAttrs& a, const std::vector<int64_t>& in) {
+  if (in.size() != 4) return {};
+  const int64_t d0 = a.dims[0] < 0 ? a.dims[0] + 4 : a.dims[0];
+  const int64_t d1 = a.dims[1] < 0 ? a.dims[1] + 4 : a.dims[1];
+  if (!((d0 == 2 && d1 == 3) || (d0 == 3 && d1 == 2))) return {};
+  if (a.keepdim) return {in[0], in[1], 1, 1};
+  return {in[0], in[1]};
+}
+
 }  // namespace
 
 std::vector<int64_t> LayerOutputShape(const Layer& layer,
@@ -284,6 +303,8 @@ std::vector<int64_t> LayerOutputShape(const Layer& layer,
     case OpKind::kAvgPool2d:
     case OpKind::kAdaptiveAvgPool2d:
       return PoolOutputShape(layer, in[0]);
+    case OpKind::kMean:
+      return MeanOutputShape(layer.mean, in[0]);
     default:
       return in[0];
   }
@@ -297,7 +318,7 @@ OutputQParams LayerOutputQParams(const Layer& layer, const QTensor& input0) {
   if (KeepsInputQParams(layer.op)) {
     return {input0.scales[0], input0.zero_points[0], input0.dtype};
   }
-  if (layer.op == OpKind::kSigmoid) {
+  if (HasFixedOutputQParams(layer.op)) {
     return {1.0 / 256, input0.dtype == DType::kQUInt8 ? 0 : -128, input0.dtype};
   }
   return {layer.out_scale, layer.out_zero_point, IsGemmOp(layer.op) ? layer.out_dtype : input0.dtype};
@@ -439,7 +460,7 @@ std::string ValidateModel(const Model& model) {
       return at + ".relu: only the convolutions (not transposed), linear, add and mul have a "
                   "fused ReLU";
     }
-    if (!KeepsInputQParams(l.op) && l.op != OpKind::kSigmoid) {
+    if (!KeepsInputQParams(l.op) && !HasFixedOutputQParams(l.op)) {
       if (!ValidScale(l.out_scale)) return at + ".out_scale: must be finite, > 0 and a normal float";
       const QuantRange r = TypeRange(IsGemmOp(l.op) ? l.out_dtype : in_dtypes[0]);
       if (l.out_zero_point < r.qmin || l.out_zero_point > r.qmax) {
@@ -466,7 +487,7 @@ std::string ValidateModel(const Model& model) {
     shapes.push_back(out);
     dtypes.push_back(IsGemmOp(l.op) ? l.out_dtype : in_dtypes[0]);
     scales.push_back(KeepsInputQParams(l.op) ? in_scale
-                     : l.op == OpKind::kSigmoid ? 1.0 / 256
+                     : HasFixedOutputQParams(l.op) ? 1.0 / 256
                                                 : l.out_scale);
   }
   return "";

@@ -90,6 +90,8 @@ enum class OpKind {
   kConv3d,             // quantized::conv3d(_relu):   x [N,C,D,H,W], weight [OC, C/g, kD, kH, kW]
   kConvTranspose2d,    // quantized::conv_transpose2d: x [N,C,H,W],  weight [C, OC/g, kH, kW]
   kFlatten,            // at::flatten(x, 1): [N, ...] → [N, prod(...)] (output qparams = input's)
+  kHardsigmoid,        // at::hardsigmoid: output qparams fixed like sigmoid's
+  kMean,               // at::mean(x, dims, keepdim) over H and W of [N,C,H,W] (output qparams = input's)
 };
 const char* OpKindName(OpKind op);
 std::optional<OpKind> ParseOpKind(const std::string& name);
@@ -98,14 +100,18 @@ constexpr OpKind kAllOpKinds[] = {
     OpKind::kCat,       OpKind::kMaxPool2d, OpKind::kAvgPool2d, OpKind::kAdaptiveAvgPool2d,
     OpKind::kRelu,      OpKind::kRelu6,     OpKind::kHardtanh,  OpKind::kClamp,
     OpKind::kHardswish, OpKind::kSigmoid,   OpKind::kLeakyRelu, OpKind::kConv1d,
-    OpKind::kConv3d,    OpKind::kConvTranspose2d, OpKind::kFlatten};
+    OpKind::kConv3d,    OpKind::kConvTranspose2d, OpKind::kFlatten, OpKind::kHardsigmoid,
+    OpKind::kMean};
 
 bool IsGemmOp(OpKind op);             // the convolutions and linear
 bool IsConvOp(OpKind op);             // conv1d, conv2d, conv3d, conv_transpose2d
 bool IsTransposedConv(OpKind op);     // conv_transpose2d
 bool IsPoolOp(OpKind op);             // max_pool2d, avg_pool2d, adaptive_avg_pool2d
+bool NeedsFourDInput(OpKind op);      // the pools and mean: [N, C, H, W] inputs only
 int ConvSpatialDims(OpKind op);       // 1, 2 or 3 for the convolutions, 0 otherwise
-bool KeepsInputQParams(OpKind op);    // pools and clamps: output scale/zp/dtype = input 0's
+bool KeepsInputQParams(OpKind op);    // pools, mean and clamps: output scale/zp/dtype = input 0's
+// sigmoid and hardsigmoid: LibTorch fixes the output qparams (quint8 1/256, 0; qint8 1/256, −128)
+bool HasFixedOutputQParams(OpKind op);
 int InputArity(OpKind op);            // 2 for add/mul, 0 (= one or more) for cat, else 1
 
 // Attributes of every convolution, one entry per spatial dimension in the order of the input's
@@ -135,6 +141,14 @@ struct PoolAttrs {
   bool count_include_pad = true;     // avg_pool2d only
   int64_t divisor_override = 0;      // avg_pool2d only; 0 = none
   int64_t output_size[2] = {1, 1};   // adaptive_avg_pool2d only
+};
+
+// at::mean(x, dims, keepdim) over the two spatial dimensions of a 4-D input: dims as the call
+// gives them ([2, 3], [3, 2], [-1, -2], …; they must wrap to {2, 3}). QNNPACK takes its own kernel
+// only for the literal [2, 3] (docs/semantics.md#mean). Output [N, C, 1, 1] with keepdim, else [N, C].
+struct MeanAttrs {
+  int64_t dims[2] = {2, 3};
+  bool keepdim = false;
 };
 
 // Float parameters of the elementwise activations, as the Python call receives them.
@@ -167,6 +181,7 @@ struct Layer {
   bool channels_last = false;
   ConvAttrs conv;                   // convolutions only
   PoolAttrs pool;                   // pools only
+  MeanAttrs mean;                   // kMean only
   ActivationAttrs act;              // hardtanh, clamp, leaky_relu
   int64_t cat_dim = 1;              // kCat only
   QTensor weight;                   // GEMM only

@@ -38,6 +38,8 @@ int64_t TapsPerOutput(const Layer& l, const std::vector<int64_t>& in,
       return SaturatingMul(std::min(l.pool.kernel[0], in[2]), std::min(l.pool.kernel[1], in[3]));
     case OpKind::kAdaptiveAvgPool2d:
       return SaturatingMul(in[2] / out[2] + 2, in[3] / out[3] + 2);
+    case OpKind::kMean:
+      return SaturatingMul(in[2], in[3]);
     case OpKind::kAdd:
     case OpKind::kMul:
       return 2;

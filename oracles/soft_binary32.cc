@@ -12,6 +12,7 @@ namespace qdiff {
 Binary32 SoftFromInt(int64_t v) { return qdiff_soft_from_int(v); }
 Binary32 SoftMul(Binary32 a, Binary32 b) { return qdiff_soft_mul(a, b); }
 Binary32 SoftAdd(Binary32 a, Binary32 b) { return qdiff_soft_add(a, b); }
+Binary32 SoftDiv(Binary32 a, Binary32 b) { return qdiff_soft_div(a, b); }
 
 int32_t SoftToInt32Rne(Binary32 a, bool* out_of_range) {
   int out = 0;

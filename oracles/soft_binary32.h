@@ -15,6 +15,7 @@ using Binary32 = uint32_t;  // the IEEE bit pattern of a float
 Binary32 SoftFromInt(int64_t v);               // cvtsi2ss: RNE to 24 significant bits
 Binary32 SoftAdd(Binary32 a, Binary32 b);      // RNE(a + b)
 Binary32 SoftMul(Binary32 a, Binary32 b);      // RNE(a · b)
+Binary32 SoftDiv(Binary32 a, Binary32 b);      // RNE(a / b), b ≠ 0
 
 // cvtps2dq under the default rounding mode: RNE(a) as an integer; `*out_of_range` is set (and the
 // result is INT32_MIN, the "integer indefinite") when RNE(a) is outside [-2^31, 2^31).

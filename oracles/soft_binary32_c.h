@@ -104,6 +104,25 @@ static inline uint32_t qdiff_soft_add(uint32_t a, uint32_t b) {
   return qdiff_soft_pack(sum < 0, sum < 0 ? (uint64_t)(-sum) : (uint64_t)sum, y.e);
 }
 
+/* RNE(a / b), b != 0: the quotient of the significands (normalized to 24 bits) with 39 extra
+ * bits, >= 2^38, and a sticky bit for a nonzero remainder, so that pack rounds it once. */
+static inline uint32_t qdiff_soft_div(uint32_t a, uint32_t b) {
+  qdiff_soft_unpacked x = qdiff_soft_unpack(a), y = qdiff_soft_unpack(b);
+  uint64_t q;
+  if (x.m == 0) return (x.negative != y.negative) ? QDIFF_SOFT_SIGN : 0u;
+  while (x.m < QDIFF_SOFT_HIDDEN) { /* subnormals */
+    x.m <<= 1;
+    --x.e;
+  }
+  while (y.m < QDIFF_SOFT_HIDDEN) {
+    y.m <<= 1;
+    --y.e;
+  }
+  q = (x.m << 39) / y.m;
+  if (q * y.m != x.m << 39) q |= 1;
+  return qdiff_soft_pack(x.negative != y.negative, q, x.e - y.e - 39);
+}
+
 /* cvtps2dq: RNE(a) as an integer; *out_of_range = 1 and INT32_MIN (the integer indefinite) when
  * RNE(a) is outside [-2^31, 2^31) or a is inf/NaN. */
 static inline int32_t qdiff_soft_to_int32_rne(uint32_t a, int* out_of_range) {

@@ -432,7 +432,7 @@ void AppendResidualCnn(Model* m, const CaseTags& tags) {
 void DrawOpModel(GeneratedModel* g, OpKind focus, const GeneratorSettings& settings, int depth) {
   Model& m = g->model;
   const bool has_conv = Lists(settings, OpKind::kConv2d);
-  const bool pool = IsPoolOp(focus);
+  const bool pool = NeedsFourDInput(focus);
   const bool conv_first = has_conv && Chance(Mix::kConvBeforeOp);
   m.input = DrawActivationInput(g->tags.scale_kind, g->tags.value_kind, pool || conv_first,
                                 conv_first);

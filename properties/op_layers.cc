@@ -89,6 +89,14 @@ void DrawAttributes(Layer* l, const std::vector<QTensor>& in) {
           {{2, 0.01f}, {2, 0.1f}, {1, 0.2f}, {1, 0.25f}, {1, 0.5f},
            {2, static_cast<float>(Draw(1, 999) / 1000.0)}});
       break;
+    case OpKind::kMean: {
+      // x.mean([2, 3]) (QNNPACK's kernel on quint8) or an equivalent list (the default kernels).
+      const int form = Pick<int>({{3, 0}, {1, 1}, {1, 2}, {1, 3}});
+      const int64_t forms[4][2] = {{2, 3}, {-1, -2}, {3, 2}, {-2, -1}};
+      std::copy(forms[form], forms[form] + 2, l->mean.dims);
+      l->mean.keepdim = Chance(50);
+      break;
+    }
     case OpKind::kCat:
       l->cat_dim = x.shape.size() == 4 && Chance(60)
                        ? 1
@@ -103,7 +111,7 @@ void DrawAttributes(Layer* l, const std::vector<QTensor>& in) {
 // Output qparams of ops that have their own: observer-derived, the input's (e.g. cat's memcpy
 // path, leaky_relu with unchanged qparams), or a power of two (exact ties).
 void DrawOutputQParams(Layer* l, const std::vector<QTensor>& in, const std::string& scale_kind) {
-  if (KeepsInputQParams(l->op) || l->op == OpKind::kSigmoid) return;
+  if (KeepsInputQParams(l->op) || HasFixedOutputQParams(l->op)) return;
   const bool keep_input = (l->op == OpKind::kCat || l->op == OpKind::kLeakyRelu) && Chance(30);
   if (keep_input) {
     l->out_scale = in[0].scales[0];
@@ -154,7 +162,7 @@ void DeriveOpOutputQParams(Layer* layer, const std::vector<QTensor>& inputs, boo
 bool AppendOpLayer(Model* m, OpKind op, int src, const std::string& scale_kind) {
   std::vector<QTensor> nodes = ExactNodeTensors(*m);
   const QTensor& x = NodeTensor(*m, nodes, src);
-  if (IsPoolOp(op) && x.shape.size() != 4) return false;
+  if (NeedsFourDInput(op) && x.shape.size() != 4) return false;
   Layer l;
   l.op = op;
   l.inputs = {src};

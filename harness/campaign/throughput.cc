@@ -130,7 +130,8 @@ std::vector<WorkloadFamily> ThroughputFamilies() {
           {"add/mul/cat", {K::kAdd, K::kMul, K::kCat}},
           {"pools+activations",
            {K::kMaxPool2d, K::kAvgPool2d, K::kAdaptiveAvgPool2d, K::kRelu, K::kRelu6, K::kHardtanh,
-            K::kClamp, K::kHardswish, K::kSigmoid, K::kLeakyRelu, K::kFlatten}}};
+            K::kClamp, K::kHardswish, K::kSigmoid, K::kLeakyRelu, K::kFlatten, K::kHardsigmoid,
+            K::kMean}}};
 }
 
 std::vector<CheckCost> MeasureFamilies(const std::vector<Engine>& engines, const std::vector<OpKind>& ops,

@@ -145,7 +145,7 @@ json DimsToJson(const int64_t* v, int rank) { return json(std::vector<int64_t>(v
 json LayerToJson(const Layer& l) {
   json j{{"op", OpKindName(l.op)}, {"relu", l.relu}, {"channels_last", l.channels_last}};
   if (!l.inputs.empty()) j["inputs"] = l.inputs;
-  if (!KeepsInputQParams(l.op) && l.op != OpKind::kSigmoid) {
+  if (!KeepsInputQParams(l.op) && !HasFixedOutputQParams(l.op)) {
     j["out_scale"] = l.out_scale;
     j["out_zero_point"] = l.out_zero_point;
   }
@@ -188,6 +188,10 @@ json LayerToJson(const Layer& l) {
       break;
     case OpKind::kAdaptiveAvgPool2d:
       j["output_size"] = PairToJson(l.pool.output_size);
+      break;
+    case OpKind::kMean:
+      j["dims"] = PairToJson(l.mean.dims);
+      j["keepdim"] = l.mean.keepdim;
       break;
     case OpKind::kHardtanh:
     case OpKind::kClamp:
@@ -281,7 +285,7 @@ Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
           r.Int(ids[i], path + ".inputs[" + std::to_string(i) + "]", -1 - kMaxExtraInputs, 1 << 16)));
     }
   }
-  if (!KeepsInputQParams(l.op) && l.op != OpKind::kSigmoid) {
+  if (!KeepsInputQParams(l.op) && !HasFixedOutputQParams(l.op)) {
     l.out_scale = r.Double(r.Get(j, path, "out_scale"), path + ".out_scale");
     l.out_zero_point = static_cast<int32_t>(
         r.Int(r.Get(j, path, "out_zero_point"), path + ".out_zero_point", INT32_MIN, INT32_MAX));
@@ -314,6 +318,10 @@ Layer LayerFromJson(const Reader& r, const json& j, const std::string& path) {
       break;
     case OpKind::kAdaptiveAvgPool2d:
       PairFromJson(r, j, path, "output_size", 1, l.pool.output_size);
+      break;
+    case OpKind::kMean:
+      PairFromJson(r, j, path, "dims", -4, l.mean.dims);  // the model checks they mean H and W
+      l.mean.keepdim = r.Bool(r.Get(j, path, "keepdim"), path + ".keepdim");
       break;
     case OpKind::kHardtanh:
     case OpKind::kClamp:

@@ -19,6 +19,7 @@ enum {
   QDIFF_NODE_MAX_POOL,     /* max over the in-bounds taps */
   QDIFF_NODE_AVG_POOL,     /* mean over a window list, one requantization per window */
   QDIFF_NODE_CAT,          /* concatenation, each input through its own lut pair */
+  QDIFF_NODE_MEAN,         /* at::mean over H and W: one value per (n, c) plane */
   QDIFF_NODE_LIBTORCH      /* no C form: the node's output is LibTorch's (`expected`) */
 };
 
@@ -30,7 +31,9 @@ enum {
 enum {
   QDIFF_MEAN_QNNPACK,      /* y = clamp(sat16(RNE(f32(c) * m)) + z, 0, 255), c = sum(q - z) */
   QDIFF_MEAN_QUANTIZE_VAL, /* y = quantize_val(inv = m, z, f32(c)): clamp(z + RNE(f32(c) * m)) */
-  QDIFF_MEAN_RAW           /* y = (T)RNE(f32(f32(sum q) * m)): no zero point, wraps to the type */
+  QDIFF_MEAN_RAW,          /* y = (T)RNE(f32(f32(sum q) * m)): no zero point, wraps to the type */
+  QDIFF_MEAN_INNER_DIM,    /* MEAN: y = RNE(f32(f32(sum q) / f32(H W))) (qmean_inner_dim_kernel) */
+  QDIFF_MEAN_GENERIC       /* MEAN: quantize_per_tensor(f32(cascade sum of f32(s (q - z)) / f32(H W))) */
 };
 
 typedef struct {
@@ -52,12 +55,13 @@ typedef struct {
   int relu;
   const qdiff_layer* gemm;    /* GEMM */
   const uint32_t* x_f32;      /* QUANTIZE: the model's float input (bits) */
-  uint32_t inv;               /* QUANTIZE, ADD_F32: f32(1/f32 s_y); DEQUANTIZE: f32 s */
+  uint32_t inv;               /* QUANTIZE, ADD_F32, MEAN: f32(1/f32 s_y); DEQUANTIZE: f32 s */
   int32_t a_mult, b_mult, shift, rounding;      /* ADD_FIXED */
-  uint32_t a_scale, a_premul, b_scale, b_premul; /* ADD_F32: f32 s and f32(f32 s * -f32 z) */
+  uint32_t a_scale, a_premul, b_scale, b_premul; /* ADD_F32: f32 s and f32(f32 s * -f32 z); MEAN: a_scale */
   uint32_t mult;              /* MUL_F32 */
   long kh, kw, sh, sw, ph, pw, dh, dw; /* MAX_POOL */
-  int mean;                   /* AVG_POOL: QDIFF_MEAN_* */
+  int mean;                   /* AVG_POOL, MEAN: QDIFF_MEAN_* */
+  uint32_t mean_mult;         /* MEAN with QDIFF_MEAN_QNNPACK: m */
   const int32_t* win_y;       /* AVG_POOL: rows [win_y[2 oy], win_y[2 oy + 1]) */
   const int32_t* win_x;       /* AVG_POOL: cols [win_x[2 ox], win_x[2 ox + 1]) */
   const uint32_t* win_mult;   /* AVG_POOL: per (oy, ox), the multiplier m (bits) */
@@ -74,6 +78,7 @@ typedef struct {
 /* ---- binary32, written once for both forms ---- */
 #ifdef QDIFF_NO_FLOAT
 #define qdiff_f_mul qdiff_soft_mul
+#define qdiff_f_div qdiff_soft_div
 #define qdiff_f_add qdiff_soft_add
 #define qdiff_f_from_int qdiff_soft_from_int
 #define qdiff_f_cvt qdiff_soft_to_int32_rne
@@ -96,6 +101,7 @@ static inline float qdiff_f_val(uint32_t b) { float f; memcpy(&f, &b, sizeof f);
 static inline uint32_t qdiff_f_bits(float f) { uint32_t b; memcpy(&b, &f, sizeof b); return b; }
 static inline uint32_t qdiff_f_mul(uint32_t a, uint32_t b) { return qdiff_f_bits(qdiff_f_val(a) * qdiff_f_val(b)); }
 static inline uint32_t qdiff_f_add(uint32_t a, uint32_t b) { return qdiff_f_bits(qdiff_f_val(a) + qdiff_f_val(b)); }
+static inline uint32_t qdiff_f_div(uint32_t a, uint32_t b) { return qdiff_f_bits(qdiff_f_val(a) / qdiff_f_val(b)); }
 static inline uint32_t qdiff_f_from_int(int64_t v) { return qdiff_f_bits((float)v); }
 static inline uint32_t qdiff_f_fma_q(uint32_t s, int32_t q, uint32_t p) {
   return qdiff_f_bits(fmaf(qdiff_f_val(s), (float)q, qdiff_f_val(p)));
@@ -137,6 +143,24 @@ static inline int32_t qdiff_quantize_vec(uint32_t inv, int32_t z, uint32_t v, in
   if (!(t & 0x80000000u) && t > 0x4EFFFFFFu) t = 0x4EFFFFFFu; /* 2147483520.0f */
   r = qdiff_f_cvt(t, &oor);
   return qdiff_clamp_to((int32_t)((uint32_t)r + (uint32_t)z), qmin, qmax);
+}
+
+/* quantize_per_tensor: clamp(f64 z + RNE(f32(v * inv))); beyond int32 the sign's bound. */
+static inline int32_t qdiff_quantize_per_tensor(uint32_t inv, int32_t z, uint32_t v, int32_t qmin, int32_t qmax) {
+  const uint32_t t = qdiff_f_mul(v, inv);
+  int oor;
+  const int32_t r = qdiff_f_cvt(t, &oor);
+  return oor ? ((t & 0x80000000u) ? qmin : qmax) : qdiff_clamp_to((int64_t)r + z, qmin, qmax);
+}
+
+/* QNNPACK's average-pooling requantization (q8avgpool, q8gavgpool):
+ * clamp(sat16(RNE(f32(c) * m)) + z, 0, 255); _mm_packs_epi32 saturates to int16. */
+static inline int32_t qdiff_qnnpack_mean(int64_t c, uint32_t m, int32_t z) {
+  const uint32_t t = qdiff_f_mul(qdiff_f_from_int(c), m);
+  int oor;
+  int64_t r = qdiff_f_cvt(t, &oor);
+  if (oor) r = (t & 0x80000000u) ? -32768 : 32767;
+  return qdiff_clamp_to(qdiff_clamp_to(r, -32768, 32767) + (int64_t)z, 0, 255);
 }
 
 /* cpu_kernel_vec with one thread: memory positions [0, n - n mod 64) take the vector lambda. */
@@ -209,11 +233,8 @@ static void qdiff_run_pool(const qdiff_node* N, const int32_t* x, int32_t* y) {
                 sum += plane[yy * W + xx] - z;
                 raw += plane[yy * W + xx];
               }
-            if (N->mean == QDIFF_MEAN_QNNPACK) { /* q8avgpool: _mm_packs_epi32 saturates to int16 */
-              const uint32_t t = qdiff_f_mul(qdiff_f_from_int(sum), m);
-              int64_t r = qdiff_f_cvt(t, &oor);
-              if (oor) r = (t & 0x80000000u) ? -32768 : 32767;
-              y[i] = qdiff_clamp_to(qdiff_clamp_to(r, -32768, 32767) + (int64_t)N->y_zp, 0, 255);
+            if (N->mean == QDIFF_MEAN_QNNPACK) {
+              y[i] = qdiff_qnnpack_mean(sum, m, N->y_zp);
             } else if (N->mean == QDIFF_MEAN_QUANTIZE_VAL) {
               y[i] = qdiff_quantize_val(m, N->y_zp, qdiff_f_from_int(sum), N->qmin, N->qmax);
             } else { /* adaptive_avg_pool_single_out_frame: static_cast<T> of the rounded raw mean */
@@ -222,6 +243,63 @@ static void qdiff_run_pool(const qdiff_node* N, const int32_t* x, int32_t* y) {
             }
           }
         }
+}
+
+/* SumKernel.cpp multi_row_sum for one column: the n values f32(s (q[i stride] - z)) summed in
+ * binary32 in four cascade levels of 2^p (p = max(4, CeilLog2(n) / 4)) values. */
+static uint32_t qdiff_cascade_sum(const int32_t* q, long n, long stride, uint32_t s, int32_t z) {
+  uint32_t acc[4] = {0u, 0u, 0u, 0u};
+  long log2n = 1, power, step, mask, i = 0, k;
+  int j;
+  while (((long)1 << log2n) < n) ++log2n;
+  power = log2n / 4 > 4 ? log2n / 4 : 4;
+  step = (long)1 << power;
+  mask = step - 1;
+  while (i + step <= n) {
+    for (k = 0; k < step; ++k, ++i) acc[0] = qdiff_f_add(acc[0], qdiff_f_mul(s, qdiff_f_from_int(q[i * stride] - z)));
+    for (j = 1; j < 4; ++j) {
+      acc[j] = qdiff_f_add(acc[j], acc[j - 1]);
+      acc[j - 1] = 0u;
+      if ((i & (mask << (j * power))) != 0) break;
+    }
+  }
+  for (; i < n; ++i) acc[0] = qdiff_f_add(acc[0], qdiff_f_mul(s, qdiff_f_from_int(q[i * stride] - z)));
+  for (j = 1; j < 4; ++j) acc[0] = qdiff_f_add(acc[0], acc[j]);
+  return acc[0];
+}
+
+/* ReduceOps.cpp mean over H and W, per (n, c) plane of H W values (docs/semantics.md#mean). */
+static void qdiff_run_mean(const qdiff_node* N, const int32_t* x, int32_t* y) {
+  const long C = N->in_shape[1], hw = N->in_shape[2] * N->in_shape[3];
+  const long cascade_channels = C >= 8 ? C / 32 * 32 : C / 4 * 4;
+  const int32_t z = N->in_zp[0];
+  long p, i;
+  for (p = 0; p < N->in_shape[0] * C; ++p) {
+    const int32_t* plane = x + p * hw;
+    int64_t sum = 0, raw = 0;
+    for (i = 0; i < hw; ++i) {
+      sum += plane[i] - z;
+      raw += plane[i];
+    }
+    if (N->mean == QDIFF_MEAN_QNNPACK) { /* global-average-pooling.c */
+      y[p] = qdiff_qnnpack_mean(sum, N->mean_mult, N->y_zp);
+    } else if (N->mean == QDIFF_MEAN_INNER_DIM) { /* in range: a mean of in-range values */
+      int oor;
+      y[p] = qdiff_f_cvt(qdiff_f_div(qdiff_f_from_int(raw), qdiff_f_from_int(hw)), &oor);
+    } else { /* cascade_sum: SumKernel.cpp vectorized_outer_sum / scalar_outer_sum */
+      uint32_t total;
+      if (p % C < cascade_channels) {
+        total = qdiff_cascade_sum(plane, hw, 1, N->a_scale, z);
+      } else { /* row_sum: four interleaved cascades, the rest into the first, then in order */
+        uint32_t part[4];
+        int k;
+        for (k = 0; k < 4; ++k) part[k] = qdiff_cascade_sum(plane + k, hw / 4, 4, N->a_scale, z);
+        for (i = hw / 4 * 4; i < hw; ++i) part[0] = qdiff_f_add(part[0], qdiff_f_mul(N->a_scale, qdiff_f_from_int(plane[i] - z)));
+        total = qdiff_f_add(qdiff_f_add(qdiff_f_add(part[0], part[1]), part[2]), part[3]);
+      }
+      y[p] = qdiff_quantize_per_tensor(N->inv, N->y_zp, qdiff_f_div(total, qdiff_f_from_int(hw)), N->qmin, N->qmax);
+    }
+  }
 }
 
 /* Element o of a cat output: which input (*t) and which element of it. Shapes are 4-dim padded. */
@@ -252,12 +330,8 @@ static void qdiff_run_node(const qdiff_node* N, const int32_t* const* x, int32_t
   long i;
   int oor;
   switch (N->kind) {
-    case QDIFF_NODE_QUANTIZE: /* quantize_per_tensor: clamp(f64 z + RNE(f32(x * inv))) */
-      for (i = 0; i < N->out_numel; ++i) {
-        const uint32_t t = qdiff_f_mul(N->x_f32[i], N->inv);
-        const int32_t r = qdiff_f_cvt(t, &oor);
-        y[i] = oor ? ((t & 0x80000000u) ? N->qmin : N->qmax) : qdiff_clamp_to((int64_t)r + N->y_zp, N->qmin, N->qmax);
-      }
+    case QDIFF_NODE_QUANTIZE:
+      for (i = 0; i < N->out_numel; ++i) y[i] = qdiff_quantize_per_tensor(N->inv, N->y_zp, N->x_f32[i], N->qmin, N->qmax);
       break;
     case QDIFF_NODE_DEQUANTIZE:
       for (i = 0; i < N->out_numel; ++i) y_f32[i] = qdiff_f_mul(N->inv, qdiff_f_from_int(x[0][i] - N->in_zp[0]));
@@ -311,6 +385,9 @@ static void qdiff_run_node(const qdiff_node* N, const int32_t* const* x, int32_t
     case QDIFF_NODE_MAX_POOL:
     case QDIFF_NODE_AVG_POOL:
       qdiff_run_pool(N, x[0], y);
+      break;
+    case QDIFF_NODE_MEAN:
+      qdiff_run_mean(N, x[0], y);
       break;
     case QDIFF_NODE_CAT:
       for (i = 0; i < N->out_numel; ++i) {

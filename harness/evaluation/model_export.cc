@@ -423,6 +423,31 @@ ModelExport ExportModel(const ModelCheck& mc, const std::string& model_file) {
              Field("win_mult", p + "win_mult");
         params = {{"mean", mean}, {"windows_y", wy}, {"windows_x", wx}, {"multiplier_bits", m}};
       }
+    } else if (l.op == OpKind::kMean) {
+      // mean.cc's three LibTorch paths; qdiff_run_mean reads the plane sums or values itself.
+      const std::string& name = check.engine_recipe;
+      const QTensor& x = node.inputs[0];
+      const float s_x = static_cast<float>(x.scales[0]);
+      const std::string mean = name == "mean.qnnpack"      ? "QDIFF_MEAN_QNNPACK"
+                               : name == "mean.inner_dim" ? "QDIFF_MEAN_INNER_DIM"
+                               : name == "mean.generic"   ? "QDIFF_MEAN_GENERIC"
+                                                          : "";
+      if (mean.empty()) {
+        c.why = "no C form for " + name;
+      } else {
+        c.kind = "QDIFF_NODE_MEAN";
+        f += Field("mean", mean);
+        params = {{"mean", mean}};
+      }
+      if (mean == "QDIFF_MEAN_QNNPACK") {
+        const float m = QnnpackMeanMultiplier(x.shape[2] * x.shape[3], x, LayerOutputQParams(l, x));
+        f += Field("mean_mult", Hex(Bits(m)));
+        params["multiplier_bits"] = Bits(m);
+      } else if (mean == "QDIFF_MEAN_GENERIC") {
+        f += Field("a_scale", Hex(Bits(s_x))) + Field("inv", Hex(Bits(1.0f / s_x)));
+        params["scale_bits"] = Bits(s_x);
+        params["inv_scale_bits"] = Bits(1.0f / s_x);
+      }
     } else {
       c.why = "no C form for " + check.engine_recipe;
     }

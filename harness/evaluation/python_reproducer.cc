@@ -261,6 +261,10 @@ std::string OpExpr(const Layer& l, const std::vector<std::string>& in) {
       return "torch.ops.quantized.leaky_relu.default(" + in.at(0) + ", " +
              f(l.act.negative_slope) + ", False, " + out_q + ")";
     case OpKind::kFlatten: return "torch.flatten(" + in.at(0) + ", 1)";  // nn.Flatten()
+    case OpKind::kHardsigmoid: return "F.hardsigmoid(" + in.at(0) + ")";
+    case OpKind::kMean:
+      return "torch.mean(" + in.at(0) + ", " + PyDims(l.mean.dims, 2) + ", keepdim=" +
+             PyBool(l.mean.keepdim) + ")";
     default:
       throw std::logic_error(std::string("OpExpr: no Python call for ") + OpKindName(l.op));
   }

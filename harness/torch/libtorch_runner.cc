@@ -158,8 +158,10 @@ at::Tensor RunGemm(const Layer& layer, const at::Tensor& x) {
 // and FloatFunctional → QFunctional; unswapped float modules call the at:: ops):
 //   add/add_relu/mul/mul_relu  QFunctional → quantized::add(_relu) / quantized::mul(_relu)
 //   cat                         QFunctional.cat → quantized::cat(xs, dim, scale, zero_point)
-//   pools, relu, sigmoid        nn.* → F.* → at::max_pool2d (→ at::quantized_max_pool2d),
-//                               at::avg_pool2d, at::adaptive_avg_pool2d, at::relu, at::sigmoid
+//   pools, relu, sigmoid,       nn.* → F.* → at::max_pool2d (→ at::quantized_max_pool2d),
+//   hardsigmoid                 at::avg_pool2d, at::adaptive_avg_pool2d, at::relu, at::sigmoid,
+//                               at::hardsigmoid
+//   mean                        x.mean([2, 3]) → at::mean (mean_quantized_cpu)
 //   relu6                       nn.ReLU6 is Hardtanh(0., 6.) → at::hardtanh(x, 0.0, 6.0); the
 //                               swapped-in nnq.ReLU6 calls quantized::relu6, which 1.13 implements
 //                               as hardtanh_quantized_cpu(qx, 0.0f, 6.0f): the same kernel
@@ -237,6 +239,12 @@ const OpCall kOpCalls[] = {
      }},
     // output qparams fixed by LibTorch (1/256 and 0 or -128)
     {OpKind::kSigmoid, [](const Layer&, const In& in) { return at::sigmoid(in.at(0)); }},
+    {OpKind::kHardsigmoid, [](const Layer&, const In& in) { return at::hardsigmoid(in.at(0)); }},
+    // x.mean(dims, keepdim): the dims exactly as the layer gives them (QNNPACK's path needs [2, 3])
+    {OpKind::kMean,
+     [](const Layer& l, const In& in) {
+       return at::mean(in.at(0), at::IntArrayRef(l.mean.dims, 2), l.mean.keepdim);
+     }},
     {OpKind::kHardswish,
      [](const Layer& l, const In& in) {
        return CallOp("quantized::hardswish", "",

@@ -16,6 +16,7 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -199,6 +200,8 @@ constexpr OpSpec kLayerOps[] = {
     {"aten::leaky_relu", OpKind::kLeakyRelu, false},
     {"quantized::leaky_relu", OpKind::kLeakyRelu, false},
     {"aten::flatten", OpKind::kFlatten, false},
+    {"aten::hardsigmoid", OpKind::kHardsigmoid, false},
+    {"aten::mean", OpKind::kMean, false},
 };
 
 // Ops that only move or regroup int8 values (compared by nobody: no arithmetic).
@@ -293,6 +296,31 @@ bool ReadLayer(const OpSpec& spec, const std::vector<c10::IValue>& in, const c10
       l.act.negative_slope = static_cast<float>(in.at(1).toScalar().toDouble());
       out_qparams();
       break;
+    case OpKind::kMean: {
+      // mean.dim(self, int[1]? dim, bool keepdim, *, ScalarType? dtype); qdiff's mean is over H and
+      // W of a 4-D tensor without a dtype (mean.cc).
+      if (in.size() != 4 || !in.at(1).isIntList() || !in.at(3).isNone() || in[0].toTensor().dim() != 4) {
+        *why = "mean over all elements, with a dtype or of a tensor that is not 4-D (qdiff's mean "
+               "is over H and W of [N, C, H, W])";
+        return false;
+      }
+      const std::vector<int64_t> dims = in[1].toIntVector();
+      std::vector<int64_t> wrapped;
+      std::string listed;
+      for (int64_t d : dims) {
+        wrapped.push_back(d < 0 ? d + 4 : d);
+        listed += (listed.empty() ? "" : ", ") + std::to_string(d);
+      }
+      std::sort(wrapped.begin(), wrapped.end());
+      if (wrapped != std::vector<int64_t>{2, 3}) {
+        *why = "mean over dims [" + listed +
+               "] (qdiff's mean is over H and W: dims [2, 3], [-1, -2] or either swapped)";
+        return false;
+      }
+      std::copy(dims.begin(), dims.end(), l.mean.dims);
+      l.mean.keepdim = in.at(2).toBool();
+      break;
+    }
     case OpKind::kFlatten: {
       const int64_t rank = in.at(0).toTensor().dim();
       int64_t start = in.at(1).toInt(), end = in.at(2).toInt();

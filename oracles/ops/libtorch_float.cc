@@ -73,6 +73,11 @@ bool IsChannelsLastContiguous(const std::vector<int64_t>& shape, bool channels_l
   return channels_last || shape[1] == 1 || (shape[2] == 1 && shape[3] == 1);
 }
 
+bool IsNchwContiguous(const std::vector<int64_t>& shape, bool channels_last) {
+  if (shape.size() != 4) return true;
+  return !channels_last || shape[1] == 1 || (shape[2] == 1 && shape[3] == 1);
+}
+
 bool IsNormalF32(double s) { return std::isnormal(F32(s)) && F32(s) > 0.0f; }
 
 }  // namespace qdiff

@@ -89,6 +89,11 @@ bool IsVectorElement(const Layer& layer, const std::vector<int64_t>& shape, int6
 // H == W == 1). What input.is_contiguous(ChannelsLast) answers, and so which kernel runs.
 bool IsChannelsLastContiguous(const std::vector<int64_t>& shape, bool channels_last);
 
+// c10 TensorImpl::compute_contiguous for a dense 4-D tensor: NCHW strides, or NHWC strides that
+// coincide with them because size-1 dimensions are skipped (C == 1 or H == W == 1). What
+// input.is_contiguous() answers.
+bool IsNchwContiguous(const std::vector<int64_t>& shape, bool channels_last);
+
 // QNNPACK's and XNNPACK's scale checks (isnormal on the float scale, > 0): f32(s) is a positive
 // normal binary32.
 bool IsNormalF32(double s);

@@ -24,6 +24,8 @@ extern const OpDef kHardswishOp;          // hardswish.cc
 extern const OpDef kSigmoidOp;            // sigmoid.cc
 extern const OpDef kLeakyReluOp;          // leaky_relu.cc
 extern const OpDef kFlattenOp;            // flatten.cc
+extern const OpDef kHardsigmoidOp;        // hardsigmoid.cc
+extern const OpDef kMeanOp;               // mean.cc
 
 namespace {
 
@@ -31,14 +33,15 @@ namespace {
 const OpDef* const kOpDefs[] = {&kAddOp,     &kMulOp,       &kCatOp,      &kMaxPool2dOp,
                                 &kAvgPool2dOp, &kAdaptiveAvgPool2dOp, &kReluOp, &kRelu6Op,
                                 &kHardtanhOp, &kClampOp,    &kHardswishOp, &kSigmoidOp,
-                                &kLeakyReluOp, &kFlattenOp};
+                                &kLeakyReluOp, &kFlattenOp, &kHardsigmoidOp, &kMeanOp};
 
 }  // namespace
 
 bool IsUnaryElementwise(OpKind op) {
   switch (op) {
     case OpKind::kRelu: case OpKind::kRelu6: case OpKind::kHardtanh: case OpKind::kClamp:
-    case OpKind::kHardswish: case OpKind::kSigmoid: case OpKind::kLeakyRelu: return true;
+    case OpKind::kHardswish: case OpKind::kSigmoid: case OpKind::kLeakyRelu:
+    case OpKind::kHardsigmoid: return true;
     default: return false;
   }
 }

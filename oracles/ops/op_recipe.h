@@ -4,8 +4,8 @@
 // name "<op>.<path>" is used in the CSV `scheme` column for that layer and in `explain`.
 //
 // Files: one per op under oracles/ops/ (add.cc, mul.cc, cat.cc, clamps.cc for relu, relu6, hardtanh
-// and clamp, hardswish.cc, sigmoid.cc, leaky_relu.cc, flatten.cc, max_pool2d.cc, avg_pool2d.cc,
-// adaptive_avg_pool2d.cc). Each defines the op's recipes, its engine paths, its rejection reasons
+// and clamp, hardswish.cc, sigmoid.cc, hardsigmoid.cc, leaky_relu.cc, flatten.cc, max_pool2d.cc,
+// avg_pool2d.cc, adaptive_avg_pool2d.cc, mean.cc). Each defines the op's recipes, its engine paths, its rejection reasons
 // and its float64 reference in one OpDef; op_recipe.cc lists every OpDef in one table and
 // dispatches through it. LibTorch's shared float formulas (quantize_val, the FMA dequantize,
 // QuantizeAvx2, the vector lanes) are in libtorch_float.h; qdiff's own shared helpers in
@@ -129,7 +129,7 @@ struct ElementTables {
   std::vector<int32_t> vector, tail;
   int64_t vector_along = 0;
 };
-// Unary ops (relu, relu6, hardtanh, clamp, hardswish, sigmoid, leaky_relu): `recipe` run on every
+// Unary ops (relu, relu6, hardtanh, clamp, hardswish, sigmoid, hardsigmoid, leaky_relu): `recipe` run on every
 // code, once as one 256-element tensor (all vector lanes) and once per code as a one-element
 // tensor (the tail).
 ElementTables UnaryRecipeTables(const OpRecipeDef& recipe, const Layer& layer, const QTensor& x);

@@ -90,12 +90,12 @@ std::vector<EngineLine> ParseEngines(const std::string& output) {
   return lines;
 }
 
-// The node kinds a fixture may skip, by model: what qdiff has no recipe for (ShuffleNetV2's
-// mean, MobileNetV3's hardsigmoid) and the float ops around a dynamic model's linears.
+// The node kinds a fixture may skip, by model: channel_mean's mean over channels (no recipe, on
+// purpose) and the float ops around a dynamic model's linears. Nothing else: ShuffleNetV2's
+// x.mean([2, 3]) and MobileNetV3's hardsigmoid are layers, and skipping them fails the test.
 std::set<std::string> AllowedSkips(const std::string& file) {
   const std::string name = fs::path(file).filename().string();
-  if (name.rfind("shufflenet_v2", 0) == 0) return {"aten::mean"};
-  if (name.rfind("mobilenet_v3", 0) == 0) return {"aten::hardsigmoid"};
+  if (name.rfind("channel_mean", 0) == 0) return {"aten::mean"};
   if (name.find("_dynamic_") != std::string::npos) return {"aten::to", "aten::relu"};
   return {};
 }
@@ -131,18 +131,36 @@ TEST(ModelE2E, EveryFixtureLayerIsReproducedByTheEngineRecipe) {
   }
 }
 
-// A node qdiff has no recipe for is named with its module path and source line, and the layers
-// after it are still checked on LibTorch's captured inputs: ShuffleNetV2's x.mean([2, 3]) comes
-// right before its last layer, the classifier (fc).
+// A node qdiff has no recipe for is named with its source line and why, and the layers after it
+// are still checked on LibTorch's captured inputs: channel_mean's x.mean(1, keepdim=True) sits
+// between conv1 and conv2.
 TEST(ModelE2E, UnknownNodeIsNamedAndLaterLayersAreChecked) {
   FIXTURES_OR_SKIP(fixtures);
-  const Fixture* f = Find(fixtures, "shufflenet_v2_eager_qnnpack_trace.pt");
+  const Fixture* f = Find(fixtures, "channel_mean_eager_qnnpack_script.pt");
   ASSERT_NE(f, nullptr);
   const Result r = Qdiff("model " + Quote(f->file) + " --input-shape " + f->shape + " --engines qnnpack");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(skipped aten::mean at \S.*\.py:\d+\): no qdiff recipe for aten::mean)")))
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(skipped aten::mean at \S.*\.py:\d+\): mean over dims \[1\] \(qdiff's mean is over H and W)")))
       << r.output;
-  // The table row of the last layer: module fc, op linear, checked with 0 engine mismatches.
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\d+\s+conv2\s+conv2d\s+1x2x6x6\s+72\s+qnnpack_fp32\s+0 )")))
+      << r.output;
+}
+
+// ShuffleNetV2's x.mean([2, 3]) before the classifier (top level: no module path) is a layer on
+// both engines: QNNPACK's global
+// average pooling there, the generic path on ONEDNN (conv5's output is channels-last). The
+// channel shuffle's data movement is counted.
+TEST(ModelE2E, ShuffleNetMeanIsCheckedBeforeTheClassifier) {
+  FIXTURES_OR_SKIP(fixtures);
+  const Fixture* f = Find(fixtures, "shufflenet_v2_eager_qnnpack_trace.pt");
+  ASSERT_NE(f, nullptr);
+  const Result r = Qdiff("model " + Quote(f->file) + " --input-shape " + f->shape);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("skipped aten::mean"), std::string::npos) << r.output;
+  for (const char* recipe : {"mean\\.qnnpack", "mean\\.generic"}) {
+    EXPECT_TRUE(std::regex_search(r.output, std::regex(std::string(R"(\n\d+\s+mean\s+1x1024\s+1024\s+)") + recipe + R"(\s+0 )")))
+        << recipe << "\n" << r.output;
+  }
   EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\d+\s+fc\s+linear\s+1x1000\s+1000\s+qnnpack_fp32\s+0 )")))
       << r.output;
   EXPECT_NE(r.output.find("data movement (no arithmetic, not compared): aten::chunk"), std::string::npos);

@@ -55,6 +55,7 @@ TEST(SoftBinary32, MatchesHardwareOnRandomOperands) {
     const float sum = a + b, product = a * b;
     ASSERT_EQ(SoftAdd(ToBits(a), ToBits(b)), ToBits(sum)) << a << " + " << b;
     ASSERT_EQ(SoftMul(ToBits(a), ToBits(b)), ToBits(product)) << a << " * " << b;
+    if (b != 0.0f) ASSERT_EQ(SoftDiv(ToBits(a), ToBits(b)), ToBits(a / b)) << a << " / " << b;
     const int64_t k = static_cast<int64_t>(rng()) >> (rng() % 64);
     ASSERT_EQ(SoftFromInt(k), ToBits(static_cast<float>(k))) << k;
     bool out_of_range = false;
@@ -89,6 +90,10 @@ TEST(SoftBinary32, EdgeValues) {
   EXPECT_EQ(SoftMul(ToBits(1e-30f), ToBits(1e-30f)), ToBits(0.0f));    // underflow to +0
   EXPECT_EQ(SoftMul(ToBits(1e30f), ToBits(1e30f)), ToBits(INFINITY)); // overflow to inf
   EXPECT_EQ(SoftAdd(ToBits(1.0f), ToBits(-1.0f)), ToBits(0.0f));
+  EXPECT_EQ(SoftDiv(ToBits(1.0f), ToBits(3.0f)), ToBits(1.0f / 3.0f));
+  EXPECT_EQ(SoftDiv(ToBits(1e-40f), ToBits(3.0f)), ToBits(1e-40f / 3.0f));      // subnormals
+  EXPECT_EQ(SoftDiv(ToBits(1e30f), ToBits(1e-30f)), ToBits(INFINITY));          // overflow to inf
+  EXPECT_EQ(SoftDiv(ToBits(-7.0f), ToBits(2.0f)), ToBits(-3.5f));
   EXPECT_EQ(SoftClamp(ToBits(300.5f), 0, 255), ToBits(255.0f));
   EXPECT_EQ(SoftClamp(ToBits(-0.25f), 0, 255), ToBits(0.0f));
   EXPECT_EQ(SoftClamp(ToBits(17.75f), 0, 255), ToBits(17.75f));

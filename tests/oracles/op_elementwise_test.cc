@@ -1,5 +1,5 @@
 // Tests of the elementwise op recipes (oracles/ops/add.cc, mul.cc, cat.cc, clamps.cc, hardswish.cc,
-// sigmoid.cc, leaky_relu.cc, flatten.cc).
+// sigmoid.cc, hardsigmoid.cc, leaky_relu.cc, flatten.cc).
 //
 // Expected values are derived by hand in the comments (never by calling the code under test):
 // the golden cases use power-of-two scales, so every dequantized value and every ratio is exact
@@ -314,6 +314,37 @@ TEST(OpElementwiseLeakyRelu, HandDerivedValues) {
   EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, in)->name, "leaky_relu.default_fp32");
 }
 
+// hardsigmoid: output qparams fixed (1/256; z_y 0 for quint8, −128 for qint8). With s_x = 3·2^-9,
+// x = 3m/512 (m = q − z_x) and (x + 3)/6 = (m + 512)/1024 are exact in binary32, so
+// 256·h = m/4 + 128 exactly: a tie whenever m ≡ 2 (mod 4).
+//   m = 0 → 128.   m = 2 → 128.5 → 128 (half even).   m = 6 → 129.5 → 130.
+//   m = −2 → 127.5 → 128.   m = 127 → 159.75 → 160.   m = −128 → 96.
+// quint8 (z_x = 128): q = 128, 130, 134, 126, 255, 0. qint8 (z_x = 0): the same m, then − 128.
+// Saturation: s_x = 0.5, m = 6 → x = 3 → h = 1 → 256 → 255 (quint8) / 128 → 127 (qint8).
+TEST(OpElementwiseHardsigmoid, HalfEvenTiesAndSaturation) {
+  Layer l;
+  l.op = OpKind::kHardsigmoid;
+  const double s = 3.0 / 512;
+  const std::vector<QTensor> u8 = {MakeTensor(DType::kQUInt8, {6}, s, 128, {128, 130, 134, 126, 255, 0})};
+  const std::vector<QTensor> i8 = {MakeTensor(DType::kQInt8, {6}, s, 0, {0, 2, 6, -2, 127, -128})};
+  const std::vector<int32_t> want_u8 = {128, 128, 130, 128, 160, 96};
+  for (const char* r : {"hardsigmoid.exact", "hardsigmoid.default_table", "hardsigmoid.qnnpack_table"}) {
+    EXPECT_EQ(RunRecipe(r, l, u8), want_u8) << r;
+  }
+  for (const char* r : {"hardsigmoid.exact", "hardsigmoid.default_table"}) {
+    EXPECT_EQ(RunRecipe(r, l, i8), (std::vector<int32_t>{0, 0, 2, 0, 32, -32})) << r;
+  }
+  const std::vector<QTensor> top_u8 = {MakeTensor(DType::kQUInt8, {2}, 0.5, 10, {16, 4})};
+  const std::vector<QTensor> top_i8 = {MakeTensor(DType::kQInt8, {2}, 0.5, 10, {16, 4})};
+  for (const char* r : {"hardsigmoid.exact", "hardsigmoid.default_table", "hardsigmoid.qnnpack_table"}) {
+    EXPECT_EQ(RunRecipe(r, l, top_u8), (std::vector<int32_t>{255, 0})) << r;  // x = 3, −3
+  }
+  EXPECT_EQ(RunRecipe("hardsigmoid.default_table", l, top_i8), (std::vector<int32_t>{127, -128}));
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, u8)->name, "hardsigmoid.qnnpack_table");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kQnnpack, l, i8)->name, "hardsigmoid.default_table");
+  EXPECT_STREQ(EngineOpRecipe(Engine::kOnednn, l, u8)->name, "hardsigmoid.default_table");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Property: every recipe stays within 1 LSB of the float oracle clamp(RNE(real/s_y) + z_y).
 // Why 1: each path rounds once after at most a few binary32 roundings (relative error ≲ 2^-21 of
@@ -335,7 +366,7 @@ TEST(OpElementwiseProperty, EveryRecipeWithinOneLsbOfFloatOracle) {
   const OpKind ops[] = {OpKind::kAdd,   OpKind::kMul,      OpKind::kCat,
                         OpKind::kRelu,  OpKind::kRelu6,    OpKind::kHardtanh,
                         OpKind::kClamp, OpKind::kHardswish, OpKind::kSigmoid,
-                        OpKind::kLeakyRelu};
+                        OpKind::kLeakyRelu, OpKind::kHardsigmoid};
   int64_t checked = 0;
   for (OpKind op : ops) {
     std::set<int32_t> distinct;

@@ -1,0 +1,124 @@
+// hardsigmoid — at::hardsigmoid (cpu/qhardsigmoid.cpp::hardsigmoid_quantized_cpu); output qparams
+// fixed as sigmoid's: quint8 (1/256, 0), qint8 (1/256, −128). The exact reference, the default
+// kernel's two tables (qhardsigmoid_kernel) and QNNPACK's table (quint8 on the QNNPACK engine).
+// Upstream paths relative to aten/src/ATen/native/quantized/ (docs/semantics.md#hardsigmoid).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "oracles/float_oracle.h"
+#include "oracles/ops/libtorch_float.h"
+#include "oracles/ops/op_common.h"
+#include "oracles/ops/op_recipe.h"
+
+namespace qdiff {
+
+namespace {
+
+// hardsigmoid real in float, as all three LibTorch formulas write it: min(max(x + 3, 0), 6) / 6
+// (a division, not a multiplication by 1/6).
+float HardsigmoidF32(float x) { return std::min(std::max(x + 3.0f, 0.0f), 6.0f) / 6.0f; }
+
+// hardsigmoid.exact: x = s_x(q − z_x) exactly, y = clamp(RNE(clamp(x + 3, 0, 6)/6/s_y) + z_y).
+std::vector<int32_t> RunHardsigmoidExact(const Layer& layer, const OpInputs& in, const OpShape&) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const QuantRange r = TypeRange(o.dtype);
+  const Rational sy = Rational::FromDouble(o.scale);
+  const Rational three = Rational::FromInt(3), six = Rational::FromInt(6), zero;
+  const OpTable t = BuildTable(in[0].dtype, [&](int32_t q) {
+    const Rational x = Rational::FromDouble(in[0].scales[0]) * Rational::FromInt(q - in[0].zero_points[0]);
+    Rational c = x + three;
+    if (c.Sign() < 0) c = zero;
+    if (Rational::Compare(c, six) > 0) c = six;
+    return ExactQuantize(c / six / sy, o.zero_point, r);
+  });
+  return LookupAll(t, in[0]);
+}
+
+// hardsigmoid.default_table (cpu/kernels/QuantizedOpKernels.cpp::qhardsigmoid_kernel). Two tables:
+//   vector lanes: x = DequantFma, h = HardsigmoidF32(x), Vec::quantize with inv = f32(1.0/(1/256)) = 256
+//   scalar tail : x = DequantScalar, h = HardsigmoidF32(x), quantize_val (inv = 1.0f/f32(1/256) = 256)
+// The inverse scale is 256 in both; the dequantize (FMA or not) is what can differ.
+std::vector<int32_t> RunHardsigmoidDefault(const Layer& layer, const OpInputs& in,
+                                           const OpShape& shape) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const QuantRange r = TypeRange(o.dtype);
+  const QTensor& x = in[0];
+  const float inv = F32(1.0 / o.scale);
+  const OpTable vec = BuildTable(x.dtype, [&](int32_t q) {
+    return QuantizeVec(inv, o.zero_point, HardsigmoidF32(DequantFma(x.scales[0], x.zero_points[0], q)), r);
+  });
+  const OpTable tail = BuildTable(x.dtype, [&](int32_t q) {
+    return QuantizeVal(o.scale, o.zero_point,
+                       HardsigmoidF32(DequantScalar(x.scales[0], x.zero_points[0], q)), r);
+  });
+  return LookupVectorOrTail(layer, shape, vec, tail, x);
+}
+
+// hardsigmoid.qnnpack_table (qhardsigmoid.cpp::qnnpack_hardsigmoid → qnnpack/src/hardsigmoid.c,
+// quint8 only): LUT[q] = lrintf(clamp(f32(f32(inv · h) + z_y), 0, 255)), inv = 1.0f/(1/256) = 256,
+// x = f32(f32 s_x · f32(q − z_x)). QNNPACK accepts only s_y = 1/256 and z_y = 0, which
+// qnnpack_hardsigmoid passes, so the zero point (before rounding) is 0 there.
+std::vector<int32_t> RunHardsigmoidQnnpack(const Layer& layer, const OpInputs& in, const OpShape&) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const QuantRange r = TypeRange(o.dtype);
+  const QTensor& x = in[0];
+  const float inv = 1.0f / F32(o.scale);
+  const OpTable t = BuildTable(x.dtype, [&](int32_t q) {
+    const float h = HardsigmoidF32(DequantScalar(x.scales[0], x.zero_points[0], q));
+    float v = inv * h + static_cast<float>(o.zero_point);  // two roundings (no FMA contraction)
+    v = std::min(std::max(v, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
+    return static_cast<int32_t>(std::lrint(v));
+  });
+  return LookupAll(t, x);
+}
+
+// The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
+constexpr OpFormula kHardsigmoidDefaultFunction{"256 f32(clamp(x+3,0,6)/6), x = FMA dequantize (tail: no FMA)"};
+constexpr OpFormula kHardsigmoidQnnpackFunction{"f32(256 f32(clamp(x+3,0,6)/6)) + z_y"};
+constexpr OpFormula kHardsigmoidExactFunction{"exact clamp(x+3,0,6)/6/s_y"};
+
+const OpRecipeDef kHardsigmoidExact = {"hardsigmoid.exact", OpKind::kHardsigmoid,
+                                       ExactIngredients(&kHardsigmoidExactFunction),
+                                       "clamp(RNE(clamp(x+3,0,6)/6/s_y) + z_y), exact",
+                                       RunHardsigmoidExact};
+const OpRecipeDef kHardsigmoidDefault = {
+    "hardsigmoid.default_table", OpKind::kHardsigmoid,
+    {OpRounding::kHalfEven, OpZeroPoint::kAfterRounding, OpArithmetic::kTable, OpLayout::kAny,
+     &kHardsigmoidDefaultFunction},
+    "LUT: clamp(RNE(f32(f32(clamp(x+3,0,6)/6)*256)) + z_y) (tail: quantize_val); "
+    "QuantizedOpKernels.cpp qhardsigmoid_kernel",
+    RunHardsigmoidDefault};
+const OpRecipeDef kHardsigmoidQnnpack = {
+    "hardsigmoid.qnnpack_table", OpKind::kHardsigmoid,
+    {OpRounding::kHalfEven, OpZeroPoint::kBeforeRounding, OpArithmetic::kTable, OpLayout::kAny,
+     &kHardsigmoidQnnpackFunction},
+    "LUT: lrintf(clamp(f32(256*h + z_y), 0, 255)); qnnpack/src/hardsigmoid.c", RunHardsigmoidQnnpack};
+
+const OpRecipeDef* const kHardsigmoidRecipes[] = {&kHardsigmoidExact, &kHardsigmoidDefault,
+                                                  &kHardsigmoidQnnpack};
+
+// qhardsigmoid.cpp: QNNPACK engine + quint8 → qnnpack_hardsigmoid, else qhardsigmoid_kernel.
+const OpRecipeDef* HardsigmoidEnginePath(Engine engine, const Layer&, const OpInputs& in) {
+  return engine == Engine::kQnnpack && in[0].dtype == DType::kQUInt8 ? &kHardsigmoidQnnpack
+                                                                    : &kHardsigmoidDefault;
+}
+
+// y = clamp(x + 3, 0, 6) / 6 in float64.
+std::vector<double> HardsigmoidFloatReal(const Layer&, const OpInputs& in, const OpShape& out_shape) {
+  return ElementwiseReal(out_shape, [&](int64_t i) {
+    const double x = DequantizeElement(in[0], i);
+    return std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0;
+  });
+}
+
+}  // namespace
+
+extern const OpDef kHardsigmoidOp = {OpKind::kHardsigmoid,         kHardsigmoidRecipes,
+                                     std::size(kHardsigmoidRecipes), HardsigmoidEnginePath,
+                                     QnnpackLutRejectionReason,      HardsigmoidFloatReal};
+
+}  // namespace qdiff
