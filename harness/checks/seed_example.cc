@@ -275,6 +275,12 @@ double Q31BeforeLastRounding(const ChannelTerms& t, int64_t acc) {
 // Distance of v from the nearest rounding boundary k + 1/2, in LSB.
 double BoundaryMargin(double v) { return std::fabs(v - std::floor(v) - 0.5); }
 
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string s;
+  for (int64_t d : shape) s += (s.empty() ? "" : ", ") + std::to_string(d);
+  return s;
+}
+
 std::string Values(const std::vector<int32_t>& v) {
   std::string s;
   for (int32_t x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
@@ -304,9 +310,9 @@ int ReportEngine(const EngineSection& e, const std::vector<float>& forum,
   forum_only.values = forum;
   forum_only.forum_elements = static_cast<int64_t>(forum.size());
   const ModelRun probe = Capture(e.path, e.engine, forum_only);
-  if (probe.rejected) {
-    out << "LibTorch cannot run the model on " << engine << ": " << probe.message << "\n";
-    return 1;
+  if (probe.rejected) {  // on the forum input: a model of another shape, most likely
+    throw std::invalid_argument(e.path + ": LibTorch cannot run it on " + engine + " with the input [" +
+                                ShapeText(forum_shape) + "]: " + probe.message);
   }
   const ForumNodes probe_nodes = FindForumNodes(probe, e.path);
   const QTensor& probe_xq = probe.nodes[probe_nodes.quantize].output;
@@ -588,7 +594,9 @@ int ReportEngine(const EngineSection& e, const std::vector<float>& forum,
 
 }  // namespace
 
-int RunSeedExample(const SeedExampleOptions& options, std::ostream& out) {
+int RunSeedExample(const SeedExampleOptions& options, std::ostream& final_out) {
+  // Written at the end, so that a model or input refused half-way prints nothing but the error.
+  std::ostringstream out;
   InitLibTorch();
   const std::vector<Engine> engines = AvailableEngines();
   std::unique_ptr<TempDir> temp;
@@ -600,9 +608,7 @@ int RunSeedExample(const SeedExampleOptions& options, std::ostream& out) {
   } else {
     forum = LoadFloatTensorFile(options.input, &forum_shape);
     if (forum_shape.size() != 4 || forum_shape[1] != 1 || forum.empty()) {
-      std::string dims;
-      for (int64_t d : forum_shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
-      throw std::invalid_argument("--input " + options.input + ": shape [" + dims +
+      throw std::invalid_argument("--input " + options.input + ": shape [" + ShapeText(forum_shape) +
                                   "]; the forum model takes [N, 1, H, W]");
     }
   }
@@ -628,6 +634,7 @@ int RunSeedExample(const SeedExampleOptions& options, std::ostream& out) {
       << (exit_code == 0 ? "every engine's own recipe reproduces LibTorch bit for bit"
                          : "an engine's recipe does NOT reproduce LibTorch")
       << "\n";
+  final_out << out.str();
   return exit_code;
 }
 
