@@ -19,7 +19,6 @@
 #include <stdexcept>
 
 #include "harness/case/provenance.h"
-#include "harness/evaluation/comparison.h"
 #include "harness/evaluation/engines.h"
 #include "harness/evaluation/explain.h"
 #include "harness/evaluation/model_check.h"
