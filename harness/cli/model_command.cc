@@ -234,9 +234,10 @@ int CommandExport(const ModelFlags& f) {
   }
   WriteFileAtomically(f.out + "/model.json", ex.json);
   WriteFileAtomically(f.out + "/model.h", ex.header);
-  std::printf("%s on %s: %d conv2d/linear layers exported to %s/model.json and %s/model.h\n",
-              f.path.c_str(), EngineName(engines[0]), ex.exported, f.out.c_str(), f.out.c_str());
-  if (!ex.skipped.empty()) std::printf("not exported (no C form in the header): %s\n", ex.skipped.c_str());
+  std::printf("%s on %s: %d graph nodes (%d conv2d/linear layers) exported to %s/model.json and %s/model.h\n",
+              f.path.c_str(), EngineName(engines[0]), ex.nodes, ex.exported, f.out.c_str(), f.out.c_str());
+  if (!ex.no_c_form.empty()) std::printf("no C form (the C program takes LibTorch's output): %s\n", ex.no_c_form.c_str());
+  if (!ex.skipped.empty()) std::printf("not exported: %s\n", ex.skipped.c_str());
   return kExitOk;
 }
 

@@ -32,6 +32,22 @@ QTensor SliceDim(const QTensor& t, size_t dim, int64_t start, int64_t len) {
   return out;
 }
 
+// The model's input sliced along `dim`, and with it every extra graph input (the other operands
+// of add, mul, cat from `qdiff model`), so that shapes keep matching; along a cat's own dimension
+// each operand has its own length and the extra inputs stay whole.
+void SliceModelInputs(Model* m, const Model& from, size_t dim, int64_t start, int64_t len) {
+  m->input = SliceDim(from.input, dim, start, len);
+  for (const Layer& l : from.layers) {
+    if (l.op == OpKind::kCat && static_cast<size_t>(l.cat_dim) == dim) return;
+  }
+  for (size_t k = 0; k < from.extra_inputs.size(); ++k) {
+    const QTensor& e = from.extra_inputs[k];
+    if (dim < e.shape.size() && e.shape[dim] == from.input.shape[dim]) {
+      m->extra_inputs[k] = SliceDim(e, dim, start, len);
+    }
+  }
+}
+
 // Sub-ranges (start, length) of a dimension of size n > 1 to try, smallest first: the first
 // element, the last element, then the first and second halves.
 std::vector<std::pair<int64_t, int64_t>> Halves(int64_t n) {
@@ -210,7 +226,7 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
   // Smaller batch.
   for (auto [start, len] : Halves(m.input.shape[0])) {
     Case s = c;
-    s.model.input = SliceDim(m.input, 0, start, len);
+    SliceModelInputs(&s.model, m, 0, start, len);
     out.push_back(std::move(s));
   }
   // One group of a grouped conv, as a dense conv.
@@ -220,7 +236,7 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
     for (int64_t g = 0; g < groups; ++g) {
       Case s = c;
       Layer& sl = s.model.layers[0];
-      s.model.input = SliceDim(m.input, 1, g * icpg, icpg);
+      SliceModelInputs(&s.model, m, 1, g * icpg, icpg);
       // conv: the group's output channels (weight dim 0); transposed: its input channels
       sl.weight = transposed ? SliceDim(l.weight, 0, g * icpg, icpg)
                              : SliceDim(l.weight, 0, g * ocpg, ocpg);
@@ -245,7 +261,7 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
     for (size_t d = 1; d < m.input.shape.size(); ++d) {
       for (auto [start, len] : Halves(m.input.shape[d])) {
         Case s = c;
-        s.model.input = SliceDim(m.input, d, start, len);
+        SliceModelInputs(&s.model, m, d, start, len);
         out.push_back(std::move(s));
       }
     }
@@ -254,7 +270,7 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
   if (gemm && (!conv || l.conv.groups == 1)) {
     for (auto [start, len] : Halves(m.input.shape[1])) {
       Case s = c;
-      s.model.input = SliceDim(m.input, 1, start, len);
+      SliceModelInputs(&s.model, m, 1, start, len);
       s.model.layers[0].weight = SliceDim(l.weight, w_in_dim, start, len);
       out.push_back(std::move(s));
     }
@@ -264,7 +280,7 @@ std::vector<Case> ShrinkCandidates(const Case& c) {
     for (size_t d = 0; d < static_cast<size_t>(ConvSpatialDims(l.op)); ++d) {
       for (auto [start, len] : Halves(m.input.shape[2 + d])) {
         Case s = c;
-        s.model.input = SliceDim(m.input, 2 + d, start, len);
+        SliceModelInputs(&s.model, m, 2 + d, start, len);
         out.push_back(std::move(s));
       }
       for (auto [start, len] : Halves(l.weight.shape[2 + d])) {

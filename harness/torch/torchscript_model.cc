@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <random>
@@ -357,6 +358,99 @@ at::Tensor RandomInput(const std::vector<int64_t>& shape, uint64_t seed, std::pa
   return t;
 }
 
+// Where the elements of each quantized value come from (InputSource). A layer's or quantize's
+// output is produced: element i is that node's element i. Data movement is replayed on index
+// tensors: the node's own operation runs with the int64 indices of its (one) traced input in place
+// of the quantized values, so view/reshape/permute/transpose/chunk/... need no model of their own.
+// Lists (ListConstruct, chunk) carry one origin per element.
+class ElementOrigins {
+ public:
+  void SetProduced(const Value* v, int64_t node, at::IntArrayRef shape) {
+    const int64_t numel = c10::multiply_integers(shape);
+    origins_[v] = {{node, numel, at::arange(numel, at::kLong).view(shape)}};
+  }
+
+  void Propagate(Node* n, const std::function<c10::IValue(const Value*)>& value_of) {
+    const std::string kind = n->kind().toQualString();
+    if (kind == "prim::ListConstruct" || kind == "prim::TupleConstruct") {
+      std::vector<Origin> list;
+      for (const Value* v : n->inputs()) list.push_back(Single(v));
+      origins_[n->output(0)] = list;
+      return;
+    }
+    if (kind == "prim::ListUnpack" || kind == "prim::TupleUnpack") {
+      auto it = origins_.find(n->input(0));
+      if (it == origins_.end() || it->second.size() != n->outputs().size()) return;
+      for (size_t i = 0; i < n->outputs().size(); ++i) origins_[n->output(i)] = {it->second[i]};
+      return;
+    }
+    if (kind == "aten::__getitem__") {
+      auto it = origins_.find(n->input(0));
+      const c10::IValue at = value_of(n->input(1));
+      if (it == origins_.end() || !at.isInt()) return;
+      int64_t i = at.toInt();
+      if (i < 0) i += static_cast<int64_t>(it->second.size());
+      if (i >= 0 && i < static_cast<int64_t>(it->second.size())) origins_[n->output(0)] = {it->second[i]};
+      return;
+    }
+    const Value* traced = nullptr;  // the one input whose origin is known
+    for (const Value* v : n->inputs()) {
+      const Origin o = Single(v);
+      if (o.node < 0) continue;
+      if (traced != nullptr) return;  // two traced inputs: not a data movement qdiff replays
+      traced = v;
+    }
+    if (traced == nullptr) return;
+    const Origin from = Single(traced);
+    torch::jit::Stack stack;
+    for (const Value* v : n->inputs()) stack.push_back(v == traced ? c10::IValue(from.index) : value_of(v));
+    try {
+      n->getOperation()(stack);
+    } catch (const std::exception&) {
+      return;  // the op does not run on int64 indices: its consumers read LibTorch's tensors
+    }
+    const size_t first = stack.size() - n->outputs().size();
+    for (size_t i = 0; i < n->outputs().size(); ++i) {
+      const c10::IValue& r = stack[first + i];
+      if (r.isTensor()) {
+        origins_[n->output(i)] = {{from.node, from.numel, r.toTensor()}};
+      } else if (r.isTensorList()) {
+        std::vector<Origin> list;
+        for (const at::Tensor& t : r.toTensorList().vec()) list.push_back({from.node, from.numel, t});
+        origins_[n->output(i)] = list;
+      }
+    }
+  }
+
+  // The source of value `v` (element `list_index` of a list value), broadcast to `shape`.
+  InputSource Source(const Value* v, size_t list_index, at::IntArrayRef shape) const {
+    auto it = origins_.find(v);
+    if (it == origins_.end() || list_index >= it->second.size()) return {};
+    const Origin& o = it->second[list_index];
+    if (o.node < 0 || !o.index.defined()) return {};
+    at::Tensor idx = o.index;
+    if (idx.sizes() != shape) idx = idx.expand(shape);
+    idx = idx.contiguous();
+    InputSource s{o.node, std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel())};
+    bool identity = static_cast<int64_t>(s.gather.size()) == o.numel;
+    for (size_t i = 0; identity && i < s.gather.size(); ++i) identity = s.gather[i] == static_cast<int64_t>(i);
+    if (identity) s.gather.clear();
+    return s;
+  }
+
+ private:
+  struct Origin {
+    int64_t node = -1;
+    int64_t numel = 0;   // of the producing node's output
+    at::Tensor index;    // int64 element indices into that output, in this value's shape
+  };
+  Origin Single(const Value* v) const {
+    auto it = origins_.find(v);
+    return it == origins_.end() || it->second.size() != 1 ? Origin{} : it->second[0];
+  }
+  std::unordered_map<const Value*, std::vector<Origin>> origins_;
+};
+
 // Opens the archive first, so a file that is not a TorchScript zip (or is cut short) is an
 // input error naming the file, not an engine's rejection.
 void CheckArchive(const std::string& path) {
@@ -463,6 +557,7 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
       if (auto c = torch::jit::toIValue(v)) return *c;
       return c10::IValue();
     };
+    ElementOrigins origins;
     for (Node* n : graph->nodes()) {
       const std::string kind = n->kind().toQualString();
       std::vector<c10::IValue> in;
@@ -470,6 +565,7 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
       // The node's first tensor output, and whether any tensor it touches is quantized.
       if (n->kind() == c10::prim::Constant) continue;  // a value, not a computation
       c10::IValue out;
+      const Value* out_value = nullptr;  // out's graph value (nullptr: inside a list)
       bool quantized = false, any_tensor = false, any_float = false;
       for (const Value* v : n->outputs()) {
         c10::IValue iv = value_of(v);
@@ -478,7 +574,10 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
           any_tensor = true;
           quantized = quantized || t.toTensor().is_quantized();
           any_float = any_float || t.toTensor().is_floating_point();
-          if (out.isNone()) out = t;
+          if (out.isNone()) {
+            out = t;
+            out_value = iv.isTensor() ? v : nullptr;
+          }
         };
         note(iv);
         if (iv.isTensorList()) {
@@ -514,6 +613,7 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
                  out.isTensor()) {
         node.role = NodeRole::kQuantize;
         node.float_input = ReadFloats(in[0].toTensor());
+        node.reads_model_input = n->input(0) == graph->inputs()[1];
         node.output = QTensorOf(out.toTensor());
       } else if (kind == "aten::dequantize" && IsQuantizedTensor(in.at(0)) &&
                  in[0].toTensor().qscheme() == at::kPerTensorAffine) {
@@ -575,6 +675,18 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
           node.role = NodeRole::kUnknown;
           node.note = spec_row ? why : "no qdiff recipe for " + kind;
         }
+      }
+      const int64_t index = static_cast<int64_t>(run.nodes.size());
+      if (node.role == NodeRole::kDataMovement) origins.Propagate(n, value_of);
+      if (node.role == NodeRole::kDequantize) node.sources = {origins.Source(n->input(0), 0, node.inputs[0].shape)};
+      if (node.role == NodeRole::kLayer) {
+        for (size_t i = 0; i < node.inputs.size(); ++i) {
+          const bool list = node.layer.op == OpKind::kCat;  // quantized::cat(Tensor[] qx, dim, ...)
+          node.sources.push_back(origins.Source(n->input(list ? 0 : i), list ? i : 0, node.inputs[i].shape));
+        }
+      }
+      if ((node.role == NodeRole::kLayer || node.role == NodeRole::kQuantize) && out_value != nullptr) {
+        origins.SetProduced(out_value, index, out.toTensor().sizes());
       }
       run.nodes.push_back(std::move(node));
     }

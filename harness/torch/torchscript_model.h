@@ -36,6 +36,15 @@ enum class NodeRole {
 };
 const char* NodeRoleName(NodeRole role);
 
+// Where one input of a node comes from, as the C reference of `qdiff export` chains the graph:
+// the output of node `node` of ModelRun::nodes (a layer or quantize; -1: anything else, e.g. a
+// skipped node), through the data movement between them. Input element i is that output's element
+// gather[i]; an empty gather means element i itself (same order, same count).
+struct InputSource {
+  int64_t node = -1;
+  std::vector<int64_t> gather;
+};
+
 struct CapturedNode {
   std::string kind;         // node kind, e.g. "quantized::conv2d_relu"
   std::string module_path;  // from the inlined call stack, e.g. "features.3.conv" ("" = top)
@@ -49,6 +58,8 @@ struct CapturedNode {
   DynamicLinearCase dynamic;       // kDynamicLinear
   std::vector<float> float_input;  // kQuantize: the float input
   std::vector<float> float_output; // kDynamicLinear, kDequantize: LibTorch's float output
+  std::vector<InputSource> sources;  // kLayer, kDequantize: one per `inputs` element
+  bool reads_model_input = false;    // kQuantize: float_input is the model's own input tensor
 };
 
 // The input: a tensor file (torch.save of one float tensor), the float `values` of a tensor of

@@ -17,17 +17,6 @@ namespace qdiff {
 
 namespace {
 
-// adaptive_avg_pool2d window, computed in binary32 as upstream start_index/end_index:
-//   start = ⌊f32(o·I) / f32(O)⌋ (f32 division), end = ⌈f32((o+1)·I) / f32(O)⌉.
-AvgSpan AdaptiveWindow(int64_t o, int64_t in, int64_t out) {
-  const float num0 = static_cast<float>(o * in);
-  const float num1 = static_cast<float>((o + 1) * in);
-  const float den = static_cast<float>(out);
-  const int64_t start = static_cast<int64_t>(std::floor(num0 / den));
-  const int64_t end = static_cast<int64_t>(std::ceil(num1 / den));
-  return {start, end, end - start};
-}
-
 auto AdaptiveWindowFn(const PoolDims& d) {
   return [d](int64_t o, int dim) {
     return dim == 0 ? AdaptiveWindow(o, d.h, d.oh) : AdaptiveWindow(o, d.w, d.ow);
@@ -66,9 +55,7 @@ std::vector<int32_t> AdaptiveNchwFp32(const Layer& layer, const std::vector<QTen
   std::vector<int32_t> y(ShapeElements(out_shape));
   ForEachWindow(d, AdaptiveWindowFn(d),
                 [&](int64_t o, int64_t n, int64_t c, const AvgSpan& wy, const AvgSpan& wx) {
-                  const float kd_r = static_cast<float>(1.0 / 1);
-                  const float kdh_r = kd_r / static_cast<float>(wy.span);
-                  const float kdhw_r = kdh_r / static_cast<float>(wx.span);
+                  const float kdhw_r = AdaptiveNchwReciprocal(wy.span, wx.span);
                   int64_t raw = 0;
                   for (int64_t yy = wy.start; yy < wy.end; ++yy) {
                     for (int64_t xx = wx.start; xx < wx.end; ++xx) {

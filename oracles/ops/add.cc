@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -222,6 +223,14 @@ std::vector<double> AddFloatReal(const Layer& layer, const OpInputs& in, const O
 }
 
 }  // namespace
+
+std::optional<AddFixedPoint> AddRecipeFixedPoint(const OpRecipeDef& recipe, const Layer& layer, const OpInputs& in) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const bool qnnpack = &recipe == &kAddQnnpack, xnnpack = &recipe == &kAddXnnpack;
+  if (!qnnpack && !xnnpack) return std::nullopt;
+  const FixedAddParams p = ComputeFixedAddParams(in[0], in[1], o.scale, qnnpack ? 22 : 21);
+  return AddFixedPoint{p.a_mult, p.b_mult, p.shift, qnnpack};
+}
 
 extern const OpDef kAddOp = {OpKind::kAdd, kAddRecipes, std::size(kAddRecipes), AddEnginePath,
                              AddRejectionReason, AddFloatReal};

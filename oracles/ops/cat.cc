@@ -4,6 +4,7 @@
 // (docs/semantics.md#ops-without-weights).
 #include <cstdint>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -50,18 +51,31 @@ std::vector<int32_t> RunCatExact(const Layer& layer, const OpInputs& in, const O
   return out;
 }
 
-// cat.generic: dequantize() each input (scalar f32(f32 s·f32(q−z))) → at::cat →
-// quantize_per_tensor: y = clamp(z_y + RNE(f32(d · f32(1/f32 s_y)))). Inputs whose qparams equal
-// the output's round-trip unchanged (|f32 error| ≪ 0.5 LSB).
+// cat.generic's element: dequantize() (scalar f32(f32 s·f32(q−z))) then quantize_per_tensor:
+// y = clamp(z_y + RNE(f32(d · f32(1/f32 s_y)))); also the scalar channel tail of cat.nhwc.
+int32_t CatScalarElement(const QTensor& t, const OutputQParams& o, int32_t q) {
+  return QuantizeVal(o.scale, o.zero_point, DequantScalar(t.scales[0], t.zero_points[0], q), TypeRange(o.dtype));
+}
+
+// cat.nhwc's vector channels: Vec::quantize(DequantFma, inv = f32(1/f64 s_y)).
+int32_t CatVectorElement(const QTensor& t, const OutputQParams& o, int32_t q) {
+  return QuantizeVec(F32(1.0 / o.scale), o.zero_point, DequantFma(t.scales[0], t.zero_points[0], q),
+                     TypeRange(o.dtype));
+}
+
+// cat.nhwc copies an input whose qparams equal the output's (double compare).
+bool CatCopies(const QTensor& t, const OutputQParams& o) {
+  return t.scales[0] == o.scale && t.zero_points[0] == o.zero_point;
+}
+
+// cat.generic: dequantize() each input → at::cat → quantize_per_tensor (CatScalarElement). Inputs
+// whose qparams equal the output's round-trip unchanged (|f32 error| ≪ 0.5 LSB).
 std::vector<int32_t> RunCatGeneric(const Layer& layer, const OpInputs& in, const OpShape& shape) {
   const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
   std::vector<int32_t> out(ShapeElements(shape));
   for (size_t i = 0; i < out.size(); ++i) {
     const CatSource src = CatSourceOf(layer, in, shape, i);
-    const QTensor& t = in[src.input];
-    const float d = DequantScalar(t.scales[0], t.zero_points[0], t.values[src.index]);
-    out[i] = QuantizeVal(o.scale, o.zero_point, d, r);
+    out[i] = CatScalarElement(in[src.input], o, in[src.input].values[src.index]);
   }
   return out;
 }
@@ -83,22 +97,17 @@ int64_t CatVectorChannels(int64_t c) {
 // quantize_val(DequantScalar) (inv = f32(1/f32 s_y)).
 std::vector<int32_t> RunCatNhwc(const Layer& layer, const OpInputs& in, const OpShape& shape) {
   const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
-  const float inv_vec = F32(1.0 / o.scale);
   std::vector<int32_t> out(ShapeElements(shape));
   for (size_t i = 0; i < out.size(); ++i) {
     const CatSource src = CatSourceOf(layer, in, shape, i);
     const QTensor& t = in[src.input];
     const int32_t q = t.values[src.index];
-    if (t.scales[0] == o.scale && t.zero_points[0] == o.zero_point) {
+    if (CatCopies(t, o)) {
       out[i] = q;  // memcpy
-      continue;
-    }
-    if (src.along < CatVectorChannels(t.shape[1])) {
-      out[i] = QuantizeVec(inv_vec, o.zero_point, DequantFma(t.scales[0], t.zero_points[0], q), r);
+    } else if (src.along < CatVectorChannels(t.shape[1])) {
+      out[i] = CatVectorElement(t, o, q);
     } else {
-      out[i] = QuantizeVal(o.scale, o.zero_point, DequantScalar(t.scales[0], t.zero_points[0], q),
-                           r);
+      out[i] = CatScalarElement(t, o, q);
     }
   }
   return out;
@@ -151,6 +160,22 @@ std::vector<double> CatFloatReal(const Layer& layer, const OpInputs& in, const O
 }
 
 }  // namespace
+
+ElementTables CatRecipeTables(const OpRecipeDef& recipe, const Layer& layer, const OpInputs& in, size_t input) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const QTensor& t = in.at(input);
+  const QuantRange r = TypeRange(t.dtype);
+  ElementTables tables;
+  const bool nhwc = &recipe == &kCatNhwc;
+  if (!nhwc && &recipe != &kCatGeneric) throw std::invalid_argument(std::string(recipe.name) + " has no tables");
+  for (int32_t q = r.qmin; q <= r.qmax; ++q) {
+    const bool copy = nhwc && CatCopies(t, o);
+    tables.tail.push_back(copy ? q : CatScalarElement(t, o, q));
+    tables.vector.push_back(copy ? q : nhwc ? CatVectorElement(t, o, q) : CatScalarElement(t, o, q));
+  }
+  tables.vector_along = nhwc ? CatVectorChannels(t.shape[1]) : 0;
+  return tables;
+}
 
 extern const OpDef kCatOp = {OpKind::kCat,  kCatRecipes, std::size(kCatRecipes), CatEnginePath,
                              nullptr, CatFloatReal};

@@ -20,10 +20,12 @@ int64_t TruncToInt64(float v) {
 
 float DequantScalar(double scale, int32_t zp, int32_t q) { return F32(scale) * F32(q - zp); }
 
+float DequantFmaPremul(double scale, int32_t zp) {
+  return F32(scale) * -static_cast<float>(zp);  // i_scale_vec * i_zero_point_vec.neg()
+}
+
 float DequantFma(double scale, int32_t zp, int32_t q) {
-  const float s = F32(scale);
-  const float premul = s * -static_cast<float>(zp);  // i_scale_vec * i_zero_point_vec.neg()
-  return std::fma(s, static_cast<float>(q), premul);
+  return std::fma(F32(scale), static_cast<float>(q), DequantFmaPremul(scale, zp));
 }
 
 int32_t QuantizeVal(double scale, int32_t zp, float v, QuantRange r) {

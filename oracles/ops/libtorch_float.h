@@ -33,6 +33,8 @@ float DequantScalar(double scale, int32_t zp, int32_t q);
 // scale_zp_premul = f32 s · −f32 z the kernels pass: d = fma(f32 s, f32 q, f32(f32 s · −f32 z)),
 // one rounding.
 float DequantFma(double scale, int32_t zp, int32_t q);
+// Its premultiplied term f32(f32 s · −f32 z).
+float DequantFmaPremul(double scale, int32_t zp);
 
 // ---------------------------------------------------------------------------------------------
 // Quantize. LibTorch has one scalar quantize_val; qdiff models it twice because the zero point

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,17 +39,21 @@ std::vector<int32_t> MulWithMultiplier(const Layer& layer, const OpInputs& in, f
 
 // mul.default_fp32 (cpu/kernels/QuantizedOpKernels.cpp::qmul_kernel; requantize_from_int, vector
 // and scalar identical): M = f32(f32(f32 s_a · f32 s_b) · f32(1/f32 s_y)); ReLU max(y, z_y).
-std::vector<int32_t> RunMulDefault(const Layer& layer, const OpInputs& in, const OpShape&) {
+float MulDefaultMultiplier(const Layer& layer, const OpInputs& in) {
   const float inv = 1.0f / F32(OpOutQParams(layer, in).scale);
-  const float m = F32(in[0].scales[0]) * F32(in[1].scales[0]) * inv;
-  return MulWithMultiplier(layer, in, m);
+  return F32(in[0].scales[0]) * F32(in[1].scales[0]) * inv;
+}
+std::vector<int32_t> RunMulDefault(const Layer& layer, const OpInputs& in, const OpShape&) {
+  return MulWithMultiplier(layer, in, MulDefaultMultiplier(layer, in));
 }
 
 // mul.xnnpack_qs8 (qmul.cpp::xnnp_mul → XNNPACK xnn_create_multiply_nd_qs8, fp32 requantization):
 // M = f32(f32(f32 s_a · f32 s_b) / f32 s_y); ReLU: output_min = z_y.
+float MulXnnpackMultiplier(const Layer& layer, const OpInputs& in) {
+  return (F32(in[0].scales[0]) * F32(in[1].scales[0])) / F32(OpOutQParams(layer, in).scale);
+}
 std::vector<int32_t> RunMulXnnpack(const Layer& layer, const OpInputs& in, const OpShape&) {
-  const float m = (F32(in[0].scales[0]) * F32(in[1].scales[0])) / F32(OpOutQParams(layer, in).scale);
-  return MulWithMultiplier(layer, in, m);
+  return MulWithMultiplier(layer, in, MulXnnpackMultiplier(layer, in));
 }
 
 // The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).
@@ -95,6 +100,12 @@ std::vector<double> MulFloatReal(const Layer& layer, const OpInputs& in, const O
 }
 
 }  // namespace
+
+std::optional<float> MulRecipeMultiplier(const OpRecipeDef& recipe, const Layer& layer, const OpInputs& in) {
+  if (&recipe == &kMulDefault) return MulDefaultMultiplier(layer, in);
+  if (&recipe == &kMulXnnpack) return MulXnnpackMultiplier(layer, in);
+  return std::nullopt;
+}
 
 extern const OpDef kMulOp = {OpKind::kMul, kMulRecipes, std::size(kMulRecipes), MulEnginePath,
                              MulRejectionReason, MulFloatReal};

@@ -1,6 +1,8 @@
 #include "oracles/ops/op_recipe.h"
 
 #include <iterator>
+#include <stdexcept>
+#include <string>
 
 #include "oracles/ops/libtorch_float.h"
 
@@ -32,6 +34,34 @@ const OpDef* const kOpDefs[] = {&kAddOp,     &kMulOp,       &kCatOp,      &kMaxP
                                 &kLeakyReluOp, &kFlattenOp};
 
 }  // namespace
+
+bool IsUnaryElementwise(OpKind op) {
+  switch (op) {
+    case OpKind::kRelu: case OpKind::kRelu6: case OpKind::kHardtanh: case OpKind::kClamp:
+    case OpKind::kHardswish: case OpKind::kSigmoid: case OpKind::kLeakyRelu: return true;
+    default: return false;
+  }
+}
+
+ElementTables UnaryRecipeTables(const OpRecipeDef& recipe, const Layer& layer, const QTensor& x) {
+  if (!IsUnaryElementwise(recipe.op)) throw std::invalid_argument(std::string(recipe.name) + " is not elementwise");
+  Layer flat = layer;
+  flat.channels_last = false;
+  const QuantRange r = TypeRange(x.dtype);
+  QTensor codes = x;
+  codes.shape = {1, 1, 1, r.qmax - r.qmin + 1};  // 256 elements: every memory position a vector lane
+  codes.values.clear();
+  for (int32_t q = r.qmin; q <= r.qmax; ++q) codes.values.push_back(q);
+  ElementTables t;
+  t.vector = recipe.run(flat, {codes}, codes.shape);
+  QTensor one = x;
+  one.shape = {1, 1, 1, 1};  // one element: the scalar tail
+  for (int32_t q = r.qmin; q <= r.qmax; ++q) {
+    one.values = {q};
+    t.tail.push_back(recipe.run(flat, {one}, one.shape).at(0));
+  }
+  return t;
+}
 
 const OpDef* FindOpDef(OpKind op) {
   for (const OpDef* d : kOpDefs) {

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,5 +120,34 @@ struct OpDef {
 
 // The OpDef of `op`, or nullptr for the convolutions and linear.
 const OpDef* FindOpDef(OpKind op);
+
+// An elementwise recipe as two tables indexed by q − qmin over every code of the input type, for
+// `qdiff export` (docs/export.md): its output in the vector lanes of cpu_kernel_vec and in the
+// scalar tail (IsVectorElement says which element takes which). Cat: the tables of one input,
+// and how many channels along dim 1 take the vector table (the rest, and cat.generic, the tail).
+struct ElementTables {
+  std::vector<int32_t> vector, tail;
+  int64_t vector_along = 0;
+};
+// Unary ops (relu, relu6, hardtanh, clamp, hardswish, sigmoid, leaky_relu): `recipe` run on every
+// code, once as one 256-element tensor (all vector lanes) and once per code as a one-element
+// tensor (the tail).
+ElementTables UnaryRecipeTables(const OpRecipeDef& recipe, const Layer& layer, const QTensor& x);
+bool IsUnaryElementwise(OpKind op);
+// add.qnnpack_fixed / add.xnnpack_qs8 (add.cc): y = clamp(round(acc / 2^shift) + z_y),
+// acc = A(q_a − z_a) + B(q_b − z_b); round half away from zero (QNNPACK) or half up (XNNPACK).
+struct AddFixedPoint {
+  int64_t a_mult, b_mult;
+  int shift;
+  bool half_away;
+};
+std::optional<AddFixedPoint> AddRecipeFixedPoint(const OpRecipeDef& recipe, const Layer& layer,
+                                                 const std::vector<QTensor>& inputs);
+// mul.default_fp32 / mul.xnnpack_qs8 (mul.cc): the binary32 M of y = clamp(RNE(f32(c)·M) + z_y).
+std::optional<float> MulRecipeMultiplier(const OpRecipeDef& recipe, const Layer& layer,
+                                         const std::vector<QTensor>& inputs);
+// cat.generic and cat.nhwc (cat.cc); throws std::invalid_argument for another recipe.
+ElementTables CatRecipeTables(const OpRecipeDef& recipe, const Layer& layer,
+                              const std::vector<QTensor>& inputs, size_t input);
 
 }  // namespace qdiff

@@ -54,10 +54,29 @@ int32_t QuantizeValMean(int64_t c, float m, const OutputQParams& q) {
   return QuantizeVal(scale, q.zero_point, static_cast<float>(c), TypeRange(q.dtype));
 }
 
-int32_t QnnpackMean(int64_t c, int64_t kernel_area, const QTensor& x, const OutputQParams& q) {
+float QnnpackMeanMultiplier(int64_t kernel_area, const QTensor& x, const OutputQParams& q) {
   const float sx = static_cast<float>(x.scales[0]);
   const float sy = static_cast<float>(q.scale);
-  const float m = sx / (sy * static_cast<float>(kernel_area));
+  return sx / (sy * static_cast<float>(kernel_area));
+}
+
+AvgSpan AdaptiveWindow(int64_t o, int64_t in, int64_t out) {
+  const float num0 = static_cast<float>(o * in);
+  const float num1 = static_cast<float>((o + 1) * in);
+  const float den = static_cast<float>(out);
+  const int64_t start = static_cast<int64_t>(std::floor(num0 / den));
+  const int64_t end = static_cast<int64_t>(std::ceil(num1 / den));
+  return {start, end, end - start};
+}
+
+float AdaptiveNchwReciprocal(int64_t kh, int64_t kw) {
+  const float kd_r = static_cast<float>(1.0 / 1);
+  const float kdh_r = kd_r / static_cast<float>(kh);
+  return kdh_r / static_cast<float>(kw);
+}
+
+int32_t QnnpackMean(int64_t c, int64_t kernel_area, const QTensor& x, const OutputQParams& q) {
+  const float m = QnnpackMeanMultiplier(kernel_area, x, q);
   const float t = static_cast<float>(c) * m;
   int64_t r = static_cast<int64_t>(std::nearbyint(t));
   r = std::min<int64_t>(std::max<int64_t>(r, -32768), 32767);  // _mm_packs_epi32

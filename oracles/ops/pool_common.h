@@ -103,6 +103,16 @@ int32_t QuantizeValMean(int64_t c, float m, const OutputQParams& q);
 //   m = f32(f32 s_x / f32(f32 s_y · f32(kH·kW)))  — always the full kernel area;
 //   acc = c (zero buffer holds z_x); y = clamp(sat16(RNE(f32(f32(acc)·m))) + z_y, 0, 255).
 int32_t QnnpackMean(int64_t c, int64_t kernel_area, const QTensor& x, const OutputQParams& q);
+// Its multiplier m.
+float QnnpackMeanMultiplier(int64_t kernel_area, const QTensor& x, const OutputQParams& q);
+
+// adaptive_avg_pool2d's window along one dimension of `in` rows mapped to `out`, in binary32 as
+// upstream start_index/end_index: start = ⌊f32(o·I) / f32(O)⌋, end = ⌈f32((o+1)·I) / f32(O)⌉.
+AvgSpan AdaptiveWindow(int64_t o, int64_t in, int64_t out);
+
+// adaptive_avg_pool_single_out_frame's reciprocal of a kH × kW window: f32(f32(f32(1.0/kD)/kH)/kW),
+// kD = 1.
+float AdaptiveNchwReciprocal(int64_t kh, int64_t kw);
 
 // Float64 reference of a mean pool: Σ dequantized in-window inputs / div (padding = real 0).
 double WindowRealMean(const QTensor& x, const PoolDims& d, int64_t n, int64_t c,
