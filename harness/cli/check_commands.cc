@@ -132,7 +132,7 @@ CommandDef SeedExampleCommand() {
             example->add_option("--input", options->input,
                                 "float tensor file [N,1,H,W] (torch.save; default: "
                                 "torch.randn(4,1,4,4) seeded with 1, the calibration data)");
-            SetHelpFooter(example, nullptr, "qdiff seed-example --model build/tests/model_fixtures/ties_manual_qnnpack_script.pt");
+            SetHelpFooter(example, nullptr, "qdiff seed-example --model build/tests/model_fixtures/ties_conv_manual_qnnpack_script.pt");
             // A model or input it cannot use throws, naming the file: main() exits 2.
             return [options] { return RunSeedExample(*options, std::cout); };
           }};

@@ -165,7 +165,7 @@ TEST(SeedExample, ForumModelOwnRecipeMarkedExactAndQ31AsPyTorchCounts) {
 TEST(SeedExample, TiesModelQ31DiffersAsPyTorchCounts) {
   FIXTURES_OR_SKIP();
   for (Engine engine : AvailableEngines()) {
-    const std::string model = Fixture("ties_manual", engine);
+    const std::string model = Fixture("ties_conv_manual", engine);
     const std::map<std::string, std::string> ref = Reference(model, engine);
     ASSERT_TRUE(ref.count("q31_mismatches"));
     EXPECT_GT(std::stoll(ref.at("q31_mismatches")), 0) << model;
