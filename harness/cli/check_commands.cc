@@ -123,10 +123,18 @@ CommandDef DynamicCheckCommand() {
 }
 
 CommandDef SeedExampleCommand() {
-  return {"seed-example", "the forum question: Conv2d(1,1,1)+ReLU in integers",
+  return {"seed-example", "the forum question: the real forum model, Conv2d(1,1,1)+ReLU, in integers",
           [](CLI::App* example, const std::string&) -> std::function<int()> {
-            SetHelpFooter(example, nullptr, "qdiff seed-example");
-            return [] { return RunSeedExample(std::cout); };
+            auto options = std::make_shared<SeedExampleOptions>();
+            example->add_option("--model", options->model,
+                                "a TorchScript file of the forum's shape, run on every engine "
+                                "(default: each engine's forum fixture of the build)");
+            example->add_option("--input", options->input,
+                                "float tensor file [N,1,H,W] (torch.save; default: "
+                                "torch.randn(4,1,4,4) seeded with 1, the calibration data)");
+            SetHelpFooter(example, nullptr, "qdiff seed-example --model build/tests/model_fixtures/ties_conv_manual_qnnpack_script.pt");
+            // A model or input it cannot use throws, naming the file: main() exits 2.
+            return [options] { return RunSeedExample(*options, std::cout); };
           }};
 }
 

@@ -14,6 +14,7 @@
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #include <algorithm>
@@ -498,6 +499,17 @@ void CheckArchive(const std::string& path) {
 
 }  // namespace
 
+std::vector<float> LoadFloatTensorFile(const std::string& path, std::vector<int64_t>* shape) {
+  const at::Tensor t = LoadInputTensor(path);
+  *shape = t.sizes().vec();
+  return ReadFloats(t);
+}
+
+std::vector<float> TorchRandn(const std::vector<int64_t>& shape, uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  return ReadFloats(at::randn(shape, gen, at::kFloat));
+}
+
 ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInputSpec& spec) {
   CheckArchive(path);
   ModelRun run;
@@ -533,6 +545,13 @@ ModelRun CaptureModelRun(const std::string& path, Engine engine, const ModelInpu
     at::Tensor x;
     if (!spec.tensor_file.empty()) {
       x = LoadInputTensor(spec.tensor_file);
+    } else if (!spec.values.empty()) {
+      x = at::tensor(spec.values, at::kFloat);
+      if (x.numel() != c10::multiply_integers(spec.shape)) {
+        throw std::invalid_argument("input: " + std::to_string(x.numel()) +
+                                    " values do not fill the shape given");
+      }
+      x = x.reshape(spec.shape);
     } else {
       x = RandomInput(spec.shape, spec.seed, InputRange(*graph));
     }

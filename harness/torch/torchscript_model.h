@@ -62,14 +62,23 @@ struct CapturedNode {
   bool reads_model_input = false;    // kQuantize: float_input is the model's own input tensor
 };
 
-// The input: a tensor file (torch.save of one float tensor), or a random tensor of `shape`
-// drawn uniformly from the float range the model's first quantize_per_tensor maps onto its
-// quantized range (else [-1, 1]) with `seed`.
+// The input: a tensor file (torch.save of one float tensor), the float `values` of a tensor of
+// `shape` (row-major), or a random tensor of `shape` drawn uniformly from the float range the
+// model's first quantize_per_tensor maps onto its quantized range (else [-1, 1]) with `seed`.
 struct ModelInputSpec {
   std::string tensor_file;
   std::vector<int64_t> shape;
   uint64_t seed = 0;
+  std::vector<float> values;  // used when not empty; its size must be the product of `shape`
 };
+
+// A float tensor file (torch.save of one tensor), row-major, its shape in *shape. Throws
+// std::invalid_argument naming the file when it cannot be read or holds no float tensor.
+std::vector<float> LoadFloatTensorFile(const std::string& path, std::vector<int64_t>* shape);
+
+// torch.randn(shape, generator=torch.Generator().manual_seed(seed)): LibTorch's own CPU
+// generator, so Python gives the same values.
+std::vector<float> TorchRandn(const std::vector<int64_t>& shape, uint64_t seed);
 
 struct ModelRun {
   Engine engine = Engine::kQnnpack;
