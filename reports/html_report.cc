@@ -284,7 +284,8 @@ std::string Histograms(const RunData& run, const std::vector<std::string>& engin
       for (int64_t n : bin) total += n;
     }
     s += "<figure>\n" + StackedHistogram(it->second, engine) + "\n<figcaption>" + Esc(engine) +
-         ": " + Elements(total) + " differing, every scheme</figcaption>\n</figure>\n";
+         ": " + Elements(total) + " of discrepancies.csv's example rows, every scheme (at most "
+         "--max-example-rows per layer op, scheme and class; the tables count every element)</figcaption>\n</figure>\n";
   }
   return s;
 }

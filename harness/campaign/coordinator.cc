@@ -474,7 +474,7 @@ class Coordinator {
   void Flush(bool finished) {
     journal_->Sync();
     sink_->Flush(finished);
-    r_.summary = sink_->Summary();
+    if (finished) r_.summary = sink_->Summary();  // one row per op chain: grows with the run
     r_.layer_summary = sink_->LayerSummary();
     r_.findings.clear();
     for (const std::string& sig : finding_order_) r_.findings.push_back(findings_.at(sig));

@@ -85,9 +85,9 @@ class RowSink {
 
   // Takes one case's rows; they are written once every earlier index has been.
   void Add(int64_t index, CaseRows rows);
-  // fsyncs the streaming CSVs and rewrites summary.csv and ops.csv. With `finished`, first writes
-  // what waits behind a gap that will never be filled (a budget's end), then closes the CSVs and
-  // gives them their final names.
+  // fsyncs the streaming CSVs and rewrites ops.csv. With `finished`, first writes what waits
+  // behind a gap that will never be filled (a budget's end), then closes the CSVs, gives them
+  // their final names and writes summary.csv.
   void Flush(bool finished);
 
   std::vector<SummaryRow> Summary() const;       // summary.csv
