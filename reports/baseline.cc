@@ -22,26 +22,29 @@ struct Tally {
   int64_t elements = 0;
 };
 
+// Per signature, the cases that show it and their unexplained elements (the case rows' exact
+// class counts; discrepancy rows are examples and only checked to join a case row).
 std::map<FindingSignature, Tally> Findings(const Report& r, const std::string& which) {
   std::map<FindingSignature, Tally> out;
-  std::map<Key3, std::string> op_of;  // (case_id, engine, scheme) -> op
+  std::set<Key3> keys;  // (case_id, engine, scheme)
   for (const CaseRow& c : r.cases) {
-    op_of.emplace(Key3{c.case_id, c.engine, c.scheme}, c.op);
+    keys.insert(Key3{c.case_id, c.engine, c.scheme});
     if (IsFinding(c.verdict)) {
       out[FindingSignature{c.op, c.engine, c.scheme, VerdictName(c.verdict)}].case_ids.insert(c.case_id);
     }
+    for (const ClassCount& k : ParseClassCounts(c.classes)) {
+      if (k.cls != DiffClass::kUnexplained) continue;
+      Tally& t = out[FindingSignature{c.op, c.engine, c.scheme, "unexplained"}];
+      t.case_ids.insert(c.case_id);
+      t.elements += k.count;
+    }
   }
   for (const DiscrepancyRow& d : r.discrepancies) {
-    if (d.cls != DiffClass::kUnexplained) continue;
-    auto it = op_of.find(Key3{d.case_id, d.engine, d.scheme});
-    if (it == op_of.end()) {
+    if (!keys.count(Key3{d.case_id, d.engine, d.scheme})) {
       throw ReportError("baseline comparison: a discrepancy of case " + d.case_id + " (engine " +
                         d.engine + ", scheme " + d.scheme + ") in the " + which +
                         " report has no case row");
     }
-    Tally& t = out[FindingSignature{it->second, d.engine, d.scheme, "unexplained"}];
-    t.case_ids.insert(d.case_id);
-    ++t.elements;
   }
   return out;
 }

@@ -118,6 +118,35 @@ std::string FormatCsvLine(const std::vector<std::string>& fields) {
   return line;
 }
 
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false, in_quotes = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_quotes) {
+      if (c != '"') {
+        fields.back() += c;
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else {
+        in_quotes = false;
+      }
+    } else if (c == ',') {
+      fields.emplace_back();
+      quoted = false;
+    } else if (c == '"' && fields.back().empty() && !quoted) {
+      in_quotes = quoted = true;
+    } else if (c == '"' || quoted) {
+      throw std::invalid_argument("stray quote at byte " + std::to_string(i + 1));
+    } else {
+      fields.back() += c;
+    }
+  }
+  if (in_quotes) throw std::invalid_argument("unterminated quote");
+  return fields;
+}
+
 void WriteFileAtomically(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -48,6 +48,11 @@ std::string FormatCsvLine(const std::vector<std::string>& fields);
 // strerror text.
 void WriteFileAtomically(const std::string& path, const std::string& content);
 
+// The fields of one line as FormatCsvLine writes it (without its '\n'): the inverse of
+// FormatCsvLine. Throws std::invalid_argument for an unterminated quote or a quote inside an
+// unquoted field.
+std::vector<std::string> SplitCsvLine(const std::string& line);
+
 // Collects rows (escaped as they are added) and writes the whole file atomically.
 class CsvWriter {
  public:

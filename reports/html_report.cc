@@ -284,7 +284,8 @@ std::string Histograms(const RunData& run, const std::vector<std::string>& engin
       for (int64_t n : bin) total += n;
     }
     s += "<figure>\n" + StackedHistogram(it->second, engine) + "\n<figcaption>" + Esc(engine) +
-         ": " + Elements(total) + " differing, every scheme</figcaption>\n</figure>\n";
+         ": " + Elements(total) + " of discrepancies.csv's example rows, every scheme (at most "
+         "--max-example-rows per layer op, scheme and class; the tables count every element)</figcaption>\n</figure>\n";
   }
   return s;
 }
@@ -469,10 +470,12 @@ std::string Rejections(const RunData& run) {
 std::string ClassesOverRuns(const std::vector<RunData>& runs) {
   std::map<std::string, std::vector<int64_t>> per_class;  // class -> count per run
   for (std::size_t r = 0; r < runs.size(); ++r) {
-    for (const DiscrepancyRow& d : runs[r].discrepancies) {
-      auto& v = per_class[DiffClassName(d.cls)];
-      v.resize(runs.size(), 0);
-      ++v[r];
+    for (const CaseRow& c : runs[r].cases) {  // the exact counts, not the example rows
+      for (const ClassCount& k : ParseClassCounts(c.classes)) {
+        auto& v = per_class[DiffClassName(k.cls)];
+        v.resize(runs.size(), 0);
+        v[r] += k.count;
+      }
     }
   }
   std::string s = "<section>\n<h2>Classes over runs</h2>\n";
@@ -517,7 +520,7 @@ std::string FormatHtmlReport(const std::vector<RunData>& runs) {
   if (runs.size() > 1) s += ClassesOverRuns(runs);
   for (const RunData& run : runs) {
     Summarize(run.cases, run.discrepancies);  // checks every discrepancy has its case row
-    const std::vector<SummaryRow> layers = SummarizeLayers(run.cases, run.discrepancies);
+    const std::vector<SummaryRow> layers = SummarizeLayers(run.cases);
     const std::map<CellKey, Cell> cells = OwnSchemeCells(run, layers);
     s += "<section>\n<h2>Run " + Esc(run.name) + "</h2>\n";
     s += "<h3>Verdict</h3>\n" + VerdictPanels(run, layers, cells);

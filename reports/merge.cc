@@ -1,5 +1,6 @@
 #include "reports/merge.h"
 
+#include "reports/example_rows.h"
 #include "reports/run_record.h"
 
 #include <algorithm>
@@ -59,7 +60,8 @@ bool CaseIdLess(const std::string& a, const std::string& b) {
   return a < b;
 }
 
-Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& names) {
+Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& names,
+                    int64_t max_example_rows) {
   if (names.size() != shards.size()) {
     throw ReportError("merge: " + std::to_string(shards.size()) + " shards but " +
                       std::to_string(names.size()) + " names");
@@ -111,15 +113,21 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
                      if (c != 0) return c < 0;
                      return std::tie(a.layer, a.index) < std::tie(b.layer, b.index);
                    });
+  // Each shard kept the first rows of each group among its own cases, so the merged run's first
+  // max_example_rows of a group are among them: the bound again, in the run's order.
+  ExampleRowBound bound(max_example_rows);
+  out.discrepancies.erase(std::remove_if(out.discrepancies.begin(), out.discrepancies.end(),
+                                         [&](const DiscrepancyRow& d) { return !bound.Keep(d); }),
+                          out.discrepancies.end());
   return out;
 }
 
-Report MergeShards(const std::vector<std::string>& dirs) {
+Report MergeShards(const std::vector<std::string>& dirs, int64_t max_example_rows) {
   if (dirs.empty()) throw ReportError("merge: no shard folders given");
   std::vector<Report> shards;
   shards.reserve(dirs.size());
   for (const std::string& dir : dirs) shards.push_back(LoadRunFolder(dir));
-  return MergeReports(shards, dirs);
+  return MergeReports(shards, dirs, max_example_rows);
 }
 
 }  // namespace qdiff

@@ -28,6 +28,10 @@ struct CaseRow {
   std::optional<double> mean_signed_diff_lsb;   // mean (scheme - LibTorch); empty if elements == 0
   Verdict verdict = Verdict::kExact;
   std::string classes;        // "tie:3;bias:1" (class:count, sorted by class name), empty if none
+  // The same per layer: "0:tie:3;2:bias:1" (layer:class:count, sorted by layer, then class name),
+  // empty if none. The exact element counts the summaries derive from (discrepancies.csv holds
+  // a bounded set of example rows).
+  std::string layer_classes;
   std::string message;        // LibTorch's message when rejected, else empty
 };
 

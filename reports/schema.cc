@@ -2,7 +2,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <algorithm>
 #include <limits>
+#include <map>
+#include <stdexcept>
 #include <optional>
 #include <system_error>
 #include <type_traits>
@@ -16,6 +19,8 @@ enum class Check {
   kNone,         // strings: may be empty (numbers are required unless their field is optional)
   kNonEmpty,     // strings: must not be empty
   kNonNegative,  // integers: must be >= 0
+  kClassCounts,       // strings: "" or "class:count;..." (ParseClassCounts)
+  kLayerClassCounts,  // strings: "" or "layer:class:count;..." (ParseLayerClassCounts)
 };
 
 // One column: its name, the field it maps to, and what a valid value is. A std::optional field
@@ -47,7 +52,8 @@ const std::vector<Field<CaseRow>>& CaseFields() {
       {"max_abs_diff_lsb", &CaseRow::max_abs_diff_lsb, Check::kNonNegative},  // empty: 0 elements
       {"mean_signed_diff_lsb", &CaseRow::mean_signed_diff_lsb},              // empty: 0 elements
       {"verdict", &CaseRow::verdict, Check::kNonEmpty},
-      {"classes", &CaseRow::classes},  // "class:count;..." sorted by class; empty: no difference
+      {"classes", &CaseRow::classes, Check::kClassCounts},  // "class:count;..." sorted by class; empty: no difference
+      {"layer_classes", &CaseRow::layer_classes, Check::kLayerClassCounts},  // "layer:class:count;..."; the exact counts
       {"message", &CaseRow::message},  // why rejected/crashed/timeout; empty otherwise
   };
   return fields;
@@ -217,6 +223,12 @@ Row FromFields(const std::vector<std::string>& fields, const std::vector<Field<R
             if (f.check == Check::kNonEmpty && text.empty()) {
               throw ReportError(file, line, f.name, "required value is empty");
             }
+            try {
+              if (f.check == Check::kClassCounts) ParseClassCounts(text);
+              if (f.check == Check::kLayerClassCounts) ParseLayerClassCounts(text);
+            } catch (const std::invalid_argument& e) {
+              throw ReportError(file, line, f.name, e.what());
+            }
             v = text;
           } else if constexpr (std::is_same_v<T, std::optional<double>>) {
             if (!text.empty()) v = ParseDouble(text, file, line, f.name);
@@ -244,6 +256,74 @@ Row FromFields(const std::vector<std::string>& fields, const std::vector<Field<R
 }
 
 }  // namespace
+
+namespace {
+
+// The ';'-separated entries of a count list, each split at ':' into exactly `parts` fields, the
+// last a count >= 1; std::invalid_argument naming the entry otherwise.
+std::vector<std::vector<std::string>> CountEntries(const std::string& text, size_t parts) {
+  std::vector<std::vector<std::string>> entries;
+  if (text.empty()) return entries;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = std::min(text.find(';', start), text.size());
+    const std::string entry = text.substr(start, end - start);
+    std::vector<std::string> fields;
+    for (size_t a = 0;;) {
+      const size_t b = std::min(entry.find(':', a), entry.size());
+      fields.push_back(entry.substr(a, b - a));
+      if (b == entry.size()) break;
+      a = b + 1;
+    }
+    int64_t count = 0;
+    const std::string& n = fields.back();
+    const auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), count);
+    if (fields.size() != parts || ec != std::errc() || ptr != n.data() + n.size() || count < 1) {
+      throw std::invalid_argument("malformed count entry " + Show(entry));
+    }
+    entries.push_back(std::move(fields));
+    if (end == text.size()) return entries;
+    start = end + 1;
+  }
+}
+
+DiffClass ClassOfEntry(const std::string& name, const std::string& entry) {
+  const std::optional<DiffClass> cls = ParseDiffClass(name);
+  if (!cls) throw std::invalid_argument("unknown class in count entry " + Show(entry));
+  return *cls;
+}
+
+}  // namespace
+
+std::vector<ClassCount> ParseClassCounts(const std::string& text) {
+  std::vector<ClassCount> out;
+  for (const auto& e : CountEntries(text, 2)) {
+    out.push_back({ClassOfEntry(e[0], e[0] + ":" + e[1]), std::stoll(e[1])});
+  }
+  return out;
+}
+
+std::vector<LayerClassCount> ParseLayerClassCounts(const std::string& text) {
+  std::vector<LayerClassCount> out;
+  for (const auto& e : CountEntries(text, 3)) {
+    const std::string entry = e[0] + ":" + e[1] + ":" + e[2];
+    int64_t layer = -1;
+    const auto [ptr, ec] = std::from_chars(e[0].data(), e[0].data() + e[0].size(), layer);
+    if (ec != std::errc() || ptr != e[0].data() + e[0].size() || layer < 0) {
+      throw std::invalid_argument("malformed layer in count entry " + Show(entry));
+    }
+    out.push_back({layer, ClassOfEntry(e[1], entry), std::stoll(e[2])});
+  }
+  return out;
+}
+
+std::string FormatLayerClassCounts(const std::map<std::pair<int64_t, std::string>, int64_t>& counts) {
+  std::string s;
+  for (const auto& [key, n] : counts) {
+    s += (s.empty() ? "" : ";") + std::to_string(key.first) + ":" + key.second + ":" + std::to_string(n);
+  }
+  return s;
+}
 
 const std::vector<std::string>& CaseColumns() {
   static const std::vector<std::string> names = NamesOf(CaseFields());

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -21,7 +23,7 @@ inline constexpr char kSummaryFile[] = "summary.csv";
 inline constexpr char kOpsFile[] = "ops.csv";  // summary.csv's columns, per layer op
 
 // Column names, in the order of the row structs' fields.
-const std::vector<std::string>& CaseColumns();         // 15 columns
+const std::vector<std::string>& CaseColumns();         // 16 columns
 const std::vector<std::string>& DiscrepancyColumns();  // 20 columns
 const std::vector<std::string>& SummaryColumns();      // 6 columns
 const std::vector<std::string>& FingerprintColumns();  // 9 columns
@@ -47,6 +49,23 @@ DiscrepancyRow DiscrepancyFromFields(const std::vector<std::string>& fields,
                                      const std::string& file, int64_t line);
 SummaryRow SummaryFromFields(const std::vector<std::string>& fields, const std::string& file,
                              int64_t line);
+
+// A case row's `classes` and `layer_classes` cells: "class:count;..." and
+// "layer:class:count;..." (counts >= 1, layers >= 0, known classes). Parse throws
+// std::invalid_argument naming the bad entry; CaseFromFields checks both cells this way.
+struct ClassCount {
+  DiffClass cls;
+  int64_t count;
+};
+struct LayerClassCount {
+  int64_t layer;
+  DiffClass cls;
+  int64_t count;
+};
+std::vector<ClassCount> ParseClassCounts(const std::string& text);
+std::vector<LayerClassCount> ParseLayerClassCounts(const std::string& text);
+// (layer, class name) → count, in map order.
+std::string FormatLayerClassCounts(const std::map<std::pair<int64_t, std::string>, int64_t>& counts);
 
 // "%.17g" of a finite double; "nan", "inf", "-inf" otherwise.
 std::string FormatDouble(double value);

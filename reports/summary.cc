@@ -54,14 +54,15 @@ std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
                         c.scheme + ") has two ops: " + it->second + " and " + c.op);
     }
     ++counts[{c.op, c.engine, c.scheme, "verdict", VerdictName(c.verdict)}];
+    for (const ClassCount& k : ParseClassCounts(c.classes)) {
+      counts[{c.op, c.engine, c.scheme, "class", DiffClassName(k.cls)}] += k.count;
+    }
   }
   for (const DiscrepancyRow& d : discrepancies) {
-    auto it = op_of.find(Key3{d.case_id, d.engine, d.scheme});
-    if (it == op_of.end()) {
+    if (!op_of.count(Key3{d.case_id, d.engine, d.scheme})) {
       throw ReportError("Summarize: discrepancy of case " + d.case_id + " (engine " + d.engine +
                         ", scheme " + d.scheme + ") has no row in cases");
     }
-    ++counts[{it->second, d.engine, d.scheme, "class", DiffClassName(d.cls)}];
   }
   std::vector<SummaryRow> out;
   out.reserve(counts.size());
@@ -102,30 +103,26 @@ std::vector<SummaryRow> RowsFromCounts(
 
 }  // namespace
 
-std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases,
-                                        const std::vector<DiscrepancyRow>& discrepancies) {
-  // (case_id, engine, scheme, layer) -> unexplained elements there (present = some discrepancy)
-  std::map<std::tuple<std::string, std::string, std::string, int64_t>, int64_t> differing;
-  for (const DiscrepancyRow& d : discrepancies) {
-    differing[{d.case_id, d.engine, d.scheme, d.layer}] += d.cls == DiffClass::kUnexplained ? 1 : 0;
-  }
+std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases) {
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
       counts;
   for (const CaseRow& c : cases) {
     const std::vector<std::string> ops = SplitOps(c.op);
+    // Per layer: -1 no differing element, else its unexplained elements.
+    std::vector<int64_t> unexplained(ops.size(), -1);
+    for (const LayerClassCount& k : ParseLayerClassCounts(c.layer_classes)) {
+      const size_t l = static_cast<size_t>(k.layer);
+      const std::string op = l < ops.size() ? ops[l] : "?";
+      counts[{op, c.engine, c.scheme, "class", DiffClassName(k.cls)}] += k.count;
+      if (l < ops.size()) unexplained[l] = std::max<int64_t>(unexplained[l], 0) + (k.cls == DiffClass::kUnexplained ? k.count : 0);
+    }
     for (size_t l = 0; l < ops.size(); ++l) {
-      Verdict verdict = c.verdict;
-      if (!ComparedNothing(c.verdict)) {
-        auto it = differing.find({c.case_id, c.engine, c.scheme, static_cast<int64_t>(l)});
-        verdict = it == differing.end() ? Verdict::kExact
-                  : it->second > 0      ? Verdict::kUnexplained
-                                        : Verdict::kExplained;
-      }
+      const Verdict verdict = ComparedNothing(c.verdict) ? c.verdict
+                              : unexplained[l] < 0       ? Verdict::kExact
+                              : unexplained[l] > 0       ? Verdict::kUnexplained
+                                                         : Verdict::kExplained;
       ++counts[{ops[l], c.engine, c.scheme, "verdict", VerdictName(verdict)}];
     }
-  }
-  for (const DiscrepancyRow& d : discrepancies) {
-    ++counts[{d.layer_op.empty() ? "?" : d.layer_op, d.engine, d.scheme, "class", DiffClassName(d.cls)}];
   }
   return RowsFromCounts(counts);
 }

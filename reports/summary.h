@@ -13,8 +13,8 @@
 namespace qdiff {
 
 // Per (op, engine, scheme): kind "verdict" rows = number of cases per verdict; kind "class" rows =
-// number of discrepancy elements per class, each discrepancy joined to its case by
-// (case_id, engine, scheme) to find the op. Only non-zero counts. Sorted by op, engine, scheme,
+// number of differing elements per class, from the case rows' exact `classes` counts; each
+// discrepancy row is only checked to join a case row by (case_id, engine, scheme). Only non-zero counts. Sorted by op, engine, scheme,
 // kind, name. Throws ReportError if a discrepancy has no case row, or if two case rows with the
 // same (case_id, engine, scheme) name different ops.
 std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
@@ -22,11 +22,11 @@ std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
 
 // Per layer instead of per case: op is the layer's op ("add_relu", from the case's op chain
 // "conv2d>relu>add_relu"), and each layer of each case row counts once under kind "verdict":
-// rejected / crashed / timeout as its case, else exact (no discrepancy at that layer),
-// unexplained (some unexplained element there) or explained. Kind "class" counts discrepancy
-// elements by the layer op of their row. Written as ops.csv (same columns as summary.csv).
-std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases,
-                                        const std::vector<DiscrepancyRow>& discrepancies);
+// rejected / crashed / timeout as its case, else exact (no differing element at that layer),
+// unexplained (some unexplained element there) or explained. Kind "class" counts the differing
+// elements of each layer by its op. Both from the rows' exact `layer_classes`, never from
+// discrepancy rows (a bounded set of examples). Written as ops.csv (summary.csv's columns).
+std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases);
 
 // The same counts with op replaced by "all" (summed over ops).
 std::vector<SummaryRow> SumOverOps(const std::vector<SummaryRow>& summary);

@@ -17,6 +17,7 @@
 
 #include "oracles/scheme.h"
 #include "properties/case_generator.h"
+#include "reports/example_rows.h"
 #include "reports/findings.h"
 #include "reports/rows.h"
 
@@ -33,6 +34,7 @@ struct CampaignSettings {
   std::string command_line;          // recorded in run.json
   std::string injected_defect;       // self-test only (harness/evaluation/injected_defect.h); "" normally
   std::string kernel_path;           // --kernel: the user's kernel plugin, a column beside the schemes
+  int64_t max_example_rows = kDefaultMaxExampleRows;  // discrepancies.csv's bound (reports/example_rows.h)
   // Sharding: this process runs shard `shard_index` of `shard_count`. With a case count, shard i
   // takes the contiguous index range [cases·i/N, cases·(i+1)/N); with a time budget, the indices
   // i ≡ shard_index (mod N). Case ids and seeds depend only on the index, so `qdiff merge` of all

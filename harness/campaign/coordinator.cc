@@ -55,8 +55,11 @@ namespace {
 // by case count, so that rewriting never dominates a long run.
 constexpr double kFlushEverySeconds = 15.0;
 // The journal header's fields that define the run: --resume needs them equal.
-const std::vector<const char*> kHeaderKeys = {"seed", "cases", "engines", "schemes", "ops", "real_sizes",
-                                              "injected_defect", "shard_index", "shard_count"};
+// journal_format 2: case records hold the span of their rows in the CSVs (RowSpan), not the rows.
+constexpr int kJournalFormat = 2;
+const std::vector<const char*> kHeaderKeys = {"journal_format", "seed", "cases", "engines", "schemes", "ops",
+                                              "real_sizes", "max_example_rows", "injected_defect",
+                                              "shard_index", "shard_count"};
 
 struct Task {
   enum Kind { kNone, kCase, kShrink } kind = kNone;
@@ -96,9 +99,16 @@ class Coordinator {
     fs::create_directories(s_.out_dir + "/findings", ec);
     if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
     started_ = UtcNowIso8601();
-    sink_ = std::make_unique<RowSink>(s_.out_dir, next_index_, step_);
-    for (const json& record : records) TakeJournalRecord(record);
-    journal_ = std::make_unique<Journal>(journal_path, s_.resume, Header());
+    sink_ = std::make_unique<RowSink>(s_.out_dir, next_index_, step_, s_.max_example_rows,
+                                      [this](int64_t index, const RowSpan& span, const json& fields) {
+                                        journal_->Append(CaseRecord(index, span, fields));
+                                      });
+    if (s_.resume) {
+      Resume(journal_path, records);
+    } else {
+      sink_->Create();
+      journal_ = std::make_unique<Journal>(journal_path, false, Header());
+    }
     for (const auto& [sig, f] : findings_) {
       if (f.file.empty() && !f.case_id.empty()) shrinks_.push_back(pending_shrinks_[sig]);
     }
@@ -126,7 +136,8 @@ class Coordinator {
     for (OpKind op : s_.generator.ops) ops.push_back(OpKindName(op));
     return json{{"type", "header"}, {"seed", s_.seed}, {"cases", s_.cases},
                 {"engines", EngineNames(s_.engines)}, {"schemes", schemes}, {"ops", ops},
-                {"real_sizes", s_.generator.real_size_percent},
+                {"real_sizes", s_.generator.real_size_percent}, {"journal_format", kJournalFormat},
+                {"max_example_rows", s_.max_example_rows},
                 {"injected_defect", s_.injected_defect}, {"shard_index", s_.shard_index},
                 {"shard_count", s_.shard_count}, {"qdiff_git_hash", QdiffGitHash()}};
   }
@@ -144,37 +155,64 @@ class Coordinator {
     return index % s_.shard_count == s_.shard_index;
   }
 
-  // A checksummed record is still checked: its index must belong to this shard and its rows to
-  // that index's case.
-  void TakeJournalRecord(const json& j) {
-    const int64_t number = j.value("line", int64_t{0});
-    try {
-      const int64_t index = j.at("index").get<int64_t>();
-      if (!InShard(index)) {
-        return DropJournalLine(number, "case index " + std::to_string(index) + " is not in this run");
-      }
-      const std::string type = j.value("type", "");
-      if (type == "case") {
-        for (const json& row : j.at("cases")) {
-          if (row.at(0).get<std::string>() != CaseId(s_.seed, index)) {
-            return DropJournalLine(number, "its rows belong to case " + row.at(0).dump() +
-                                               ", not to index " + std::to_string(index));
-          }
-        }
-        if (TakeCaseResult(j, /*from_journal=*/true)) ++r_.resumed_cases;
-      } else if (type == "finding") {
-        TakeFinding(j);
-      }
-    } catch (const std::exception& e) {  // a field of the wrong type or shape
-      DropJournalLine(number, std::string("malformed record (") + e.what() + ")");
-    }
+  // A case's journal record: its index, the span of its rows and `fields` (CaseRows::journal).
+  static json CaseRecord(int64_t index, const RowSpan& span, const json& fields) {
+    json j = fields;
+    j["type"] = "case";
+    j["index"] = index;
+    j["rows"] = RowSpanJson(span);
+    return j;
   }
 
-  // False when the case was already taken (a duplicate journal line).
-  bool TakeCaseResult(const json& j, bool from_journal) {
+  // --resume: the journal's case records whose rows the CSVs still hold are taken (the others run
+  // again), then the journal is rewritten with the records that still hold, and continues.
+  void Resume(const std::string& journal_path, const std::vector<json>& records) {
+    std::vector<JournaledCase> cases;
+    std::vector<json> findings;
+    for (const json& j : records) {  // a checksummed record is still checked
+      const int64_t number = j.value("line", int64_t{0});
+      try {
+        const int64_t index = j.at("index").get<int64_t>();
+        if (!InShard(index)) {
+          DropJournalLine(number, "case index " + std::to_string(index) + " is not in this run");
+          continue;
+        }
+        const std::string type = j.value("type", "");
+        if (type == "case") {
+          json fields = j;
+          for (const char* key : {"type", "index", "rows", "line"}) fields.erase(key);
+          cases.push_back(JournaledCase{index, number, RowSpanFromJson(j.at("rows")), fields});
+        } else if (type == "finding") {
+          json record = j;
+          record.erase("line");
+          findings.push_back(record);
+        }
+      } catch (const std::exception& e) {  // a field of the wrong type or shape
+        DropJournalLine(number, std::string("malformed record (") + e.what() + ")");
+      }
+    }
+    const std::vector<JournaledCase> kept = sink_->Resume(
+        cases, [this](int64_t index) { return CaseId(s_.seed, index); },
+        [this](const JournaledCase& c, const CaseRows& rows) {
+          Account(c.index, rows, CornersForIndex(s_, c.index));
+          ++r_.resumed_cases;
+        },
+        [this](int64_t line, const std::string& why) { DropJournalLine(line, why); });
+    std::vector<json> still;
+    for (const JournaledCase& c : kept) still.push_back(CaseRecord(c.index, c.span, c.journal));
+    for (const json& f : findings) {
+      TakeFinding(f);
+      still.push_back(f);
+    }
+    Journal::Rewrite(journal_path, Header(), still);
+    journal_ = std::make_unique<Journal>(journal_path, /*resume=*/true, Header());
+  }
+
+  // A case's result from a worker (or a dead worker's rows): counted, and its rows to the sink.
+  // False when the case was already taken.
+  bool TakeCaseResult(const json& j) {
     const int64_t index = j.at("index");
     if (done_.count(index)) return false;
-    done_.insert(index);
     CaseRows d;
     int64_t line = 0;
     for (const json& f : j.at("cases")) {
@@ -183,30 +221,45 @@ class Coordinator {
     for (const json& f : j.at("discrepancies")) {
       d.discrepancies.push_back(DiscrepancyFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
     }
+    // What the journal keeps besides the rows: what findings and crashes need.
+    const json signatures = j.value("signatures", json::array());
+    if (!signatures.empty()) {
+      d.journal["signatures"] = signatures;
+      d.journal["previous"] = j.value("previous", int64_t{-1});
+    }
+    for (const char* key : {"crash", "file"}) {
+      if (j.contains(key)) d.journal[key] = j.at(key);
+    }
+    r_.worker_seconds += j.value("total_s", 0.0);
+    r_.libtorch_seconds += j.value("libtorch_s", 0.0);
+    Account(index, d, j.at("corners").get<std::vector<std::string>>());
+    const int64_t rss = j.value("rss_kb", int64_t{0});
+    if (rss > 0) {
+      if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = rss;
+      if (r_.cases_run == 1000) r_.worker_rss_1000_kb = rss;  // after warm-up
+      r_.worker_rss_last_kb = rss;
+      r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
+    }
+    sink_->Add(index, std::move(d));
+    return true;
+  }
+
+  // Counts case `index` (from a worker or the journal): verdicts, crashes, corners, findings.
+  void Account(int64_t index, const CaseRows& d, const std::vector<std::string>& corners) {
+    done_.insert(index);
     for (const CaseRow& row : d.cases) {
       if (row.verdict == Verdict::kUnexplained) ++r_.unexplained_cases;
     }
-    if (j.value("crash", std::string()) == "crashed") ++r_.crashed;
-    if (j.value("crash", std::string()) == "timeout") ++r_.timeouts;
-    for (const json& k : j.at("corners")) ++corners_[k.get<std::string>()];
-    sink_->Add(index, std::move(d));
+    const std::string crash = d.journal.value("crash", std::string());
+    if (crash == "crashed") ++r_.crashed;
+    if (crash == "timeout") ++r_.timeouts;
+    for (const std::string& k : corners) ++corners_[k];
     ++r_.cases_run;
-    if (!from_journal) {
-      r_.worker_seconds += j.value("total_s", 0.0);
-      r_.libtorch_seconds += j.value("libtorch_s", 0.0);
-      const int64_t rss = j.value("rss_kb", int64_t{0});
-      if (rss > 0) {
-        if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = rss;
-        if (r_.cases_run == 1000) r_.worker_rss_1000_kb = rss;  // after warm-up
-        r_.worker_rss_last_kb = rss;
-        r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
-      }
-    }
     // The case's signatures by root cause (FindingGroupKey): a group counts each case once and
     // gathers its schemes; its first case is shrunk once, for the engine's own scheme when that
     // scheme shows it, else for the group's first signature in the case.
     std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // key → signatures
-    for (const json& js : j.value("signatures", json::array())) {
+    for (const json& js : d.journal.value("signatures", json::array())) {
       const std::string sig = js.get<std::string>();
       const std::string key = FindingGroupKey(sig);
       auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
@@ -226,16 +279,16 @@ class Coordinator {
       }
       f.signature = key;
       f.shrunk_signature = shrunk;
-      f.verdict = ParseVerdict(j.value("crash", std::string())).value_or(Verdict::kUnexplained);
+      f.verdict = ParseVerdict(crash).value_or(Verdict::kUnexplained);
       f.case_id = CaseId(s_.seed, index);
-      f.file = j.value("file", std::string());  // crashes are saved by the coordinator
+      // Crashes are saved by the coordinator; a finding record taken before (--resume) keeps its file.
+      if (f.file.empty()) f.file = d.journal.value("file", std::string());
       if (f.file.empty()) {
-        pending_shrinks_[key] = Task{Task::kShrink, index, j.value("previous", int64_t{-1}), shrunk};
-        if (!from_journal) shrinks_.push_back(pending_shrinks_[key]);
+        pending_shrinks_[key] = Task{Task::kShrink, index, d.journal.value("previous", int64_t{-1}), shrunk};
+        if (journal_) shrinks_.push_back(pending_shrinks_[key]);  // --resume queues them when it ends
       }
       finding_order_.push_back(key);
     }
-    return true;
   }
 
   void TakeFinding(const json& j) {
@@ -294,8 +347,7 @@ class Coordinator {
     j["crash"] = VerdictName(verdict);
     j["signatures"] = json::array({op + "/*/*/" + VerdictName(verdict)});
     j["file"] = file;
-    journal_->Append(j);
-    TakeCaseResult(j, false);
+    TakeCaseResult(j);
   }
 
   bool NextCase(Task* t) {
@@ -353,9 +405,8 @@ class Coordinator {
     }
     if (!j.is_object()) return;
     const std::string type = j.value("type", "");
-    if (type == "case") {
-      journal_->Append(j);
-      TakeCaseResult(j, false);
+    if (type == "case") {  // journaled when its rows are written (RowSink::Written)
+      TakeCaseResult(j);
       w.last_index = j.value("index", int64_t{-1});
     } else if (type == "finding") {
       journal_->Append(j);
@@ -423,7 +474,7 @@ class Coordinator {
   void Flush(bool finished) {
     journal_->Sync();
     sink_->Flush(finished);
-    r_.summary = sink_->Summary();
+    if (finished) r_.summary = sink_->Summary();  // one row per op chain: grows with the run
     r_.layer_summary = sink_->LayerSummary();
     r_.findings.clear();
     for (const std::string& sig : finding_order_) r_.findings.push_back(findings_.at(sig));

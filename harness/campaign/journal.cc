@@ -9,6 +9,7 @@
 
 #include "harness/campaign/run_folder.h"  // RunFolderError
 #include "oracles/fnv1a.h"
+#include "reports/csv.h"  // WriteFileAtomically
 
 namespace qdiff {
 
@@ -88,6 +89,12 @@ std::vector<json> Journal::Read(const std::string& path, const json& header,
   }
   if (!has_header) throw RunFolderError(path + ": the journal has no header line");
   return records;
+}
+
+void Journal::Rewrite(const std::string& path, const json& header, const std::vector<json>& records) {
+  std::string text = JournalLine(header);
+  for (const json& record : records) text += JournalLine(record);
+  WriteFileAtomically(path, text);
 }
 
 Journal::Journal(std::string path, bool resume, const json& header) : path_(std::move(path)) {

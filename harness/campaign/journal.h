@@ -36,6 +36,11 @@ class Journal {
                                           const std::vector<const char*>& keys,
                                           const DropLine& drop);
 
+  // Replaces the journal at `path`, atomically, with `header` and then `records` (--resume keeps
+  // the records that still hold).
+  static void Rewrite(const std::string& path, const nlohmann::json& header,
+                      const std::vector<nlohmann::json>& records);
+
   // resume: appends to the journal (ending a torn last line first); else creates it with
   // `header` as its first record.
   Journal(std::string path, bool resume, const nlohmann::json& header);

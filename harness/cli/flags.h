@@ -28,6 +28,7 @@ class UsageError : public std::runtime_error {
 // Flag ranges: past these, a value is a typo, not a plan.
 constexpr int64_t kMaxCases = 1'000'000'000'000;        // --cases
 constexpr double kMaxBudgetSeconds = 30 * 24 * 3600.0;  // --budget: 30 days
+constexpr int64_t kMaxExampleRowsFlag = int64_t{1} << 30;  // --max-example-rows
 constexpr double kMaxCaseTimeoutSeconds = 24 * 3600.0;  // --case-timeout: one day
 constexpr int64_t kMaxJobsFlag = 1024;                  // --jobs before capping
 

@@ -202,7 +202,7 @@ int CommandModel(const ModelFlags& f) {
   }
   if (!f.out.empty()) {
     WriteReport(f.out, cases, discrepancies, Summarize(cases, discrepancies));
-    WriteSummary(f.out + "/ops.csv", SummarizeLayers(cases, discrepancies));
+    WriteSummary(f.out + "/ops.csv", SummarizeLayers(cases));
     std::printf("wrote %s/{cases,discrepancies,summary,ops}.csv\n", f.out.c_str());
   }
   if (!f.save_cases.empty()) std::printf("wrote %lld case files to %s\n", (long long)saved, f.save_cases.c_str());

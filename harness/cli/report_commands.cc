@@ -54,31 +54,44 @@ void ValidateFilter(const ReportFilter& f) {
 }
 
 // The rows the filters keep: case rows of the engine and scheme whose op chain holds the op (as a
-// family, OpFamily) and, with --class, that have an element of the class; their discrepancies of
-// that layer op family and class. Findings likewise.
+// family, OpFamily) and, with --class, that have an element of the class (at a layer of that op
+// family: the rows' exact layer_classes); the example discrepancies of that layer op family and
+// class. Findings likewise.
 RunData Filter(RunData run, const ReportFilter& f) {
   auto holds_op = [&](const std::string& chain) {
     const std::vector<std::string> ops = ChainFamilies(chain);
     return f.op.empty() || std::find(ops.begin(), ops.end(), f.op) != ops.end();
   };
+  auto has_class = [&](const CaseRow& c) {
+    const std::vector<std::string> ops = ChainFamilies(c.op);
+    for (const LayerClassCount& k : ParseLayerClassCounts(c.layer_classes)) {
+      const bool op_ok = f.op.empty() || (k.layer < static_cast<int64_t>(ops.size()) &&
+                                          ops[static_cast<size_t>(k.layer)] == f.op);
+      if (op_ok && DiffClassName(k.cls) == f.cls) return true;
+    }
+    return false;
+  };
   std::vector<DiscrepancyRow> discrepancies;
-  std::set<std::tuple<std::string, std::string, std::string>> with_class;
   for (DiscrepancyRow& d : run.discrepancies) {
     if ((!f.engine.empty() && d.engine != f.engine) || (!f.scheme.empty() && d.scheme != f.scheme) ||
         (!f.op.empty() && OpFamily(d.layer_op) != f.op) || (!f.cls.empty() && DiffClassName(d.cls) != f.cls)) {
       continue;
     }
-    with_class.insert({d.case_id, d.engine, d.scheme});
     discrepancies.push_back(std::move(d));
   }
   std::vector<CaseRow> cases;
+  std::set<std::tuple<std::string, std::string, std::string>> kept;
   for (CaseRow& c : run.cases) {
     if ((!f.engine.empty() && c.engine != f.engine) || (!f.scheme.empty() && c.scheme != f.scheme) ||
-        !holds_op(c.op) || (!f.cls.empty() && !with_class.count({c.case_id, c.engine, c.scheme}))) {
+        !holds_op(c.op) || (!f.cls.empty() && !has_class(c))) {
       continue;
     }
+    kept.insert({c.case_id, c.engine, c.scheme});
     cases.push_back(std::move(c));
   }
+  discrepancies.erase(std::remove_if(discrepancies.begin(), discrepancies.end(), [&](const DiscrepancyRow& d) {
+    return !kept.count({d.case_id, d.engine, d.scheme});
+  }), discrepancies.end());
   std::vector<ReportFinding> findings;
   for (ReportFinding& x : run.context.findings) {
     const bool scheme_ok = f.scheme.empty() || x.schemes.empty() ||
@@ -116,7 +129,7 @@ int CommandReport(const std::vector<std::string>& dirs, const std::string& html,
     }
     run = Filter(std::move(run), filter);
     std::vector<SummaryRow> layers;  // with --op, that op's layers only
-    for (SummaryRow& r : SummarizeLayers(run.cases, run.discrepancies)) {
+    for (SummaryRow& r : SummarizeLayers(run.cases)) {
       if (filter.op.empty() || OpFamily(r.op) == filter.op) layers.push_back(std::move(r));
     }
     std::cout << (dirs.size() > 1 ? dir + ":\n" : "")
@@ -138,7 +151,11 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
   }
   nlohmann::json run = CheckShardsOfOneRun(dirs);
   const RunFolder folder(out, RunFolder::Mode::kNew);
-  const Report merged = MergeShards(dirs);
+  // The shards' bound on example rows (their settings agree); absent before the bound existed.
+  const nlohmann::json& settings = run.at("settings");
+  const int64_t max_example_rows = settings.contains("max_example_rows") && settings.at("max_example_rows").is_number_integer()
+                                       ? settings.at("max_example_rows").get<int64_t>() : INT64_MAX;
+  const Report merged = MergeShards(dirs, max_example_rows);
   std::filesystem::create_directories(out);
   const std::vector<SummaryRow> summary = Summarize(merged.cases, merged.discrepancies);
   WriteReport(out, merged.cases, merged.discrepancies, summary);
@@ -168,7 +185,7 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
   for (const ReportFinding& f : findings) findings_json.push_back(FindingJson(f));
   run["findings"] = findings_json;
   const RunContext context = RunContextFromRecord(run, out + "/" + kRunRecordFile);
-  WriteFileAtomically(out + "/junit.xml", FormatJUnit(SummarizeLayers(merged.cases, merged.discrepancies), context));
+  WriteFileAtomically(out + "/junit.xml", FormatJUnit(SummarizeLayers(merged.cases), context));
   WriteFileAtomically(out + "/report.html", FormatHtmlReport({RunData{out, merged.cases, merged.discrepancies, context}}));
   run["merged_from"] = dirs;
   nlohmann::json corners = nlohmann::json::object();  // summed over the shards

@@ -121,7 +121,8 @@ std::string DefaultRunDir(uint64_t seed) {
 struct RunFlags {
   std::string cases, budget, seed = "1", engines, schemes, ops, out, injected_defect, shard,
       baseline, case_timeout = "120", kernel,
-      real_sizes = std::to_string(GeneratorSettings::kDefaultRealSizePercent);
+      real_sizes = std::to_string(GeneratorSettings::kDefaultRealSizePercent),
+      max_example_rows = std::to_string(kDefaultMaxExampleRows);
   std::string jobs = std::to_string(std::max<unsigned>(1, std::thread::hardware_concurrency()));
   bool resume = false, overwrite = false, verbose = false;
 };
@@ -144,6 +145,7 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   s.schemes = ParseSchemes(f.schemes);
   s.generator.ops = ParseOps(f.ops);
   s.generator.real_size_percent = static_cast<int>(ParseInteger(f.real_sizes, "--real-sizes", 0, 100));
+  s.max_example_rows = ParseInteger(f.max_example_rows, "--max-example-rows", 0, kMaxExampleRowsFlag);
   s.out_dir = f.out.empty() ? DefaultRunDir(seed) : f.out;
   s.command_line = command_line;
   s.injected_defect = f.injected_defect;
@@ -262,6 +264,10 @@ CommandDef RunCommand() {
             run->add_option("--real-sizes", rf->real_sizes,
                             "percent of conv2d/linear cases at real model sizes, 0-100 (default " +
                                 rf->real_sizes + ")");
+            run->add_option("--max-example-rows", rf->max_example_rows,
+                            "discrepancies.csv: example rows per engine, layer op, scheme and class, 0-" +
+                                std::to_string(kMaxExampleRowsFlag) + " (default " + rf->max_example_rows +
+                                "; counts stay exact in cases.csv)");
             CLI::Option* out =
                 run->add_option("--out", rf->out, "output folder, new or empty (default: out/run-<time>-s<seed>)");
             run->add_option("--jobs", rf->jobs, "worker processes (default and cap: one per core, as memory allows)");

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "harness/evaluation/classifier.h"
+#include "reports/schema.h"  // FormatLayerClassCounts
 #include "harness/evaluation/comparison.h"
 #include "harness/evaluation/engines.h"
 #include "harness/evaluation/injected_defect.h"
@@ -262,6 +263,7 @@ void EvaluateSchemeRow(const Case& c, const CaseRuns& runs, size_t e, size_t s,
   const Recipe scheme_recipe = ApplyDefect(GetScheme(runs.schemes[s]).recipe, c.injected_defect);
   row.mismatches_vs_float = float_mismatches;
   std::map<std::string, int64_t> class_counts;
+  std::map<std::pair<int64_t, std::string>, int64_t> layer_class_counts;
   int64_t unexplained = 0, sum_signed = 0;
   for (size_t l = 0; l < c.model.layers.size(); ++l) {
     const Comparison cmp = CompareOutputs(runs.pipeline[e][s][l].out, runs.libtorch[e].layers[l].values);
@@ -273,11 +275,13 @@ void EvaluateSchemeRow(const Case& c, const CaseRuns& runs, size_t e, size_t s,
       DiscrepancyRow d = ClassifyDiscrepancy(c, runs, e, s, l, i, scheme_recipe, engine);
       if (d.cls == DiffClass::kUnexplained) ++unexplained;
       ++class_counts[DiffClassName(d.cls)];
+      ++layer_class_counts[{d.layer, DiffClassName(d.cls)}];
       ev.discrepancies.push_back(std::move(d));
     }
   }
   if (row.elements) row.mean_signed_diff_lsb = double(sum_signed) / row.elements;
   row.classes = FormatClassCounts(class_counts);
+  row.layer_classes = FormatLayerClassCounts(layer_class_counts);
   row.verdict = CaseVerdict(false, row.mismatches_vs_libtorch, unexplained, degenerate);
   ev.unexplained_elements += unexplained;
 }
@@ -328,6 +332,7 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
                        CaseRow& row, CaseEvaluation& ev) {
   const bool target = KernelTargets(*runs.kernel, runs.engines[e]);
   std::map<std::string, int64_t> class_counts;
+  std::map<std::pair<int64_t, std::string>, int64_t> layer_class_counts;
   int64_t unexplained = 0, sum_signed = 0;
   for (size_t l = 0; l < c.model.layers.size(); ++l) {
     const KernelLayerRun& k = runs.kernel_runs[e][l];
@@ -373,11 +378,13 @@ void EvaluateKernelRow(const Case& c, const CaseRuns& runs, size_t e, EngineEval
       // On the target engine every difference is the kernel's; elsewhere only the unexplained.
       if (target || d.cls == DiffClass::kUnexplained) ++unexplained;
       ++class_counts[DiffClassName(d.cls)];
+      ++layer_class_counts[{d.layer, DiffClassName(d.cls)}];
       ev.discrepancies.push_back(std::move(d));
     }
   }
   if (row.elements) row.mean_signed_diff_lsb = double(sum_signed) / row.elements;
   row.classes = FormatClassCounts(class_counts);
+  row.layer_classes = FormatLayerClassCounts(layer_class_counts);
   // A case whose layers the kernel does not implement tested nothing: degenerate.
   row.verdict = CaseVerdict(false, row.mismatches_vs_libtorch, unexplained, row.elements == 0);
   ev.kernel_findings += unexplained;

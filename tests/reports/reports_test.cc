@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/class_counts.h"
 #include "reports/csv.h"
 #include "reports/rows.h"
 #include "reports/schema.h"
@@ -147,7 +148,7 @@ void ExpectReportError(Fn fn, const std::vector<std::string>& needles) {
 // Schemas and the writer
 
 TEST(ReportsSchemaTest, ColumnCountsAndOrder) {
-  EXPECT_EQ(CaseColumns().size(), 15u);
+  EXPECT_EQ(CaseColumns().size(), 16u);
   EXPECT_EQ(DiscrepancyColumns().size(), 20u);
   EXPECT_EQ(SummaryColumns().size(), 6u);
   EXPECT_EQ(CaseColumns().front(), "case_id");
@@ -158,7 +159,7 @@ TEST(ReportsSchemaTest, ColumnCountsAndOrder) {
   EXPECT_EQ(DiscrepancyColumns().back(), "recipe");
   EXPECT_EQ(SummaryColumns(),
             (std::vector<std::string>{"op", "engine", "scheme", "kind", "name", "count"}));
-  EXPECT_EQ(CaseToFields(CaseRow{}).size(), 15u);
+  EXPECT_EQ(CaseToFields(CaseRow{}).size(), 16u);
   EXPECT_EQ(DiscrepancyToFields(DiscrepancyRow{}).size(), 20u);
 }
 
@@ -384,7 +385,7 @@ std::vector<DiscrepancyRow> HandDiscs() {
 }
 
 TEST(ReportsSummaryTest, SummarizeHandMadeTable) {
-  const std::vector<SummaryRow> got = Summarize(HandCases(), HandDiscs());
+  const std::vector<SummaryRow> got = Summarize(WithClassCounts(HandCases(), HandDiscs()), HandDiscs());
   const std::vector<std::vector<std::string>> want = {
       {"conv2d", "onednn", "double_rounding", "verdict", "exact", "1"},
       {"conv2d", "onednn", "exact", "class", "bias", "1"},
@@ -424,7 +425,7 @@ TEST(ReportsSummaryTest, SummarizeLayersCountsEachLayerOnce) {
     }
     return n;
   };
-  const std::vector<SummaryRow> got = SummarizeLayers(cases, discs);
+  const std::vector<SummaryRow> got = SummarizeLayers(WithClassCounts(cases, discs));
   EXPECT_EQ(count(got, "conv2d", "verdict", "explained"), 1);
   EXPECT_EQ(count(got, "relu", "verdict", "exact"), 1);
   EXPECT_EQ(count(got, "relu", "verdict", "rejected"), 1);
@@ -449,7 +450,7 @@ TEST(ReportsSummaryTest, SummarizeRejectsOrphanDiscrepancy) {
 }
 
 TEST(ReportsSummaryTest, FormatSummaryTable) {
-  const std::string table = FormatSummaryTable(Summarize(HandCases(), HandDiscs()));
+  const std::string table = FormatSummaryTable(Summarize(WithClassCounts(HandCases(), HandDiscs()), HandDiscs()));
   const std::string want =
       "op      engine   scheme           cases  exact  explained  unexplained  rejected  "
       "degenerate  timeout  |  bias  tie\n"

@@ -1,0 +1,36 @@
+// discrepancies.csv holds example rows, not every differing element: the exact counts are the
+// case rows' `classes` and `layer_classes` (rows.h), from which summary.csv, ops.csv, junit.xml,
+// the tables of report.html, `report`, `merge` and `--baseline` derive. The bound, applied in
+// file order (case by case, a case's rows by engine, scheme, layer, index):
+//   - a libtorch_bug element (case, engine, layer, index) keeps one row, its first scheme's: a
+//     known LibTorch bug is the same element under every scheme;
+//   - at most max_per_group rows per group (engine, layer_op, scheme, cls) in the whole run.
+// A run, a resumed run and merged shards apply it in the same order, so they keep the same rows.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "reports/rows.h"
+
+namespace qdiff {
+
+inline constexpr int64_t kDefaultMaxExampleRows = 20;  // `qdiff run --max-example-rows`
+
+class ExampleRowBound {
+ public:
+  explicit ExampleRowBound(int64_t max_per_group) : max_per_group_(max_per_group) {}
+  // Whether `row` is written; counts it if so.
+  bool Keep(const DiscrepancyRow& row);
+
+ private:
+  int64_t max_per_group_;
+  std::map<std::tuple<std::string, std::string, std::string, DiffClass>, int64_t> kept_;
+  std::string bug_case_;  // the case whose libtorch_bug elements bug_elements_ holds
+  std::set<std::tuple<std::string, int64_t, int64_t>> bug_elements_;  // (engine, layer, index)
+};
+
+}  // namespace qdiff

@@ -1,0 +1,217 @@
+// Output that does not grow with the run (issue 11): discrepancies.csv keeps at most
+// --max-example-rows rows per (engine, layer op, scheme, class) and one row per known-LibTorch-bug
+// element, while every count (cases.csv, summary.csv, ops.csv, junit.xml, `report`, `merge`)
+// stays exact; the journal records where each case's rows lie, and a killed run resumes to the
+// CSVs of an uninterrupted one.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "harness/campaign/journal.h"
+#include "reports/schema.h"
+#include "reports/summary.h"
+#include "tests/support/qdiff_process.h"
+
+namespace qdiff {
+namespace {
+
+using Group = std::tuple<std::string, std::string, std::string, DiffClass>;  // engine, layer op, scheme, class
+
+Group GroupOf(const DiscrepancyRow& d) { return {d.engine, d.layer_op, d.scheme, d.cls}; }
+
+// A defect that makes many differing elements in every group it touches.
+std::string DefectRun(int cases, const fs::path& out, const std::string& extra) {
+  return "run --cases " + std::to_string(cases) + " --seed 1 --inject-defect ties_up" + DeterministicOps() +
+         " --jobs 2 --out " + Quote(out.string()) + extra;
+}
+
+// A run that finished, with findings (1) or without (0).
+bool Ran(const Result& r) { return r.exit_code == 0 || r.exit_code == 1; }
+
+constexpr int64_t kSmallBound = 3;
+
+// junit.xml without what differs between two folders of the same run: times and the folder.
+std::string JUnitCounts(const fs::path& dir) {
+  const std::string text = std::regex_replace(ReadFile(dir / "junit.xml"), std::regex(" time=\"[0-9.]+\""), "");
+  return std::regex_replace(text, std::regex(dir.string()), "DIR");
+}
+constexpr char kNoBound[] = " --max-example-rows 1000000000";
+
+TEST(OutputBounds, ExampleRowsAreBoundedPerGroupAndEveryCountStaysExact) {
+  TempDir dir;
+  const fs::path bounded = dir.path() / "bounded", all = dir.path() / "all";
+  ASSERT_TRUE(Ran(Qdiff(DefectRun(150, bounded, " --max-example-rows " + std::to_string(kSmallBound)))));
+  ASSERT_TRUE(Ran(Qdiff(DefectRun(150, all, kNoBound))));
+  const std::vector<DiscrepancyRow> kept = ReadDiscrepancies((bounded / "discrepancies.csv").string());
+  const std::vector<DiscrepancyRow> every = ReadDiscrepancies((all / "discrepancies.csv").string());
+  // The bound holds, and it cut something (else this test would test nothing).
+  std::map<Group, std::vector<std::string>> kept_rows, first_rows;
+  for (const DiscrepancyRow& d : kept) kept_rows[GroupOf(d)].push_back(FormatCsvLine(DiscrepancyToFields(d)));
+  for (const auto& [group, rows] : kept_rows) EXPECT_LE(static_cast<int64_t>(rows.size()), kSmallBound);
+  int64_t groups_cut = 0;
+  std::map<Group, int64_t> every_count;
+  for (const DiscrepancyRow& d : every) {
+    std::vector<std::string>& first = first_rows[GroupOf(d)];
+    if (static_cast<int64_t>(first.size()) < kSmallBound) first.push_back(FormatCsvLine(DiscrepancyToFields(d)));
+    groups_cut += ++every_count[GroupOf(d)] == kSmallBound + 1;
+  }
+  EXPECT_GT(groups_cut, 10);
+  // The rows kept are each group's first rows of the unbounded run, in its order.
+  EXPECT_EQ(kept_rows, first_rows);
+  // Every count is the same with and without the bound ...
+  for (const char* f : {"cases.csv", "summary.csv", "ops.csv"}) {
+    EXPECT_TRUE(ReadFile(bounded / f) == ReadFile(all / f)) << f;
+  }
+  EXPECT_TRUE(JUnitCounts(bounded) == JUnitCounts(all));
+  for (const char* filter : {"", " --class tie", " --op add --class unexplained"}) {
+    const Result a = Qdiff("report " + Quote(bounded.string()) + filter);
+    const Result b = Qdiff("report " + Quote(all.string()) + filter);
+    EXPECT_TRUE(Ran(a)) << a.output;
+    EXPECT_EQ(a.exit_code, b.exit_code) << filter;
+    EXPECT_EQ(a.output, b.output) << filter;
+  }
+  // ... and equal to the rows the unbounded run wrote, class by class (libtorch_bug aside: one
+  // row per element, not per scheme).
+  std::map<std::tuple<std::string, std::string, std::string>, int64_t> from_rows, from_counts;
+  for (const DiscrepancyRow& d : every) {
+    if (d.cls != DiffClass::kLibTorchBug) ++from_rows[{d.engine, d.scheme, DiffClassName(d.cls)}];
+  }
+  for (const SummaryRow& r : ReadSummary((bounded / "summary.csv").string())) {
+    if (r.kind == "class" && r.name != DiffClassName(DiffClass::kLibTorchBug)) {
+      from_counts[{r.engine, r.scheme, r.name}] += r.count;
+    }
+  }
+  EXPECT_EQ(from_counts, from_rows);
+}
+
+TEST(OutputBounds, ShardsMergeToTheBoundedUnshardedRun) {
+  TempDir dir;
+  const fs::path d = dir.path();
+  const std::string bound = " --max-example-rows " + std::to_string(kSmallBound);
+  ASSERT_TRUE(Ran(Qdiff(DefectRun(90, d / "full", bound))));
+  ASSERT_TRUE(Ran(Qdiff(DefectRun(90, d / "s0", bound + " --shard 0/2"))));
+  ASSERT_TRUE(Ran(Qdiff(DefectRun(90, d / "s1", bound + " --shard 1/2"))));
+  const Result merge = Qdiff("merge " + Quote((d / "s0").string()) + " " + Quote((d / "s1").string()) +
+                             " --out " + Quote((d / "merged").string()));
+  ASSERT_TRUE(Ran(merge)) << merge.output;
+  // Each shard kept its own first rows; the merge keeps the run's.
+  EXPECT_GT(ReadFile(d / "s0" / "discrepancies.csv").size() + ReadFile(d / "s1" / "discrepancies.csv").size(),
+            ReadFile(d / "full" / "discrepancies.csv").size());
+  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv"}) {
+    EXPECT_TRUE(ReadFile(d / "merged" / f) == ReadFile(d / "full" / f)) << f;
+  }
+}
+
+// QNNPACK's clamp paths on channels-last quint8 are a known LibTorch bug (README, Findings): the
+// same elements differ under every scheme.
+TEST(OutputBounds, KnownBugElementsHaveOneRowPerElement) {
+  TempDir dir;
+  const fs::path out = dir.path() / "run";
+  const Result r = Qdiff("run --cases 80 --seed 2 --engines qnnpack --ops hardtanh,clamp,relu6 --jobs 2" +
+                         std::string(kNoBound) + " --out " + Quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  using Layer = std::tuple<std::string, std::string, int64_t>;  // case, engine, layer
+  std::map<Layer, std::set<int64_t>> bug_elements;
+  std::map<Layer, int64_t> bug_rows;
+  for (const DiscrepancyRow& d : ReadDiscrepancies((out / "discrepancies.csv").string())) {
+    if (d.cls != DiffClass::kLibTorchBug) continue;
+    bug_elements[{d.case_id, d.engine, d.layer}].insert(d.index);
+    ++bug_rows[{d.case_id, d.engine, d.layer}];
+  }
+  // Per layer: the most elements one scheme counts, and the elements all schemes count.
+  std::map<Layer, int64_t> most, counted;
+  for (const CaseRow& c : ReadCases((out / "cases.csv").string())) {
+    for (const LayerClassCount& k : ParseLayerClassCounts(c.layer_classes)) {
+      if (k.cls != DiffClass::kLibTorchBug) continue;
+      const Layer layer{c.case_id, c.engine, k.layer};
+      most[layer] = std::max(most[layer], k.count);
+      counted[layer] += k.count;
+    }
+  }
+  ASSERT_FALSE(most.empty()) << "no known-bug element in this run: the test tests nothing";
+  int64_t rows = 0, counts = 0;
+  for (const auto& [layer, n] : most) {
+    EXPECT_EQ(bug_rows[layer], static_cast<int64_t>(bug_elements[layer].size())) << "an element has two rows";
+    EXPECT_GE(static_cast<int64_t>(bug_elements[layer].size()), n) << "an element has no row";
+    rows += bug_rows[layer];
+    counts += counted[layer];
+  }
+  EXPECT_LT(rows, counts) << "every element was counted under one scheme only";
+}
+
+int64_t CountLines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+
+TEST(OutputBounds, KilledRunResumesToTheUninterruptedCsvs) {
+  TempDir dir;
+  const fs::path full = dir.path() / "full", cut = dir.path() / "cut";
+  const std::string bound = " --max-example-rows " + std::to_string(kSmallBound);
+  ASSERT_TRUE(Ran(Qdiff(DefectRun(600, full, bound))));
+  const Result started = Qdiff_Background(DefectRun(600, cut, bound));
+  const pid_t pid = static_cast<pid_t>(std::stol(started.output));
+  for (int i = 0; i < 500 && CountLines(ReadFile(cut / "journal.jsonl")) < 150; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_LT(CountLines(ReadFile(cut / "journal.jsonl")), 600) << "the run finished before it was killed";
+  // A write the kill cut short: bytes past what the journal vouches for.
+  for (const char* f : {"cases.csv.partial", "discrepancies.csv.partial"}) {
+    std::ofstream(cut / f, std::ios::app) << "s1-c999999,half a row";
+  }
+  const Result resumed = Qdiff(DefectRun(600, cut, bound + " --resume"));
+  ASSERT_TRUE(Ran(resumed)) << resumed.output;
+  EXPECT_NE(resumed.output.find("from the journal"), std::string::npos) << resumed.output;
+  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv", "ops.csv"}) {
+    EXPECT_TRUE(ReadFile(cut / f) == ReadFile(full / f)) << f;
+  }
+  // The journal holds a short record per case (header, ~600 cases, findings), not their rows.
+  const std::string journal = ReadFile(cut / "journal.jsonl");
+  EXPECT_LT(journal.size(), 700 * 300u);
+  EXPECT_LT(journal.size() * 10, ReadFile(cut / "cases.csv").size());
+}
+
+// A record whose rows do not match the CSV (re-checksummed, so only the row checksum can tell) is
+// not trusted: its case runs again. A CSV that is not qdiff's is refused, naming it.
+TEST(OutputBounds, ResumeChecksTheRowsEachRecordVouchesFor) {
+  TempDir dir;
+  const fs::path full = dir.path() / "full", cut = dir.path() / "cut";
+  ASSERT_TRUE(Ran(Qdiff(DefectRun(40, full, ""))));
+  ASSERT_TRUE(Ran(Qdiff(DefectRun(40, cut, ""))));
+  std::istringstream lines(ReadFile(cut / "journal.jsonl"));
+  std::string journal, line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    std::optional<nlohmann::json> record = ParseJournalLine(line);
+    ASSERT_TRUE(record.has_value()) << line;
+    if (number == 3) {
+      ASSERT_EQ(record->value("type", ""), "case");
+      (*record)["rows"][4] = (*record)["rows"][4].get<uint64_t>() ^ 1;
+      line = JournalLine(*record);
+      line.pop_back();
+    }
+    journal += line + "\n";
+  }
+  WriteFile(cut / "journal.jsonl", journal);
+  fs::remove(cut / "run.json");
+  const Result resumed = Qdiff(DefectRun(40, cut, " --resume"));
+  EXPECT_TRUE(Ran(resumed)) << resumed.output;
+  EXPECT_NE(resumed.output.find("line 3: its rows in"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("do not match its checksum"), std::string::npos) << resumed.output;
+  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv"}) {
+    EXPECT_TRUE(ReadFile(cut / f) == ReadFile(full / f)) << f;
+  }
+  fs::remove(cut / "run.json");
+  WriteFile(cut / "cases.csv", "case_id,something else\n");
+  const Result refused = Qdiff(DefectRun(40, cut, " --resume"));
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find((cut / "cases.csv").string() + ": its header is not qdiff's"), std::string::npos)
+      << refused.output;
+}
+
+}  // namespace
+}  // namespace qdiff
