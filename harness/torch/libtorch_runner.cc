@@ -20,6 +20,10 @@
 #include <thread>
 #include <utility>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace qdiff {
 namespace {
 
@@ -415,9 +419,17 @@ QTensor QTensorOf(const at::Tensor& t) {
   return q;
 }
 
+// Any nonzero byte: glibc writes its complement into each block malloc returns.
+constexpr int kMallocPerturbByte = 0xA5;
+
 void InitLibTorch() {
   static std::once_flag once;
-  std::call_once(once, [] { at::set_num_threads(1); });
+  std::call_once(once, [] {
+    at::set_num_threads(1);
+#if defined(__GLIBC__)
+    mallopt(M_PERTURB, kMallocPerturbByte);
+#endif
+  });
 }
 
 QuantizeOutcome QuantizeOnLibTorch(const std::vector<float>& x, const QTensor& params) {

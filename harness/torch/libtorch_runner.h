@@ -48,7 +48,11 @@ struct QuantizeOutcome {
 };
 QuantizeOutcome QuantizeOnLibTorch(const std::vector<float>& x, const QTensor& params);
 
-// Pins LibTorch to one intra-op thread (deterministic, and workers are processes).
+// Pins LibTorch to one intra-op thread (deterministic, and workers are processes), and with glibc
+// fills every malloc'd block with a fixed byte pattern (mallopt M_PERTURB): a kernel that reads
+// memory it never wrote then gives the same wrong values in every process instead of the zeros
+// of fresh pages in one and stale data in another (corpora/onednn_deconv_stride_holes.json is
+// exact without it in a fresh process, unexplained with it).
 void InitLibTorch();
 
 // Sets the engine and runs the model's graph: node -1 is the model input, node j layer j's

@@ -520,7 +520,7 @@ TEST(ReportOutputsHtml, VerdictMatrixHistogramsFindingsThenCollapsedTables) {
   EXPECT_NE(run1.find("<title>bias, |diff| 128+ LSB: 1 element</title>"), std::string::npos);
   EXPECT_NE(run1.find("<title>bias, |diff| 4-7 LSB: 2 elements</title>"), std::string::npos);
   EXPECT_EQ(run1.find("|diff| 0 LSB"), std::string::npos);
-  EXPECT_NE(run1.find("<figcaption>qnnpack: 5 elements differing"), std::string::npos);
+  EXPECT_NE(run1.find("<figcaption>qnnpack: 5 elements of discrepancies.csv's example rows"), std::string::npos);
   // Findings by root cause with their commands.
   EXPECT_NE(run1.find("<tr><td class=\"t\">conv2d/qnnpack/unexplained</td><td class=\"t\">exact</td><td>2</td>"
                       "<td class=\"t\"><code>qdiff replay out/findings/s1-c000002.qnnpack.exact.shrunk.json</code>"
