@@ -1,5 +1,7 @@
 #include "reports/example_rows.h"
 
+#include <algorithm>
+
 namespace qdiff {
 
 bool ExampleRowBound::Keep(const DiscrepancyRow& row) {
@@ -14,6 +16,14 @@ bool ExampleRowBound::Keep(const DiscrepancyRow& row) {
   if (kept >= max_per_group_) return false;
   ++kept;
   return true;
+}
+
+void KeepExampleRows(std::vector<DiscrepancyRow>* rows, ExampleRowBound* bound) {
+  std::stable_sort(rows->begin(), rows->end(), [](const DiscrepancyRow& a, const DiscrepancyRow& b) {
+    return std::tie(a.engine, a.scheme, a.layer, a.index) < std::tie(b.engine, b.scheme, b.layer, b.index);
+  });
+  rows->erase(std::remove_if(rows->begin(), rows->end(), [bound](const DiscrepancyRow& r) { return !bound->Keep(r); }),
+              rows->end());
 }
 
 }  // namespace qdiff

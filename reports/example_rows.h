@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "reports/rows.h"
 
@@ -32,5 +33,12 @@ class ExampleRowBound {
   std::string bug_case_;  // the case whose libtorch_bug elements bug_elements_ holds
   std::set<std::tuple<std::string, int64_t, int64_t>> bug_elements_;  // (engine, layer, index)
 };
+
+// One case's discrepancy rows in file order (engine, scheme, layer, index; stable), then only
+// those `bound` keeps. A campaign worker applies it with a fresh bound per case before it sends
+// the rows, and the coordinator again with the run's: a row the run's bound keeps has fewer rows
+// of its group before it in the case than in the run, and a repeated libtorch_bug element is
+// dropped by both, so the coordinator writes the same rows as from the unfiltered case.
+void KeepExampleRows(std::vector<DiscrepancyRow>* rows, ExampleRowBound* bound);
 
 }  // namespace qdiff

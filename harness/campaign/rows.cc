@@ -21,13 +21,16 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<SummaryRow> Rows(const std::map<std::tuple<std::string, std::string, std::string,
-                                                       std::string, std::string>,
-                                            int64_t>& counts) {
+// The summary rows in key order (op, engine, scheme, kind, name).
+template <class Counts>
+std::vector<SummaryRow> Rows(const Counts& counts) {
+  std::vector<const typename Counts::value_type*> sorted;
+  for (const auto& entry : counts) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
   std::vector<SummaryRow> rows;
-  for (const auto& [key, count] : counts) {
-    const auto& [op, engine, scheme, kind, name] = key;
-    rows.push_back(SummaryRow{op, engine, scheme, kind, name, count});
+  for (const auto* entry : sorted) {
+    const auto& [op, engine, scheme, kind, name] = entry->first;
+    rows.push_back(SummaryRow{op, engine, scheme, kind, name, entry->second});
   }
   return rows;
 }
@@ -219,14 +222,7 @@ void RowSink::Write(int64_t index, CaseRows& d) {
   std::sort(d.cases.begin(), d.cases.end(), [](const CaseRow& a, const CaseRow& b) {
     return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
   });
-  std::stable_sort(d.discrepancies.begin(), d.discrepancies.end(),
-                   [](const DiscrepancyRow& a, const DiscrepancyRow& b) {
-                     return std::tie(a.engine, a.scheme, a.layer, a.index) <
-                            std::tie(b.engine, b.scheme, b.layer, b.index);
-                   });
-  d.discrepancies.erase(std::remove_if(d.discrepancies.begin(), d.discrepancies.end(),
-                                       [this](const DiscrepancyRow& row) { return !bound_.Keep(row); }),
-                        d.discrepancies.end());
+  KeepExampleRows(&d.discrepancies, &bound_);
   std::string case_text, discrepancy_text;
   for (const CaseRow& row : d.cases) case_text += FormatCsvLine(CaseToFields(row));
   for (const DiscrepancyRow& row : d.discrepancies) discrepancy_text += FormatCsvLine(DiscrepancyToFields(row));
@@ -242,6 +238,13 @@ void RowSink::Write(int64_t index, CaseRows& d) {
   discrepancies_bytes_ += span.discrepancies_length;
   Account(d);
   if (written_) written_(index, span, d.journal);
+}
+
+size_t RowSink::KeyHash::operator()(const Key& k) const {
+  const auto& [op, engine, scheme, kind, name] = k;
+  uint64_t h = kFnv1a64Basis;
+  for (const std::string* part : {&op, &engine, &scheme, &kind, &name}) h = Fnv1a64("\x1f", Fnv1a64(*part, h));
+  return static_cast<size_t>(h);
 }
 
 void RowSink::Account(const CaseRows& d) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -115,7 +116,11 @@ class RowSink {
   std::FILE* discrepancies_ = nullptr;
   int64_t cases_bytes_ = 0, discrepancies_bytes_ = 0;  // the files' sizes
   int64_t case_rows_ = 0, discrepancy_rows_ = 0;
-  std::map<Key, int64_t> summary_, layer_summary_;  // (op, engine, scheme, kind, name) → count
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  using Counts = std::unordered_map<Key, int64_t, KeyHash>;  // sorted when read (Rows)
+  Counts summary_, layer_summary_;  // (op, engine, scheme, kind, name) → count
   // The first kSampleCases cases and up to kSampleCases cases with findings.
   static constexpr int64_t kSampleCases = 20000;
   Report sample_;

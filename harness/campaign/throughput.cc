@@ -1,5 +1,6 @@
 #include "harness/campaign/throughput.h"
 
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "harness/evaluation/case_evaluation.h"
 #include "harness/evaluation/engines.h"
 #include "harness/torch/libtorch_runner.h"
+#include "reports/example_rows.h"
 
 namespace qdiff {
 
@@ -34,9 +36,11 @@ void FullCheck(const Case& c, Engine engine, const std::vector<Scheme>& schemes,
   const CaseRuns runs = RunCase(c, {engine}, schemes);
   const double run_s = SecondsSince(t0);
   t0 = Clock::now();
-  const CaseEvaluation ev = EvaluateRuns(c, runs);
+  CaseEvaluation ev = EvaluateRuns(c, runs);
   const double evaluate_s = SecondsSince(t0);
   t0 = Clock::now();
+  ExampleRowBound case_bound(kDefaultMaxExampleRows);  // as a campaign worker (worker.cc)
+  KeepExampleRows(&ev.discrepancies, &case_bound);
   const std::string rows = RowsJson(ev.case_rows, ev.discrepancies).dump();
   if (rows.empty()) std::abort();  // keeps the serialisation from being optimised away
   if (stages) {

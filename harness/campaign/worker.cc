@@ -18,6 +18,7 @@
 #include "harness/evaluation/case_evaluation.h"
 #include "harness/evaluation/shrink.h"
 #include "harness/torch/libtorch_runner.h"
+#include "reports/example_rows.h"
 
 namespace qdiff {
 
@@ -94,7 +95,8 @@ std::vector<std::string> WorkerArguments(const CampaignSettings& s) {
   for (OpKind op : s.generator.ops) ops += (ops.empty() ? "" : ",") + std::string(OpKindName(op));
   std::vector<std::string> args = {"__worker", "--seed", std::to_string(s.seed), "--engines", engines,
                                    "--schemes", schemes, "--ops", ops, "--out", s.out_dir,
-                                   "--real-sizes", std::to_string(s.generator.real_size_percent)};
+                                   "--real-sizes", std::to_string(s.generator.real_size_percent),
+                                   "--max-example-rows", std::to_string(s.max_example_rows)};
   if (!s.injected_defect.empty()) {
     args.push_back("--inject-defect");
     args.push_back(s.injected_defect);
@@ -127,7 +129,9 @@ int RunCampaignWorker(const CampaignSettings& s) {
       std::vector<std::string> corners;
       const Case c = CaseForIndex(s, index, &corners);
       const CaseRuns runs = RunCase(c, s.engines, s.schemes, k);
-      const CaseEvaluation ev = EvaluateRuns(c, runs);
+      CaseEvaluation ev = EvaluateRuns(c, runs);
+      ExampleRowBound case_bound(s.max_example_rows);  // the coordinator keeps a subset of these
+      KeepExampleRows(&ev.discrepancies, &case_bound);
       out = RowsJson(ev.case_rows, ev.discrepancies);
       out["type"] = "case";
       out["index"] = index;
