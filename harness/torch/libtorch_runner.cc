@@ -10,6 +10,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -427,7 +428,7 @@ void InitLibTorch() {
   std::call_once(once, [] {
     at::set_num_threads(1);
 #if defined(__GLIBC__)
-    mallopt(M_PERTURB, kMallocPerturbByte);
+    if (!std::getenv("MALLOC_PERTURB_")) mallopt(M_PERTURB, kMallocPerturbByte);  // glibc's own setting wins
 #endif
   });
 }

@@ -52,7 +52,8 @@ QuantizeOutcome QuantizeOnLibTorch(const std::vector<float>& x, const QTensor& p
 // fills every malloc'd block with a fixed byte pattern (mallopt M_PERTURB): a kernel that reads
 // memory it never wrote then gives the same wrong values in every process instead of the zeros
 // of fresh pages in one and stale data in another (corpora/onednn_deconv_stride_holes.json is
-// exact without it in a fresh process, unexplained with it).
+// exact without it in a fresh process, unexplained with it). MALLOC_PERTURB_ in the environment
+// (glibc's own switch; 0 turns it off) takes precedence.
 void InitLibTorch();
 
 // Sets the engine and runs the model's graph: node -1 is the model input, node j layer j's
