@@ -6,10 +6,50 @@
 
 namespace qdiff {
 
+LimbVector& LimbVector::operator=(const LimbVector& o) {
+  if (this == &o) return *this;
+  clear();
+  if (o.on_heap_) {
+    heap_ = o.heap_;
+    on_heap_ = true;
+  } else {
+    std::copy(o.inline_, o.inline_ + o.size_, inline_);
+  }
+  size_ = o.size_;
+  return *this;
+}
+
+LimbVector& LimbVector::operator=(LimbVector&& o) noexcept {
+  if (this == &o) return *this;
+  clear();
+  if (o.on_heap_) {
+    heap_ = std::move(o.heap_);
+    on_heap_ = true;
+  } else {
+    std::copy(o.inline_, o.inline_ + o.size_, inline_);
+  }
+  size_ = o.size_;
+  o.clear();
+  return *this;
+}
+
+void LimbVector::resize(size_t n, uint32_t value) {
+  if (!on_heap_ && n <= kInline) {
+    std::fill(inline_ + std::min(size_, n), inline_ + n, value);
+  } else {
+    if (!on_heap_) {
+      heap_.assign(inline_, inline_ + size_);
+      on_heap_ = true;
+    }
+    heap_.resize(n, value);
+  }
+  size_ = n;
+}
+
 namespace {
 
 // Magnitudes: little-endian base-2^32 limbs without most-significant zero limbs ("trimmed").
-using Limbs = std::vector<uint32_t>;
+using Limbs = LimbVector;
 constexpr uint64_t kBase = uint64_t{1} << 32;
 
 void Trim(Limbs* a) {

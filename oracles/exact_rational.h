@@ -30,6 +30,48 @@
 
 namespace qdiff {
 
+// Little-endian base-2^32 limbs, the first kInline of them stored in place: values built from a
+// few doubles with exponents within about ±100 (every scale and bias qdiff meets) never touch the
+// heap. The subset of std::vector's interface BigInt uses; new limbs are zero unless given.
+class LimbVector {
+ public:
+  static constexpr size_t kInline = 8;
+
+  LimbVector() = default;
+  explicit LimbVector(size_t n, uint32_t value = 0) { resize(n, value); }
+  LimbVector(const LimbVector& o) { *this = o; }
+  LimbVector(LimbVector&& o) noexcept { *this = std::move(o); }
+  LimbVector& operator=(const LimbVector& o);
+  LimbVector& operator=(LimbVector&& o) noexcept;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  uint32_t* data() { return on_heap_ ? heap_.data() : inline_; }
+  const uint32_t* data() const { return on_heap_ ? heap_.data() : inline_; }
+  uint32_t& operator[](size_t i) { return data()[i]; }
+  uint32_t operator[](size_t i) const { return data()[i]; }
+  uint32_t back() const { return data()[size_ - 1]; }
+
+  void resize(size_t n, uint32_t value = 0);
+  void assign(size_t n, uint32_t value) {
+    clear();
+    resize(n, value);
+  }
+  void push_back(uint32_t x) { resize(size_ + 1, x); }
+  void pop_back() { resize(size_ - 1); }
+  void clear() {
+    size_ = 0;
+    on_heap_ = false;
+    heap_.clear();
+  }
+
+ private:
+  uint32_t inline_[kInline] = {};
+  std::vector<uint32_t> heap_;  // the limbs when on_heap_
+  size_t size_ = 0;
+  bool on_heap_ = false;
+};
+
 // Arbitrary-precision signed integer.
 // Invariants: mag_ is little-endian base 2^32 with no most-significant zero limbs; zero is the
 // empty magnitude and is never negative (so there is exactly one representation of each value).
@@ -79,7 +121,7 @@ class BigInt {
 
  private:
   bool neg_ = false;
-  std::vector<uint32_t> mag_;
+  LimbVector mag_;
 };
 
 // Exact rational number num / den.

@@ -116,7 +116,7 @@ LayerTrace RunIntegerLayer(const Layer& layer, const std::vector<QTensor>& input
 
 std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const PipelineRecipe& recipe,
                                               const std::vector<std::optional<QTensor>>& fed,
-                                              SharedGemmTerms* shared) {
+                                              SharedLayerWork* shared) {
   std::vector<LayerTrace> traces;
   std::vector<QTensor> nodes;  // node j: the tensor later layers read as layer j's output
   if (shared) shared->layers.resize(model.layers.size());
@@ -129,17 +129,28 @@ std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const Pipeline
       recipe_independent = recipe_independent && (id < 0 || (id < static_cast<int>(fed.size()) && fed[id]));
     }
     if (shared && recipe_independent && IsGemmOp(layer.op)) {
-      std::optional<SharedGemmTerms::Terms>& terms = shared->layers[l];
+      std::optional<SharedLayerWork::Terms>& terms = shared->layers[l].gemm;
       LayerTrace t;
       t.inputs = inputs;
       t.shape = LayerOutputShape(layer, inputs[0].shape);
       if (!terms) {
-        terms = SharedGemmTerms::Terms{LayerAccumulators(layer, inputs[0], t.shape),
+        terms = SharedLayerWork::Terms{LayerAccumulators(layer, inputs[0], t.shape),
                                        LayerChannelTerms(layer, inputs[0].scales[0])};
       }
       t.acc = terms->acc;
       t.channels = terms->channels;
       RequantizeGemm(recipe.gemm, t);
+      traces.push_back(std::move(t));
+    } else if (shared && recipe_independent) {
+      LayerTrace t;
+      t.inputs = inputs;
+      std::vector<std::vector<int64_t>> in_shapes;
+      for (const QTensor& x : inputs) in_shapes.push_back(x.shape);
+      t.shape = LayerOutputShape(layer, in_shapes);
+      t.op_recipe = &PipelineOpRecipe(recipe.op_engine, layer, inputs);
+      auto [it, first] = shared->layers[l].op_out.try_emplace(t.op_recipe);
+      if (first) it->second = t.op_recipe->run(layer, inputs, t.shape);
+      t.out = it->second;
       traces.push_back(std::move(t));
     } else {
       traces.push_back(RunIntegerLayer(layer, inputs, recipe));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,24 +60,30 @@ LayerTrace RunIntegerLayer(const Layer& layer, const QTensor& input, const Recip
 // Runs every layer on the model's graph, each fed with this pipeline's own node outputs.
 std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& recipe);
 
-// What GEMM layers fed only the model input or fed tensors compute before requantization (their
-// accumulators and channel terms do not depend on the recipe): filled by the first pipeline that
-// runs such a layer, read by the others. Index: layer. One per model and set of fed tensors.
-struct SharedGemmTerms {
+// What layers fed only the model input or fed tensors compute independently of the scheme: a
+// GEMM layer's accumulators and channel terms (before requantization), and another op's output
+// per op recipe (schemes without an engine op path all run the op's exact reference, whose
+// 256-entry tables are exact rational arithmetic). Filled by the first pipeline that runs such a
+// layer, read by the others. Index: layer. One per model and set of fed tensors.
+struct SharedLayerWork {
   struct Terms {
     std::vector<int64_t> acc;
     std::vector<ChannelTerms> channels;
   };
-  std::vector<std::optional<Terms>> layers;
+  struct Layer {
+    std::optional<Terms> gemm;
+    std::map<const OpRecipeDef*, std::vector<int32_t>> op_out;
+  };
+  std::vector<Layer> layers;
 };
 
 // Runs every layer; where fed[j] is given it replaces this pipeline's output of layer j as the
 // input of later layers (e.g. LibTorch's output of layer j, so that every layer is judged on the
-// inputs LibTorch saw), else the pipeline's own output is used. With `shared`, the accumulators
-// of recipe-independent GEMM layers are computed once for every pipeline that passes it.
+// inputs LibTorch saw), else the pipeline's own output is used. With `shared`, what
+// recipe-independent layers compute is computed once for every pipeline that passes it.
 std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const PipelineRecipe& recipe,
                                               const std::vector<std::optional<QTensor>>& fed,
-                                              SharedGemmTerms* shared = nullptr);
+                                              SharedLayerWork* shared = nullptr);
 
 // The quantized tensor a layer produces (dtype, shape, values, output qparams per
 // LayerOutputQParams for input 0 `input0`), to feed later layers.

@@ -101,7 +101,7 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
       }
     }
     std::vector<std::vector<LayerTrace>> per_scheme;
-    SharedGemmTerms shared;  // accumulators once per layer, not once per scheme
+    SharedLayerWork shared;  // accumulators and op outputs once per layer, not once per scheme
     for (Scheme s : schemes) {
       PipelineRecipe recipe = SchemePipelineRecipe(s);
       recipe.gemm = ApplyDefect(recipe.gemm, c.injected_defect);
