@@ -23,7 +23,7 @@ namespace {
 // add.exact: y = clamp(RNE(v) + z_y), v = (s_a(q_a−z_a) + s_b(q_b−z_b)) / s_y exactly,
 // ReLU: v = max(v, 0).
 std::vector<int32_t> RunAddExact(const Layer& layer, const OpInputs& in, const OpShape&) {
-  return BinaryExact(layer, in, [](const Rational& a, const Rational& b) { return a + b; });
+  return BinaryExact(layer, in, [](const auto& a, const auto& b) { return a + b; });
 }
 
 // add.default_fp32 (cpu/kernels/QuantizedOpKernels.cpp::qadd_kernel):

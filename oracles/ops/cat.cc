@@ -46,7 +46,9 @@ std::vector<int32_t> RunCatExact(const Layer& layer, const OpInputs& in, const O
   std::vector<int32_t> out(ShapeElements(shape));
   for (size_t i = 0; i < out.size(); ++i) {
     const CatSource src = CatSourceOf(layer, in, shape, i);
-    out[i] = ExactQuantize(ExactInput(in[src.input], src.index) / sy, o.zero_point, r);
+    const long double approx = ExactInputLd(in[src.input], src.index) / o.scale;
+    const std::optional<int32_t> y = FilteredExactQuantize(approx, o.zero_point, r);
+    out[i] = y ? *y : ExactQuantize(ExactInput(in[src.input], src.index) / sy, o.zero_point, r);
   }
   return out;
 }

@@ -19,7 +19,7 @@ namespace {
 
 // mul.exact: v = s_a s_b (q_a−z_a)(q_b−z_b) / s_y exactly; ReLU v = max(v, 0); clamp(RNE(v) + z_y).
 std::vector<int32_t> RunMulExact(const Layer& layer, const OpInputs& in, const OpShape&) {
-  return BinaryExact(layer, in, [](const Rational& a, const Rational& b) { return a * b; });
+  return BinaryExact(layer, in, [](const auto& a, const auto& b) { return a * b; });
 }
 
 // Integer product requantized in float: y = clamp(RNE(f32(f32(c)·M)) + z_y), c = (q_a−z_a)(q_b−z_b).

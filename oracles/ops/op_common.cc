@@ -1,6 +1,7 @@
 #include "oracles/ops/op_common.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "oracles/ops/libtorch_float.h"
 
@@ -9,6 +10,16 @@ namespace qdiff {
 int32_t ExactQuantize(const Rational& v, int32_t zp, QuantRange r) {
   const RoundResult rr = RoundRational(v, TieRule::kHalfEven);
   return static_cast<int32_t>(std::clamp<int64_t>(rr.value + zp, r.qmin, r.qmax));
+}
+
+std::optional<int32_t> FilteredExactQuantize(long double v, int32_t zp, QuantRange r) {
+  if (!(std::fabs(v) < 0x1p40L)) return std::nullopt;
+  const long double err = std::fabs(v) * 0x1p-58L + 0x1p-200L;
+  const long double floor_v = std::floor(v);
+  const long double frac = v - floor_v;  // exact: |v| < 2^40 leaves ≥ 23 fraction bits
+  if (std::fabs(frac - 0.5L) <= err) return std::nullopt;
+  const int64_t rounded = static_cast<int64_t>(floor_v) + (frac > 0.5L ? 1 : 0);
+  return static_cast<int32_t>(std::clamp<int64_t>(rounded + zp, r.qmin, r.qmax));
 }
 
 Rational ExactInput(const QTensor& t, int64_t i) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,12 +26,27 @@ int32_t ExactQuantize(const Rational& v, int32_t zp, QuantRange r);
 // Exact real value s·(q − z) of element i of a per-tensor input, with the scale LibTorch stores
 // (double).
 Rational ExactInput(const QTensor& t, int64_t i);
+// The same in long double, still exact: a 53-bit scale times a 9-bit integer fits its 64 bits.
+inline long double ExactInputLd(const QTensor& t, int64_t i) {
+  return static_cast<long double>(t.scales[0]) * (t.values[i] - t.zero_points[0]);
+}
+
+// The exact-arithmetic filter of the op references, as FilteredRound for conv and linear
+// (recipe.cc): `v` is the exact value computed in long double from exact inputs with at most
+// three roundings (relative error 2^-64 each), so |v − exact| ≤ |v|·2^-58 (generous). When v is
+// farther than that from a half-integer, the exact value's RNE is known: clamp(RNE + z) is
+// returned. Otherwise (near or at a tie, or |v| ≥ 2^40) std::nullopt: the caller computes the
+// value as a Rational and rounds with ExactQuantize. Equal to the exact path on random and
+// tie inputs (tests/oracles/op_exact_filter_test.cc).
+std::optional<int32_t> FilteredExactQuantize(long double v, int32_t zp, QuantRange r);
 
 // The layer's output qparams: LayerOutputQParams of input 0.
 OutputQParams OpOutQParams(const Layer& layer, const OpInputs& in);
 
 // <op>.exact of add and mul: v = combine(x_a, x_b) / s_y exactly, x = s(q − z); ReLU v = max(v, 0);
 // y = clamp(RNE(v) + z_y).
+// `combine` takes two Rationals or two long doubles (FilteredExactQuantize first, Rationals only
+// near a tie).
 template <typename Combine>
 std::vector<int32_t> BinaryExact(const Layer& layer, const OpInputs& in, Combine combine) {
   const OutputQParams o = OpOutQParams(layer, in);
@@ -38,6 +54,12 @@ std::vector<int32_t> BinaryExact(const Layer& layer, const OpInputs& in, Combine
   const Rational sy = Rational::FromDouble(o.scale);
   std::vector<int32_t> out(in[0].values.size());
   for (size_t i = 0; i < out.size(); ++i) {
+    long double approx = combine(ExactInputLd(in[0], i), ExactInputLd(in[1], i)) / o.scale;
+    if (layer.relu && approx < 0) approx = 0;  // |exact| ≤ the bound then: RNE gives 0 either way
+    if (const std::optional<int32_t> y = FilteredExactQuantize(approx, o.zero_point, r)) {
+      out[i] = *y;
+      continue;
+    }
     Rational v = combine(ExactInput(in[0], i), ExactInput(in[1], i)) / sy;
     if (layer.relu && v.Sign() < 0) v = Rational();
     out[i] = ExactQuantize(v, o.zero_point, r);
