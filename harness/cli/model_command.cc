@@ -61,6 +61,13 @@ std::string Where(const CapturedNode& n) {
          (n.source.empty() ? "" : " (" + n.source + ")");
 }
 
+// A model with no node qdiff checks is a float model: nothing to check or export.
+std::string NotQuantized(const std::string& path) {
+  return path + ": no quantized node (quantize_per_tensor, a quantized op or linear_dynamic): the model is "
+                "not quantized, so there is nothing to check; quantize it first (PyTorch's eager, FX or "
+                "dynamic flow; README, Real models)";
+}
+
 void PrintEngine(const ModelCheck& mc, bool quiet) {
   const ModelRun& run = mc.run;
   const std::string engine = EngineName(run.engine);
@@ -182,12 +189,13 @@ int CommandModel(const ModelFlags& f) {
   InitLibTorch();
   std::vector<CaseRow> cases;
   std::vector<DiscrepancyRow> discrepancies;
-  int64_t findings = 0, runnable = 0, saved = 0;
+  int64_t findings = 0, runnable = 0, saved = 0, checked = 0;
   for (Engine e : engines) {
     const ModelCheck mc = CheckModelRun(Capture(f.path, e, spec), f.path, schemes);
     PrintEngine(mc, f.quiet);
     if (mc.run.rejected) continue;
     ++runnable;
+    checked += static_cast<int64_t>(mc.checks.size());
     findings += mc.unexplained;
     for (const ModelNodeCheck& c : mc.checks) findings += c.model_vs_rerun;
     cases.insert(cases.end(), mc.case_rows.begin(), mc.case_rows.end());
@@ -210,6 +218,7 @@ int CommandModel(const ModelFlags& f) {
     std::fprintf(stderr, "%s: the model runs on none of the engines asked for\n", f.path.c_str());
     return kExitUsage;
   }
+  if (checked == 0) throw UsageError(NotQuantized(f.path));  // a float model: not a pass
   std::printf("%s: %s\n", f.path.c_str(), findings ? "FAIL (unexplained elements)" : "PASS");
   return findings > 0 ? kExitFindings : kExitOk;
 }
@@ -226,6 +235,7 @@ int CommandExport(const ModelFlags& f) {
   if (mc.run.rejected) {
     throw UsageError(f.path + ": the model does not run on " + EngineName(engines[0]) + ": " + mc.run.message);
   }
+  if (mc.checks.empty()) throw UsageError(NotQuantized(f.path));
   ModelExport ex;
   try {
     ex = ExportModel(mc, f.path);

@@ -194,6 +194,27 @@ TEST(ModelE2E, NotTorchScriptAndTruncatedFilesExit2NamingTheFile) {
   EXPECT_NE(missing.output.find("none.pt: no such file"), std::string::npos) << missing.output;
 }
 
+// A float model (TorchScript, but never quantized) has nothing to check or export: exit 2 with why,
+// not PASS or an empty header.
+TEST(ModelE2E, FloatModelExits2SayingItIsNotQuantized) {
+  FIXTURES_OR_SKIP(fixtures);
+  TempDir dir;
+  const fs::path model = dir.path() / "float.pt";
+  const Result py = RunShell(std::string(QDIFF_PYTHON) +
+                             " -c \"import torch; m = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.ReLU()).eval(); "
+                             "torch.jit.save(torch.jit.script(m), '" + model.string() + "')\" 2>&1");
+  ASSERT_EQ(py.exit_code, 0) << py.output;
+  const Result r = Qdiff("model " + Quote(model.string()) + " --input-shape 1,1,4,4");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(model.string() + ": no quantized node"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("PASS"), std::string::npos) << r.output;
+  const Result ex = Qdiff("export " + Quote(model.string()) + " --engine qnnpack --input-shape 1,1,4,4 --out " +
+                          Quote((dir.path() / "export").string()));
+  EXPECT_EQ(ex.exit_code, 2) << ex.output;
+  EXPECT_NE(ex.output.find(model.string() + ": no quantized node"), std::string::npos) << ex.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "export" / "model.h")) << ex.output;
+}
+
 // --save-cases writes each layer as a case; replay and explain accept them, including a
 // residual add whose two operands are both LibTorch's captured tensors (extra_inputs).
 TEST(ModelE2E, SavedLayerCasesReplay) {
