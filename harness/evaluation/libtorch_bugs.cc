@@ -90,9 +90,55 @@ std::vector<int32_t> AmxConvPaddingOutput(const Case& c, const std::vector<Layer
   return out == lt ? out : std::vector<int32_t>{};
 }
 
+// oneDNN's int8 deconvolution (corpora/onednn_deconv_stride_holes.json): with a stride
+// larger than the dilated kernel, output rows or columns that no kernel tap reaches ("holes") must
+// hold bias + z_y only, but read a compensation buffer nobody filled and come out as whatever that
+// memory holds. No formula gives those values, so the evidence is where LibTorch differs: the
+// engine's recipe reproduces every other element bit for bit and at least one hole differs. The
+// output is the recipe's with the holes taken from LibTorch.
+std::vector<int32_t> DeconvStrideHolesOutput(const Case& c, const std::vector<LayerTrace>& traces,
+                                             size_t l, Engine engine, const std::vector<int32_t>& lt) {
+  const Layer& layer = c.model.layers[l];
+  // Every oneDNN deconvolution kernel measured has it (jit_deconvolution:avx512_core_vnni, and
+  // jit_uni_deconv:avx2/sse41 under DNNL_MAX_CPU_ISA), so no ISA condition.
+  if (layer.op != OpKind::kConvTranspose2d || engine != Engine::kOnednn) return {};
+  const Scheme es = EngineScheme(engine, layer, CpuHasVnni(), traces[l].input().dtype);
+  if (es != Scheme::kOnednnFp32) return {};
+  const std::vector<int64_t>& in = traces[l].input().shape;     // [N, IC, IH, IW]
+  const std::vector<int64_t>& out_shape = traces[l].shape;      // [N, OC, OH, OW]
+  const std::vector<int64_t>& w = layer.weight.shape;           // [IC, OC/groups, KH, KW]
+  // reached[d][o]: some input position i and tap k give o = i·stride − padding + k·dilation.
+  std::vector<bool> reached[2];
+  for (int d = 0; d < 2; ++d) {
+    reached[d].assign(static_cast<size_t>(out_shape[2 + d]), false);
+    const ConvAttrs& a = layer.conv;
+    for (int64_t i = 0; i < in[2 + d]; ++i) {
+      for (int64_t k = 0; k < w[2 + d]; ++k) {
+        const int64_t o = i * a.stride[d] - a.padding[d] + k * a.dilation[d];
+        if (o >= 0 && o < out_shape[2 + d]) reached[d][o] = true;
+      }
+    }
+  }
+  const PipelineRecipe recipe{ApplyDefect(GetScheme(es).recipe, c.injected_defect), engine};
+  std::vector<int32_t> out = RunIntegerLayer(layer, traces[l].inputs, recipe).out;
+  if (out.size() != lt.size()) return {};
+  const int64_t oh = out_shape[2], ow = out_shape[3];
+  bool hole_differs = false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int64_t y = (static_cast<int64_t>(i) / ow) % oh, x = static_cast<int64_t>(i) % ow;
+    const bool hole = !reached[0][y] || !reached[1][x];
+    if (out[i] == lt[i]) continue;
+    if (!hole) return {};  // a difference outside the holes: not this bug
+    hole_differs = true;
+    out[i] = lt[i];
+  }
+  return hole_differs ? out : std::vector<int32_t>{};
+}
+
 using BugModel = std::vector<int32_t> (*)(const Case&, const std::vector<LayerTrace>&, size_t,
                                            Engine, const std::vector<int32_t>&);
-constexpr BugModel kBugModels[] = {OpRecipeBugOutput, IdeepCacheReuseOutput, AmxConvPaddingOutput};
+constexpr BugModel kBugModels[] = {OpRecipeBugOutput, IdeepCacheReuseOutput, AmxConvPaddingOutput,
+                                   DeconvStrideHolesOutput};
 
 }  // namespace
 
@@ -108,6 +154,7 @@ std::vector<std::string> KnownBugCorpora(OpKind op, Engine engine) {
     out.push_back("corpora/onednn_primitive_cache_zero_point.json");
     if (op == OpKind::kLinear) out.push_back("corpora/onednn_cache_input_zero_point_linear.json");
     if (op == OpKind::kConv3d) out.push_back("corpora/onednn_amx_conv3d_padding_zero_point.json");
+    if (op == OpKind::kConvTranspose2d) out.push_back("corpora/onednn_deconv_stride_holes.json");
   }
   return out;
 }

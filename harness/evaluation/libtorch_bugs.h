@@ -8,7 +8,11 @@
 //                NHWC pooling kernels on single-pixel NCHW inputs, QNNPACK add shift >= 32,
 //                QNNPACK max_pool2d dilated padding taps;
 //   ideep cache  ONEDNN conv/linear: ideep's primitive cache reuses an earlier layer's zero
-//                points (intel/ideep#152; corpora/onednn_primitive_cache_zero_point.json).
+//                points (intel/ideep#152; corpora/onednn_primitive_cache_zero_point.json);
+//   AMX padding  ONEDNN conv3d with AMX counts padded taps as x = 0;
+//   deconv holes ONEDNN conv_transpose2d leaves unreached output rows/columns as
+//                stale memory: the only model whose evidence is where the differences lie (every
+//                other element bit for bit), since the stale values follow no formula.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +32,7 @@ std::vector<int32_t> LibTorchBugOutput(const Case& c, const std::vector<LayerTra
 
 // The corpus files of the known LibTorch bugs that can show on `op` run by `engine`: the op's bug
 // recipes (a recipe named after QNNPACK only on QNNPACK), ideep's cache for ONEDNN conv/linear, AMX
-// padding for ONEDNN conv3d. Which one a libtorch_bug element hit is not recorded in the rows, so
+// padding for ONEDNN conv3d, stride holes for ONEDNN conv_transpose2d. Which one a libtorch_bug element hit is not recorded in the rows, so
 // reports name all of them.
 std::vector<std::string> KnownBugCorpora(OpKind op, Engine engine);
 

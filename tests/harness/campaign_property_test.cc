@@ -13,19 +13,6 @@
 namespace qdiff {
 namespace {
 
-// The one LibTorch finding no recipe can reproduce: ONEDNN's AVX-512 conv_transpose2d returns
-// run-to-run garbage at output positions no kernel tap reaches when a stride exceeds the dilated
-// kernel span (corpora/onednn_deconv_stride_holes.json). Its elements stay unexplained in
-// campaigns; this property tolerates exactly those layers and nothing else.
-bool OnednnDeconvWithHoles(const std::string& engine, const Layer& layer) {
-  if (engine != "onednn" || layer.op != OpKind::kConvTranspose2d) return false;
-  for (int d = 0; d < 2; ++d) {
-    const int64_t span = layer.conv.dilation[d] * (layer.weight.shape[2 + d] - 1) + 1;
-    if (layer.conv.stride[d] > span) return true;
-  }
-  return false;
-}
-
 RC_GTEST_PROP(CampaignProperty, EngineRecipesExplainEveryElement, ()) {
   InitLibTorch();
   const GeneratedModel g = *GenModel(GeneratorSettings{});
@@ -37,7 +24,6 @@ RC_GTEST_PROP(CampaignProperty, EngineRecipesExplainEveryElement, ()) {
   for (const SchemeDef* s : AllSchemes()) schemes.push_back(s->id);
   const CaseEvaluation ev = EvaluateRuns(c, RunCase(c, AvailableEngines(), schemes));
   for (const DiscrepancyRow& d : ev.discrepancies) {
-    if (OnednnDeconvWithHoles(d.engine, c.model.layers[d.layer])) continue;
     if (d.cls == DiffClass::kUnexplained) {
       // The failing case as a case file: save it and `qdiff replay` it.
       RC_FAIL("unexplained element " + std::to_string(d.index) + " of layer " +

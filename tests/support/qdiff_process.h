@@ -17,9 +17,9 @@
 namespace qdiff {
 
 // `--ops` for tests of the campaign machinery (exit codes, byte-identical reruns, resume,
-// shards): every op except conv_transpose2d, whose ONEDNN AVX-512 kernel returns values that
-// change from run to run in stride holes (a LibTorch finding kept in
-// corpora/onednn_deconv_stride_holes.json). Those tests are about qdiff's determinism.
+// shards): every op except conv_transpose2d, whose ONEDNN kernels return memory they never wrote
+// in stride holes (a LibTorch finding kept in corpora/onednn_deconv_stride_holes.json; its
+// values depend on the process's memory). Those tests are about qdiff's determinism.
 inline std::string DeterministicOps() {
   std::string ops;
   for (OpKind op : kAllOpKinds) {
