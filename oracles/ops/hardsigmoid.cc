@@ -44,18 +44,7 @@ std::vector<int32_t> RunHardsigmoidExact(const Layer& layer, const OpInputs& in,
 // The inverse scale is 256 in both; the dequantize (FMA or not) is what can differ.
 std::vector<int32_t> RunHardsigmoidDefault(const Layer& layer, const OpInputs& in,
                                            const OpShape& shape) {
-  const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
-  const QTensor& x = in[0];
-  const float inv = F32(1.0 / o.scale);
-  const OpTable vec = BuildTable(x.dtype, [&](int32_t q) {
-    return QuantizeVec(inv, o.zero_point, HardsigmoidF32(DequantFma(x.scales[0], x.zero_points[0], q)), r);
-  });
-  const OpTable tail = BuildTable(x.dtype, [&](int32_t q) {
-    return QuantizeVal(o.scale, o.zero_point,
-                       HardsigmoidF32(DequantScalar(x.scales[0], x.zero_points[0], q)), r);
-  });
-  return LookupVectorOrTail(layer, shape, vec, tail, x);
+  return DefaultActivationTables(layer, in, shape, HardsigmoidF32);
 }
 
 // hardsigmoid.qnnpack_table (qhardsigmoid.cpp::qnnpack_hardsigmoid → qnnpack/src/hardsigmoid.c,
@@ -63,17 +52,7 @@ std::vector<int32_t> RunHardsigmoidDefault(const Layer& layer, const OpInputs& i
 // x = f32(f32 s_x · f32(q − z_x)). QNNPACK accepts only s_y = 1/256 and z_y = 0, which
 // qnnpack_hardsigmoid passes, so the zero point (before rounding) is 0 there.
 std::vector<int32_t> RunHardsigmoidQnnpack(const Layer& layer, const OpInputs& in, const OpShape&) {
-  const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
-  const QTensor& x = in[0];
-  const float inv = 1.0f / F32(o.scale);
-  const OpTable t = BuildTable(x.dtype, [&](int32_t q) {
-    const float h = HardsigmoidF32(DequantScalar(x.scales[0], x.zero_points[0], q));
-    float v = inv * h + static_cast<float>(o.zero_point);  // two roundings (no FMA contraction)
-    v = std::min(std::max(v, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
-    return static_cast<int32_t>(std::lrint(v));
-  });
-  return LookupAll(t, x);
+  return QnnpackActivationTable(layer, in, HardsigmoidF32);
 }
 
 // The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).

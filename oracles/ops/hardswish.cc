@@ -37,43 +37,17 @@ std::vector<int32_t> RunHardswishExact(const Layer& layer, const OpInputs& in, c
   return LookupAll(t, in[0]);
 }
 
-// hardswish.default_table (cpu/kernels/QuantizedOpKernels.cpp::qhardswish_kernel). Two tables:
-//   vector lanes: x = DequantFma, h = HardswishF32(x), Vec::quantize with inv = f32(1/f64 s_y)
-//   scalar tail : x = DequantScalar, h = HardswishF32(x), quantize_val (inv = f32(1/f32 s_y))
-// A single table from the vector formula would miss the tail, whose dequantize (no FMA) and
-// inverse scale (1.0f/f32 s_y vs f32(1.0/s_y)) can each move h·inv across a rounding boundary.
+// hardswish.default_table (cpu/kernels/QuantizedOpKernels.cpp::qhardswish_kernel): vector lanes
+// and scalar tail as DefaultActivationTables (op_common.h) with h = HardswishF32.
 std::vector<int32_t> RunHardswishDefault(const Layer& layer, const OpInputs& in,
                                          const OpShape& shape) {
-  const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
-  const QTensor& x = in[0];
-  const float inv_vec = F32(1.0 / o.scale);
-  const OpTable vec = BuildTable(x.dtype, [&](int32_t q) {
-    return QuantizeVec(inv_vec, o.zero_point,
-                       HardswishF32(DequantFma(x.scales[0], x.zero_points[0], q)), r);
-  });
-  const OpTable tail = BuildTable(x.dtype, [&](int32_t q) {
-    return QuantizeVal(o.scale, o.zero_point,
-                       HardswishF32(DequantScalar(x.scales[0], x.zero_points[0], q)), r);
-  });
-  return LookupVectorOrTail(layer, shape, vec, tail, x);
+  return DefaultActivationTables(layer, in, shape, HardswishF32);
 }
 
-// hardswish.qnnpack_table (qhardswish.cpp::qnnpack_hardswish → qnnpack/src/hardswish.c):
-// LUT[q] = lrintf(clamp(f32(f32(inv · h) + f32 z_y), 0, 255)), inv = f32(1/f32 s_y),
-// x = f32(f32 s_x · f32(q − z_x)): the zero point is added BEFORE rounding.
+// hardswish.qnnpack_table (qhardswish.cpp::qnnpack_hardswish → qnnpack/src/hardswish.c): QNNPACK's
+// LUT as QnnpackActivationTable (op_common.h), zero point added before rounding.
 std::vector<int32_t> RunHardswishQnnpack(const Layer& layer, const OpInputs& in, const OpShape&) {
-  const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
-  const QTensor& x = in[0];
-  const float inv = 1.0f / F32(o.scale);
-  const OpTable t = BuildTable(x.dtype, [&](int32_t q) {
-    const float h = HardswishF32(DequantScalar(x.scales[0], x.zero_points[0], q));
-    float v = inv * h + static_cast<float>(o.zero_point);  // two roundings (no FMA contraction)
-    v = std::min(std::max(v, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
-    return static_cast<int32_t>(std::lrint(v));
-  });
-  return LookupAll(t, x);
+  return QnnpackActivationTable(layer, in, HardswishF32);
 }
 
 // The multipliers (or functions) of this op's recipes: one OpFormula each (op_recipe.h).

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "oracles/exact_rational.h"
 #include "oracles/float_oracle.h"
 #include "oracles/model.h"
+#include "oracles/ops/libtorch_float.h"
 #include "oracles/ops/op_recipe.h"
 
 namespace qdiff {
@@ -98,6 +100,45 @@ std::vector<int32_t> LookupAll(const OpTable& t, const QTensor& x);
 // elements that take the vector lambda (IsVectorElement), `tail` for the scalar tail.
 std::vector<int32_t> LookupVectorOrTail(const Layer& layer, const OpShape& shape,
                                         const OpTable& vec, const OpTable& tail, const QTensor& x);
+
+// The default kernel's tables of an activation h (hardswish, hardsigmoid; QuantizedOpKernels.cpp
+// qhardswish_kernel / qhardsigmoid_kernel), applied by LookupVectorOrTail:
+//   vector lanes: Vec::quantize(f32(1/f64 s_y), h(DequantFma(q)))
+//   scalar tail : quantize_val(s_y, h(DequantScalar(q)))
+// The dequantize (FMA or not) and the inverse scale (f32(1.0/s_y) vs 1.0f/f32 s_y) can each move
+// h·inv across a rounding boundary, so one table from the vector formula would miss the tail.
+template <typename H>
+std::vector<int32_t> DefaultActivationTables(const Layer& layer, const OpInputs& in, const OpShape& shape, H h) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const QuantRange r = TypeRange(o.dtype);
+  const QTensor& x = in[0];
+  const float inv_vec = F32(1.0 / o.scale);
+  const OpTable vec = BuildTable(x.dtype, [&](int32_t q) {
+    return QuantizeVec(inv_vec, o.zero_point, h(DequantFma(x.scales[0], x.zero_points[0], q)), r);
+  });
+  const OpTable tail = BuildTable(x.dtype, [&](int32_t q) {
+    return QuantizeVal(o.scale, o.zero_point, h(DequantScalar(x.scales[0], x.zero_points[0], q)), r);
+  });
+  return LookupVectorOrTail(layer, shape, vec, tail, x);
+}
+
+// QNNPACK's LUT of an activation h (qnnpack/src/hardswish.c, hardsigmoid.c):
+// LUT[q] = lrintf(clamp(f32(f32(inv · h) + f32 z_y), qmin, qmax)), inv = 1.0f/f32 s_y,
+// x = f32(f32 s_x · f32(q − z_x)): the zero point is added BEFORE rounding.
+template <typename H>
+std::vector<int32_t> QnnpackActivationTable(const Layer& layer, const OpInputs& in, H h) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const QuantRange r = TypeRange(o.dtype);
+  const QTensor& x = in[0];
+  const float inv = 1.0f / F32(o.scale);
+  const OpTable t = BuildTable(x.dtype, [&](int32_t q) {
+    float v = inv * h(DequantScalar(x.scales[0], x.zero_points[0], q)) +
+              static_cast<float>(o.zero_point);  // two roundings (no FMA contraction)
+    v = std::min(std::max(v, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
+    return static_cast<int32_t>(std::lrint(v));
+  });
+  return LookupAll(t, x);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Engine paths and rejections.
