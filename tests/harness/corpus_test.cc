@@ -66,13 +66,15 @@ std::optional<std::vector<int32_t>> StatedOutput(const std::string& description)
 
 // A description may state "Requires CPU flags: a b." when the finding needs an instruction set
 // (e.g. an AVX-512 oneDNN kernel); the case is skipped on machines without one of the flags
-// (CpuFlags() lists the flags qdiff tracks) or with DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA set.
+// (CpuFlags() lists the flags qdiff tracks) or with DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA /
+// ATEN_CPU_CAPABILITY set.
 std::string MissingCpuFlag(const std::string& description) {
   const std::vector<std::string> flags = RequiredCpuFlags(description);
   if (flags.empty()) return "";
   if (std::getenv("DNNL_MAX_CPU_ISA") || std::getenv("ONEDNN_MAX_CPU_ISA")) {
     return "an ISA cap (DNNL_MAX_CPU_ISA/ONEDNN_MAX_CPU_ISA)";
   }
+  if (std::getenv("ATEN_CPU_CAPABILITY")) return "ATen's kernel choice (ATEN_CPU_CAPABILITY)";
   const std::string have = " " + CpuFlags() + " ";
   for (const std::string& w : flags) {
     if (have.find(" " + w + " ") == std::string::npos) return w;
