@@ -76,17 +76,20 @@ TEST(RunFolderSafety, MergeRefusesShardsWithMissingRows) {
 
 // Issue item 3: two campaigns writing one --out at once used to tear each other's CSVs.
 TEST(RunFolderSafety, SecondCampaignOnTheSameFolderIsRefused) {
+  // Long enough (several seconds at ~600 cases/s) that the second and third runs start while the
+  // first holds the lock; 400 cases finished before them once the check got faster.
+  constexpr int kCases = 4000;
   TempDir dir;
   const fs::path out = dir.path() / "run";
-  const Result started = Qdiff_Background(RunArgs(400, 3, out));
+  const Result started = Qdiff_Background(RunArgs(kCases, 3, out));
   const pid_t pid = static_cast<pid_t>(std::stol(started.output));
   for (int i = 0; i < 500 && !fs::exists(out / "journal.jsonl"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const Result second = Qdiff(RunArgs(400, 3, out, " --resume"));
+  const Result second = Qdiff(RunArgs(kCases, 3, out, " --resume"));
   EXPECT_EQ(second.exit_code, 2) << second.output;
   EXPECT_MENTIONS(second, "in use by another qdiff process (pid " + std::to_string(pid) + ")");
-  const Result third = Qdiff(RunArgs(400, 3, out, " --overwrite"));
+  const Result third = Qdiff(RunArgs(kCases, 3, out, " --overwrite"));
   EXPECT_EQ(third.exit_code, 2) << third.output;
   // The first run is undisturbed and finishes with all its rows.
   for (int i = 0; i < 6000 && kill(pid, 0) == 0; ++i) {
@@ -95,7 +98,7 @@ TEST(RunFolderSafety, SecondCampaignOnTheSameFolderIsRefused) {
   }
   const Result report = Qdiff("report " + Quote(out.string()));
   EXPECT_EQ(report.exit_code, 0) << report.output;
-  EXPECT_EQ(DataRows(out / "cases.csv"), 400 * 3 * static_cast<int64_t>(AvailableEngines().size()));
+  EXPECT_EQ(DataRows(out / "cases.csv"), kCases * 3 * static_cast<int64_t>(AvailableEngines().size()));
 }
 
 // Issue item 4: a new run (no --resume) into a finished run's folder used to replace it.
