@@ -1,7 +1,9 @@
 // Known LibTorch bugs, all in one form: a model that reproduces the whole output of a layer from
 // the inputs LibTorch saw. An element that only such a model reproduces is classified
 // `libtorch_bug`, and only when the model matches LibTorch on the whole layer bit for bit: that
-// match is the evidence. Each model names the corpus case that documents its bug.
+// match is the evidence (for the deconv holes below, whose values are stale memory, the evidence
+// is that every element outside the holes matches). Each model names the corpus case that
+// documents its bug.
 //
 //   op recipes   ops without weights: every OpRecipeDef with libtorch_bug set (oracles/ops/), where
 //                the engine runs the buggy kernel (bug_applies): QNNPACK clamp on channels-last,
@@ -9,10 +11,10 @@
 //                QNNPACK max_pool2d dilated padding taps;
 //   ideep cache  ONEDNN conv/linear: ideep's primitive cache reuses an earlier layer's zero
 //                points (intel/ideep#152; corpora/onednn_primitive_cache_zero_point.json);
-//   AMX padding  ONEDNN conv3d with AMX counts padded taps as x = 0;
-//   deconv holes ONEDNN conv_transpose2d leaves unreached output rows/columns as
-//                stale memory: the only model whose evidence is where the differences lie (every
-//                other element bit for bit), since the stale values follow no formula.
+//   AMX padding  ONEDNN conv3d with AMX counts padded taps as x = 0
+//                (corpora/onednn_amx_conv3d_padding_zero_point.json);
+//   deconv holes ONEDNN conv_transpose2d leaves the output rows/columns no tap reaches as stale
+//                memory (corpora/onednn_deconv_stride_holes.json).
 #pragma once
 
 #include <cstdint>
