@@ -24,18 +24,7 @@ float HardsigmoidF32(float x) { return std::min(std::max(x + 3.0f, 0.0f), 6.0f) 
 
 // hardsigmoid.exact: x = s_x(q − z_x) exactly, y = clamp(RNE(clamp(x + 3, 0, 6)/6/s_y) + z_y).
 std::vector<int32_t> RunHardsigmoidExact(const Layer& layer, const OpInputs& in, const OpShape&) {
-  const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
-  const Rational sy = Rational::FromDouble(o.scale);
-  const Rational three = Rational::FromInt(3), six = Rational::FromInt(6), zero;
-  const OpTable t = BuildTable(in[0].dtype, [&](int32_t q) {
-    const Rational x = Rational::FromDouble(in[0].scales[0]) * Rational::FromInt(q - in[0].zero_points[0]);
-    Rational c = x + three;
-    if (c.Sign() < 0) c = zero;
-    if (Rational::Compare(c, six) > 0) c = six;
-    return ExactQuantize(c / six / sy, o.zero_point, r);
-  });
-  return LookupAll(t, in[0]);
+  return ExactRelu6ShiftTable(layer, in, [](const Rational&, const Rational& c) { return c; });
 }
 
 // hardsigmoid.default_table (cpu/kernels/QuantizedOpKernels.cpp::qhardsigmoid_kernel). Two tables:

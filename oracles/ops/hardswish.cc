@@ -23,18 +23,7 @@ float HardswishF32(float x) { return x * std::min(std::max(x + 3.0f, 0.0f), 6.0f
 
 // hardswish.exact: x = s_x(q − z_x) exactly, h = x·clamp(x+3, 0, 6)/6, y = clamp(RNE(h/s_y) + z_y).
 std::vector<int32_t> RunHardswishExact(const Layer& layer, const OpInputs& in, const OpShape&) {
-  const OutputQParams o = OpOutQParams(layer, in);
-  const QuantRange r = TypeRange(o.dtype);
-  const Rational sy = Rational::FromDouble(o.scale);
-  const Rational three = Rational::FromInt(3), six = Rational::FromInt(6), zero;
-  const OpTable t = BuildTable(in[0].dtype, [&](int32_t q) {
-    const Rational x = Rational::FromDouble(in[0].scales[0]) * Rational::FromInt(q - in[0].zero_points[0]);
-    Rational c = x + three;
-    if (c.Sign() < 0) c = zero;
-    if (Rational::Compare(c, six) > 0) c = six;
-    return ExactQuantize(x * c / six / sy, o.zero_point, r);
-  });
-  return LookupAll(t, in[0]);
+  return ExactRelu6ShiftTable(layer, in, [](const Rational& x, const Rational& c) { return x * c; });
 }
 
 // hardswish.default_table (cpu/kernels/QuantizedOpKernels.cpp::qhardswish_kernel): vector lanes

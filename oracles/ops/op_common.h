@@ -101,6 +101,24 @@ std::vector<int32_t> LookupAll(const OpTable& t, const QTensor& x);
 std::vector<int32_t> LookupVectorOrTail(const Layer& layer, const OpShape& shape,
                                         const OpTable& vec, const OpTable& tail, const QTensor& x);
 
+// The exact reference's table of an activation built on c = clamp(x + 3, 0, 6) (hardswish h = x·c,
+// hardsigmoid h = c): x = s_x(q − z_x) exactly, y = clamp(RNE(h(x, c)/6/s_y) + z_y).
+template <typename H>
+std::vector<int32_t> ExactRelu6ShiftTable(const Layer& layer, const OpInputs& in, H h) {
+  const OutputQParams o = OpOutQParams(layer, in);
+  const QuantRange r = TypeRange(o.dtype);
+  const Rational sy = Rational::FromDouble(o.scale);
+  const Rational three = Rational::FromInt(3), six = Rational::FromInt(6), zero;
+  const OpTable t = BuildTable(in[0].dtype, [&](int32_t q) {
+    const Rational x = Rational::FromDouble(in[0].scales[0]) * Rational::FromInt(q - in[0].zero_points[0]);
+    Rational c = x + three;
+    if (c.Sign() < 0) c = zero;
+    if (Rational::Compare(c, six) > 0) c = six;
+    return ExactQuantize(h(x, c) / six / sy, o.zero_point, r);
+  });
+  return LookupAll(t, in[0]);
+}
+
 // The default kernel's tables of an activation h (hardswish, hardsigmoid; QuantizedOpKernels.cpp
 // qhardswish_kernel / qhardsigmoid_kernel), applied by LookupVectorOrTail:
 //   vector lanes: Vec::quantize(f32(1/f64 s_y), h(DequantFma(q)))
