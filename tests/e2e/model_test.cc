@@ -144,6 +144,8 @@ TEST(ModelE2E, UnknownNodeIsNamedAndLaterLayersAreChecked) {
       << r.output;
   EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\d+\s+conv2\s+conv2d\s+1x2x6x6\s+72\s+qnnpack_fp32\s+0 )")))
       << r.output;
+  // The verdict line passes the checked layers and says that a node was not checked.
+  EXPECT_NE(r.output.find(f->file + ": PASS (1 node(s) skipped, named above)"), std::string::npos) << r.output;
 }
 
 // ShuffleNetV2's x.mean([2, 3]) before the classifier (top level: no module path) is a layer on
