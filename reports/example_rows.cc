@@ -26,4 +26,27 @@ void KeepExampleRows(std::vector<DiscrepancyRow>* rows, ExampleRowBound* bound) 
               rows->end());
 }
 
+bool CaseExampleBound::Keep(int64_t index, const std::vector<CaseRow>& rows, bool kept_discrepancies) {
+  bool keep = index < all_rows_cases_ || kept_discrepancies ||
+              std::any_of(rows.begin(), rows.end(), [](const CaseRow& r) { return IsFinding(r.verdict); });
+  for (const CaseRow& r : rows) {
+    const auto it = kept_.find({r.engine, r.scheme, r.verdict, r.op.substr(0, r.op.find('>'))});
+    keep = keep || it == kept_.end() || it->second < max_per_group_;
+  }
+  if (!keep) return false;
+  for (const CaseRow& r : rows) ++kept_[{r.engine, r.scheme, r.verdict, r.op.substr(0, r.op.find('>'))}];
+  return true;
+}
+
+int64_t CaseIndexOfId(const std::string& id) {
+  const size_t at = id.rfind("-c");
+  if (at == std::string::npos || at + 2 == id.size() || id.size() - at > 20) return -1;
+  int64_t index = 0;
+  for (size_t i = at + 2; i < id.size(); ++i) {
+    if (id[i] < '0' || id[i] > '9') return -1;
+    index = index * 10 + (id[i] - '0');
+  }
+  return index;
+}
+
 }  // namespace qdiff

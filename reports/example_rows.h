@@ -6,6 +6,9 @@
 //     known LibTorch bug is the same element under every scheme;
 //   - at most max_per_group rows per group (engine, layer_op, scheme, cls) in the whole run.
 // A run, a resumed run and merged shards apply it in the same order, so they keep the same rows.
+//
+// cases.csv likewise holds every row of the first all_rows_cases case indices and then example
+// cases only (CaseExampleBound): the summaries count every case row whether written or not.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,7 @@
 namespace qdiff {
 
 inline constexpr int64_t kDefaultMaxExampleRows = 20;  // `qdiff run --max-example-rows`
+inline constexpr int64_t kDefaultAllRowsCases = 2000;   // `qdiff run --all-rows-cases`
 
 class ExampleRowBound {
  public:
@@ -40,5 +44,29 @@ class ExampleRowBound {
 // of its group before it in the case than in the run, and a repeated libtorch_bug element is
 // dropped by both, so the coordinator writes the same rows as from the unfiltered case.
 void KeepExampleRows(std::vector<DiscrepancyRow>* rows, ExampleRowBound* bound);
+
+// Which cases cases.csv keeps (all of a case's rows or none), applied in case-index order after
+// the case's discrepancy rows were bounded. A case is kept when
+//   - its index is below all_rows_cases (short runs keep every row), or
+//   - a row is a finding (unexplained, crashed, timeout: --baseline and shrinking need them), or
+//   - one of its discrepancy rows was kept (every example row joins its case row), or
+//   - a row's group (engine, scheme, verdict, first layer op) has fewer than max_per_group kept
+//     cases before it.
+// As for ExampleRowBound, a shard keeps a superset of what the unsharded run keeps among its
+// cases, so the bound applied again in index order over merged shards gives the unsharded rows.
+class CaseExampleBound {
+ public:
+  CaseExampleBound(int64_t all_rows_cases, int64_t max_per_group)
+      : all_rows_cases_(all_rows_cases), max_per_group_(max_per_group) {}
+  // Whether the case at `index` with these rows is written; counts its groups if so.
+  bool Keep(int64_t index, const std::vector<CaseRow>& rows, bool kept_discrepancies);
+
+ private:
+  int64_t all_rows_cases_, max_per_group_;
+  std::map<std::tuple<std::string, std::string, Verdict, std::string>, int64_t> kept_;
+};
+
+// The case index of a case id "s<seed>-c<index>" (CaseId); -1 when `id` has no "-c<digits>" tail.
+int64_t CaseIndexOfId(const std::string& id);
 
 }  // namespace qdiff

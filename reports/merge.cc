@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <map>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -61,7 +62,7 @@ bool CaseIdLess(const std::string& a, const std::string& b) {
 }
 
 Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& names,
-                    int64_t max_example_rows) {
+                    int64_t max_example_rows, int64_t all_rows_cases) {
   if (names.size() != shards.size()) {
     throw ReportError("merge: " + std::to_string(shards.size()) + " shards but " +
                       std::to_string(names.size()) + " names");
@@ -119,15 +120,38 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
   out.discrepancies.erase(std::remove_if(out.discrepancies.begin(), out.discrepancies.end(),
                                          [&](const DiscrepancyRow& d) { return !bound.Keep(d); }),
                           out.discrepancies.end());
+  std::set<std::string> with_examples;
+  for (const DiscrepancyRow& d : out.discrepancies) with_examples.insert(d.case_id);
+  CaseExampleBound case_bound(all_rows_cases, max_example_rows);
+  std::vector<CaseRow> kept;
+  for (size_t c = 0; c < out.cases.size();) {
+    size_t end = c;
+    while (end < out.cases.size() && out.cases[end].case_id == out.cases[c].case_id) ++end;
+    const std::vector<CaseRow> one(out.cases.begin() + c, out.cases.begin() + end);
+    if (case_bound.Keep(CaseIndexOfId(one[0].case_id), one, with_examples.count(one[0].case_id) > 0)) {
+      kept.insert(kept.end(), one.begin(), one.end());
+    }
+    c = end;
+  }
+  out.cases = std::move(kept);
+  const bool counted = std::all_of(shards.begin(), shards.end(), [](const Report& r) { return r.summary && r.layer_summary; });
+  if (counted) {
+    out.summary.emplace();
+    out.layer_summary.emplace();
+    for (const Report& r : shards) {
+      out.summary = AddCounts(*out.summary, *r.summary);
+      out.layer_summary = AddCounts(*out.layer_summary, *r.layer_summary);
+    }
+  }
   return out;
 }
 
-Report MergeShards(const std::vector<std::string>& dirs, int64_t max_example_rows) {
+Report MergeShards(const std::vector<std::string>& dirs, int64_t max_example_rows, int64_t all_rows_cases) {
   if (dirs.empty()) throw ReportError("merge: no shard folders given");
   std::vector<Report> shards;
   shards.reserve(dirs.size());
   for (const std::string& dir : dirs) shards.push_back(LoadRunFolder(dir));
-  return MergeReports(shards, dirs, max_example_rows);
+  return MergeReports(shards, dirs, max_example_rows, all_rows_cases);
 }
 
 }  // namespace qdiff

@@ -24,14 +24,17 @@ bool CaseIdLess(const std::string& a, const std::string& b);
 // Throws ReportError if: names.size() != shards.size(); a (case_id, engine, scheme) occurs twice
 // (message names both shards, or the one shard twice); a discrepancy has no case row with its
 // (case_id, engine, scheme) in its own shard (message names the shard).
-// Then the example rows are bounded again as one run's (ExampleRowBound, max_example_rows per
-// group; the default keeps every row, as for run folders written before the bound).
+// Then the example rows are bounded again as one run's (ExampleRowBound and CaseExampleBound,
+// max_example_rows per group, every row of the cases below all_rows_cases; the defaults keep
+// every row, as for run folders written before the bounds). The counts (summary,
+// layer_summary) are the shards' summed when every shard has them, else left empty.
 Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& names,
-                    int64_t max_example_rows = INT64_MAX);
+                    int64_t max_example_rows = INT64_MAX, int64_t all_rows_cases = INT64_MAX);
 
 // LoadRunFolder(dir) for each dir (finished, row counts as run.json records; its ReportError
 // propagates: file, line, column), then
 // MergeReports with the dirs as names. Throws ReportError for an empty list.
-Report MergeShards(const std::vector<std::string>& dirs, int64_t max_example_rows = INT64_MAX);
+Report MergeShards(const std::vector<std::string>& dirs, int64_t max_example_rows = INT64_MAX,
+                   int64_t all_rows_cases = INT64_MAX);
 
 }  // namespace qdiff

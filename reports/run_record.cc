@@ -101,6 +101,11 @@ Report LoadRunFolder(const std::string& dir) {
       }
     }
   }
+  // A campaign whose rows are examples (all_rows_cases, reports/example_rows.h): its exact counts.
+  if (j.contains("settings") && j.at("settings").is_object() && j.at("settings").contains("all_rows_cases")) {
+    report.summary = ReadSummary(dir + "/" + kSummaryFile);
+    report.layer_summary = ReadSummary(dir + "/" + kOpsFile);
+  }
   return CheckedJoin(std::move(report), dir);
 }
 

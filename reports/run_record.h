@@ -22,7 +22,9 @@ constexpr char kRunRecordFile[] = "run.json";
 // DIR's rows, checked against its run.json: the run must have finished and each CSV must hold
 // exactly the rows run.json records (a file cut at a row boundary or altered is an error naming
 // it). A folder without run.json but with a journal is an unfinished run (error: resume it); a
-// folder with neither is read as plain CSVs (made by another tool). Throws ReportError.
+// folder with neither is read as plain CSVs (made by another tool). A campaign that records
+// settings.all_rows_cases wrote example rows: its counts are read from summary.csv and ops.csv
+// (Report::summary, layer_summary). Throws ReportError.
 Report LoadRunFolder(const std::string& dir);
 
 // `merge`: every dir is a finished shard of one run (same settings but the shard index, versions,

@@ -270,6 +270,26 @@ void WriteSummary(const std::string& path, const std::vector<SummaryRow>& rows) 
   WriteRows<SummaryRow>(path, SummaryColumns(), rows, &SummaryToFields);
 }
 
+std::vector<SummaryRow> ReportSummary(const Report& report) {
+  return report.summary ? *report.summary : Summarize(report.cases, report.discrepancies);
+}
+
+std::vector<SummaryRow> ReportLayerSummary(const Report& report) {
+  return report.layer_summary ? *report.layer_summary : SummarizeLayers(report.cases);
+}
+
+std::vector<SummaryRow> AddCounts(const std::vector<SummaryRow>& a, const std::vector<SummaryRow>& b) {
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t> sum;
+  for (const std::vector<SummaryRow>* rows : {&a, &b}) {
+    for (const SummaryRow& r : *rows) sum[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
+  }
+  std::vector<SummaryRow> out;
+  for (const auto& [k, n] : sum) {
+    out.push_back(SummaryRow{std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), std::get<4>(k), n});
+  }
+  return out;
+}
+
 Report LoadReport(const std::string& dir) {
   Report report;
   report.cases = ReadCases(JoinPath(dir, kCasesFile));

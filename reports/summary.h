@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,7 +67,16 @@ void WriteSummary(const std::string& path, const std::vector<SummaryRow>& rows);
 struct Report {
   std::vector<CaseRow> cases;
   std::vector<DiscrepancyRow> discrepancies;
+  // A campaign's exact counts (its summary.csv and ops.csv) where its rows are examples
+  // (reports/example_rows.h); empty where every row is there to count.
+  std::optional<std::vector<SummaryRow>> summary, layer_summary;
 };
+
+// The counts of `report`: its summary/layer_summary when it has them, else from its rows.
+std::vector<SummaryRow> ReportSummary(const Report& report);
+std::vector<SummaryRow> ReportLayerSummary(const Report& report);
+// Counts summed by (op, engine, scheme, kind, name), in that order.
+std::vector<SummaryRow> AddCounts(const std::vector<SummaryRow>& a, const std::vector<SummaryRow>& b);
 
 // Reads DIR/cases.csv and DIR/discrepancies.csv (for `qdiff report DIR`).
 Report LoadReport(const std::string& dir);

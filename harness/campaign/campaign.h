@@ -2,8 +2,9 @@
 // job), each of which draws the case from the generators, sends it through the data flow
 // (case_evaluation.h) and answers with report rows. A worker that crashes or hangs takes only
 // itself down: the case in flight becomes a `crashed`/`timeout` finding with its case file, and a
-// new worker continues. Every finished case is appended to a journal, so a campaign killed in any
-// way continues with --resume to the same final report. Only this loop knows the order of steps.
+// new worker continues. The counts and rows are checkpointed every --flush-seconds (rows.h) and
+// findings are journaled, so a campaign killed in any way continues with --resume to the same
+// final report. Only this loop knows the order of steps.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,9 @@ struct CampaignSettings {
   std::string command_line;          // recorded in run.json
   std::string injected_defect;       // self-test only (harness/evaluation/injected_defect.h); "" normally
   std::string kernel_path;           // --kernel: the user's kernel plugin, a column beside the schemes
-  int64_t max_example_rows = kDefaultMaxExampleRows;  // discrepancies.csv's bound (reports/example_rows.h)
+  int64_t max_example_rows = kDefaultMaxExampleRows;  // the example rows' bound (reports/example_rows.h)
+  int64_t all_rows_cases = kDefaultAllRowsCases;      // cases.csv keeps every row of cases below it
+  double flush_seconds = 15;         // reports and the checkpoint rewritten this often (at least)
   // Sharding: this process runs shard `shard_index` of `shard_count`. With a case count, shard i
   // takes the contiguous index range [cases·i/N, cases·(i+1)/N); with a time budget, the indices
   // i ≡ shard_index (mod N). Case ids and seeds depend only on the index, so `qdiff merge` of all
@@ -83,7 +86,7 @@ struct CampaignResult {
   std::string baseline_text;         // new / fixed / persisting findings, if a baseline was given
   int64_t crashed = 0;               // cases whose worker died
   int64_t timeouts = 0;              // cases whose worker was killed for exceeding the timeout
-  int64_t resumed_cases = 0;         // cases taken from the journal (--resume)
+  int64_t resumed_cases = 0;         // cases taken from the checkpoint (--resume)
   int64_t journal_lines_dropped = 0; // journal lines not trusted (checksum, index) on --resume
   double wall_seconds = 0;
   double worker_seconds = 0;         // time workers spent on cases

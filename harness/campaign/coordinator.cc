@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <cstdlib>
 #include <deque>
 #include <set>
@@ -37,6 +38,7 @@
 #include "harness/evaluation/kernel_column.h"
 #include "harness/evaluation/shrink.h"
 #include "harness/campaign/worker_process.h"
+#include "oracles/fnv1a.h"
 #include "reports/baseline.h"
 #include "reports/findings.h"
 #include "reports/html_report.h"
@@ -53,12 +55,12 @@ namespace {
 
 // Reports are rewritten (atomically) this often, so a run that dies loses little; by time, not
 // by case count, so that rewriting never dominates a long run.
-constexpr double kFlushEverySeconds = 15.0;
 // The journal header's fields that define the run: --resume needs them equal.
-// journal_format 2: case records hold the span of their rows in the CSVs (RowSpan), not the rows.
-constexpr int kJournalFormat = 2;
+// journal_format 3: case records only for cases with findings or crashes (their signatures and
+// files); the counts and rows of every case are behind the checkpoint (rows.h).
+constexpr int kJournalFormat = 3;
 const std::vector<const char*> kHeaderKeys = {"journal_format", "seed", "cases", "engines", "schemes", "ops",
-                                              "real_sizes", "max_example_rows", "injected_defect",
+                                              "real_sizes", "max_example_rows", "all_rows_cases", "injected_defect",
                                               "shard_index", "shard_count"};
 
 struct Task {
@@ -99,9 +101,10 @@ class Coordinator {
     fs::create_directories(s_.out_dir + "/findings", ec);
     if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
     started_ = UtcNowIso8601();
-    sink_ = std::make_unique<RowSink>(s_.out_dir, next_index_, step_, s_.max_example_rows,
-                                      [this](int64_t index, const RowSpan& span, const json& fields) {
-                                        journal_->Append(CaseRecord(index, span, fields));
+    sink_ = std::make_unique<RowSink>(s_.out_dir, next_index_, step_, s_.all_rows_cases, s_.max_example_rows,
+                                      [this](int64_t index, const json& fields) {
+                                        // Most cases need nothing beyond the checkpoint's counts.
+                                        if (!fields.empty()) journal_->Append(CaseRecord(index, fields));
                                       });
     if (s_.resume) {
       Resume(journal_path, records);
@@ -137,7 +140,7 @@ class Coordinator {
     return json{{"type", "header"}, {"seed", s_.seed}, {"cases", s_.cases},
                 {"engines", EngineNames(s_.engines)}, {"schemes", schemes}, {"ops", ops},
                 {"real_sizes", s_.generator.real_size_percent}, {"journal_format", kJournalFormat},
-                {"max_example_rows", s_.max_example_rows},
+                {"max_example_rows", s_.max_example_rows}, {"all_rows_cases", s_.all_rows_cases},
                 {"injected_defect", s_.injected_defect}, {"shard_index", s_.shard_index},
                 {"shard_count", s_.shard_count}, {"qdiff_git_hash", QdiffGitHash()}};
   }
@@ -155,64 +158,89 @@ class Coordinator {
     return index % s_.shard_count == s_.shard_index;
   }
 
-  // A case's journal record: its index, the span of its rows and `fields` (CaseRows::journal).
-  static json CaseRecord(int64_t index, const RowSpan& span, const json& fields) {
+  // A case's journal record: its index and `fields` (CaseRows::journal).
+  static json CaseRecord(int64_t index, const json& fields) {
     json j = fields;
     j["type"] = "case";
     j["index"] = index;
-    j["rows"] = RowSpanJson(span);
     return j;
   }
 
-  // --resume: the journal's case records whose rows the CSVs still hold are taken (the others run
-  // again), then the journal is rewritten with the records that still hold, and continues.
+  // What the checkpoint keeps of the coordinator's counts (rows.h), and the journal's size and hash
+  // then: a checkpoint vouches for the journal's records up to there.
+  json State() const {
+    return {{"cases_run", r_.cases_run}, {"unexplained_cases", r_.unexplained_cases}, {"crashed", r_.crashed},
+            {"timeouts", r_.timeouts}, {"corners", corners_},
+            {"journal", json::array({journal_->bytes(), journal_->hash()})}};
+  }
+
+  // --resume: the counts and rows behind the checkpoint are taken, and the journal's records up to
+  // its size give their findings (a case's record) and shrunk files (a finding record). The
+  // journal is cut there; the finding records after it are kept, the case records after it
+  // dropped: every case from the checkpoint on runs again. Without a trusted checkpoint the run
+  // starts again, keeping the finding records.
   void Resume(const std::string& journal_path, const std::vector<json>& records) {
-    std::vector<JournaledCase> cases;
-    std::vector<json> findings;
+    int64_t journal_bytes = 0, journal_lines = 0;
+    const std::optional<Checkpoint> checkpoint = sink_->Resume(
+        [this](const std::string& why) { std::cerr << "qdiff: " << why << "\n"; },
+        [&](const json& state) {
+          journal_bytes = state.at("journal").at(0).get<int64_t>();
+          std::ifstream in(journal_path, std::ios::binary);
+          std::string prefix(static_cast<size_t>(std::max<int64_t>(0, journal_bytes)), '\0');
+          if (journal_bytes <= 0 || !in.read(prefix.data(), journal_bytes) ||
+              Fnv1a64(prefix) != state.at("journal").at(1).get<uint64_t>()) {
+            throw std::invalid_argument("the first " + std::to_string(journal_bytes) + " bytes of " + journal_path +
+                                        " are not the ones it recorded");
+          }
+          journal_lines = std::count(prefix.begin(), prefix.end(), '\n');
+        });
+    if (checkpoint) {
+      const json& st = checkpoint->state;
+      r_.cases_run = r_.resumed_cases = st.at("cases_run").get<int64_t>();
+      r_.unexplained_cases = st.at("unexplained_cases").get<int64_t>();
+      r_.crashed = st.at("crashed").get<int64_t>();
+      r_.timeouts = st.at("timeouts").get<int64_t>();
+      corners_ = st.at("corners").get<std::map<std::string, int64_t>>();
+      next_index_ = checkpoint->next_index;
+    }
+    std::vector<json> after;  // finding records behind the checkpoint's journal
+    std::set<int64_t> cases_seen;
     for (const json& j : records) {  // a checksummed record is still checked
       const int64_t number = j.value("line", int64_t{0});
+      const bool vouched = checkpoint && number <= journal_lines;
       try {
         const int64_t index = j.at("index").get<int64_t>();
         if (!InShard(index)) {
           DropJournalLine(number, "case index " + std::to_string(index) + " is not in this run");
           continue;
         }
+        json record = j;
+        record.erase("line");
         const std::string type = j.value("type", "");
-        if (type == "case") {
-          json fields = j;
-          for (const char* key : {"type", "index", "rows", "line"}) fields.erase(key);
-          cases.push_back(JournaledCase{index, number, RowSpanFromJson(j.at("rows")), fields});
+        if (type == "case" && vouched && cases_seen.insert(index).second) {
+          for (const char* key : {"type", "index"}) record.erase(key);
+          AccountFindings(index, record);
         } else if (type == "finding") {
-          json record = j;
-          record.erase("line");
-          findings.push_back(record);
-        }
+          TakeFinding(record);
+          if (!vouched) after.push_back(record);
+        }  // a case record after the checkpoint: the case runs again
       } catch (const std::exception& e) {  // a field of the wrong type or shape
         DropJournalLine(number, std::string("malformed record (") + e.what() + ")");
       }
     }
-    const std::vector<JournaledCase> kept = sink_->Resume(
-        cases, [this](int64_t index) { return CaseId(s_.seed, index); },
-        [this](const JournaledCase& c, const CaseRows& rows) {
-          Account(c.index, rows, CornersForIndex(s_, c.index));
-          ++r_.resumed_cases;
-        },
-        [this](int64_t line, const std::string& why) { DropJournalLine(line, why); });
-    std::vector<json> still;
-    for (const JournaledCase& c : kept) still.push_back(CaseRecord(c.index, c.span, c.journal));
-    for (const json& f : findings) {
-      TakeFinding(f);
-      still.push_back(f);
+    if (checkpoint && truncate(journal_path.c_str(), static_cast<off_t>(journal_bytes)) != 0) {
+      throw std::runtime_error(journal_path + ": cannot cut the journal: " + std::strerror(errno));
     }
-    Journal::Rewrite(journal_path, Header(), still);
+    if (!checkpoint) Journal::Rewrite(journal_path, Header(), {});
     journal_ = std::make_unique<Journal>(journal_path, /*resume=*/true, Header());
+    for (const json& record : after) journal_->Append(record);
   }
 
   // A case's result from a worker (or a dead worker's rows): counted, and its rows to the sink.
   // False when the case was already taken.
   bool TakeCaseResult(const json& j) {
     const int64_t index = j.at("index");
-    if (done_.count(index)) return false;
+    if (Taken(index)) return false;
     CaseRows d;
     int64_t line = 0;
     for (const json& f : j.at("cases")) {
@@ -241,10 +269,14 @@ class Coordinator {
       r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
     }
     sink_->Add(index, std::move(d));
+    done_.erase(done_.begin(), done_.lower_bound(sink_->next_index()));  // Taken knows them
     return true;
   }
 
-  // Counts case `index` (from a worker or the journal): verdicts, crashes, corners, findings.
+  // Whether case `index` has its result already (behind the sink's frontier, or waiting there).
+  bool Taken(int64_t index) const { return index < sink_->next_index() || done_.count(index); }
+
+  // Counts case `index` from a worker: verdicts, crashes, corners, findings.
   void Account(int64_t index, const CaseRows& d, const std::vector<std::string>& corners) {
     done_.insert(index);
     for (const CaseRow& row : d.cases) {
@@ -255,11 +287,17 @@ class Coordinator {
     if (crash == "timeout") ++r_.timeouts;
     for (const std::string& k : corners) ++corners_[k];
     ++r_.cases_run;
+    AccountFindings(index, d.journal);
+  }
+
+  // The findings of case `index` (from a worker or the journal), by its journal fields.
+  void AccountFindings(int64_t index, const json& journal) {
+    const std::string crash = journal.value("crash", std::string());
     // The case's signatures by root cause (FindingGroupKey): a group counts each case once and
     // gathers its schemes; its first case is shrunk once, for the engine's own scheme when that
     // scheme shows it, else for the group's first signature in the case.
     std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // key → signatures
-    for (const json& js : d.journal.value("signatures", json::array())) {
+    for (const json& js : journal.value("signatures", json::array())) {
       const std::string sig = js.get<std::string>();
       const std::string key = FindingGroupKey(sig);
       auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
@@ -282,9 +320,9 @@ class Coordinator {
       f.verdict = ParseVerdict(crash).value_or(Verdict::kUnexplained);
       f.case_id = CaseId(s_.seed, index);
       // Crashes are saved by the coordinator; a finding record taken before (--resume) keeps its file.
-      if (f.file.empty()) f.file = d.journal.value("file", std::string());
+      if (f.file.empty()) f.file = journal.value("file", std::string());
       if (f.file.empty()) {
-        pending_shrinks_[key] = Task{Task::kShrink, index, d.journal.value("previous", int64_t{-1}), shrunk};
+        pending_shrinks_[key] = Task{Task::kShrink, index, journal.value("previous", int64_t{-1}), shrunk};
         if (journal_) shrinks_.push_back(pending_shrinks_[key]);  // --resume queues them when it ends
       }
       finding_order_.push_back(key);
@@ -353,7 +391,7 @@ class Coordinator {
   bool NextCase(Task* t) {
     if (stop_new_) return false;
     if (s_.budget_seconds > 0 && Elapsed() >= s_.budget_seconds) stop_new_ = true;
-    while (!stop_new_ && next_index_ < end_index_ && done_.count(next_index_)) next_index_ += step_;
+    while (!stop_new_ && next_index_ < end_index_ && Taken(next_index_)) next_index_ += step_;
     if (stop_new_ || next_index_ >= end_index_) return false;
     *t = Task{Task::kCase, next_index_, -1, ""};
     next_index_ += step_;
@@ -418,7 +456,7 @@ class Coordinator {
   }
 
   void Loop() {
-    double next_flush = kFlushEverySeconds, next_progress = 0;
+    double next_flush = s_.flush_seconds, next_progress = 0;
     for (;;) {
       for (WorkerSlot& w : slots_) {
         if (w.task.kind == Task::kNone) Assign(w);
@@ -446,8 +484,12 @@ class Coordinator {
         }
       }
       if (Elapsed() >= next_flush) {
+        const std::clock_t start = std::clock();
         Flush(false);
-        next_flush = Elapsed() + kFlushEverySeconds;
+        // The checkpoint grows with the op chains seen: at most 5% of the coordinator's CPU time
+        // goes to it (its fsyncs wait without it).
+        const double cpu = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
+        next_flush = Elapsed() + std::max(s_.flush_seconds, 20 * cpu);
       }
       if (s_.progress && Elapsed() >= next_progress) {
         PrintProgress();
@@ -470,10 +512,11 @@ class Coordinator {
                  static_cast<long long>(r_.crashed), static_cast<long long>(r_.timeouts), left.c_str());
   }
 
-  // Reports are rewritten (atomically) every kFlushEverySeconds and when the run finishes.
+  // Reports and the checkpoint are rewritten (atomically) every --flush-seconds and when the run
+  // finishes.
   void Flush(bool finished) {
     journal_->Sync();
-    sink_->Flush(finished);
+    sink_->Flush(finished, State());
     if (finished) r_.summary = sink_->Summary();  // one row per op chain: grows with the run
     r_.layer_summary = sink_->LayerSummary();
     r_.findings.clear();

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "harness/campaign/run_folder.h"  // RunFolderError
@@ -99,6 +100,13 @@ void Journal::Rewrite(const std::string& path, const json& header, const std::ve
 
 Journal::Journal(std::string path, bool resume, const json& header) : path_(std::move(path)) {
   const bool torn = resume && EndsTorn(path_);
+  if (resume) {  // what the file holds already: its size and hash go on from there
+    std::ifstream in(path_, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    bytes_ = static_cast<int64_t>(text.str().size());
+    hash_ = Fnv1a64(text.str());
+  }
   file_ = std::fopen(path_.c_str(), resume ? "a" : "w");
   if (!file_) throw std::runtime_error(path_ + ": cannot open the journal for writing");
   if (torn) Write("\n");  // end the torn line, so the next record starts a line of its own
@@ -113,6 +121,8 @@ void Journal::Write(const std::string& text) {
   if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) {
     throw std::runtime_error(path_ + ": write failed: " + std::strerror(errno));
   }
+  bytes_ += static_cast<int64_t>(text.size());
+  hash_ = Fnv1a64(text, hash_);
 }
 
 void Journal::Append(const json& record) { Write(JournalLine(record)); }

@@ -52,12 +52,17 @@ class Journal {
   void Append(const nlohmann::json& record);
   // fsync: the journal survives a machine crash up to here.
   void Sync();
+  // The journal's size and the FNV-1a 64 of its bytes (a checkpoint records them).
+  int64_t bytes() const { return bytes_; }
+  uint64_t hash() const { return hash_; }
 
  private:
   void Write(const std::string& text);
 
   std::string path_;
   std::FILE* file_ = nullptr;
+  int64_t bytes_ = 0;
+  uint64_t hash_ = 14695981039346656037ull;  // FNV-1a 64 of no bytes
 };
 
 }  // namespace qdiff

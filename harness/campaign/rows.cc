@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "harness/campaign/journal.h"     // JournalLine, ParseJournalLine
 #include "harness/campaign/run_folder.h"  // kPartialSuffix, RunFolderError
 #include "oracles/fnv1a.h"
 #include "reports/csv.h"
@@ -35,173 +36,193 @@ std::vector<SummaryRow> Rows(const Counts& counts) {
   return rows;
 }
 
-// A previous run's streaming CSV, read for --resume.
+// A previous run's streaming CSV, read for --resume: NAME.csv.partial, else NAME.csv (a finished
+// run); path "" if neither exists.
 struct PreviousCsv {
-  std::string path;     // NAME.csv.partial, else NAME.csv (a finished run); "" if neither exists
-  std::ifstream in;
+  std::string path;
   int64_t size = 0;
-  int64_t header = 0;   // bytes of the header line
 
   PreviousCsv(const std::string& dir, const char* name, const std::vector<std::string>& columns) {
     namespace fs = std::filesystem;
     const std::string base = dir + "/" + name;
     path = fs::exists(base + kPartialSuffix) ? base + kPartialSuffix : fs::exists(base) ? base : "";
     if (path.empty()) return;
-    in.open(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary);
     size = static_cast<int64_t>(fs::file_size(path));
     std::string line;
     if (!std::getline(in, line) || line + "\n" != FormatCsvLine(columns)) {
       throw RunFolderError(path + ": its header is not qdiff's " + name +
                            " header; --resume cannot continue it (--overwrite starts again)");
     }
-    header = static_cast<int64_t>(line.size()) + 1;
-  }
-
-  // Bytes [offset, offset + length), or nullopt when they are not all in the file.
-  std::optional<std::string> Read(int64_t offset, int64_t length) {
-    if (path.empty() || offset < header || length < 0 || offset + length > size) return std::nullopt;
-    std::string bytes(static_cast<size_t>(length), '\0');
-    in.clear();
-    in.seekg(offset);
-    if (!in.read(bytes.data(), length)) return std::nullopt;
-    return bytes;
   }
 };
 
-// The rows of `text` (whole lines of a CSV), parsed with `parse`; ReportError if one does not.
+// The first `length` bytes of `path`, or nullopt when the file is shorter.
+std::optional<std::string> ReadPrefix(const std::string& path, int64_t length) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(static_cast<size_t>(std::max<int64_t>(0, length)), '\0');
+  if (!in || length < 0 || !in.read(bytes.data(), length)) return std::nullopt;
+  return bytes;
+}
+
+// The data rows of `text` (a CSV's bytes from its header on), parsed with `parse`; ReportError
+// naming the file and line if one does not parse.
 template <class Row>
 std::vector<Row> ParseRows(const std::string& text, const std::string& file,
                            Row (*parse)(const std::vector<std::string>&, const std::string&, int64_t)) {
   std::vector<Row> rows;
-  for (size_t start = 0; start < text.size();) {
+  int64_t line = 1;
+  for (size_t start = text.find('\n') + 1; start < text.size(); ++line) {
     const size_t end = text.find('\n', start);
-    if (end == std::string::npos) throw ReportError(file + ": a journaled row does not end its line");
+    if (end == std::string::npos) throw ReportError(file + ": the checkpoint's last row does not end its line");
     try {
-      rows.push_back(parse(SplitCsvLine(text.substr(start, end - start)), file, 0));
+      rows.push_back(parse(SplitCsvLine(text.substr(start, end - start)), file, line + 1));
     } catch (const std::invalid_argument& e) {
-      throw ReportError(file + ": a journaled row: " + e.what());
+      throw ReportError(file + ":" + std::to_string(line + 1) + ": " + e.what());
     }
     start = end + 1;
   }
   return rows;
 }
 
+// A counts file of the checkpoint: its name in the folder, size and hash.
+json CountsFileJson(const std::string& name, const std::string& text) {
+  return json::array({name, static_cast<int64_t>(text.size()), Fnv1a64(text)});
+}
+
+// The summary rows of the counts file `j` names, checked against its size and hash.
+std::vector<SummaryRow> ReadCountsFile(const std::string& dir, const json& j) {
+  const std::string name = j.at(0).get<std::string>();
+  if (name.find('/') != std::string::npos) throw std::invalid_argument("counts file " + name + " is not in the folder");
+  const std::string path = dir + "/" + name;
+  const std::optional<std::string> text = ReadPrefix(path, j.at(1).get<int64_t>());
+  if (!text || static_cast<int64_t>(std::filesystem::file_size(path)) != j.at(1).get<int64_t>() ||
+      Fnv1a64(*text) != j.at(2).get<uint64_t>()) {
+    throw std::invalid_argument(path + " is not the file it recorded (size or hash)");
+  }
+  return ReadSummary(path);
+}
+
+std::string SummaryText(const std::vector<SummaryRow>& rows) {
+  CsvWriter w(SummaryColumns());
+  for (const SummaryRow& r : rows) w.AddRow(SummaryToFields(r));
+  return w.contents();
+}
+
 }  // namespace
 
-json RowSpanJson(const RowSpan& s) {
-  return json::array({s.cases_offset, s.cases_length, s.discrepancies_offset, s.discrepancies_length, s.checksum});
-}
-
-RowSpan RowSpanFromJson(const json& j) {
-  if (!j.is_array() || j.size() != 5) throw std::invalid_argument("'rows' is not an array of 5 numbers");
-  for (size_t i = 0; i < 4; ++i) {
-    if (!j[i].is_number_integer() || j[i].get<int64_t>() < 0) {
-      throw std::invalid_argument("'rows' item " + std::to_string(i) + " is not a byte count");
-    }
-  }
-  if (!j[4].is_number_unsigned()) throw std::invalid_argument("'rows' checksum is not an unsigned number");
-  return RowSpan{j[0].get<int64_t>(), j[1].get<int64_t>(), j[2].get<int64_t>(), j[3].get<int64_t>(),
-                 j[4].get<uint64_t>()};
-}
-
-RowSink::RowSink(std::string dir, int64_t first_index, int64_t step, int64_t max_example_rows, Written written)
-    : dir_(std::move(dir)), next_(first_index), step_(step), bound_(max_example_rows), written_(std::move(written)) {}
+RowSink::RowSink(std::string dir, int64_t first_index, int64_t step, int64_t all_rows_cases,
+                 int64_t max_example_rows, Written written)
+    : dir_(std::move(dir)), next_(first_index), step_(step), all_rows_cases_(all_rows_cases),
+      max_example_rows_(max_example_rows), bound_(max_example_rows), case_bound_(all_rows_cases, max_example_rows),
+      written_(std::move(written)) {}
 
 RowSink::~RowSink() {
-  for (std::FILE* f : {cases_, discrepancies_}) {
+  for (std::FILE* f : {cases_.file, discrepancies_.file}) {
     if (f) std::fclose(f);
   }
 }
 
 void RowSink::Create() {
-  auto open = [this](const char* name, const std::vector<std::string>& columns, int64_t* bytes) {
+  std::error_code ec;
+  std::filesystem::remove(dir_ + "/" + kCheckpointFile, ec);  // a previous run's, not trusted
+  auto open = [this](Stream* s, const char* name, const std::vector<std::string>& columns) {
     const std::string path = dir_ + "/" + name + kPartialSuffix;
-    std::FILE* f = std::fopen(path.c_str(), "w");
-    if (!f) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
-    const std::string header = FormatCsvLine(columns);
-    Append(f, header, name);
-    *bytes = static_cast<int64_t>(header.size());
-    return f;
+    s->file = std::fopen(path.c_str(), "w");
+    if (!s->file) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
+    s->bytes = 0;
+    s->hash = kFnv1a64Basis;
+    Append(s, FormatCsvLine(columns), name);
   };
-  cases_ = open(kCasesFile, CaseColumns(), &cases_bytes_);
-  discrepancies_ = open(kDiscrepanciesFile, DiscrepancyColumns(), &discrepancies_bytes_);
+  open(&cases_, kCasesFile, CaseColumns());
+  open(&discrepancies_, kDiscrepanciesFile, DiscrepancyColumns());
 }
 
-std::vector<JournaledCase> RowSink::Resume(const std::vector<JournaledCase>& journaled, const CaseIdOf& case_id,
-                                           const Taken& taken, const Untrusted& untrusted) {
+std::optional<Checkpoint> RowSink::Resume(const Untrusted& untrusted, const CheckState& check) {
+  namespace fs = std::filesystem;
+  const std::string meta_path = dir_ + "/" + kCheckpointFile;
   PreviousCsv cases(dir_, kCasesFile, CaseColumns());
   PreviousCsv discrepancies(dir_, kDiscrepanciesFile, DiscrepancyColumns());
-  if (cases.path.empty() || discrepancies.path.empty()) return Create(), std::vector<JournaledCase>();
-  int64_t cases_end = cases.header, discrepancies_end = discrepancies.header;
-  std::vector<JournaledCase> kept;
-  std::set<int64_t> seen;
-  for (const JournaledCase& c : journaled) {
-    if (!seen.insert(c.index).second) continue;  // a repeated record: the first one counts
-    const RowSpan& s = c.span;
-    const std::optional<std::string> case_bytes = cases.Read(s.cases_offset, s.cases_length);
-    const std::optional<std::string> discrepancy_bytes =
-        discrepancies.Read(s.discrepancies_offset, s.discrepancies_length);
-    if (!case_bytes || !discrepancy_bytes) {
-      untrusted(c.line, std::string("its rows lie beyond the end of ") + (case_bytes ? discrepancies.path : cases.path));
-      seen.erase(c.index);
-      continue;
+  if (!fs::exists(meta_path)) return Create(), std::nullopt;
+  std::optional<Checkpoint> restored;
+  std::string cases_text, discrepancies_text;
+  try {
+    std::ifstream in(meta_path, std::ios::binary);
+    std::string line;
+    std::getline(in, line);
+    const std::optional<json> meta = ParseJournalLine(line);
+    if (!meta) throw std::invalid_argument("its checksum does not match");
+    check(meta->at("state"));
+    for (auto [csv, text, key] : {std::tuple{&cases, &cases_text, "cases"}, {&discrepancies, &discrepancies_text, "discrepancies"}}) {
+      const json& j = meta->at(key);
+      const int64_t bytes = j.at(0).get<int64_t>();
+      const std::optional<std::string> prefix = csv->path.empty() ? std::nullopt : ReadPrefix(csv->path, bytes);
+      if (!prefix || Fnv1a64(*prefix) != j.at(1).get<uint64_t>()) {
+        throw std::invalid_argument(std::string("the ") + key + " rows it records are not in " +
+                                    (csv->path.empty() ? dir_ + "/" + key + ".csv" : csv->path) + " (cut or altered)");
+      }
+      *text = std::move(*prefix);
     }
-    if (Fnv1a64(*discrepancy_bytes, Fnv1a64(*case_bytes)) != s.checksum) {
-      untrusted(c.line, "its rows in " + cases.path + " and " + discrepancies.path + " do not match its checksum");
-      seen.erase(c.index);
-      continue;
+    Counts summary, layers;
+    for (auto [counts, key] : {std::pair{&summary, "summary"}, {&layers, "ops"}}) {
+      for (const SummaryRow& r : ReadCountsFile(dir_, meta->at("counts").at(key))) {
+        (*counts)[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
+      }
     }
-    CaseRows rows;
-    try {
-      rows.cases = ParseRows<CaseRow>(*case_bytes, cases.path, &CaseFromFields);
-      rows.discrepancies = ParseRows<DiscrepancyRow>(*discrepancy_bytes, discrepancies.path, &DiscrepancyFromFields);
-    } catch (const ReportError& e) {
-      untrusted(c.line, e.what());
-      seen.erase(c.index);
-      continue;
+    // The written rows behind the checkpoint, case by case: bounds and sample as when written.
+    std::vector<CaseRow> case_rows = ParseRows<CaseRow>(cases_text, cases.path, &CaseFromFields);
+    std::vector<DiscrepancyRow> discrepancy_rows =
+        ParseRows<DiscrepancyRow>(discrepancies_text, discrepancies.path, &DiscrepancyFromFields);
+    size_t d = 0;
+    for (size_t c = 0; c < case_rows.size();) {
+      CaseRows one;
+      const std::string id = case_rows[c].case_id;
+      while (c < case_rows.size() && case_rows[c].case_id == id) one.cases.push_back(std::move(case_rows[c++]));
+      while (d < discrepancy_rows.size() && discrepancy_rows[d].case_id == id) {
+        one.discrepancies.push_back(std::move(discrepancy_rows[d++]));
+      }
+      for (const DiscrepancyRow& row : one.discrepancies) bound_.Keep(row);
+      const int64_t index = CaseIndexOfId(id);
+      if (index < 0 || !case_bound_.Keep(index, one.cases, !one.discrepancies.empty())) {
+        throw std::invalid_argument(cases.path + ": case " + id + " is not one the run writes");
+      }
+      Sample(one);
     }
-    const std::string id = case_id(c.index);
-    std::string other;
-    for (const CaseRow& r : rows.cases) other = r.case_id != id ? r.case_id : other;
-    for (const DiscrepancyRow& r : rows.discrepancies) other = r.case_id != id ? r.case_id : other;
-    if (!other.empty() || rows.cases.empty()) {
-      untrusted(c.line, "its rows belong to case " + (other.empty() ? "none" : other) + ", not to index " +
-                            std::to_string(c.index));
-      seen.erase(c.index);
-      continue;
+    if (d != discrepancy_rows.size()) {
+      throw std::invalid_argument(discrepancies.path + ": case " + discrepancy_rows[d].case_id +
+                                  " is not in the order of " + cases.path);
     }
-    taken(c, rows);
-    rows.journal = c.journal;
-    if (waiting_.empty() && c.index == next_ && s.cases_offset == cases_end &&
-        s.discrepancies_offset == discrepancies_end) {
-      for (const DiscrepancyRow& d : rows.discrepancies) bound_.Keep(d);  // counts the rows kept before
-      Account(rows);
-      cases_end += s.cases_length;
-      discrepancies_end += s.discrepancies_length;
-      next_ += step_;
-      kept.push_back(c);
-    } else {
-      waiting_[c.index] = std::move(rows);  // written again in its turn, through the same bound
-    }
+    summary_ = std::move(summary);
+    layer_summary_ = std::move(layers);
+    generation_ = meta->at("generation").get<int64_t>() + 1;
+    next_ = meta->at("next_index").get<int64_t>();
+    restored = Checkpoint{next_, meta->at("state")};
+  } catch (const std::exception& e) {  // ReportError, json errors, std::invalid_argument
+    untrusted(meta_path + " is not trusted: " + e.what() + "; the run starts again");
+    bound_ = ExampleRowBound(max_example_rows_);
+    case_bound_ = CaseExampleBound(all_rows_cases_, max_example_rows_);
+    sample_ = Report();
+    sampled_cases_ = sampled_findings_ = case_rows_ = discrepancy_rows_ = 0;
+    sample_complete_ = true;
   }
-  // Continue behind the kept cases, under the streaming names.
-  auto reopen = [this](PreviousCsv& previous, const char* name, int64_t end, int64_t* bytes) {
-    previous.in.close();
+  if (!restored) return Create(), std::nullopt;
+  // Continue behind the checkpoint, under the streaming names.
+  auto reopen = [this](const PreviousCsv& previous, std::string text, const char* name, Stream* s) {
     const std::string partial = dir_ + "/" + name + kPartialSuffix;
     std::error_code ec;
     if (previous.path != partial) std::filesystem::rename(previous.path, partial, ec);
-    if (ec || truncate(partial.c_str(), end) != 0) {
+    if (ec || truncate(partial.c_str(), static_cast<off_t>(text.size())) != 0) {
       throw std::runtime_error(partial + ": cannot continue the file: " +
                                (ec ? ec.message() : std::string(std::strerror(errno))));
     }
-    std::FILE* f = std::fopen(partial.c_str(), "a");
-    if (!f) throw std::runtime_error(partial + ": cannot open for writing: " + std::strerror(errno));
-    *bytes = end;
-    return f;
+    s->file = std::fopen(partial.c_str(), "a");
+    if (!s->file) throw std::runtime_error(partial + ": cannot open for writing: " + std::strerror(errno));
+    s->bytes = static_cast<int64_t>(text.size());
+    s->hash = Fnv1a64(text);
   };
-  cases_ = reopen(cases, kCasesFile, cases_end, &cases_bytes_);
-  discrepancies_ = reopen(discrepancies, kDiscrepanciesFile, discrepancies_end, &discrepancies_bytes_);
-  return kept;
+  reopen(cases, std::move(cases_text), kCasesFile, &cases_);
+  reopen(discrepancies, std::move(discrepancies_text), kDiscrepanciesFile, &discrepancies_);
+  return restored;
 }
 
 void RowSink::Add(int64_t index, CaseRows rows) {
@@ -222,22 +243,16 @@ void RowSink::Write(int64_t index, CaseRows& d) {
   std::sort(d.cases.begin(), d.cases.end(), [](const CaseRow& a, const CaseRow& b) {
     return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
   });
+  Account(d);  // every row counts; only examples are written
   KeepExampleRows(&d.discrepancies, &bound_);
+  if (!case_bound_.Keep(index, d.cases, !d.discrepancies.empty())) d.cases.clear();
   std::string case_text, discrepancy_text;
   for (const CaseRow& row : d.cases) case_text += FormatCsvLine(CaseToFields(row));
   for (const DiscrepancyRow& row : d.discrepancies) discrepancy_text += FormatCsvLine(DiscrepancyToFields(row));
-  Append(cases_, case_text, kCasesFile);
-  Append(discrepancies_, discrepancy_text, kDiscrepanciesFile);
-  // Flushed before the journal records them: a record never covers bytes a kill could lose.
-  for (auto [file, name] : {std::pair{cases_, kCasesFile}, {discrepancies_, kDiscrepanciesFile}}) {
-    if (std::fflush(file) != 0) throw std::runtime_error(dir_ + "/" + name + ": write failed: " + std::strerror(errno));
-  }
-  const RowSpan span{cases_bytes_, static_cast<int64_t>(case_text.size()), discrepancies_bytes_,
-                     static_cast<int64_t>(discrepancy_text.size()), Fnv1a64(discrepancy_text, Fnv1a64(case_text))};
-  cases_bytes_ += span.cases_length;
-  discrepancies_bytes_ += span.discrepancies_length;
-  Account(d);
-  if (written_) written_(index, span, d.journal);
+  Append(&cases_, case_text, kCasesFile);
+  Append(&discrepancies_, discrepancy_text, kDiscrepanciesFile);
+  Sample(d);
+  if (written_) written_(index, d.journal);
 }
 
 size_t RowSink::KeyHash::operator()(const Key& k) const {
@@ -248,13 +263,20 @@ size_t RowSink::KeyHash::operator()(const Key& k) const {
 }
 
 void RowSink::Account(const CaseRows& d) {
-  case_rows_ += static_cast<int64_t>(d.cases.size());
-  discrepancy_rows_ += static_cast<int64_t>(d.discrepancies.size());
   for (const SummaryRow& r : Summarize(d.cases, d.discrepancies)) {
     summary_[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
   }
   for (const SummaryRow& r : SummarizeLayers(d.cases)) {
     layer_summary_[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
+  }
+}
+
+void RowSink::Sample(const CaseRows& d) {
+  case_rows_ += static_cast<int64_t>(d.cases.size());
+  discrepancy_rows_ += static_cast<int64_t>(d.discrepancies.size());
+  if (d.cases.empty()) {
+    sample_complete_ = false;  // a case whose rows were not written
+    return;
   }
   const bool finding = std::any_of(d.cases.begin(), d.cases.end(), [](const CaseRow& r) { return IsFinding(r.verdict); });
   if (sampled_cases_ < kSampleCases || (finding && sampled_findings_ < kSampleCases)) {
@@ -267,33 +289,67 @@ void RowSink::Account(const CaseRows& d) {
   }
 }
 
-void RowSink::Append(std::FILE* f, const std::string& text, const char* name) {
-  if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) {
+void RowSink::Append(Stream* s, const std::string& text, const char* name) {
+  if (std::fwrite(text.data(), 1, text.size(), s->file) != text.size()) {
     throw std::runtime_error(dir_ + "/" + name + ": write failed: " + std::strerror(errno));
   }
+  s->bytes += static_cast<int64_t>(text.size());
+  s->hash = Fnv1a64(text, s->hash);
 }
 
-void RowSink::Flush(bool finished) {
-  if (finished) {
+void RowSink::Flush(bool finished, const json& state) {
+  const bool gap = finished && !waiting_.empty();
+  if (gap) {
+    // Rows behind a gap: the checkpoint stays at the gap (a resumed run runs them again), so it
+    // is written before them, and the counts files it names stay.
+    Flush(false, state);
     for (auto& [index, rows] : waiting_) Write(index, rows);
     waiting_.clear();
   }
-  for (auto [file, name] : {std::pair{&cases_, kCasesFile}, {&discrepancies_, kDiscrepanciesFile}}) {
-    if (std::fflush(*file) != 0 || fsync(fileno(*file)) != 0) {
+  for (auto [s, name] : {std::pair{&cases_, kCasesFile}, {&discrepancies_, kDiscrepanciesFile}}) {
+    if (std::fflush(s->file) != 0 || fsync(fileno(s->file)) != 0) {
       throw std::runtime_error(dir_ + "/" + name + ": write failed: " + std::strerror(errno));
     }
     if (!finished) continue;
-    std::fclose(*file);
-    *file = nullptr;
+    std::fclose(s->file);
+    s->file = nullptr;
     const std::string path = dir_ + "/" + name;
     std::error_code ec;
     std::filesystem::rename(path + kPartialSuffix, path, ec);
     if (ec) throw std::runtime_error(path + ": cannot rename the finished file: " + ec.message());
   }
-  // ops.csv (per layer op) stays small; summary.csv has a row per op chain, and the chains keep
-  // coming (7 MB after 3 minutes of a default run), so it is written once, at the end.
-  if (finished) WriteSummary(dir_ + "/" + kSummaryFile, Summary());
-  WriteSummary(dir_ + "/" + kOpsFile, LayerSummary());
+  if (!gap) return WriteCheckpoint(state, finished);
+  WriteFileAtomically(dir_ + "/" + kSummaryFile, SummaryText(Summary()));
+  WriteFileAtomically(dir_ + "/" + kOpsFile, SummaryText(LayerSummary()));
+}
+
+void RowSink::WriteCheckpoint(const json& state, bool finished) {
+  namespace fs = std::filesystem;
+  // summary.csv has a row per op chain and the chains keep coming (7 MB after 3 minutes of a
+  // default run): while the run goes on it is the checkpoint's, under a generation's name.
+  const std::string summary = SummaryText(Summary()), layers = SummaryText(LayerSummary());
+  WriteFileAtomically(dir_ + "/" + kOpsFile, layers);
+  const std::string prefix = "checkpoint." + std::to_string(generation_) + ".";
+  const std::string summary_name = finished ? kSummaryFile : prefix + kSummaryFile;
+  const std::string layers_name = finished ? kOpsFile : prefix + kOpsFile;
+  WriteFileAtomically(dir_ + "/" + summary_name, summary);
+  if (!finished) WriteFileAtomically(dir_ + "/" + layers_name, layers);
+  const json meta{{"next_index", next_},
+                  {"generation", generation_},
+                  {"cases", json::array({cases_.bytes, cases_.hash})},
+                  {"discrepancies", json::array({discrepancies_.bytes, discrepancies_.hash})},
+                  {"counts", {{"summary", CountsFileJson(summary_name, summary)}, {"ops", CountsFileJson(layers_name, layers)}}},
+                  {"state", state}};
+  WriteFileAtomically(dir_ + "/" + kCheckpointFile, JournalLine(meta));
+  // The counts files no checkpoint names any more.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("checkpoint.", 0) == 0 && name != kCheckpointFile && name != summary_name && name != layers_name) {
+      fs::remove(entry.path(), ec);
+    }
+  }
+  ++generation_;
 }
 
 std::vector<SummaryRow> RowSink::Summary() const { return Rows(summary_); }

@@ -1,18 +1,24 @@
 // The campaign's report rows as cases finish. cases.csv and discrepancies.csv stream in
 // case-index order (as NAME.csv.partial until the run finishes), each case's rows sorted by
 // (engine, scheme[, layer, index]): the order of MergeReports, so a run, a resumed run and merged
-// shards write identical files. discrepancies.csv keeps example rows only (ExampleRowBound);
-// summary.csv and ops.csv are counts over every case row's exact class counts. A bounded sample
-// of rows stays in memory for junit.xml, report.html and --baseline.
+// shards write identical files. Both hold example rows only (reports/example_rows.h: every row of
+// the first cases, then bounded examples, findings always); summary.csv and ops.csv count every
+// case row's exact class counts, written or not. The written rows (up to a cap) stay in memory
+// for junit.xml, report.html and --baseline.
 //
-// The journal (journal.h) records, per case written, where its rows lie in the two CSVs (RowSpan);
-// --resume keeps the rows those records vouch for and continues behind them.
+// Checkpoint: at each Flush, after the CSVs are fsynced, checkpoint.json records the case index
+// below which every case of the run is counted, the CSVs' sizes and the FNV-1a 64 of their bytes,
+// where the counts are (checkpoint.N.summary.csv and checkpoint.N.ops.csv while the run goes on;
+// summary.csv and ops.csv once it finished; each with its size and hash) and the caller's state.
+// It is written atomically and checksummed like a journal line. --resume continues from it: the
+// CSVs are cut back to the recorded sizes and the cases behind it run again.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -26,43 +32,31 @@
 
 namespace qdiff {
 
-// One case's report rows, and what its journal record holds besides their span (signatures,
-// crash, file, previous; see the coordinator).
+// One case's report rows, and what its journal record holds (signatures, crash, file, previous;
+// see the coordinator; empty for most cases).
 struct CaseRows {
   std::vector<CaseRow> cases;
   std::vector<DiscrepancyRow> discrepancies;
   nlohmann::json journal = nlohmann::json::object();
 };
 
-// Where a case's rows lie: bytes [offset, offset + length) of cases.csv and of
-// discrepancies.csv, and the FNV-1a 64 of the cases.csv bytes followed by the discrepancies.csv
-// bytes. In the journal as "rows": [cases_offset, cases_length, discrepancies_offset,
-// discrepancies_length, checksum].
-struct RowSpan {
-  int64_t cases_offset = 0, cases_length = 0;
-  int64_t discrepancies_offset = 0, discrepancies_length = 0;
-  uint64_t checksum = 0;
-};
-nlohmann::json RowSpanJson(const RowSpan& span);
-// std::invalid_argument when `j` is not five non-negative integers.
-RowSpan RowSpanFromJson(const nlohmann::json& j);
+inline constexpr char kCheckpointFile[] = "checkpoint.json";
 
-// A case record of the journal: its index, line number, span and other fields.
-struct JournaledCase {
-  int64_t index = 0;
-  int64_t line = 0;
-  RowSpan span;
-  nlohmann::json journal;  // the record's fields besides type, index and rows
+// What --resume takes from a checkpoint besides the sink's own state.
+struct Checkpoint {
+  int64_t next_index = 0;                     // every case index below it is counted
+  nlohmann::json state = nlohmann::json::object();  // the caller's, as given to Flush
 };
 
 class RowSink {
  public:
-  // Called when a case's rows are in both CSVs (written and flushed): the journal records it.
-  using Written = std::function<void(int64_t index, const RowSpan& span, const nlohmann::json& journal)>;
+  // Called as each case's rows are written (in index order), with its journal fields.
+  using Written = std::function<void(int64_t index, const nlohmann::json& journal)>;
 
   // Case indices arrive as first_index + k·step, in any order. No file is opened before Create
   // or Resume.
-  RowSink(std::string dir, int64_t first_index, int64_t step, int64_t max_example_rows, Written written);
+  RowSink(std::string dir, int64_t first_index, int64_t step, int64_t all_rows_cases, int64_t max_example_rows,
+          Written written);
   ~RowSink();
   RowSink(const RowSink&) = delete;
   RowSink& operator=(const RowSink&) = delete;
@@ -70,27 +64,26 @@ class RowSink {
   // A new run: creates DIR/cases.csv.partial and DIR/discrepancies.csv.partial.
   void Create();
 
-  using CaseIdOf = std::function<std::string(int64_t index)>;
-  using Taken = std::function<void(const JournaledCase& c, const CaseRows& rows)>;
-  using Untrusted = std::function<void(int64_t line, const std::string& why)>;
-  // --resume: reads each journaled case's rows from the previous CSVs (NAME.csv.partial, or
-  // NAME.csv of a finished run). A case whose span lies beyond a file's end, whose bytes do not
-  // match its checksum, that does not parse, whose rows name another case than case_id(index), or
-  // that repeats an index, goes to `untrusted` (it runs again); every other to `taken`. The cases
-  // contiguous from the header in index order stay where they are: they are returned (the
-  // journal keeps their records), the CSVs are cut behind them and continue there. The others
-  // wait in memory and are written again in their turn. RunFolderError if a CSV's header is not
-  // qdiff's.
-  std::vector<JournaledCase> Resume(const std::vector<JournaledCase>& journaled, const CaseIdOf& case_id,
-                                    const Taken& taken, const Untrusted& untrusted);
+  // --resume: continues from DIR/checkpoint.json. Its CSVs (NAME.csv.partial, or NAME.csv of a
+  // finished run) must hold at least the bytes it records, with the recorded hash, and its counts
+  // files likewise; then the rows behind it are read back (bounds, sample), the CSVs are cut to
+  // the recorded sizes and continue there. A missing checkpoint starts anew (nullopt); one that
+  // does not hold (checksum, sizes, hashes, unparsable rows, or `check` of its state throws
+  // std::invalid_argument) is reported to `untrusted` with the reason and starts anew too.
+  // RunFolderError if a CSV's header is not qdiff's.
+  using Untrusted = std::function<void(const std::string& why)>;
+  using CheckState = std::function<void(const nlohmann::json& state)>;
+  std::optional<Checkpoint> Resume(const Untrusted& untrusted, const CheckState& check);
 
   // Takes one case's rows; they are written once every earlier index has been.
   void Add(int64_t index, CaseRows rows);
-  // fsyncs the streaming CSVs and rewrites ops.csv. With `finished`, first writes what waits
-  // behind a gap that will never be filled (a budget's end), then closes the CSVs, gives them
-  // their final names and writes summary.csv.
-  void Flush(bool finished);
+  // fsyncs the streaming CSVs, writes the counts and the checkpoint with `state`, rewrites
+  // ops.csv. With `finished`, first writes what waits behind a gap that will never be filled (a
+  // budget's end), then closes the CSVs, gives them their final names and writes summary.csv.
+  void Flush(bool finished, const nlohmann::json& state);
 
+  // Every case index below it has been written (or taken from the checkpoint).
+  int64_t next_index() const { return next_; }
   std::vector<SummaryRow> Summary() const;       // summary.csv
   std::vector<SummaryRow> LayerSummary() const;  // ops.csv
   const Report& sample() const { return sample_; }
@@ -101,27 +94,38 @@ class RowSink {
 
  private:
   using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+  // A streaming CSV: its file, size and the FNV-1a 64 of every byte written to it.
+  struct Stream {
+    std::FILE* file = nullptr;
+    int64_t bytes = 0;
+    uint64_t hash = 0;
+  };
   void WriteWaiting();
   void Write(int64_t index, CaseRows& rows);
-  // Counts a case whose (already bounded) rows are in the CSVs: summaries, sample, row counts.
+  // Counts a case's rows (all of them) in the summaries.
   void Account(const CaseRows& rows);
-  void Append(std::FILE* f, const std::string& text, const char* name);
+  // The written rows of one case: row counts, sample, bounds (when read back).
+  void Sample(const CaseRows& written);
+  void Append(Stream* s, const std::string& text, const char* name);
+  // Writes the counts files and then checkpoint.json; `final` names summary.csv and ops.csv.
+  void WriteCheckpoint(const nlohmann::json& state, bool final);
 
   std::string dir_;
   int64_t next_ = 0, step_ = 1;             // next case index to write, index stride
+  int64_t all_rows_cases_, max_example_rows_;
   ExampleRowBound bound_;                   // which discrepancy rows are written
+  CaseExampleBound case_bound_;             // which cases' rows are written
   Written written_;
   std::map<int64_t, CaseRows> waiting_;     // rows waiting for an earlier index
-  std::FILE* cases_ = nullptr;
-  std::FILE* discrepancies_ = nullptr;
-  int64_t cases_bytes_ = 0, discrepancies_bytes_ = 0;  // the files' sizes
+  Stream cases_, discrepancies_;
   int64_t case_rows_ = 0, discrepancy_rows_ = 0;
+  int64_t generation_ = 0;                  // of the checkpoint's counts files
   struct KeyHash {
     size_t operator()(const Key& k) const;
   };
   using Counts = std::unordered_map<Key, int64_t, KeyHash>;  // sorted when read (Rows)
   Counts summary_, layer_summary_;  // (op, engine, scheme, kind, name) → count
-  // The first kSampleCases cases and up to kSampleCases cases with findings.
+  // Up to kSampleCases written cases, and up to kSampleCases written cases with findings.
   static constexpr int64_t kSampleCases = 20000;
   Report sample_;
   int64_t sampled_cases_ = 0, sampled_findings_ = 0;

@@ -116,7 +116,7 @@ int CommandReport(const std::vector<std::string>& dirs, const std::string& html,
   bool unexplained = false;
   for (const std::string& dir : dirs) {
     Report r = LoadRunFolder(dir);
-    RunData run{dir, std::move(r.cases), std::move(r.discrepancies), RunContext()};
+    RunData run{dir, r.cases, r.discrepancies, RunContext()};
     if (std::filesystem::exists(dir + "/" + kRunRecordFile)) {
       run.context = RunContextFromRecord(ReadRunRecord(dir), dir + "/" + kRunRecordFile);
     } else {  // CSVs made by another tool: the engines and columns of the rows, no findings
@@ -127,13 +127,34 @@ int CommandReport(const std::vector<std::string>& dirs, const std::string& html,
       }
       run.context = MakeRunContext({engines.begin(), engines.end()}, {columns.begin(), columns.end()}, {}, 0);
     }
-    run = Filter(std::move(run), filter);
-    std::vector<SummaryRow> layers;  // with --op, that op's layers only
-    for (SummaryRow& r : SummarizeLayers(run.cases)) {
-      if (filter.op.empty() || OpFamily(r.op) == filter.op) layers.push_back(std::move(r));
+    // The tables: the run's exact counts (summary.csv, ops.csv) where its rows are examples, else
+    // the rows'; --class needs each case's classes, so it counts the rows (examples) it keeps.
+    const bool counted = r.summary && r.layer_summary && filter.cls.empty();
+    std::vector<SummaryRow> summary, layers;  // with filters, their engine, scheme and op only
+    auto wanted = [&](const SummaryRow& row, bool layer) {
+      const std::vector<std::string> ops = ChainFamilies(row.op);
+      const bool op_ok = filter.op.empty() || (layer ? OpFamily(row.op) == filter.op
+                                                     : std::find(ops.begin(), ops.end(), filter.op) != ops.end());
+      return op_ok && (filter.engine.empty() || row.engine == filter.engine) &&
+             (filter.scheme.empty() || row.scheme == filter.scheme);
+    };
+    if (counted) {
+      for (SummaryRow& row : *r.summary) {
+        if (wanted(row, false)) summary.push_back(std::move(row));
+      }
+      for (SummaryRow& row : *r.layer_summary) {
+        if (wanted(row, true)) layers.push_back(std::move(row));
+      }
     }
-    std::cout << (dirs.size() > 1 ? dir + ":\n" : "")
-              << FormatRunTables(Summarize(run.cases, run.discrepancies), layers, filter.scheme);
+    run = Filter(std::move(run), filter);
+    if (!counted) {
+      summary = Summarize(run.cases, run.discrepancies);
+      for (SummaryRow& row : SummarizeLayers(run.cases)) {
+        if (filter.op.empty() || OpFamily(row.op) == filter.op) layers.push_back(std::move(row));
+      }
+    }
+    std::cout << (dirs.size() > 1 ? dir + ":\n" : "") << FormatRunTables(summary, layers, filter.scheme)
+              << (r.summary && !counted ? "(--class: counted over the example rows cases.csv keeps)\n" : "");
     unexplained |= std::any_of(run.cases.begin(), run.cases.end(),
                                [](const CaseRow& c) { return c.verdict == Verdict::kUnexplained; });
     runs.push_back(std::move(run));
@@ -151,14 +172,16 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
   }
   nlohmann::json run = CheckShardsOfOneRun(dirs);
   const RunFolder folder(out, RunFolder::Mode::kNew);
-  // The shards' bound on example rows (their settings agree); absent before the bound existed.
+  // The shards' bounds on example rows (their settings agree); absent before the bounds existed.
   const nlohmann::json& settings = run.at("settings");
-  const int64_t max_example_rows = settings.contains("max_example_rows") && settings.at("max_example_rows").is_number_integer()
-                                       ? settings.at("max_example_rows").get<int64_t>() : INT64_MAX;
-  const Report merged = MergeShards(dirs, max_example_rows);
+  auto setting = [&](const char* key) {
+    return settings.contains(key) && settings.at(key).is_number_integer() ? settings.at(key).get<int64_t>() : INT64_MAX;
+  };
+  const Report merged = MergeShards(dirs, setting("max_example_rows"), setting("all_rows_cases"));
   std::filesystem::create_directories(out);
-  const std::vector<SummaryRow> summary = Summarize(merged.cases, merged.discrepancies);
+  const std::vector<SummaryRow> summary = ReportSummary(merged), layers = ReportLayerSummary(merged);
   WriteReport(out, merged.cases, merged.discrepancies, summary);
+  WriteSummary(out + "/" + kOpsFile, layers);
   // The shards' findings, joined by root cause: counts add up, schemes unite, the first shard's
   // shrunk file stays (its name is the same under out/findings/).
   std::vector<ReportFinding> findings;
@@ -185,7 +208,7 @@ int CommandMerge(const std::vector<std::string>& dirs, const std::string& out) {
   for (const ReportFinding& f : findings) findings_json.push_back(FindingJson(f));
   run["findings"] = findings_json;
   const RunContext context = RunContextFromRecord(run, out + "/" + kRunRecordFile);
-  WriteFileAtomically(out + "/junit.xml", FormatJUnit(SummarizeLayers(merged.cases), context));
+  WriteFileAtomically(out + "/junit.xml", FormatJUnit(layers, context));
   WriteFileAtomically(out + "/report.html", FormatHtmlReport({RunData{out, merged.cases, merged.discrepancies, context}}));
   run["merged_from"] = dirs;
   nlohmann::json corners = nlohmann::json::object();  // summed over the shards

@@ -122,7 +122,8 @@ struct RunFlags {
   std::string cases, budget, seed = "1", engines, schemes, ops, out, injected_defect, shard,
       baseline, case_timeout = "120", kernel,
       real_sizes = std::to_string(GeneratorSettings::kDefaultRealSizePercent),
-      max_example_rows = std::to_string(kDefaultMaxExampleRows);
+      max_example_rows = std::to_string(kDefaultMaxExampleRows), all_rows_cases = std::to_string(kDefaultAllRowsCases),
+      flush_seconds = "15";
   std::string jobs = std::to_string(std::max<unsigned>(1, std::thread::hardware_concurrency()));
   bool resume = false, overwrite = false, verbose = false;
 };
@@ -146,6 +147,8 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   s.generator.ops = ParseOps(f.ops);
   s.generator.real_size_percent = static_cast<int>(ParseInteger(f.real_sizes, "--real-sizes", 0, 100));
   s.max_example_rows = ParseInteger(f.max_example_rows, "--max-example-rows", 0, kMaxExampleRowsFlag);
+  s.all_rows_cases = ParseInteger(f.all_rows_cases, "--all-rows-cases", 0, kMaxCases);
+  s.flush_seconds = ParseNumber(f.flush_seconds, "--flush-seconds", 0.01, 86400);
   s.out_dir = f.out.empty() ? DefaultRunDir(seed) : f.out;
   s.command_line = command_line;
   s.injected_defect = f.injected_defect;
@@ -187,7 +190,7 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   if (r.journal_lines_dropped > 0) {
     std::cout << r.journal_lines_dropped << " journal line(s) not trusted; their cases ran again\n";
   }
-  std::printf("%lld cases (%lld from the journal) in %.1f s with %lld worker(s); %lld crashed, %lld timeouts\n"
+  std::printf("%lld cases (%lld from the checkpoint) in %.1f s with %lld worker(s); %lld crashed, %lld timeouts\n"
               "%lld (case, engine, scheme) rows unexplained. Reports: %s/\n",
               static_cast<long long>(r.cases_run), static_cast<long long>(r.resumed_cases), r.wall_seconds,
               static_cast<long long>(s.jobs), static_cast<long long>(r.crashed),
@@ -265,9 +268,16 @@ CommandDef RunCommand() {
                             "percent of conv2d/linear cases at real model sizes, 0-100 (default " +
                                 rf->real_sizes + ")");
             run->add_option("--max-example-rows", rf->max_example_rows,
-                            "discrepancies.csv: example rows per engine, layer op, scheme and class, 0-" +
+                            "discrepancies.csv: example rows per engine, layer op, scheme and class; cases.csv: "
+                            "example cases per engine, scheme, verdict and first op; 0-" +
                                 std::to_string(kMaxExampleRowsFlag) + " (default " + rf->max_example_rows +
-                                "; counts stay exact in cases.csv)");
+                                "; counts stay exact in summary.csv and ops.csv)");
+            run->add_option("--all-rows-cases", rf->all_rows_cases,
+                            "cases.csv and discrepancies.csv keep every row of the cases with index below this "
+                            "(default " + rf->all_rows_cases + "), then example rows");
+            run->add_option("--flush-seconds", rf->flush_seconds,
+                            "write the reports and the checkpoint --resume continues from this often (default " +
+                                rf->flush_seconds + ")");
             CLI::Option* out =
                 run->add_option("--out", rf->out, "output folder, new or empty (default: out/run-<time>-s<seed>)");
             run->add_option("--jobs", rf->jobs, "worker processes (default and cap: one per core, as memory allows)");

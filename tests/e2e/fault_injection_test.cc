@@ -41,23 +41,24 @@ TEST(FaultInjection, CrashingAndHangingWorkersDoNotStopTheCampaign) {
 TEST(FaultInjection, SigkillThenResumeEqualsAnUninterruptedRun) {
   TempDir dir;
   const std::string full = (dir.path() / "full").string(), cut = (dir.path() / "cut").string();
-  const std::string args = "run --cases 1200 --seed 9 --jobs 2" + DeterministicOps() + " --out ";
+  const std::string args = "run --cases 1200 --seed 9 --jobs 2 --flush-seconds 0.2" + DeterministicOps() + " --out ";
   ASSERT_EQ(Qdiff(args + Quote(full)).exit_code, 0);
-  // Start the same run in the background and SIGKILL it once some cases are in its journal.
+  // Start the same run in the background and SIGKILL it once its checkpoint counts some cases.
   const Result started = Qdiff_Background(args + Quote(cut));
   const pid_t pid = static_cast<pid_t>(std::stol(started.output));
-  for (int i = 0; i < 200 && CountLines(ReadFile(cut + "/journal.jsonl")) < 100; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 1000 && CheckpointIndex(cut) < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const int64_t journaled = CountLines(ReadFile(cut + "/journal.jsonl"));
-  EXPECT_GT(journaled, 1);
-  EXPECT_LT(journaled, 1201) << "the run finished before it was killed";
+  const int64_t checkpointed = CheckpointIndex(cut);
+  EXPECT_GT(checkpointed, 0);
+  EXPECT_LT(checkpointed, 1200) << "the run finished before it was killed";
   const Result resumed = Qdiff(args + Quote(cut) + " --resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("from the journal"), std::string::npos);
-  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv"}) {
+  EXPECT_NE(resumed.output.find("(" + std::to_string(checkpointed) + " from the checkpoint)"), std::string::npos)
+      << resumed.output;
+  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv", "ops.csv"}) {
     EXPECT_EQ(ReadFile(cut + "/" + f), ReadFile(full + "/" + f)) << f;
   }
 }

@@ -1,8 +1,8 @@
 // Output that does not grow with the run (issue 11): discrepancies.csv keeps at most
 // --max-example-rows rows per (engine, layer op, scheme, class) and one row per known-LibTorch-bug
 // element, while every count (cases.csv, summary.csv, ops.csv, junit.xml, `report`, `merge`)
-// stays exact; the journal records where each case's rows lie, and a killed run resumes to the
-// CSVs of an uninterrupted one.
+// stays exact; cases.csv keeps every row of the first --all-rows-cases cases, then example cases;
+// a killed run resumes from its checkpoint to the CSVs of an uninterrupted one.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -90,10 +90,50 @@ TEST(OutputBounds, ExampleRowsAreBoundedPerGroupAndEveryCountStaysExact) {
   EXPECT_EQ(from_counts, from_rows);
 }
 
+// cases.csv: every row of the cases below --all-rows-cases, then whole example cases (findings,
+// cases with example discrepancy rows, the first few per engine, scheme, verdict and first op);
+// every count stays that of the run that keeps every row.
+TEST(OutputBounds, CaseRowsAreExamplesAfterTheFirstCasesAndEveryCountStaysExact) {
+  TempDir dir;
+  const fs::path bounded = dir.path() / "bounded", all = dir.path() / "all";
+  constexpr int64_t kAllRows = 40;
+  const std::string bound = " --max-example-rows " + std::to_string(kSmallBound);
+  ASSERT_TRUE(Ran(Qdiff("run --cases 400 --seed 3 --jobs 2" + DeterministicOps() + bound +
+                        " --all-rows-cases " + std::to_string(kAllRows) + " --out " + Quote(bounded.string()))));
+  ASSERT_TRUE(Ran(Qdiff("run --cases 400 --seed 3 --jobs 2" + DeterministicOps() + bound +
+                        " --all-rows-cases 1000 --out " + Quote(all.string()))));
+  std::map<std::string, std::vector<std::string>> kept, every;  // case id -> its rows as written
+  for (const CaseRow& c : ReadCases((bounded / "cases.csv").string())) kept[c.case_id].push_back(FormatCsvLine(CaseToFields(c)));
+  std::set<std::string> findings;
+  for (const CaseRow& c : ReadCases((all / "cases.csv").string())) {
+    every[c.case_id].push_back(FormatCsvLine(CaseToFields(c)));
+    if (IsFinding(c.verdict)) findings.insert(c.case_id);
+  }
+  ASSERT_EQ(every.size(), 400u);
+  EXPECT_LT(kept.size(), 300u) << "the bound cut (almost) nothing: the test tests nothing";
+  for (const auto& [id, rows] : kept) EXPECT_EQ(rows, every[id]) << id << ": a kept case has all its rows";
+  for (const auto& [id, rows] : every) {
+    const int64_t index = std::stoll(id.substr(id.find("-c") + 2));
+    if (index < kAllRows || findings.count(id)) EXPECT_EQ(kept.count(id), 1u) << id;
+  }
+  for (const DiscrepancyRow& d : ReadDiscrepancies((bounded / "discrepancies.csv").string())) {
+    EXPECT_EQ(kept.count(d.case_id), 1u) << d.case_id << ": an example row without its case";
+  }
+  EXPECT_TRUE(ReadFile(bounded / "discrepancies.csv") == ReadFile(all / "discrepancies.csv"));
+  for (const char* f : {"summary.csv", "ops.csv"}) EXPECT_TRUE(ReadFile(bounded / f) == ReadFile(all / f)) << f;
+  EXPECT_EQ(JUnitCounts(bounded), JUnitCounts(all));
+  for (const char* filter : {"", " --engine onednn --op add"}) {
+    const Result a = Qdiff("report " + Quote(bounded.string()) + filter);
+    const Result b = Qdiff("report " + Quote(all.string()) + filter);
+    EXPECT_TRUE(Ran(a)) << a.output;
+    EXPECT_EQ(a.output, b.output) << filter;
+  }
+}
+
 TEST(OutputBounds, ShardsMergeToTheBoundedUnshardedRun) {
   TempDir dir;
   const fs::path d = dir.path();
-  const std::string bound = " --max-example-rows " + std::to_string(kSmallBound);
+  const std::string bound = " --max-example-rows " + std::to_string(kSmallBound) + " --all-rows-cases 20";
   ASSERT_TRUE(Ran(Qdiff(DefectRun(90, d / "full", bound))));
   ASSERT_TRUE(Ran(Qdiff(DefectRun(90, d / "s0", bound + " --shard 0/2"))));
   ASSERT_TRUE(Ran(Qdiff(DefectRun(90, d / "s1", bound + " --shard 1/2"))));
@@ -103,9 +143,12 @@ TEST(OutputBounds, ShardsMergeToTheBoundedUnshardedRun) {
   // Each shard kept its own first rows; the merge keeps the run's.
   EXPECT_GT(ReadFile(d / "s0" / "discrepancies.csv").size() + ReadFile(d / "s1" / "discrepancies.csv").size(),
             ReadFile(d / "full" / "discrepancies.csv").size());
-  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv"}) {
+  EXPECT_GT(ReadFile(d / "s0" / "cases.csv").size() + ReadFile(d / "s1" / "cases.csv").size(),
+            ReadFile(d / "full" / "cases.csv").size());
+  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv", "ops.csv"}) {
     EXPECT_TRUE(ReadFile(d / "merged" / f) == ReadFile(d / "full" / f)) << f;
   }
+  EXPECT_EQ(JUnitCounts(d / "merged"), JUnitCounts(d / "full"));
 }
 
 // QNNPACK's clamp paths on channels-last quint8 are a known LibTorch bug (README, Findings): the
@@ -145,65 +188,72 @@ TEST(OutputBounds, KnownBugElementsHaveOneRowPerElement) {
   EXPECT_LT(rows, counts) << "every element was counted under one scheme only";
 }
 
-int64_t CountLines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
-
+// Killed at any moment, a run resumes from its checkpoint to the uninterrupted run's files: what
+// the kill left half-written behind the checkpoint is cut, the cases behind it run again.
 TEST(OutputBounds, KilledRunResumesToTheUninterruptedCsvs) {
   TempDir dir;
   const fs::path full = dir.path() / "full", cut = dir.path() / "cut";
-  const std::string bound = " --max-example-rows " + std::to_string(kSmallBound);
+  const std::string bound = " --max-example-rows " + std::to_string(kSmallBound) + " --all-rows-cases 100 --flush-seconds 0.2";
   ASSERT_TRUE(Ran(Qdiff(DefectRun(600, full, bound))));
   const Result started = Qdiff_Background(DefectRun(600, cut, bound));
   const pid_t pid = static_cast<pid_t>(std::stol(started.output));
-  for (int i = 0; i < 500 && CountLines(ReadFile(cut / "journal.jsonl")) < 150; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 1000 && CheckpointIndex(cut) < 150; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ASSERT_LT(CountLines(ReadFile(cut / "journal.jsonl")), 600) << "the run finished before it was killed";
-  // A write the kill cut short: bytes past what the journal vouches for.
+  ASSERT_GT(CheckpointIndex(cut), 0);
+  ASSERT_LT(CheckpointIndex(cut), 600) << "the run finished before it was killed";
+  // A write the kill cut short: bytes past what the checkpoint vouches for.
   for (const char* f : {"cases.csv.partial", "discrepancies.csv.partial"}) {
     std::ofstream(cut / f, std::ios::app) << "s1-c999999,half a row";
   }
   const Result resumed = Qdiff(DefectRun(600, cut, bound + " --resume"));
   ASSERT_TRUE(Ran(resumed)) << resumed.output;
-  EXPECT_NE(resumed.output.find("from the journal"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("from the checkpoint"), std::string::npos) << resumed.output;
   for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv", "ops.csv"}) {
     EXPECT_TRUE(ReadFile(cut / f) == ReadFile(full / f)) << f;
   }
-  // The journal holds a short record per case (header, ~600 cases, findings), not their rows.
-  const std::string journal = ReadFile(cut / "journal.jsonl");
-  EXPECT_LT(journal.size(), 700 * 300u);
-  EXPECT_LT(journal.size() * 10, ReadFile(cut / "cases.csv").size());
+  EXPECT_EQ(JUnitCounts(cut), JUnitCounts(full));
+  // Nothing of the checkpoint's own is left but checkpoint.json (the counts files are gone).
+  for (const auto& entry : fs::directory_iterator(cut)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name.rfind("checkpoint.", 0) != 0 || name == "checkpoint.json") << name;
+  }
 }
 
-// A record whose rows do not match the CSV (re-checksummed, so only the row checksum can tell) is
-// not trusted: its case runs again. A CSV that is not qdiff's is refused, naming it.
-TEST(OutputBounds, ResumeChecksTheRowsEachRecordVouchesFor) {
+// A checkpoint whose CSV bytes or counts file do not match what it records (altered after it was
+// written), or whose own checksum fails, is not trusted: the run starts again and still ends with
+// the uninterrupted run's files. A CSV that is not qdiff's is refused, naming it.
+TEST(OutputBounds, ResumeChecksWhatTheCheckpointVouchesFor) {
   TempDir dir;
   const fs::path full = dir.path() / "full", cut = dir.path() / "cut";
   ASSERT_TRUE(Ran(Qdiff(DefectRun(40, full, ""))));
-  ASSERT_TRUE(Ran(Qdiff(DefectRun(40, cut, ""))));
-  std::istringstream lines(ReadFile(cut / "journal.jsonl"));
-  std::string journal, line;
-  for (int number = 1; std::getline(lines, line); ++number) {
-    std::optional<nlohmann::json> record = ParseJournalLine(line);
-    ASSERT_TRUE(record.has_value()) << line;
-    if (number == 3) {
-      ASSERT_EQ(record->value("type", ""), "case");
-      (*record)["rows"][4] = (*record)["rows"][4].get<uint64_t>() ^ 1;
-      line = JournalLine(*record);
-      line.pop_back();
+  const auto alter = [](const fs::path& file, char from, char to) {
+    std::string text = ReadFile(file);
+    const size_t at = text.rfind(from);
+    ASSERT_NE(at, std::string::npos) << file;
+    text[at] = to;
+    WriteFile(file, text);
+  };
+  const std::vector<std::tuple<std::string, char, char, std::string>> alterations = {
+      {"cases.csv", '1', '2', "the cases rows it records are not in"},
+      {"discrepancies.csv", '1', '2', "the discrepancies rows it records are not in"},
+      {"summary.csv", '1', '2', "summary.csv is not the file it recorded"},
+      {"checkpoint.json", '1', '2', "its checksum does not match"}};
+  for (const auto& [file, from, to, why] : alterations) {
+    fs::remove_all(cut);
+    ASSERT_TRUE(Ran(Qdiff(DefectRun(40, cut, ""))));
+    alter(cut / file, from, to);
+    fs::remove(cut / "run.json");
+    const Result resumed = Qdiff(DefectRun(40, cut, " --resume"));
+    EXPECT_TRUE(Ran(resumed)) << resumed.output;
+    EXPECT_NE(resumed.output.find("checkpoint.json is not trusted"), std::string::npos) << file << resumed.output;
+    EXPECT_NE(resumed.output.find(why), std::string::npos) << file << resumed.output;
+    EXPECT_NE(resumed.output.find("(0 from the checkpoint)"), std::string::npos) << file << resumed.output;
+    for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv", "ops.csv"}) {
+      EXPECT_TRUE(ReadFile(cut / f) == ReadFile(full / f)) << f << " after altering " << file;
     }
-    journal += line + "\n";
-  }
-  WriteFile(cut / "journal.jsonl", journal);
-  fs::remove(cut / "run.json");
-  const Result resumed = Qdiff(DefectRun(40, cut, " --resume"));
-  EXPECT_TRUE(Ran(resumed)) << resumed.output;
-  EXPECT_NE(resumed.output.find("line 3: its rows in"), std::string::npos) << resumed.output;
-  EXPECT_NE(resumed.output.find("do not match its checksum"), std::string::npos) << resumed.output;
-  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv"}) {
-    EXPECT_TRUE(ReadFile(cut / f) == ReadFile(full / f)) << f;
   }
   fs::remove(cut / "run.json");
   WriteFile(cut / "cases.csv", "case_id,something else\n");

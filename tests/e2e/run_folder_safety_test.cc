@@ -4,6 +4,8 @@
 // Each test reproduces a way results were lost before run folders were locked, journals
 // checksummed and row counts recorded in run.json.
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <signal.h>
 
 #include <chrono>
@@ -81,15 +83,16 @@ TEST(RunFolderSafety, SecondCampaignOnTheSameFolderIsRefused) {
   constexpr int kCases = 4000;
   TempDir dir;
   const fs::path out = dir.path() / "run";
-  const Result started = Qdiff_Background(RunArgs(kCases, 3, out));
+  const std::string all_rows = " --all-rows-cases " + std::to_string(kCases);  // cases.csv: every row
+  const Result started = Qdiff_Background(RunArgs(kCases, 3, out, all_rows));
   const pid_t pid = static_cast<pid_t>(std::stol(started.output));
   for (int i = 0; i < 500 && !fs::exists(out / "journal.jsonl"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const Result second = Qdiff(RunArgs(kCases, 3, out, " --resume"));
+  const Result second = Qdiff(RunArgs(kCases, 3, out, all_rows + " --resume"));
   EXPECT_EQ(second.exit_code, 2) << second.output;
   EXPECT_MENTIONS(second, "in use by another qdiff process (pid " + std::to_string(pid) + ")");
-  const Result third = Qdiff(RunArgs(kCases, 3, out, " --overwrite"));
+  const Result third = Qdiff(RunArgs(kCases, 3, out, all_rows + " --overwrite"));
   EXPECT_EQ(third.exit_code, 2) << third.output;
   // The first run is undisturbed and finishes with all its rows.
   for (int i = 0; i < 6000 && kill(pid, 0) == 0; ++i) {
@@ -129,42 +132,56 @@ TEST(RunFolderSafety, NewRunIntoAFinishedFolderNeedsOverwrite) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
-// Issue item 5: a journal line whose index was altered used to be taken, duplicating rows.
+// Issue item 5: a journal line whose index was altered used to be taken, duplicating rows. The
+// journal holds the records of cases with findings; the checkpoint vouches for its bytes.
 TEST(RunFolderSafety, AlteredJournalLinesAreNotTrusted) {
   TempDir dir;
-  const fs::path full = dir.path() / "full", cut = dir.path() / "cut";
-  ASSERT_EQ(Qdiff(RunArgs(60, 4, full)).exit_code, 0);
-  ASSERT_EQ(Qdiff(RunArgs(60, 4, cut)).exit_code, 0);
-  // Keep the header and the first 20 case records, as if the run had been killed; then alter
-  // two of them: one edited in place (checksum no longer matches), one re-checksummed with an
-  // index outside the run.
-  std::istringstream lines(ReadFile(cut / "journal.jsonl"));
-  std::vector<std::string> kept;
-  for (std::string line; std::getline(lines, line) && kept.size() < 21;) kept.push_back(line);
-  ASSERT_EQ(kept.size(), 21u);
-  const size_t at = kept[3].find("\"index\":");
-  ASSERT_NE(at, std::string::npos);
-  kept[3].replace(at, 8, "\"index\":1");  // index 2 → 12 (or 3 → 13 ...): a duplicate case
-  std::optional<nlohmann::json> record = ParseJournalLine(kept[5]);
-  ASSERT_TRUE(record.has_value());
-  (*record)["index"] = 100;  // beyond --cases 60
-  kept[5] = JournalLine(*record);
-  kept[5].pop_back();  // JournalLine ends with '\n'
-  std::string journal;
-  for (const std::string& line : kept) journal += line + "\n";
-  WriteFile(cut / "journal.jsonl", journal);
-  fs::remove(cut / "run.json");
-  const Result resumed = Qdiff(RunArgs(60, 4, cut, " --resume"));
-  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
-  EXPECT_MENTIONS(resumed, "line 4: its checksum does not match");
-  EXPECT_MENTIONS(resumed, "line 6: case index 100 is not in this run");
-  EXPECT_MENTIONS(resumed, "60 cases (18 from the journal)");
-  for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv"}) {
-    EXPECT_EQ(ReadFile(cut / f), ReadFile(full / f)) << f;
-  }
+  const fs::path full = dir.path() / "full";
+  const std::string defect = " --inject-defect ties_up";
+  ASSERT_EQ(Qdiff(RunArgs(60, 4, full, defect)).exit_code, 1);
+  const auto resume_with = [&](const std::string& name, const std::function<void(std::vector<std::string>*)>& alter) {
+    const fs::path cut = dir.path() / name;
+    EXPECT_EQ(Qdiff(RunArgs(60, 4, cut, defect)).exit_code, 1);
+    std::istringstream lines(ReadFile(cut / "journal.jsonl"));
+    std::vector<std::string> kept;
+    for (std::string line; std::getline(lines, line);) kept.push_back(line);
+    EXPECT_GT(kept.size(), 6u) << "too few findings for this test";
+    alter(&kept);
+    std::string journal;
+    for (const std::string& line : kept) journal += line + "\n";
+    WriteFile(cut / "journal.jsonl", journal);
+    fs::remove(cut / "run.json");
+    const Result resumed = Qdiff(RunArgs(60, 4, cut, defect + " --resume"));
+    EXPECT_EQ(resumed.exit_code, 1) << resumed.output;
+    for (const char* f : {"cases.csv", "discrepancies.csv", "summary.csv", "ops.csv"}) {
+      EXPECT_EQ(ReadFile(cut / f), ReadFile(full / f)) << f;
+    }
+    return resumed;
+  };
+  // A record edited in place (its checksum no longer matches): behind the checkpoint, so the
+  // checkpoint is not trusted and every case runs again.
+  Result r = resume_with("edited", [](std::vector<std::string>* kept) {
+    const size_t at = (*kept)[3].find("\"index\":");
+    ASSERT_NE(at, std::string::npos);
+    (*kept)[3].replace(at, 8, "\"index\":1");
+  });
+  EXPECT_MENTIONS(r, "line 4: its checksum does not match");
+  EXPECT_MENTIONS(r, "journal.jsonl are not the ones it recorded");
+  EXPECT_MENTIONS(r, "60 cases (0 from the checkpoint)");
+  // A record re-checksummed with an index outside the run, appended after the checkpoint's bytes:
+  // dropped, naming it; the checkpoint holds.
+  r = resume_with("appended", [](std::vector<std::string>* kept) {
+    std::optional<nlohmann::json> record = ParseJournalLine((*kept)[5]);
+    ASSERT_TRUE(record.has_value());
+    (*record)["index"] = 100;  // beyond --cases 60
+    std::string line = JournalLine(*record);
+    line.pop_back();  // JournalLine ends with '\n'
+    kept->push_back(line);
+  });
+  EXPECT_MENTIONS(r, "case index 100 is not in this run");
+  EXPECT_MENTIONS(r, "60 cases (60 from the checkpoint)");
 }
 
-// Issue item 6: merge used to join shards run under different kernel-changing environments.
 TEST(RunFolderSafety, MergeRefusesShardsOfDifferentKernelEnvironments) {
   TempDir dir;
   const fs::path d = dir.path();

@@ -12,6 +12,7 @@
 #include <string>
 #include <algorithm>
 
+#include "harness/campaign/journal.h"  // ParseJournalLine
 #include "oracles/model.h"
 
 namespace qdiff {
@@ -76,6 +77,16 @@ inline std::string ReadFile(const fs::path& path) {
 inline void WriteFile(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
+}
+
+// The case index below which a run folder's checkpoint (checkpoint.json) has counted every case;
+// -1 while it has none. Tests kill a run once it is past 0.
+inline int64_t CheckpointIndex(const fs::path& dir) {
+  std::ifstream in(dir / "checkpoint.json", std::ios::binary);
+  std::string line;
+  std::getline(in, line);
+  const std::optional<nlohmann::json> record = ParseJournalLine(line);
+  return record ? record->value("next_index", int64_t{-1}) : -1;
 }
 
 // A fresh temporary folder, removed with the test suite.
