@@ -137,8 +137,8 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags, std::vector<in
 // A next GEMM layer of `op` reading the model's last node as the exact pipeline computes it; with
 // `same_shape`, a conv2d that keeps the shape (as many output channels, "same" padding), as in a
 // residual block.
-void AppendLayer(Model* m, const CaseTags& tags, OpKind op, bool same_shape) {
-  const QTensor x = m->layers.empty() ? m->input : ExactNodeTensors(*m).back();
+void AppendLayer(ModelDraft* draft, const CaseTags& tags, OpKind op, bool same_shape) {
+  const QTensor& x = draft->Last();
   Layer next;
   next.op = op;
   next.relu = !same_shape && Chance(50);
@@ -192,7 +192,7 @@ void AppendLayer(Model* m, const CaseTags& tags, OpKind op, bool same_shape) {
     next.bias = std::move(bias);
   }
   DeriveOutputQParams(&next, x, 1.0, tags.scale_kind == "power_of_two");
-  m->layers.push_back(std::move(next));
+  draft->model().layers.push_back(std::move(next));
 }
 
 // Attributes, weight and input shape of a conv1d, conv3d or conv_transpose2d layer, valid by
@@ -309,13 +309,11 @@ void DrawRealSizeShapes(Layer* layer, std::vector<int64_t>* in_shape, std::vecto
 // A convolution or linear model (a chain of `depth` layers of that op) aimed at the
 // requantization corners; conv2d and linear at the sizes of real models in
 // `real_size_percent` of the cases.
-void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth, int real_size_percent) {
-  GeneratedModel& g = *gm;
-  CaseTags& tags = g.tags;
+void DrawGemmModel(ModelDraft* draft, CaseTags& tags, OpKind op, int depth, int real_size_percent) {
   Layer layer;
   layer.op = op;
   layer.relu = Chance(50);
-  Model& m = g.model;
+  Model& m = draft->model();
   m.input.dtype = DType::kQUInt8;
   tags.real_size = (op == OpKind::kConv2d || op == OpKind::kLinear) && real_size_percent > 0 &&
                    Chance(real_size_percent);
@@ -382,7 +380,7 @@ void DrawGemmModel(GeneratedModel* gm, OpKind op, int depth, int real_size_perce
   m.layers.push_back(std::move(layer));
   tags.large_accumulator = std::any_of(acc.begin(), acc.end(),
                                        [](int64_t a) { return std::llabs(a) > (1 << 24); });
-  while (static_cast<int>(m.layers.size()) < depth) AppendLayer(&m, tags, op, false);
+  while (static_cast<int>(m.layers.size()) < depth) AppendLayer(draft, tags, op, false);
 }
 
 // Ops without weights, each reading the model's last node.
@@ -392,36 +390,39 @@ bool Lists(const GeneratorSettings& settings, OpKind op) {
 
 // Ops without weights, each reading the model's last node. A quint8 flatten is followed by a
 // linear layer when linear is listed (a classifier head).
-void AppendOpTail(Model* m, const GeneratorSettings& settings, const CaseTags& tags, int count) {
+void AppendOpTail(ModelDraft* draft, const GeneratorSettings& settings, const CaseTags& tags,
+                  int count) {
+  const Model& m = draft->model();
   std::vector<OpKind> ops;
   for (OpKind op : settings.ops) {
     if (!IsGemmOp(op)) ops.push_back(op);
   }
   for (int i = 0; i < count && !ops.empty(); ++i) {
     for (int tries = 0; tries < 4; ++tries) {
-      const int last = static_cast<int>(m->layers.size()) - 1;
-      if (AppendOpLayer(m, *rc::gen::elementOf(ops), last, tags.scale_kind)) break;
+      const int last = static_cast<int>(m.layers.size()) - 1;
+      if (AppendOpLayer(draft, *rc::gen::elementOf(ops), last, tags.scale_kind)) break;
     }
   }
   // (quint8 only: ONEDNN rejects qint8 activations for linear, and qdiff's output qparams
   // derivation is quint8's.)
-  if (!m->layers.empty() && m->layers.back().op == OpKind::kFlatten &&
-      NodeDTypes(*m).back() == DType::kQUInt8 && Lists(settings, OpKind::kLinear)) {
-    AppendLayer(m, tags, OpKind::kLinear, false);
+  if (!m.layers.empty() && m.layers.back().op == OpKind::kFlatten &&
+      NodeDTypes(m).back() == DType::kQUInt8 && Lists(settings, OpKind::kLinear)) {
+    AppendLayer(draft, tags, OpKind::kLinear, false);
   }
 }
 
 // The small CNN of a real model: conv → relu → max_pool → conv → add(residual from the pool)
 // → adaptive_avg_pool → flatten → linear, every layer drawn by the usual generators.
-void AppendResidualCnn(Model* m, const CaseTags& tags) {
-  AppendLayer(m, tags, OpKind::kConv2d, /*same_shape=*/true);
-  AppendOpLayer(m, OpKind::kRelu, static_cast<int>(m->layers.size()) - 1, tags.scale_kind);
+void AppendResidualCnn(ModelDraft* draft, const CaseTags& tags) {
+  const Model& m = draft->model();
+  AppendLayer(draft, tags, OpKind::kConv2d, /*same_shape=*/true);
+  AppendOpLayer(draft, OpKind::kRelu, static_cast<int>(m.layers.size()) - 1, tags.scale_kind);
   for (OpKind op : {OpKind::kMaxPool2d, OpKind::kConv2d, OpKind::kAdd, OpKind::kAdaptiveAvgPool2d,
                     OpKind::kFlatten, OpKind::kLinear}) {
-    const int last = static_cast<int>(m->layers.size()) - 1;
+    const int last = static_cast<int>(m.layers.size()) - 1;
     if (IsGemmOp(op)) {
-      AppendLayer(m, tags, op, /*same_shape=*/op == OpKind::kConv2d);
-    } else if (!AppendOpLayer(m, op, last, tags.scale_kind)) {
+      AppendLayer(draft, tags, op, /*same_shape=*/op == OpKind::kConv2d);
+    } else if (!AppendOpLayer(draft, op, last, tags.scale_kind)) {
       return;  // no legal window for this input: keep the prefix
     }
   }
@@ -429,31 +430,31 @@ void AppendResidualCnn(Model* m, const CaseTags& tags) {
 
 // A model around an op without weights: an activation input, sometimes a shape-keeping conv2d
 // first (conv → op, or conv → relu → add(residual) when the op is add), then `focus` and a tail.
-void DrawOpModel(GeneratedModel* g, OpKind focus, const GeneratorSettings& settings, int depth) {
-  Model& m = g->model;
+void DrawOpModel(ModelDraft* draft, const CaseTags& tags, OpKind focus,
+                 const GeneratorSettings& settings, int depth) {
+  Model& m = draft->model();
   const bool has_conv = Lists(settings, OpKind::kConv2d);
   const bool pool = NeedsFourDInput(focus);
   const bool conv_first = has_conv && Chance(Mix::kConvBeforeOp);
-  m.input = DrawActivationInput(g->tags.scale_kind, g->tags.value_kind, pool || conv_first,
-                                conv_first);
+  m.input = DrawActivationInput(tags.scale_kind, tags.value_kind, pool || conv_first, conv_first);
   const bool cnn = conv_first && Lists(settings, OpKind::kLinear) &&
                    Lists(settings, OpKind::kMaxPool2d) && Lists(settings, OpKind::kAdd) &&
                    Lists(settings, OpKind::kAdaptiveAvgPool2d) && Lists(settings, OpKind::kFlatten) &&
                    Chance(Mix::kResidualCnn);
   if (cnn) {
-    AppendResidualCnn(&m, g->tags);
+    AppendResidualCnn(draft, tags);
     return;
   }
   if (conv_first) {
-    AppendLayer(&m, g->tags, OpKind::kConv2d, /*same_shape=*/true);
-    if (focus == OpKind::kAdd && Chance(50)) AppendOpLayer(&m, OpKind::kRelu, 0, g->tags.scale_kind);
+    AppendLayer(draft, tags, OpKind::kConv2d, /*same_shape=*/true);
+    if (focus == OpKind::kAdd && Chance(50)) AppendOpLayer(draft, OpKind::kRelu, 0, tags.scale_kind);
   }
   const int src = static_cast<int>(m.layers.size()) - 1;
-  if (!AppendOpLayer(&m, focus, src, g->tags.scale_kind) && m.layers.empty()) {
+  if (!AppendOpLayer(draft, focus, src, tags.scale_kind) && m.layers.empty()) {
     // No legal attributes for this input: the plainest op keeps the case valid.
-    AppendOpLayer(&m, OpKind::kRelu, -1, g->tags.scale_kind);
+    AppendOpLayer(draft, OpKind::kRelu, -1, tags.scale_kind);
   }
-  AppendOpTail(&m, settings, g->tags, depth - 1);
+  AppendOpTail(draft, settings, tags, depth - 1);
 }
 
 bool IsConvVariant(OpKind op) { return IsConvOp(op) && op != OpKind::kConv2d; }
@@ -492,11 +493,12 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
   const int depth = std::min(1 + size / 30,
                              Pick<int>({{Mix::kDepth1, 1}, {Mix::kDepth2, 2}, {Mix::kDepth3, 3}}));
   const OpKind focus = DrawFocus(settings.ops);
+  ModelDraft draft(&g.model);
   if (IsGemmOp(focus)) {
-    DrawGemmModel(&g, focus, depth, settings.real_size_percent);
-    if (!tags.real_size && Chance(Mix::kOpTailAfterGemm)) AppendOpTail(&g.model, settings, tags, Draw(1, 2));
+    DrawGemmModel(&draft, tags, focus, depth, settings.real_size_percent);
+    if (!tags.real_size && Chance(Mix::kOpTailAfterGemm)) AppendOpTail(&draft, settings, tags, Draw(1, 2));
   } else {
-    DrawOpModel(&g, focus, settings, depth);
+    DrawOpModel(&draft, tags, focus, settings, depth);
   }
   return g;
 }

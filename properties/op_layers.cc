@@ -12,24 +12,15 @@ namespace qdiff {
 
 namespace {
 
-// Every engine name LibTorch may run a case on: a drawn layer must be legal on all of them.
+// Draws of a layer's attributes (each must be legal on every engine) before AppendOpLayer gives up.
 constexpr int kAttributeTries = 8;
 
-struct Inputs {
-  std::vector<int> ids;
-  std::vector<QTensor> tensors;
-};
-
-const QTensor& NodeTensor(const Model& m, const std::vector<QTensor>& nodes, int id) {
-  return id < 0 ? m.input : nodes[id];
-}
-
 // Nodes of the same shape and dtype as node `src` (src itself included).
-std::vector<int> CompatibleNodes(const Model& m, const std::vector<QTensor>& nodes, int src) {
-  const QTensor& x = NodeTensor(m, nodes, src);
+std::vector<int> CompatibleNodes(ModelDraft& d, int src) {
+  const QTensor& x = d.Node(src);
   std::vector<int> ids;
-  for (int id = -1; id < static_cast<int>(nodes.size()); ++id) {
-    const QTensor& t = NodeTensor(m, nodes, id);
+  for (int id = -1; id < static_cast<int>(d.model().layers.size()); ++id) {
+    const QTensor& t = d.Node(id);
     if (t.shape == x.shape && t.dtype == x.dtype) ids.push_back(id);
   }
   return ids;
@@ -140,6 +131,21 @@ std::vector<QTensor> ExactNodeTensors(const Model& m) {
   return nodes;
 }
 
+const QTensor& ModelDraft::Node(int id) {
+  if (id < 0) return GraphInput(m_, id);
+  static const PipelineRecipe kExact{GetScheme(Scheme::kExact).recipe, std::nullopt};
+  // What RunIntegerPipeline computes for each layer, fed with its own node outputs.
+  while (static_cast<int>(nodes_.size()) <= id) {
+    const size_t l = nodes_.size();
+    const Layer& layer = m_.layers[l];
+    std::vector<QTensor> inputs;
+    for (int in : LayerInputIds(m_, l)) inputs.push_back(Node(in));
+    const LayerTrace t = RunIntegerLayer(layer, inputs, kExact);
+    nodes_.push_back(LayerOutputTensor(layer, inputs[0], t.shape, t.out));
+  }
+  return nodes_[id];
+}
+
 void DeriveOpOutputQParams(Layer* layer, const std::vector<QTensor>& inputs, bool power_of_two) {
   std::vector<std::vector<int64_t>> shapes;
   for (const QTensor& x : inputs) shapes.push_back(x.shape);
@@ -159,40 +165,38 @@ void DeriveOpOutputQParams(Layer* layer, const std::vector<QTensor>& inputs, boo
   layer->out_zero_point = ZeroPointForMin(lo, s, r);
 }
 
-bool AppendOpLayer(Model* m, OpKind op, int src, const std::string& scale_kind) {
-  std::vector<QTensor> nodes = ExactNodeTensors(*m);
-  const QTensor& x = NodeTensor(*m, nodes, src);
-  if (NeedsFourDInput(op) && x.shape.size() != 4) return false;
+bool AppendOpLayer(ModelDraft* draft, OpKind op, int src, const std::string& scale_kind) {
+  Model& m = draft->model();
+  if (NeedsFourDInput(op) && draft->Node(src).shape.size() != 4) return false;
   Layer l;
   l.op = op;
   l.inputs = {src};
   if (InputArity(op) != 1) {
-    std::vector<int> partners = CompatibleNodes(*m, nodes, src);
+    std::vector<int> partners = CompatibleNodes(*draft, src);
     partners.erase(std::remove(partners.begin(), partners.end(), src), partners.end());
     if (partners.empty() || Chance(20)) {
       // A residual edge: a second branch from src through an activation with its own qparams.
       const OpKind branch = Pick<OpKind>({{2, OpKind::kLeakyRelu}, {2, OpKind::kHardswish},
                                           {1, OpKind::kRelu}, {1, OpKind::kClamp}});
-      if (!AppendOpLayer(m, branch, src, scale_kind)) return false;
-      nodes = ExactNodeTensors(*m);
-      partners = {static_cast<int>(m->layers.size()) - 1};
+      if (!AppendOpLayer(draft, branch, src, scale_kind)) return false;
+      partners = {static_cast<int>(m.layers.size()) - 1};
     }
     l.inputs.push_back(Chance(15) ? src : partners[Draw(0, static_cast<int>(partners.size()) - 1)]);
     if (op == OpKind::kCat && Chance(25)) l.inputs.push_back(partners[0]);
     l.relu = op != OpKind::kCat && Chance(40);
   }
   std::vector<QTensor> in;
-  for (int id : l.inputs) in.push_back(NodeTensor(*m, nodes, id));
+  for (int id : l.inputs) in.push_back(draft->Node(id));
   for (int attempt = 0; attempt < kAttributeTries; ++attempt) {
-    Layer candidate = l;
+    // The candidate is tried in place (never read as a node) and removed unless it is kept.
+    m.layers.push_back(l);
+    Layer& candidate = m.layers.back();
     DrawAttributes(&candidate, in);
-    Model with = *m;
-    with.layers.push_back(candidate);
-    if (!ValidateModel(with).empty()) continue;
-    DrawOutputQParams(&with.layers.back(), in, scale_kind);
-    if (!ValidateModel(with).empty() || !LegalOnEveryEngine(with.layers.back(), in)) continue;
-    *m = std::move(with);
-    return true;
+    if (ValidateModel(m).empty()) {
+      DrawOutputQParams(&candidate, in, scale_kind);
+      if (ValidateModel(m).empty() && LegalOnEveryEngine(candidate, in)) return true;
+    }
+    m.layers.pop_back();
   }
   return false;
 }

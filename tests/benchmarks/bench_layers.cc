@@ -6,7 +6,7 @@
 //   BM_RequantizeRuns: the conv layer through RunIntegerLayer (accumulators included), which
 //     requantizes channel run by channel run;
 //   BM_GenerateModel: drawing a conv2d/linear case from the generators (the default mix, and
-//     every case at real sizes).
+//     every case at real sizes), and a case of the default op list (every op).
 // Layers: conv2d 32→32, 3×3, pad 1, 28×28 and linear 1024→1024 with batch 8 (issue bars).
 #include <benchmark/benchmark.h>
 
@@ -90,9 +90,9 @@ void BM_RequantizeRuns(benchmark::State& state) {
   state.SetLabel(GetScheme(static_cast<Scheme>(state.range(0))).name);
 }
 
-void BM_GenerateModel(benchmark::State& state, int real_size_percent) {
+void BM_GenerateModel(benchmark::State& state, int real_size_percent, bool every_op) {
   GeneratorSettings settings;
-  settings.ops = {OpKind::kConv2d, OpKind::kLinear};
+  if (!every_op) settings.ops = {OpKind::kConv2d, OpKind::kLinear};
   settings.real_size_percent = real_size_percent;
   uint64_t seed = 0;
   for (auto _ : state) benchmark::DoNotOptimize(GenerateModel(CaseSeed(1, seed++), settings));
@@ -106,9 +106,11 @@ BENCHMARK_CAPTURE(BM_FloatOracle, conv, true)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_FloatOracle, linear, false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Requantize, conv, true)->DenseRange(0, 8)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RequantizeRuns)->DenseRange(0, 8)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_GenerateModel, default_mix, GeneratorSettings::kDefaultRealSizePercent)
+BENCHMARK_CAPTURE(BM_GenerateModel, default_mix, GeneratorSettings::kDefaultRealSizePercent, false)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_GenerateModel, real_sizes, 100)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_GenerateModel, real_sizes, 100, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_GenerateModel, every_op, GeneratorSettings::kDefaultRealSizePercent, true)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace qdiff

@@ -33,6 +33,21 @@ RC_GTEST_PROP(OpGenerator, ModelsValidateAndStayLegal, ()) {
   }
 }
 
+// A draft's nodes, each layer evaluated once, are the exact pipeline's (ExactNodeTensors).
+RC_GTEST_PROP(OpGenerator, DraftNodesAreTheExactPipelines, ()) {
+  GeneratedModel g = *GenModel(GeneratorSettings{});
+  const std::vector<QTensor> nodes = ExactNodeTensors(g.model);
+  ModelDraft draft(&g.model);
+  for (int j = static_cast<int>(nodes.size()) - 1; j >= 0; --j) {  // the last first: lazily all
+    const QTensor& t = draft.Node(j);
+    RC_ASSERT(t.values == nodes[j].values);
+    RC_ASSERT(t.shape == nodes[j].shape);
+    RC_ASSERT(t.dtype == nodes[j].dtype);
+    RC_ASSERT(t.scales == nodes[j].scales);
+    RC_ASSERT(t.zero_points == nodes[j].zero_points);
+  }
+}
+
 // Counts over a fixed set of seeds (deterministic): the mix reaches every corner.
 TEST(OpGenerator, ReachesEveryOpDtypeLayoutAndResidualEdges) {
   std::map<std::string, int> focus;  // op of the model's layers
