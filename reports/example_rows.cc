@@ -29,12 +29,16 @@ void KeepExampleRows(std::vector<DiscrepancyRow>* rows, ExampleRowBound* bound) 
 bool CaseExampleBound::Keep(int64_t index, const std::vector<CaseRow>& rows, bool kept_discrepancies) {
   bool keep = index < all_rows_cases_ || kept_discrepancies ||
               std::any_of(rows.begin(), rows.end(), [](const CaseRow& r) { return IsFinding(r.verdict); });
+  std::vector<int64_t*> groups;  // node-based map: the pointers stay valid while it grows
+  std::string key;
   for (const CaseRow& r : rows) {
-    const auto it = kept_.find({r.engine, r.scheme, r.verdict, r.op.substr(0, r.op.find('>'))});
-    keep = keep || it == kept_.end() || it->second < max_per_group_;
+    key.assign(r.engine).append(1, '\x1f').append(r.scheme).append(1, '\x1f').append(VerdictName(r.verdict));
+    key.append(1, '\x1f').append(r.op, 0, r.op.find('>'));
+    groups.push_back(&kept_[key]);
+    keep = keep || *groups.back() < max_per_group_;
   }
   if (!keep) return false;
-  for (const CaseRow& r : rows) ++kept_[{r.engine, r.scheme, r.verdict, r.op.substr(0, r.op.find('>'))}];
+  for (int64_t* n : groups) ++*n;
   return true;
 }
 

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "reports/rows.h"
@@ -63,7 +64,7 @@ class CaseExampleBound {
 
  private:
   int64_t all_rows_cases_, max_per_group_;
-  std::map<std::tuple<std::string, std::string, Verdict, std::string>, int64_t> kept_;
+  std::unordered_map<std::string, int64_t> kept_;  // "engine\x1fscheme\x1fverdict\x1ffirst op" → cases
 };
 
 // The case index of a case id "s<seed>-c<index>" (CaseId); -1 when `id` has no "-c<digits>" tail.

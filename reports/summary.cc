@@ -53,10 +53,8 @@ std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
       throw ReportError("Summarize: case " + c.case_id + " (engine " + c.engine + ", scheme " +
                         c.scheme + ") has two ops: " + it->second + " and " + c.op);
     }
-    ++counts[{c.op, c.engine, c.scheme, "verdict", VerdictName(c.verdict)}];
-    for (const ClassCount& k : ParseClassCounts(c.classes)) {
-      counts[{c.op, c.engine, c.scheme, "class", DiffClassName(k.cls)}] += k.count;
-    }
+    CaseRowCounts(c, [&](const std::string& op, const std::string& engine, const std::string& scheme,
+                         const char* kind, const char* name, int64_t n) { counts[{op, engine, scheme, kind, name}] += n; });
   }
   for (const DiscrepancyRow& d : discrepancies) {
     if (!op_of.count(Key3{d.case_id, d.engine, d.scheme})) {
@@ -103,26 +101,36 @@ std::vector<SummaryRow> RowsFromCounts(
 
 }  // namespace
 
+void CaseRowCounts(const CaseRow& c, const AddCount& add) {
+  add(c.op, c.engine, c.scheme, "verdict", VerdictName(c.verdict), 1);
+  for (const ClassCount& k : ParseClassCounts(c.classes)) add(c.op, c.engine, c.scheme, "class", DiffClassName(k.cls), k.count);
+}
+
+void CaseRowLayerCounts(const CaseRow& c, const AddCount& add) {
+  const std::vector<std::string> ops = SplitOps(c.op);
+  static const std::string unknown = "?";
+  // Per layer: -1 no differing element, else its unexplained elements.
+  std::vector<int64_t> unexplained(ops.size(), -1);
+  for (const LayerClassCount& k : ParseLayerClassCounts(c.layer_classes)) {
+    const size_t l = static_cast<size_t>(k.layer);
+    add(l < ops.size() ? ops[l] : unknown, c.engine, c.scheme, "class", DiffClassName(k.cls), k.count);
+    if (l < ops.size()) unexplained[l] = std::max<int64_t>(unexplained[l], 0) + (k.cls == DiffClass::kUnexplained ? k.count : 0);
+  }
+  for (size_t l = 0; l < ops.size(); ++l) {
+    const Verdict verdict = ComparedNothing(c.verdict) ? c.verdict
+                            : unexplained[l] < 0       ? Verdict::kExact
+                            : unexplained[l] > 0       ? Verdict::kUnexplained
+                                                       : Verdict::kExplained;
+    add(ops[l], c.engine, c.scheme, "verdict", VerdictName(verdict), 1);
+  }
+}
+
 std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases) {
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
       counts;
   for (const CaseRow& c : cases) {
-    const std::vector<std::string> ops = SplitOps(c.op);
-    // Per layer: -1 no differing element, else its unexplained elements.
-    std::vector<int64_t> unexplained(ops.size(), -1);
-    for (const LayerClassCount& k : ParseLayerClassCounts(c.layer_classes)) {
-      const size_t l = static_cast<size_t>(k.layer);
-      const std::string op = l < ops.size() ? ops[l] : "?";
-      counts[{op, c.engine, c.scheme, "class", DiffClassName(k.cls)}] += k.count;
-      if (l < ops.size()) unexplained[l] = std::max<int64_t>(unexplained[l], 0) + (k.cls == DiffClass::kUnexplained ? k.count : 0);
-    }
-    for (size_t l = 0; l < ops.size(); ++l) {
-      const Verdict verdict = ComparedNothing(c.verdict) ? c.verdict
-                              : unexplained[l] < 0       ? Verdict::kExact
-                              : unexplained[l] > 0       ? Verdict::kUnexplained
-                                                         : Verdict::kExplained;
-      ++counts[{ops[l], c.engine, c.scheme, "verdict", VerdictName(verdict)}];
-    }
+    CaseRowLayerCounts(c, [&](const std::string& op, const std::string& engine, const std::string& scheme,
+                              const char* kind, const char* name, int64_t n) { counts[{op, engine, scheme, kind, name}] += n; });
   }
   return RowsFromCounts(counts);
 }

@@ -2,6 +2,7 @@
 // (DIR/cases.csv, DIR/discrepancies.csv, DIR/summary.csv).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,15 @@ std::vector<SummaryRow> Summarize(const std::vector<CaseRow>& cases,
 // elements of each layer by its op. Both from the rows' exact `layer_classes`, never from
 // discrepancy rows (a bounded set of examples). Written as ops.csv (summary.csv's columns).
 std::vector<SummaryRow> SummarizeLayers(const std::vector<CaseRow>& cases);
+
+// The counts one case row adds to Summarize (CaseRowCounts) and to SummarizeLayers
+// (CaseRowLayerCounts): add(op, engine, scheme, kind, name, count) once per count, in no
+// particular order and possibly repeating a key (the counts add up). For callers that keep their
+// own tallies (the campaign's row sink).
+using AddCount = std::function<void(const std::string& op, const std::string& engine, const std::string& scheme,
+                                    const char* kind, const char* name, int64_t count)>;
+void CaseRowCounts(const CaseRow& row, const AddCount& add);
+void CaseRowLayerCounts(const CaseRow& row, const AddCount& add);
 
 // The same counts with op replaced by "all" (summed over ops).
 std::vector<SummaryRow> SumOverOps(const std::vector<SummaryRow>& summary);

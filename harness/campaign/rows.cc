@@ -22,20 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-// The summary rows in key order (op, engine, scheme, kind, name).
-template <class Counts>
-std::vector<SummaryRow> Rows(const Counts& counts) {
-  std::vector<const typename Counts::value_type*> sorted;
-  for (const auto& entry : counts) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  std::vector<SummaryRow> rows;
-  for (const auto* entry : sorted) {
-    const auto& [op, engine, scheme, kind, name] = entry->first;
-    rows.push_back(SummaryRow{op, engine, scheme, kind, name, entry->second});
-  }
-  return rows;
-}
-
 // A previous run's streaming CSV, read for --resume: NAME.csv.partial, else NAME.csv (a finished
 // run); path "" if neither exists.
 struct PreviousCsv {
@@ -165,9 +151,7 @@ std::optional<Checkpoint> RowSink::Resume(const Untrusted& untrusted, const Chec
     }
     Counts summary, layers;
     for (auto [counts, key] : {std::pair{&summary, "summary"}, {&layers, "ops"}}) {
-      for (const SummaryRow& r : ReadCountsFile(dir_, meta->at("counts").at(key))) {
-        (*counts)[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
-      }
+      for (const SummaryRow& r : ReadCountsFile(dir_, meta->at("counts").at(key))) AddCount(counts, r);
     }
     // The written rows behind the checkpoint, case by case: bounds and sample as when written.
     std::vector<CaseRow> case_rows = ParseRows<CaseRow>(cases_text, cases.path, &CaseFromFields);
@@ -255,20 +239,49 @@ void RowSink::Write(int64_t index, CaseRows& d) {
   if (written_) written_(index, d.journal);
 }
 
-size_t RowSink::KeyHash::operator()(const Key& k) const {
-  const auto& [op, engine, scheme, kind, name] = k;
-  uint64_t h = kFnv1a64Basis;
-  for (const std::string* part : {&op, &engine, &scheme, &kind, &name}) h = Fnv1a64("\x1f", Fnv1a64(*part, h));
-  return static_cast<size_t>(h);
+void RowSink::Account(const CaseRows& d) {
+  std::string key;  // reused: a hit allocates nothing
+  const auto into = [&key](Counts* counts) {
+    return [&key, counts](const std::string& op, const std::string& engine, const std::string& scheme,
+                          const char* kind, const char* name, int64_t n) {
+      key.assign(op).append(1, '\x1f').append(engine).append(1, '\x1f').append(scheme);
+      key.append(1, '\x1f').append(kind).append(1, '\x1f').append(name);
+      const auto it = counts->find(key);
+      if (it == counts->end()) counts->emplace(key, n);
+      else it->second += n;
+    };
+  };
+  for (const CaseRow& r : d.cases) {
+    CaseRowCounts(r, into(&summary_));
+    CaseRowLayerCounts(r, into(&layer_summary_));
+  }
 }
 
-void RowSink::Account(const CaseRows& d) {
-  for (const SummaryRow& r : Summarize(d.cases, d.discrepancies)) {
-    summary_[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
+void RowSink::AddCount(Counts* counts, const SummaryRow& r) {
+  (*counts)[r.op + '\x1f' + r.engine + '\x1f' + r.scheme + '\x1f' + r.kind + '\x1f' + r.name] += r.count;
+}
+
+std::vector<SummaryRow> RowSink::Rows(const Counts& counts) {
+  std::vector<const Counts::value_type*> sorted;
+  sorted.reserve(counts.size());
+  for (const auto& entry : counts) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  std::vector<SummaryRow> rows;
+  rows.reserve(sorted.size());
+  for (const auto* entry : sorted) {
+    std::string* fields[] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+    SummaryRow row;
+    fields[0] = &row.op, fields[1] = &row.engine, fields[2] = &row.scheme, fields[3] = &row.kind, fields[4] = &row.name;
+    size_t start = 0;
+    for (int f = 0; f < 5; ++f) {
+      const size_t end = f < 4 ? entry->first.find('\x1f', start) : entry->first.size();
+      fields[f]->assign(entry->first, start, end - start);
+      start = end + 1;
+    }
+    row.count = entry->second;
+    rows.push_back(std::move(row));
   }
-  for (const SummaryRow& r : SummarizeLayers(d.cases)) {
-    layer_summary_[{r.op, r.engine, r.scheme, r.kind, r.name}] += r.count;
-  }
+  return rows;
 }
 
 void RowSink::Sample(const CaseRows& d) {

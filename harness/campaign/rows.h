@@ -93,7 +93,6 @@ class RowSink {
   int64_t discrepancy_rows() const { return discrepancy_rows_; }
 
  private:
-  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
   // A streaming CSV: its file, size and the FNV-1a 64 of every byte written to it.
   struct Stream {
     std::FILE* file = nullptr;
@@ -120,11 +119,13 @@ class RowSink {
   Stream cases_, discrepancies_;
   int64_t case_rows_ = 0, discrepancy_rows_ = 0;
   int64_t generation_ = 0;                  // of the checkpoint's counts files
-  struct KeyHash {
-    size_t operator()(const Key& k) const;
-  };
-  using Counts = std::unordered_map<Key, int64_t, KeyHash>;  // sorted when read (Rows)
-  Counts summary_, layer_summary_;  // (op, engine, scheme, kind, name) → count
+  // "op\x1fengine\x1fscheme\x1fkind\x1fname" → count: one string per key (hashed once, no
+  // allocation on a hit); sorted when read, which is (op, engine, scheme, kind, name) order as no
+  // field holds a byte below \x1f.
+  using Counts = std::unordered_map<std::string, int64_t>;
+  static void AddCount(Counts* counts, const SummaryRow& row);
+  static std::vector<SummaryRow> Rows(const Counts& counts);
+  Counts summary_, layer_summary_;
   // Up to kSampleCases written cases, and up to kSampleCases written cases with findings.
   static constexpr int64_t kSampleCases = 20000;
   Report sample_;
