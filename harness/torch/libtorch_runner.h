@@ -53,7 +53,9 @@ QuantizeOutcome QuantizeOnLibTorch(const std::vector<float>& x, const QTensor& p
 // memory it never wrote then gives the same wrong values in every process instead of the zeros
 // of fresh pages in one and stale data in another (corpora/onednn_deconv_stride_holes.json is
 // exact without it in a fresh process, unexplained with it). MALLOC_PERTURB_ in the environment
-// (glibc's own switch; 0 turns it off) takes precedence.
+// (glibc's own switch; 0 turns it off) takes precedence. Also caps oneDNN's process-wide
+// primitive cache at 32 entries (DNNL_PRIMITIVE_CACHE_CAPACITY, unless set): a bound on the
+// worker's memory that changes no result.
 void InitLibTorch();
 
 // Sets the engine and runs the model's graph: node -1 is the model input, node j layer j's
