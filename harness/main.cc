@@ -41,17 +41,10 @@ std::string VersionText() {
 int Main(int argc, char** argv) {
   // Case after case allocates and frees the same large buffers (layer values, accumulators):
   // keep them in the heap up to 32 MiB each instead of mapping, zeroing and unmapping them every
-  // time. Free memory at the top of a heap goes back to the system once it exceeds 2 MiB: that
-  // bounds what a long-running worker keeps resident beyond its live data. With 64 MiB here the
-  // main heap kept up to 64 MiB of free top, rising with the largest case seen so far (+18 MiB
-  // between case 1,000 and 20,000), and the heap of the ONEDNN thread's arena was never trimmed
-  // (glibc trims a thread arena's heap only when its free top reaches this threshold, and such a
-  // heap is at most 64 MiB). With 8 MiB the worker still grew 7% after case 1,000 in 10 minutes.
-  // With 2 MiB it grew 1% (RSS and throughput figures: commit message). The cost is page faults
-  // in cases whose buffers exceed 2 MiB: none measurable in a default campaign's cases/s, but
-  // `qdiff throughput`'s real-size and 1024x1024 workloads check 30-50% slower.
+  // time, and return free memory to the system only beyond 64 MiB. (A campaign worker, which
+  // runs for hours, trims far sooner: RunCampaignWorker.)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 2 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   CLI::App app{"qdiff: differential tester of quantized inference (integer recipes vs LibTorch)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", VersionText, "qdiff's version and git hash, LibTorch's, the engines");
