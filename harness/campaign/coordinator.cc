@@ -102,10 +102,7 @@ class Coordinator {
     if (ec) throw std::runtime_error(s_.out_dir + ": cannot create the output folder: " + ec.message());
     started_ = UtcNowIso8601();
     sink_ = std::make_unique<RowSink>(s_.out_dir, next_index_, step_, s_.all_rows_cases, s_.max_example_rows,
-                                      [this](int64_t index, const json& fields) {
-                                        // Most cases need nothing beyond the checkpoint's counts.
-                                        if (!fields.empty()) journal_->Append(CaseRecord(index, fields));
-                                      });
+                                      [this](int64_t index, const CaseRows& rows) { Count(index, rows); });
     if (s_.resume) {
       Resume(journal_path, records);
     } else {
@@ -260,11 +257,14 @@ class Coordinator {
     }
     r_.worker_seconds += j.value("total_s", 0.0);
     r_.libtorch_seconds += j.value("libtorch_s", 0.0);
-    Account(index, d, j.at("corners").get<std::vector<std::string>>());
+    d.corners = j.at("corners").get<std::vector<std::string>>();
+    done_.insert(index);
+    AccountFindings(index, d.journal);
+    ++cases_received_;
     const int64_t rss = j.value("rss_kb", int64_t{0});
     if (rss > 0) {
       if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = rss;
-      if (r_.cases_run == 1000) r_.worker_rss_1000_kb = rss;  // after warm-up
+      if (cases_received_ == 1000) r_.worker_rss_1000_kb = rss;  // after warm-up
       r_.worker_rss_last_kb = rss;
       r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
     }
@@ -276,18 +276,19 @@ class Coordinator {
   // Whether case `index` has its result already (behind the sink's frontier, or waiting there).
   bool Taken(int64_t index) const { return index < sink_->next_index() || done_.count(index); }
 
-  // Counts case `index` from a worker: verdicts, crashes, corners, findings.
-  void Account(int64_t index, const CaseRows& d, const std::vector<std::string>& corners) {
-    done_.insert(index);
+  // Counts case `index` as its rows are written (RowSink::Written, in index order), so the
+  // counters a checkpoint records cover exactly the cases behind it; journals its findings.
+  void Count(int64_t index, const CaseRows& d) {
     for (const CaseRow& row : d.cases) {
       if (row.verdict == Verdict::kUnexplained) ++r_.unexplained_cases;
     }
     const std::string crash = d.journal.value("crash", std::string());
     if (crash == "crashed") ++r_.crashed;
     if (crash == "timeout") ++r_.timeouts;
-    for (const std::string& k : corners) ++corners_[k];
+    for (const std::string& k : d.corners) ++corners_[k];
     ++r_.cases_run;
-    AccountFindings(index, d.journal);
+    // Most cases need nothing beyond the checkpoint's counts.
+    if (!d.journal.empty()) journal_->Append(CaseRecord(index, d.journal));
   }
 
   // The findings of case `index` (from a worker or the journal), by its journal fields.
@@ -568,6 +569,7 @@ class Coordinator {
   std::map<std::string, Task> pending_shrinks_;
   std::deque<Task> shrinks_;
   int64_t next_index_ = 0, end_index_ = 0, step_ = 1;
+  int64_t cases_received_ = 0;              // from workers, in any order (RSS samples)
   bool stop_new_ = false;
 };
 

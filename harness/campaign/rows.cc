@@ -224,6 +224,7 @@ void RowSink::WriteWaiting() {
 }
 
 void RowSink::Write(int64_t index, CaseRows& d) {
+  if (written_) written_(index, d);
   std::sort(d.cases.begin(), d.cases.end(), [](const CaseRow& a, const CaseRow& b) {
     return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
   });
@@ -236,7 +237,6 @@ void RowSink::Write(int64_t index, CaseRows& d) {
   Append(&cases_, case_text, kCasesFile);
   Append(&discrepancies_, discrepancy_text, kDiscrepanciesFile);
   Sample(d);
-  if (written_) written_(index, d.journal);
 }
 
 void RowSink::Account(const CaseRows& d) {

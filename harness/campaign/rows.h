@@ -38,6 +38,7 @@ struct CaseRows {
   std::vector<CaseRow> cases;
   std::vector<DiscrepancyRow> discrepancies;
   nlohmann::json journal = nlohmann::json::object();
+  std::vector<std::string> corners;  // the case's corner keys (the corner table)
 };
 
 inline constexpr char kCheckpointFile[] = "checkpoint.json";
@@ -50,8 +51,9 @@ struct Checkpoint {
 
 class RowSink {
  public:
-  // Called as each case's rows are written (in index order), with its journal fields.
-  using Written = std::function<void(int64_t index, const nlohmann::json& journal)>;
+  // Called for each case as its rows are written, in index order, with all of them (before the
+  // bounds): what the caller counts there is exactly what a checkpoint covers.
+  using Written = std::function<void(int64_t index, const CaseRows& rows)>;
 
   // Case indices arrive as first_index + k·step, in any order. No file is opened before Create
   // or Resume.

@@ -188,7 +188,7 @@ int CommandRun(const RunFlags& f, const std::string& command_line) {
   if (!r.baseline_text.empty()) std::cout << "Compared with " << f.baseline << ":\n" << r.baseline_text << "\n";
   if (f.verbose) std::cout << r.corner_table << "\n";
   if (r.journal_lines_dropped > 0) {
-    std::cout << r.journal_lines_dropped << " journal line(s) not trusted; their cases ran again\n";
+    std::cout << r.journal_lines_dropped << " journal line(s) not trusted (named above)\n";
   }
   std::printf("%lld cases (%lld from the checkpoint) in %.1f s with %lld worker(s); %lld crashed, %lld timeouts\n"
               "%lld (case, engine, scheme) rows unexplained. Reports: %s/\n",
@@ -283,7 +283,7 @@ CommandDef RunCommand() {
             run->add_option("--jobs", rf->jobs, "worker processes (default and cap: one per core, as memory allows)");
             run->add_option("--case-timeout", rf->case_timeout,
                             "seconds before a case's worker is killed (default 120, at most 86400)");
-            run->add_flag("--resume", rf->resume, "continue the run in --out from its journal")->needs(out);
+            run->add_flag("--resume", rf->resume, "continue the run in --out from its checkpoint")->needs(out);
             run->add_flag("--overwrite", rf->overwrite, "replace the previous run in --out");
             run->add_option("--shard", rf->shard,
                             "i/N: run shard i of N (also GTEST_*, SLURM_ARRAY_*, JOB_COMPLETION_INDEX)");
