@@ -72,10 +72,6 @@ Case CaseForIndex(const CampaignSettings& s, int64_t index, std::vector<std::str
   return c;
 }
 
-std::vector<std::string> CornersForIndex(const CampaignSettings& s, int64_t index) {
-  return CornerKeys(GenerateModel(CaseSeed(s.seed, static_cast<uint64_t>(index)), s.generator));
-}
-
 int64_t RssKb() {
   std::ifstream in("/proc/self/statm");
   int64_t pages = 0, resident = 0;

@@ -19,9 +19,6 @@ namespace qdiff {
 std::string CaseId(uint64_t campaign_seed, int64_t index);
 // Case `index` of the campaign; `corners`, if given, receives the generator corners it exercises.
 Case CaseForIndex(const CampaignSettings& s, int64_t index, std::vector<std::string>* corners);
-// The generator corners case `index` exercises (drawn again; --resume, whose journal does not keep
-// them).
-std::vector<std::string> CornersForIndex(const CampaignSettings& s, int64_t index);
 // The corner table: each corner's count and share of `total` cases.
 std::string FormatCornerTable(const std::map<std::string, int64_t>& counts, int64_t total);
 // The resident set size of this process, KiB.

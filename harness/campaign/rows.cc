@@ -7,8 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <stdexcept>
+#include <tuple>
 
 #include "harness/campaign/journal.h"     // JournalLine, ParseJournalLine
 #include "harness/campaign/run_folder.h"  // kPartialSuffix, RunFolderError
