@@ -6,6 +6,7 @@
 
 #include "oracles/fixed_point.h"
 #include "oracles/kernel_accumulators.h"
+#include "oracles/multiversion.h"
 
 namespace qdiff {
 
@@ -27,7 +28,7 @@ TieRule ToTieRule(Rounding r) {
 }
 
 // Rounds a double by the rule; the double is exact (it holds a binary32 or small integer sum).
-double RoundDouble(double v, Rounding r) {
+QDIFF_INLINE inline double RoundDouble(double v, Rounding r) {
   switch (r) {
     case Rounding::kHalfAway: return std::round(v);
     case Rounding::kHalfUp: return std::floor(v + 0.5);
@@ -39,7 +40,8 @@ double RoundDouble(double v, Rounding r) {
 // kCvtIndefinite models cvtps2dq: a value beyond int32 becomes INT32_MIN, which the saturating
 // packs turn into the range minimum (QNNPACK/FBGEMM with M > 1,
 // docs/semantics.md#qnnpack-requantization).
-int32_t Finish(int64_t rounded, bool out_of_int32, const Recipe& recipe, const QuantRange& range) {
+QDIFF_INLINE inline int32_t Finish(int64_t rounded, bool out_of_int32, const Recipe& recipe,
+                                   const QuantRange& range) {
   if (out_of_int32 && recipe.overflow == Overflow::kCvtIndefinite) return range.qmin;
   return static_cast<int32_t>(std::clamp<int64_t>(rounded, range.qmin, range.qmax));
 }
@@ -48,13 +50,13 @@ float FloatBias(const Recipe& recipe, const ChannelTerms& t) {
   switch (recipe.bias) {
     case BiasForm::kFloatFbgemm: return t.bias_fbgemm;
     case BiasForm::kFloatOnednn: return t.bias_onednn;
-    default: return F32(t.bias_exact.ToDouble());
+    default: return F32(t.bias_exact().ToDouble());
   }
 }
 
 Rational BiasValue(const Recipe& recipe, const ChannelTerms& t) {
   switch (recipe.bias) {
-    case BiasForm::kExactReal: return t.bias_exact;
+    case BiasForm::kExactReal: return t.bias_exact();
     case BiasForm::kInt32Torch: return Rational::FromInt(t.bias_int32);
     default: return Rational::FromDouble(FloatBias(recipe, t));
   }
@@ -66,13 +68,13 @@ float FloatMultiplier(const Recipe& recipe, const ChannelTerms& t) {
     case MultiplierForm::kF32Fbgemm: return t.multiplier_fbgemm;
     case MultiplierForm::kF32Onednn: return t.multiplier_onednn;
     case MultiplierForm::kQ31: return F32(QuantizedMultiplierValue(t.q31));
-    default: return F32(t.multiplier_exact.ToDouble());
+    default: return F32(t.multiplier_exact().ToDouble());
   }
 }
 
 Rational MultiplierValue(const Recipe& recipe, const ChannelTerms& t) {
   switch (recipe.multiplier) {
-    case MultiplierForm::kExactReal: return t.multiplier_exact;
+    case MultiplierForm::kExactReal: return t.multiplier_exact();
     case MultiplierForm::kQ31: return Rational::FromDouble(QuantizedMultiplierValue(t.q31));
     default: return Rational::FromDouble(FloatMultiplier(recipe, t));
   }
@@ -128,8 +130,8 @@ Float32Constants PrepareFloat32(const Recipe& recipe, const ChannelTerms& t) {
 }
 
 // A binary32 recipe (rounding other than kDoubleRoundingQ31, which has no binary32 form).
-int32_t EvaluateFloat32(const Recipe& recipe, const ChannelTerms& t, const Float32Constants& c, int64_t acc,
-                        RecipeTrace* trace) {
+QDIFF_INLINE inline int32_t EvaluateFloat32(const Recipe& recipe, const ChannelTerms& t,
+                                            const Float32Constants& c, int64_t acc, RecipeTrace* trace) {
   const ChannelQuant& q = t.quant;
   // a = acc + bias as the kernel holds it: integer bias added in int32 before cvtepi32_ps,
   // float bias added to f32(acc).
@@ -232,13 +234,26 @@ std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t
 
 }  // namespace
 
+const Rational& ChannelTerms::bias_exact() const {
+  if (!bias_exact_) {
+    bias_exact_ = !quant.bias ? Rational::FromInt(0)
+                              : Rational::FromDouble(*quant.bias) /
+                                    (Rational::FromDouble(quant.s_x) * Rational::FromDouble(quant.s_w));
+  }
+  return *bias_exact_;
+}
+
+const Rational& ChannelTerms::multiplier_exact() const {
+  if (!multiplier_exact_) {
+    multiplier_exact_ = Rational::FromDouble(quant.s_x) * Rational::FromDouble(quant.s_w) /
+                        Rational::FromDouble(quant.s_y);
+  }
+  return *multiplier_exact_;
+}
+
 ChannelTerms PrepareChannel(const ChannelQuant& q) {
   ChannelTerms t;
   t.quant = q;
-  const Rational sx = Rational::FromDouble(q.s_x);
-  const Rational sw = Rational::FromDouble(q.s_w);
-  const Rational sy = Rational::FromDouble(q.s_y);
-  t.multiplier_exact = sx * sw / sy;
   t.multiplier_double = q.s_x * q.s_w / q.s_y;
   t.q31 = QuantizeMultiplier(t.multiplier_double);
 
@@ -257,7 +272,6 @@ ChannelTerms PrepareChannel(const ChannelQuant& q) {
   t.multiplier_exact_approx = static_cast<long double>(q.s_x) * q.s_w / q.s_y;
   if (q.bias) {
     const float b = *q.bias;
-    t.bias_exact = Rational::FromDouble(b) / (sx * sw);
     t.bias_exact_approx = static_cast<long double>(b) / (static_cast<long double>(q.s_x) * q.s_w);
     // quant_utils::QuantizeBias → quantize_per_tensor(b, s_x·s_w (double), 0, qint32).
     const float inv = 1.0f / F32(q.s_w * q.s_x);
@@ -266,8 +280,6 @@ ChannelTerms PrepareChannel(const ChannelQuant& q) {
     t.bias_fbgemm = q.per_channel ? b / act_times_w_scale
                                   : b * F32(1.0 / static_cast<double>(act_times_w_scale));
     t.bias_onednn = b * bias_scale;
-  } else {
-    t.bias_exact = Rational::FromInt(0);
   }
   return t;
 }
@@ -281,12 +293,23 @@ std::optional<int32_t> EvaluateRecipe(const Recipe& recipe, const ChannelTerms& 
   return EvaluateExact(recipe, terms, acc, trace);
 }
 
+namespace {
+
+// EvaluateFloat32 of each accumulator of a run, inlined without a trace; built per ISA, so that
+// the rounding is one instruction rather than a call to nearbyint or floor.
+QDIFF_MULTIVERSION
+void Float32Run(const Recipe& recipe, const ChannelTerms& terms, const int64_t* acc, int64_t n, int32_t* out) {
+  const Float32Constants c = PrepareFloat32(recipe, terms);
+  for (int64_t i = 0; i < n; ++i) out[i] = EvaluateFloat32(recipe, terms, c, acc[i], nullptr);
+}
+
+}  // namespace
+
 void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const int64_t* acc, int64_t n,
                        int32_t* out) {
   // Every named scheme is a valid ingredient combination; an invalid one gives z_y.
   if (recipe.arithmetic == Arithmetic::kFloat32 && recipe.rounding != Rounding::kDoubleRoundingQ31) {
-    const Float32Constants c = PrepareFloat32(recipe, terms);
-    for (int64_t i = 0; i < n; ++i) out[i] = EvaluateFloat32(recipe, terms, c, acc[i], nullptr);
+    Float32Run(recipe, terms, acc, n, out);
     return;
   }
   if (recipe.arithmetic == Arithmetic::kFloat32) {
@@ -297,8 +320,21 @@ void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const in
 }
 
 double ExactRealOutput(const ChannelTerms& terms, int64_t acc) {
-  Rational v = Rational::FromInt(acc) + terms.bias_exact;
-  return (v * terms.multiplier_exact).ToDouble() + terms.quant.z_y;
+  // v = (acc + B)·M in long double, with FilteredRound's error bound. The double nearest v is d
+  // when no midpoint between d and a neighbour lies within the bound of v (midpoints of normal
+  // doubles are exact in long double's 64-bit significand).
+  const long double b = terms.quant.bias ? terms.bias_exact_approx : 0;
+  const long double m = terms.multiplier_exact_approx;
+  const long double v = (static_cast<long double>(acc) + b) * m;
+  const long double err = (std::fabs(v) + std::fabs(b * m)) * 0x1p-58L;
+  const double d = static_cast<double>(v);
+  if (std::isnormal(d)) {
+    const long double below = (static_cast<long double>(d) + std::nextafter(d, -HUGE_VAL)) / 2;
+    const long double above = (static_cast<long double>(d) + std::nextafter(d, HUGE_VAL)) / 2;
+    if (v - err > below && v + err < above) return d + terms.quant.z_y;
+  }
+  const Rational exact = (Rational::FromInt(acc) + terms.bias_exact()) * terms.multiplier_exact();
+  return exact.ToDouble() + terms.quant.z_y;
 }
 
 }  // namespace qdiff

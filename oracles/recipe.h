@@ -86,14 +86,15 @@ struct ChannelQuant {
   QuantRange range{0, 255};  // output clamp range, ReLU already applied (qmin = max(qmin, z_y))
 };
 
-// Every form of the bias and multiplier for one channel, computed once.
+// Every form of the bias and multiplier for one channel, computed once (the exact rationals on
+// first use: most evaluations need only their long double approximations).
 struct ChannelTerms {
   ChannelQuant quant;
-  Rational bias_exact;            // b / (s_x·s_w)
+  const Rational& bias_exact() const;        // b / (s_x·s_w), 0 without a bias
+  const Rational& multiplier_exact() const;  // s_x·s_w/s_y
   int64_t bias_int32 = 0;         // kInt32Torch
   float bias_fbgemm = 0.0f;       // kFloatFbgemm
   float bias_onednn = 0.0f;       // kFloatOnednn
-  Rational multiplier_exact;      // s_x·s_w/s_y
   double multiplier_double = 0;   // s_x·s_w/s_y rounded to double (input of QuantizeMultiplier)
   QuantizedMultiplier q31;        // kQ31
   float multiplier_qnnpack = 0;   // kF32Qnnpack
@@ -103,6 +104,9 @@ struct ChannelTerms {
   // for the exact-arithmetic filter in EvaluateRecipe.
   long double bias_exact_approx = 0;
   long double multiplier_exact_approx = 0;
+
+ private:
+  mutable std::optional<Rational> bias_exact_, multiplier_exact_;
 };
 
 ChannelTerms PrepareChannel(const ChannelQuant& quant);
@@ -127,7 +131,9 @@ std::optional<int32_t> EvaluateRecipe(const Recipe& recipe, const ChannelTerms& 
 void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const int64_t* acc, int64_t n,
                        int32_t* out);
 
-// Exact real output value (acc·s_x·s_w + b)/s_y + z_y as a double (reports).
+// Exact real output value (acc·s_x·s_w + b)/s_y, correctly rounded to double, + z_y (reports,
+// the generators' observer range): from the long double approximations when their error bound
+// proves the rounding, else from the exact rationals.
 double ExactRealOutput(const ChannelTerms& terms, int64_t acc);
 
 }  // namespace qdiff

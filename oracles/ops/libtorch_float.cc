@@ -18,8 +18,6 @@ int64_t TruncToInt64(float v) {
 
 }  // namespace
 
-float DequantScalar(double scale, int32_t zp, int32_t q) { return F32(scale) * F32(q - zp); }
-
 float DequantFmaPremul(double scale, int32_t zp) {
   return F32(scale) * -static_cast<float>(zp);  // i_scale_vec * i_zero_point_vec.neg()
 }

@@ -27,7 +27,7 @@ inline float F32(double x) { return static_cast<float>(x); }
 
 // dequantize_val (AffineQuantizerBase.cpp) and the scalar lambdas of cpu/kernels/
 // QuantizedOpKernels.cpp: d = f32(f32 s · f32(q − z)).
-float DequantScalar(double scale, int32_t zp, int32_t q);
+inline float DequantScalar(double scale, int32_t zp, int32_t q) { return F32(scale) * F32(q - zp); }
 
 // Vectorized<q(u)int8>::dequantize (cpu/vec256_qint.h, AVX2) with the premultiplied
 // scale_zp_premul = f32 s · −f32 z the kernels pass: d = fma(f32 s, f32 q, f32(f32 s · −f32 z)),

@@ -75,3 +75,51 @@ TEST(RecipeFilter, EqualsRationalArithmeticEverywhere) {
 
 }  // namespace
 }  // namespace qdiff
+
+namespace qdiff {
+namespace {
+
+// (acc + b/(s_x·s_w))·s_x·s_w/s_y rounded to double by the rationals alone, + z_y.
+double RationalRealOutput(const ChannelQuant& q, int64_t acc) {
+  const Rational sxw = Rational::FromDouble(q.s_x) * Rational::FromDouble(q.s_w);
+  Rational v = Rational::FromInt(acc);
+  if (q.bias) v = v + Rational::FromDouble(*q.bias) / sxw;
+  return (v * sxw / Rational::FromDouble(q.s_y)).ToDouble() + q.z_y;
+}
+
+// ExactRealOutput rounds a long double when its error bound allows: the same double as the
+// rationals on random channels (about one value in twenty lies near enough to a midpoint to take
+// the rational path), on huge accumulators and on values exactly halfway between two doubles.
+TEST(RecipeFilter, ExactRealOutputEqualsTheRationalRounding) {
+  std::mt19937_64 rng(11);
+  int64_t checked = 0;
+  for (int c = 0; c < 2000; ++c) {
+    ChannelQuant q;
+    auto scale = [&] { return std::ldexp(1.0 + (rng() >> 11) * 0x1.0p-53, -static_cast<int>(rng() % 20)); };
+    q.s_x = scale();
+    q.s_w = scale();
+    q.s_y = scale();
+    q.z_y = static_cast<int32_t>(rng() % 256);
+    if (rng() % 4) q.bias = static_cast<float>((static_cast<double>(rng() % 20001) - 10000) * 1e-3);
+    const ChannelTerms t = PrepareChannel(q);
+    for (int i = 0; i < 50; ++i) {
+      int64_t acc = static_cast<int64_t>(rng() % 2000001) - 1000000;
+      if (i == 49) acc = static_cast<int64_t>(rng() >> 20) - (int64_t{1} << 43);
+      ASSERT_EQ(ExactRealOutput(t, acc), RationalRealOutput(q, acc)) << "channel " << c << " acc " << acc;
+      ++checked;
+    }
+  }
+  // Exactly halfway: 2^53 + 1 lies between the doubles 2^53 and 2^53 + 2 and rounds to even.
+  ChannelQuant half;
+  half.z_y = 0;
+  const ChannelTerms t = PrepareChannel(half);
+  for (int64_t acc : {(int64_t{1} << 53) + 1, (int64_t{1} << 53) + 3, -(int64_t{1} << 54) - 2}) {
+    EXPECT_EQ(ExactRealOutput(t, acc), RationalRealOutput(half, acc)) << acc;
+  }
+  EXPECT_EQ(ExactRealOutput(t, (int64_t{1} << 53) + 1), 0x1p53);
+  EXPECT_EQ(ExactRealOutput(t, (int64_t{1} << 53) + 3), 0x1p53 + 4);
+  EXPECT_EQ(checked, 100000);
+}
+
+}  // namespace
+}  // namespace qdiff
