@@ -81,38 +81,52 @@ Rational MultiplierValue(const Recipe& recipe, const ChannelTerms& t) {
 }
 
 // The exact-arithmetic filter. v = (acc + B)·M (+ z_y when the zero point comes first) is computed
-// in long double (64-bit significand). B and M are exact in long double except for the exact-real
-// forms (relative error ≤ 2^-62 each), and the sum and product add 2^-64 each, so
-//   |v_approx − v| ≤ (|v_approx| + |B·M| + |z_y|) · 2^-58   (generous).
+// in double. B and M are exact in double except for the exact-real forms (their long double
+// approximations, relative error ≤ 2^-62, rounded once more: ≤ 2^-52.9), acc is exact below
+// 2^53, and the sum, product and zero-point addition round once each (2^-53), so
+//   |v_approx − v| ≤ (|v_approx| + |B·M| + |z_y|) · 2^-49   (generous).
 // When v_approx is farther than that from the nearest half-integer, the exact value rounds to the
 // same integer under every tie rule, and the rational arithmetic is skipped. Otherwise (near or at
 // a tie, or |v| ≥ 2^40) the caller falls back to exact rationals. Proven equal on random and
 // near-tie inputs by tests/oracles/recipe_filter_test.cc.
-std::optional<int64_t> FilteredRound(const Recipe& recipe, const ChannelTerms& t, int64_t acc) {
-  const ChannelQuant& q = t.quant;
-  long double b = 0;
-  if (q.bias) {
+// The filter's per-channel constants: B, M and the zero point added before rounding (or 0).
+struct FilterConstants {
+  double b = 0, m = 0, z = 0;
+};
+
+FilterConstants PrepareFilter(const Recipe& recipe, const ChannelTerms& t) {
+  FilterConstants f;
+  if (t.quant.bias) {
     switch (recipe.bias) {
-      case BiasForm::kExactReal: b = t.bias_exact_approx; break;
-      case BiasForm::kInt32Torch: b = static_cast<long double>(t.bias_int32); break;
-      default: b = FloatBias(recipe, t);
+      case BiasForm::kExactReal: f.b = static_cast<double>(t.bias_exact_approx); break;
+      case BiasForm::kInt32Torch: f.b = static_cast<double>(t.bias_int32); break;
+      default: f.b = FloatBias(recipe, t);
     }
   }
-  long double m;
   switch (recipe.multiplier) {
-    case MultiplierForm::kExactReal: m = t.multiplier_exact_approx; break;
-    case MultiplierForm::kQ31: m = std::ldexp(static_cast<long double>(t.q31.multiplier), t.q31.shift - 31); break;
-    default: m = FloatMultiplier(recipe, t);
+    case MultiplierForm::kExactReal: f.m = static_cast<double>(t.multiplier_exact_approx); break;
+    case MultiplierForm::kQ31: f.m = std::ldexp(static_cast<double>(t.q31.multiplier), t.q31.shift - 31); break;
+    default: f.m = FloatMultiplier(recipe, t);
   }
-  long double v = (static_cast<long double>(acc) + b) * m;
-  const long double z = recipe.zero_point_order == ZeroPointOrder::kBeforeRounding ? q.z_y : 0;
-  v += z;
-  if (!(std::fabs(v) < 0x1p40L)) return std::nullopt;
-  const long double err = (std::fabs(v) + std::fabs(b * m) + std::fabs(z)) * 0x1p-58L + 0x1p-200L;
-  const long double floor_v = std::floor(v);
-  const long double frac = v - floor_v;  // exact: |v| < 2^40 leaves ≥ 23 fraction bits
-  if (std::fabs(frac - 0.5L) <= err) return std::nullopt;
-  return static_cast<int64_t>(floor_v) + (frac > 0.5L ? 1 : 0);
+  if (recipe.zero_point_order == ZeroPointOrder::kBeforeRounding) f.z = t.quant.z_y;
+  return f;
+}
+
+QDIFF_INLINE inline std::optional<FilterApproximation> Approximate(const FilterConstants& f, int64_t acc) {
+  if (!(acc > -(int64_t{1} << 53) && acc < (int64_t{1} << 53))) return std::nullopt;
+  const double v = (static_cast<double>(acc) + f.b) * f.m + f.z;
+  if (!(std::fabs(v) < 0x1p40)) return std::nullopt;
+  return FilterApproximation{v, (std::fabs(v) + std::fabs(f.b * f.m) + std::fabs(f.z)) * 0x1p-49 + 0x1p-200};
+}
+
+QDIFF_INLINE inline std::optional<int64_t> FilteredRound(const FilterConstants& f, int64_t acc) {
+  const std::optional<FilterApproximation> a = Approximate(f, acc);
+  if (!a) return std::nullopt;
+  int64_t floor_v = static_cast<int64_t>(a->value);  // |v| < 2^40: exact truncation, then floor
+  if (a->value < static_cast<double>(floor_v)) --floor_v;
+  const double frac = a->value - static_cast<double>(floor_v);  // exact: ≥ 12 fraction bits
+  if (std::fabs(frac - 0.5) <= a->error) return std::nullopt;
+  return floor_v + (frac > 0.5 ? 1 : 0);
 }
 
 // The binary32 recipes' per-channel constants: the multiplier and the float bias as the kernel
@@ -168,6 +182,20 @@ QDIFF_INLINE inline int32_t EvaluateFloat32(const Recipe& recipe, const ChannelT
 
 int32_t EvaluateRational(const Recipe& recipe, const ChannelTerms& t, int64_t acc, RecipeTrace* trace);
 
+// EvaluateExact without a trace (rounding other than kDoubleRoundingQ31): the filtered rounding,
+// or the rational path near a tie.
+QDIFF_INLINE inline int32_t EvaluateFiltered(const Recipe& recipe, const ChannelTerms& t, const FilterConstants& f,
+                                             int64_t acc) {
+  if (std::optional<int64_t> fast = FilteredRound(f, acc)) {
+    int64_t rounded = *fast;
+    const bool out_of_int32 = rounded < std::numeric_limits<int32_t>::min() ||
+                              rounded > std::numeric_limits<int32_t>::max();
+    if (recipe.zero_point_order == ZeroPointOrder::kAfterRounding) rounded += t.quant.z_y;
+    return Finish(rounded, out_of_int32, recipe, t.quant.range);
+  }
+  return EvaluateRational(recipe, t, acc, nullptr);
+}
+
 std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t, int64_t acc,
                                      RecipeTrace* trace) {
   const ChannelQuant& q = t.quant;
@@ -192,15 +220,7 @@ std::optional<int32_t> EvaluateExact(const Recipe& recipe, const ChannelTerms& t
     }
     return Finish(rounded, false, recipe, q.range);
   }
-  if (!trace) {
-    if (std::optional<int64_t> fast = FilteredRound(recipe, t, acc)) {
-      int64_t rounded = *fast;
-      const bool out_of_int32 = rounded < std::numeric_limits<int32_t>::min() ||
-                                rounded > std::numeric_limits<int32_t>::max();
-      if (recipe.zero_point_order == ZeroPointOrder::kAfterRounding) rounded += q.z_y;
-      return Finish(rounded, out_of_int32, recipe, q.range);
-    }
-  }
+  if (!trace) return EvaluateFiltered(recipe, t, PrepareFilter(recipe, t), acc);
   return EvaluateRational(recipe, t, acc, trace);
 }
 
@@ -305,6 +325,10 @@ void Float32Run(const Recipe& recipe, const ChannelTerms& terms, const int64_t* 
 
 }  // namespace
 
+std::optional<FilterApproximation> ApproximateExact(const Recipe& recipe, const ChannelTerms& terms, int64_t acc) {
+  return Approximate(PrepareFilter(recipe, terms), acc);
+}
+
 void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const int64_t* acc, int64_t n,
                        int32_t* out) {
   // Every named scheme is a valid ingredient combination; an invalid one gives z_y.
@@ -316,7 +340,12 @@ void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const in
     std::fill(out, out + n, terms.quant.z_y);
     return;
   }
-  for (int64_t i = 0; i < n; ++i) out[i] = EvaluateExact(recipe, terms, acc[i], nullptr).value_or(terms.quant.z_y);
+  if (recipe.rounding == Rounding::kDoubleRoundingQ31) {
+    for (int64_t i = 0; i < n; ++i) out[i] = EvaluateExact(recipe, terms, acc[i], nullptr).value_or(terms.quant.z_y);
+    return;
+  }
+  const FilterConstants f = PrepareFilter(recipe, terms);  // once per run, not per element
+  for (int64_t i = 0; i < n; ++i) out[i] = EvaluateFiltered(recipe, terms, f, acc[i]);
 }
 
 double ExactRealOutput(const ChannelTerms& terms, int64_t acc) {

@@ -131,6 +131,17 @@ std::optional<int32_t> EvaluateRecipe(const Recipe& recipe, const ChannelTerms& 
 void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const int64_t* acc, int64_t n,
                        int32_t* out);
 
+// The exact-arithmetic filter of EvaluateRecipe (exact recipes other than kDoubleRoundingQ31):
+// (acc + B)·M, plus z_y when the zero point comes first, in double, and a bound on its distance
+// from the exact value; nullopt beyond |acc| < 2^53 and |value| < 2^40. Where the value lies
+// farther than `error` from a half-integer it rounds like the exact value, and the rationals are
+// skipped.
+struct FilterApproximation {
+  double value = 0;
+  double error = 0;
+};
+std::optional<FilterApproximation> ApproximateExact(const Recipe& recipe, const ChannelTerms& terms, int64_t acc);
+
 // Exact real output value (acc·s_x·s_w + b)/s_y, correctly rounded to double, + z_y (reports,
 // the generators' observer range): from the long double approximations when their error bound
 // proves the rounding, else from the exact rationals.

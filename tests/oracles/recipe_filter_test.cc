@@ -123,3 +123,62 @@ TEST(RecipeFilter, ExactRealOutputEqualsTheRationalRounding) {
 
 }  // namespace
 }  // namespace qdiff
+
+namespace qdiff {
+namespace {
+
+// The filter's claimed bound holds: |approximation − (acc + B)·M (+ z_y)| ≤ error, measured in
+// rationals, for every exact recipe on channels with full-precision scales and biases, whose
+// approximations are rarely exact (a too small bound fails here long before it could turn an
+// output).
+TEST(RecipeFilter, ApproximationStaysWithinItsErrorBound) {
+  std::mt19937_64 rng(13);
+  int64_t inexact = 0;
+  for (const SchemeDef* scheme : AllSchemes()) {
+    const Recipe& r = scheme->recipe;
+    if (r.arithmetic != Arithmetic::kExact || r.rounding == Rounding::kDoubleRoundingQ31) continue;
+    for (int c = 0; c < 300; ++c) {
+      ChannelQuant q;
+      auto scale = [&] { return std::ldexp(1.0 + (rng() >> 11) * 0x1.0p-53, -static_cast<int>(rng() % 16)); };
+      q.s_x = scale();
+      q.s_w = scale();
+      q.s_y = scale();
+      q.z_y = static_cast<int32_t>(rng() % 256);
+      if (rng() % 4) q.bias = static_cast<float>((static_cast<double>(rng() % 20001) - 10000) * 1.37e-3);
+      const ChannelTerms t = PrepareChannel(q);
+      // B and M as the recipe's forms hold them (recipe.h), exactly.
+      Rational b = Rational::FromInt(0);
+      if (q.bias) {
+        switch (r.bias) {
+          case BiasForm::kExactReal: b = t.bias_exact(); break;
+          case BiasForm::kInt32Torch: b = Rational::FromInt(t.bias_int32); break;
+          case BiasForm::kFloatFbgemm: b = Rational::FromDouble(t.bias_fbgemm); break;
+          case BiasForm::kFloatOnednn: b = Rational::FromDouble(t.bias_onednn); break;
+        }
+      }
+      Rational m = t.multiplier_exact();
+      switch (r.multiplier) {
+        case MultiplierForm::kExactReal: break;
+        case MultiplierForm::kQ31: m = Rational::FromDouble(QuantizedMultiplierValue(t.q31)); break;
+        case MultiplierForm::kF32Qnnpack: m = Rational::FromDouble(t.multiplier_qnnpack); break;
+        case MultiplierForm::kF32Fbgemm: m = Rational::FromDouble(t.multiplier_fbgemm); break;
+        case MultiplierForm::kF32Onednn: m = Rational::FromDouble(t.multiplier_onednn); break;
+      }
+      for (int i = 0; i < 30; ++i) {
+        const int64_t acc = static_cast<int64_t>(rng() % 4000001) - 2000000;
+        const std::optional<FilterApproximation> a = ApproximateExact(r, t, acc);
+        if (!a) continue;
+        Rational exact = (Rational::FromInt(acc) + b) * m;
+        if (r.zero_point_order == ZeroPointOrder::kBeforeRounding) exact = exact + Rational::FromInt(q.z_y);
+        const Rational distance = exact - Rational::FromDouble(a->value);
+        const double d = std::fabs(distance.ToDouble());
+        ASSERT_LE(d, a->error) << scheme->name << " acc " << acc;
+        inexact += d > 0;
+      }
+    }
+  }
+  EXPECT_GT(inexact, 1000);  // the bound was tested where it matters
+}
+
+}  // namespace
+}  // namespace qdiff
