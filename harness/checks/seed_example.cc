@@ -583,7 +583,7 @@ int ReportEngine(const EngineSection& e, const std::vector<float>& forum,
         << ExplainScheme(def, terms, trace.acc[pick], "    ");
   }
   out << "  LibTorch int_repr() = " << lt[pick] << ";  float oracle = " << runs.float_oracle[0].out[pick]
-      << " (real " << runs.float_oracle[0].real[pick] << ")\n";
+      << " (real " << FloatOracleReal(layer_case.model, runs.float_oracle, 0, pick) << ")\n";
   if (nodes.dequantize) {
     out << "  DeQuantStub: s_y*(y - z_y) = " << r.nodes[*nodes.dequantize].float_output[pick]
         << " (LibTorch's float output)\n";

@@ -114,7 +114,18 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
     }
     runs.pipeline.push_back(std::move(per_scheme));
   }
-  runs.float_oracle = RunFloatOracle(c.model);
+  // The float oracle reads the model input like every pipeline: the accumulators of the layers
+  // that read only graph inputs are the pipelines'.
+  std::vector<const std::vector<int64_t>*> known_acc(c.model.layers.size(), nullptr);
+  for (size_t l = 0; !runs.pipeline.empty() && !runs.pipeline[0].empty() && l < c.model.layers.size(); ++l) {
+    const std::vector<int> ids = LayerInputIds(c.model, l);
+    const bool graph_inputs = std::all_of(ids.begin(), ids.end(), [](int id) { return id < 0; });
+    const std::vector<LayerTrace>& traces = runs.pipeline[0][0];
+    if (graph_inputs && IsGemmOp(c.model.layers[l].op) && l < traces.size() && !traces[l].acc.empty()) {
+      known_acc[l] = &traces[l].acc;
+    }
+  }
+  runs.float_oracle = RunFloatOracle(c.model, known_acc);
   return runs;
 }
 

@@ -127,7 +127,8 @@ std::string ExplainOpElement(const Case& c, const CaseRuns& runs, size_t layer, 
   }
   const FloatLayerResult& f = runs.float_oracle[layer];
   if (element < static_cast<int64_t>(f.out.size())) {
-    out << "  float oracle: " << f.out[element] << " (real " << f.real[element] << ")\n";
+    out << "  float oracle: " << f.out[element] << " (real "
+        << FloatOracleReal(c.model, runs.float_oracle, layer, element) << ")\n";
   }
   return out.str();
 }
@@ -204,7 +205,7 @@ std::string ExplainGemmElement(const Case& c, const CaseRuns& runs, size_t layer
               << "\n";
   }
   out << "  float oracle: " << runs.float_oracle[layer].out[element] << " (real "
-            << runs.float_oracle[layer].real[element] << ")\n";
+            << FloatOracleReal(c.model, runs.float_oracle, layer, element) << ")\n";
   out << ExplainKernelElement(c, runs, layer, element);
   return out.str();
 }
