@@ -122,11 +122,16 @@ std::vector<LayerTrace> RunIntegerPipelineFed(const Model& model, const Pipeline
   if (shared) shared->layers.resize(model.layers.size());
   for (size_t l = 0; l < model.layers.size(); ++l) {
     const Layer& layer = model.layers[l];
-    std::vector<QTensor> inputs;
     bool recipe_independent = true;  // every input is the model input or a fed tensor
     for (int id : LayerInputIds(model, l)) {
-      inputs.push_back(id < 0 ? GraphInput(model, id) : nodes[id]);
       recipe_independent = recipe_independent && (id < 0 || (id < static_cast<int>(fed.size()) && fed[id]));
+    }
+    SharedValues<QTensor> inputs = shared && recipe_independent ? shared->layers[l].inputs : SharedValues<QTensor>();
+    if (inputs.empty()) {
+      std::vector<QTensor> taken;
+      for (int id : LayerInputIds(model, l)) taken.push_back(id < 0 ? GraphInput(model, id) : nodes[id]);
+      inputs = std::move(taken);
+      if (shared && recipe_independent) shared->layers[l].inputs = inputs;
     }
     if (shared && recipe_independent && IsGemmOp(layer.op)) {
       std::optional<SharedLayerWork::Terms>& terms = shared->layers[l].gemm;

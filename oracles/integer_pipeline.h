@@ -12,6 +12,7 @@
 #include "oracles/engine.h"
 #include "oracles/model.h"
 #include "oracles/recipe.h"
+#include "oracles/shared_values.h"
 
 namespace qdiff {
 
@@ -26,11 +27,11 @@ struct PipelineRecipe {
 };
 
 struct LayerTrace {
-  std::vector<QTensor> inputs;         // the layer's inputs (see RunIntegerPipelineFed)
-  std::vector<int64_t> shape;          // output shape
+  SharedValues<QTensor> inputs;         // the layer's inputs (see RunIntegerPipelineFed)
+  std::vector<int64_t> shape;           // output shape
   // GEMM layers only:
-  std::vector<int64_t> acc;            // exact Σ (x − z_x)(w − z_w), bias excluded, per element
-  std::vector<ChannelTerms> channels;  // per output channel: bias and multiplier forms
+  SharedValues<int64_t> acc;            // exact Σ (x − z_x)(w − z_w), bias excluded, per element
+  SharedValues<ChannelTerms> channels;  // per output channel: bias and multiplier forms
   // Other ops only: the recipe that computed `out`.
   const OpRecipeDef* op_recipe = nullptr;
   std::vector<int32_t> out;            // quantized outputs
@@ -67,10 +68,11 @@ std::vector<LayerTrace> RunIntegerPipeline(const Model& model, const Recipe& rec
 // layer, read by the others. Index: layer. One per model and set of fed tensors.
 struct SharedLayerWork {
   struct Terms {
-    std::vector<int64_t> acc;
-    std::vector<ChannelTerms> channels;
+    SharedValues<int64_t> acc;
+    SharedValues<ChannelTerms> channels;
   };
   struct Layer {
+    SharedValues<QTensor> inputs;  // once taken
     std::optional<Terms> gemm;
     std::map<const OpRecipeDef*, std::vector<int32_t>> op_out;
   };

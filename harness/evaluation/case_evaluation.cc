@@ -122,7 +122,7 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
     const bool graph_inputs = std::all_of(ids.begin(), ids.end(), [](int id) { return id < 0; });
     const std::vector<LayerTrace>& traces = runs.pipeline[0][0];
     if (graph_inputs && IsGemmOp(c.model.layers[l].op) && l < traces.size() && !traces[l].acc.empty()) {
-      known_acc[l] = &traces[l].acc;
+      known_acc[l] = &traces[l].acc.get();
     }
   }
   runs.float_oracle = RunFloatOracle(c.model, known_acc);
