@@ -104,7 +104,8 @@ std::vector<int32_t> GemmOut(const Layer& layer, const QTensor& x, const std::ve
   const bool per_output_channel = !w.per_channel() || w.axis == (IsTransposedConv(layer.op) ? 1 : 0);
   if (x.per_channel() || !per_output_channel || !normal(s_x) || !normal(q.scale)) return everything();
   int32_t max_x = 0;
-  for (int32_t v : x.values) max_x = std::max(max_x, std::abs(v - x.zero_points[0]));
+  const int32_t z_x = x.zero_points[0];
+  for (int32_t v : x.values) max_x = std::max(max_x, std::abs(v - z_x));
   const int64_t channels = shape[1];
   std::vector<double> s_w(channels), bound(channels), bias(channels, 0.0);
   const int64_t per_channel = w.NumElements() / LayerOutChannels(layer);  // products per output: K
@@ -117,7 +118,10 @@ std::vector<int32_t> GemmOut(const Layer& layer, const QTensor& x, const std::ve
   // |w − z_w| at most, per scale, then per output channel (whose products share one scale)
   std::vector<int32_t> max_by_quant(w.scales.size(), 0), max_w(channels);
   w.ForEachQuantRun([&](int64_t quant, int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) max_by_quant[quant] = std::max(max_by_quant[quant], std::abs(w.values[i] - w.ZeroPoint(quant)));
+    const int32_t z = w.ZeroPoint(quant);
+    int32_t m = max_by_quant[quant];  // a local: the loop vectorises
+    for (int64_t i = begin; i < end; ++i) m = std::max(m, std::abs(w.values[i] - z));
+    max_by_quant[quant] = m;
   });
   for (int64_t c = 0; c < channels; ++c) max_w[c] = max_by_quant[WeightQuantIndex(layer, c)];
   if (max_x > 65536) return everything();
