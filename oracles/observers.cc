@@ -1,5 +1,7 @@
 #include "oracles/observers.h"
 
+#include "oracles/multiversion.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -55,6 +57,20 @@ QParams MinMaxQParams(float min_val, float max_val, DType dtype, QScheme qscheme
 
 int32_t QuantizeValue(float x, double scale, int32_t zero_point, DType dtype) {
   return QuantizeValDoubleSum(scale, zero_point, x, TypeRange(dtype));
+}
+
+namespace {
+
+// Built per ISA: nearbyint is one instruction and the loop vectorises.
+QDIFF_MULTIVERSION
+void QuantizeRun(const float* x, int64_t n, double scale, int32_t zero_point, QuantRange range, int32_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = QuantizeValDoubleSum(scale, zero_point, x[i], range);
+}
+
+}  // namespace
+
+void QuantizeValues(const float* x, int64_t n, double scale, int32_t zero_point, DType dtype, int32_t* out) {
+  QuantizeRun(x, n, scale, zero_point, TypeRange(dtype), out);
 }
 
 }  // namespace qdiff

@@ -43,5 +43,7 @@ std::pair<float, float> MovingAverageMinMax(const std::vector<std::pair<float, f
 // at::quantize_per_tensor / quantize_val: clamp(z + RNE(f32(x · f32(1 / f32(scale)))), type range),
 // the zero point added in double (QuantizeValDoubleSum, oracles/ops/libtorch_float.h).
 int32_t QuantizeValue(float x, double scale, int32_t zero_point, DType dtype);
+// out[i] = QuantizeValue(x[i], scale, zero_point, dtype) for i < n (one loop, vectorised).
+void QuantizeValues(const float* x, int64_t n, double scale, int32_t zero_point, DType dtype, int32_t* out);
 
 }  // namespace qdiff

@@ -15,6 +15,17 @@ namespace qdiff {
 
 namespace {
 
+// std::minmax_element's values over [first, last) (the first smallest, the last largest) for
+// values without NaN, in a loop the compiler vectorises.
+std::pair<float, float> MinMax(const float* first, const float* last) {
+  float lo = *first, hi = *first;
+  for (const float* p = first; p != last; ++p) {
+    lo = *p < lo ? *p : lo;
+    hi = *p < hi ? hi : *p;
+  }
+  return {lo, hi};
+}
+
 // Weights of the corner mix, all in one place (relative frequencies).
 struct Mix {
   static constexpr int kScalePowerOfTwo = 35, kScaleObserver = 25, kScaleLogUniform = 15;
@@ -90,18 +101,16 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags, std::vector<in
   std::vector<std::pair<float, float>> batch_ranges;
   for (int b = 0; b < 3; ++b) {
     batch = FloatData(rng, n, sigma, mean);
-    const auto [bmin, bmax] = std::minmax_element(batch.begin(), batch.end());
-    batch_ranges.push_back({*bmin, *bmax});
-    lo = b == 0 ? *bmin : std::min(lo, *bmin);  // MinMaxObserver: running min / max
-    hi = b == 0 ? *bmax : std::max(hi, *bmax);
+    const auto [bmin, bmax] = MinMax(batch.data(), batch.data() + batch.size());
+    batch_ranges.push_back({bmin, bmax});
+    lo = b == 0 ? bmin : std::min(lo, bmin);  // MinMaxObserver: running min / max
+    hi = b == 0 ? bmax : std::max(hi, bmax);
   }
   if (observer == "moving_average") std::tie(lo, hi) = MovingAverageMinMax(batch_ranges);
   const QParams xq = MinMaxQParams(lo, hi, DType::kQUInt8, QScheme::kAffine, reduce_range);
   m->input.scales = {xq.scale};
   m->input.zero_points = {xq.zero_point};
-  for (int64_t i = 0; i < n; ++i) {
-    m->input.values[i] = QuantizeValue(batch[i], xq.scale, xq.zero_point, DType::kQUInt8);
-  }
+  QuantizeValues(batch.data(), n, xq.scale, xq.zero_point, DType::kQUInt8, m->input.values.data());
 
   // Weights: kaiming-like uniform floats, symmetric qint8, per channel unless qnnpack.
   QTensor& w = layer->weight;
@@ -115,12 +124,13 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags, std::vector<in
   for (int64_t c = 0; c < (per_channel ? oc : 1); ++c) {
     const auto first = wf.begin() + (per_channel ? c * per_oc : 0);
     const auto last = per_channel ? first + per_oc : wf.end();
-    const auto [wmin, wmax] = std::minmax_element(first, last);
-    w.scales.push_back(MinMaxQParams(*wmin, *wmax, DType::kQInt8, QScheme::kSymmetric, false).scale);
+    const auto [wmin, wmax] = MinMax(&*first, &*first + (last - first));
+    w.scales.push_back(MinMaxQParams(wmin, wmax, DType::kQInt8, QScheme::kSymmetric, false).scale);
     w.zero_points.push_back(0);
   }
-  for (int64_t i = 0; i < w.NumElements(); ++i) {
-    w.values[i] = QuantizeValue(wf[i], w.Scale(per_channel ? i / per_oc : 0), 0, DType::kQInt8);
+  for (int64_t c = 0; c < (per_channel ? oc : 1); ++c) {
+    const int64_t begin = per_channel ? c * per_oc : 0, count = per_channel ? per_oc : w.NumElements();
+    QuantizeValues(wf.data() + begin, count, w.Scale(c), 0, DType::kQInt8, w.values.data() + begin);
   }
   if (layer->bias) {
     for (float& b : *layer->bias) b = static_cast<float>(((rng() >> 11) * 0x1.0p-53 * 2 - 1) * bound);
@@ -514,10 +524,15 @@ std::pair<double, double> RealOutputRange(const Layer& layer, const QTensor& x, 
   // The real output of a channel rises with acc (s_x·s_w > 0, and rounding to double is
   // monotone), so each channel's extremes are those of its smallest and largest accumulator.
   std::vector<std::pair<int64_t, int64_t>> extremes(terms.size(), {INT64_MAX, INT64_MIN});
-  for (size_t i = 0; i < acc.size(); ++i) {
-    auto& [least, most] = extremes[OutputChannelOf(shape, static_cast<int64_t>(i))];
-    least = std::min(least, acc[i]);
-    most = std::max(most, acc[i]);
+  int64_t inner = 1;  // a channel's outputs are runs of the spatial extent
+  for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
+  for (size_t begin = 0; begin < acc.size() && inner > 0; begin += inner) {
+    auto [least, most] = extremes[OutputChannelOf(shape, static_cast<int64_t>(begin))];
+    for (size_t i = begin; i < begin + static_cast<size_t>(inner); ++i) {
+      least = std::min(least, acc[i]);
+      most = std::max(most, acc[i]);
+    }
+    extremes[OutputChannelOf(shape, static_cast<int64_t>(begin))] = {least, most};
   }
   double lo = 0.0, hi = 0.0;  // observer ranges always include 0
   for (size_t c = 0; c < terms.size(); ++c) {

@@ -33,13 +33,6 @@ int32_t QuantizeVal(double scale, int32_t zp, float v, QuantRange r) {
   return static_cast<int32_t>(std::clamp<int64_t>(q, r.qmin, r.qmax));
 }
 
-int32_t QuantizeValDoubleSum(double scale, int32_t zp, float v, QuantRange r) {
-  const float inv_scale = 1.0f / static_cast<float>(scale);
-  const float q = std::nearbyint(v * inv_scale);
-  const double sum = static_cast<double>(zp) + q;
-  return static_cast<int32_t>(std::clamp<double>(sum, r.qmin, r.qmax));
-}
-
 int32_t CvtPs2Dq(float t) {
   if (!(t >= -2147483648.0f && t < 2147483648.0f)) return std::numeric_limits<int32_t>::min();
   return static_cast<int32_t>(std::nearbyint(t));

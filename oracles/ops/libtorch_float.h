@@ -10,6 +10,8 @@
 // the rest of oracles/ (-ffp-contract=off): every float operation rounds on its own.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,7 +56,12 @@ int32_t QuantizeVal(double scale, int32_t zp, float v, QuantRange r);
 // QuantizeVal whenever RNE(v·inv) < 2^63 and is not NaN (|z| ≤ 255 < 2^24, so both sums round to
 // the same side of the range). Beyond, QuantizeVal gives qmin (x86 conversion) where this one
 // gives qmax (v·inv ≥ 2^63, +inf), and NaN converts to INT32_MIN here (x86 cvttsd2si).
-int32_t QuantizeValDoubleSum(double scale, int32_t zp, float v, QuantRange r);
+inline int32_t QuantizeValDoubleSum(double scale, int32_t zp, float v, QuantRange r) {
+  const float inv_scale = 1.0f / static_cast<float>(scale);
+  const float q = std::nearbyint(v * inv_scale);
+  const double sum = static_cast<double>(zp) + q;
+  return static_cast<int32_t>(std::clamp<double>(sum, r.qmin, r.qmax));
+}
 
 // _mm256_cvtps_epi32 (cvtps2dq) in the default rounding mode: RNE; |t| ≥ 2^31 or NaN → INT32_MIN
 // (the "integer indefinite" value).
