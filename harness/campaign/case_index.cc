@@ -79,11 +79,4 @@ int64_t RssKb() {
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-json RowsJson(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& d) {
-  json c = json::array(), r = json::array();
-  for (const CaseRow& row : cases) c.push_back(CaseToFields(row));
-  for (const DiscrepancyRow& row : d) r.push_back(DiscrepancyToFields(row));
-  return json{{"cases", c}, {"discrepancies", r}};
-}
-
 }  // namespace qdiff

@@ -23,7 +23,5 @@ Case CaseForIndex(const CampaignSettings& s, int64_t index, std::vector<std::str
 std::string FormatCornerTable(const std::map<std::string, int64_t>& counts, int64_t total);
 // The resident set size of this process, KiB.
 int64_t RssKb();
-// One case's rows as the worker protocol carries them: {"cases": [fields...], "discrepancies": ...}.
-nlohmann::json RowsJson(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& d);
 
 }  // namespace qdiff
