@@ -1,8 +1,9 @@
 // A campaign worker's answer to "case I" (harness/campaign/campaign.h): one line, built by
 // FormatCaseAnswer, read by the coordinator with ParseCaseAnswer.
 //
-// Format: "qdiff-case <FNV-1a 64 of the payload, 16 hex digits> <payload>". The payload is a
-// sequence of items, each "<decimal byte length>:<bytes>" (no separator), in this order:
+// Format: "qdiff-case <the payload's check: FNV-1a 64 over 8-byte words, 16 hex digits> <payload>".
+// The payload is a sequence of items, each "<decimal byte length>:<bytes>" (no separator), in
+// this order:
 //   index, previous, size, rss_kb, libtorch_s, total_s, case_id, finding (0/1), unexplained,
 //   N, N corners, N, N signatures,
 //   N, N × (case row's CSV line, its CaseExampleBound group),

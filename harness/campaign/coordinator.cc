@@ -421,10 +421,11 @@ class Coordinator {
     w.task = Task{};
   }
 
-  void HandleLine(WorkerSlot& w, const std::string& line) {
+  // A case's answer goes to `answers`, to be taken once the worker has its next task.
+  void HandleLine(WorkerSlot& w, const std::string& line, std::vector<CaseAnswer>* answers) {
     if (std::optional<CaseAnswer> a = ParseCaseAnswer(line)) {  // journaled when its rows are written
       w.last_index = a->index;
-      TakeCaseResult(std::move(*a));
+      answers->push_back(std::move(*a));
       w.task = Task{};
       return;
     }
@@ -458,17 +459,23 @@ class Coordinator {
       if (fds.empty()) break;  // nothing in flight and nothing left to assign
       poll(fds.data(), fds.size(), 200);
       const auto now = std::chrono::steady_clock::now();
+      std::vector<CaseAnswer> answers;
       for (size_t i = 0; i < fds.size(); ++i) {
         WorkerSlot& w = *polled[i];
         if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
           const bool alive = w.process->ReadAvailable();
           std::string line;
-          while (w.process->NextLine(&line)) HandleLine(w, line);
+          while (w.process->NextLine(&line)) HandleLine(w, line, &answers);
           if (!alive) WorkerDied(w, false);
         } else if (now > w.deadline) {
           WorkerDied(w, true);
         }
       }
+      // The workers run their next cases while this process takes their answers.
+      for (WorkerSlot& w : slots_) {
+        if (w.task.kind == Task::kNone && w.process) Assign(w);
+      }
+      for (CaseAnswer& a : answers) TakeCaseResult(std::move(a));
       if (Elapsed() >= next_flush) {
         const std::clock_t start = std::clock();
         Flush(false);
