@@ -16,7 +16,11 @@ bool ExampleRowBound::Keep(const std::string& case_id, const ExampleRowKey& row)
     }
     if (!bug_elements_.insert({row.engine, row.layer, row.index}).second) return false;
   }
-  int64_t& kept = kept_[{row.engine, row.layer_op, row.scheme, row.cls}];
+  key_.assign(row.engine).append(1, '\x1f').append(row.layer_op).append(1, '\x1f').append(row.scheme);
+  key_.append(1, '\x1f').append(DiffClassName(row.cls));
+  auto it = kept_.find(key_);
+  if (it == kept_.end()) it = kept_.emplace(key_, 0).first;
+  int64_t& kept = it->second;
   if (kept >= max_per_group_) return false;
   ++kept;
   return true;

@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -44,7 +43,8 @@ class ExampleRowBound {
 
  private:
   int64_t max_per_group_;
-  std::map<std::tuple<std::string, std::string, std::string, DiffClass>, int64_t> kept_;
+  std::unordered_map<std::string, int64_t> kept_;  // "engine\x1flayer_op\x1fscheme\x1fclass" → rows
+  std::string key_;                                // reused: a hit allocates nothing
   std::string bug_case_;  // the case whose libtorch_bug elements bug_elements_ holds
   std::set<std::tuple<std::string, int64_t, int64_t>> bug_elements_;  // (engine, layer, index)
 };

@@ -175,7 +175,9 @@ int RunCampaignWorker(const CampaignSettings& s) {
     }
     std::cout << out << "\n" << std::flush;
   }
-  return 0;
+  // Every answer is written and every file closed: the worker ends without LibTorch's static
+  // destructors, which took ~90 ms while the coordinator waited for it.
+  std::_Exit(0);
 }
 
 }  // namespace qdiff
