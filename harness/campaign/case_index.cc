@@ -8,11 +8,8 @@
 
 #include "harness/case/provenance.h"
 #include "harness/torch/libtorch_runner.h"  // LibTorchVersion
-#include "reports/schema.h"
 
 namespace qdiff {
-
-using nlohmann::json;
 
 std::string CaseId(uint64_t campaign_seed, int64_t index) {
   char buf[64];

@@ -7,11 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "harness/campaign/campaign.h"
 #include "harness/case/case.h"
-#include "reports/rows.h"
 
 namespace qdiff {
 
