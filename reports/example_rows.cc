@@ -4,15 +4,23 @@
 
 namespace qdiff {
 
-bool ExampleRowBound::Keep(const DiscrepancyRow& row) {
+ExampleRowKey ExampleKeyOf(const DiscrepancyRow& row) {
+  return {row.engine, row.layer_op, row.scheme, row.cls, row.layer, row.index};
+}
+
+bool ExampleRowBound::Keep(const std::string& case_id, const ExampleRowKey& row) {
   if (row.cls == DiffClass::kLibTorchBug) {
-    if (row.case_id != bug_case_) {
-      bug_case_ = row.case_id;
+    if (case_id != bug_case_) {
+      bug_case_ = case_id;
       bug_elements_.clear();
     }
     if (!bug_elements_.insert({row.engine, row.layer, row.index}).second) return false;
   }
-  int64_t& kept = kept_[{row.engine, row.layer_op, row.scheme, row.cls}];
+  key_.assign(row.engine).append(1, '\x1f').append(row.layer_op).append(1, '\x1f').append(row.scheme);
+  key_.append(1, '\x1f').append(DiffClassName(row.cls));
+  auto it = kept_.find(key_);
+  if (it == kept_.end()) it = kept_.emplace(key_, 0).first;
+  int64_t& kept = it->second;
   if (kept >= max_per_group_) return false;
   ++kept;
   return true;
@@ -26,19 +34,29 @@ void KeepExampleRows(std::vector<DiscrepancyRow>* rows, ExampleRowBound* bound) 
               rows->end());
 }
 
-bool CaseExampleBound::Keep(int64_t index, const std::vector<CaseRow>& rows, bool kept_discrepancies) {
-  bool keep = index < all_rows_cases_ || kept_discrepancies ||
-              std::any_of(rows.begin(), rows.end(), [](const CaseRow& r) { return IsFinding(r.verdict); });
-  std::vector<int64_t*> groups;  // node-based map: the pointers stay valid while it grows
+std::string CaseExampleBound::Group(const CaseRow& r) {
   std::string key;
-  for (const CaseRow& r : rows) {
-    key.assign(r.engine).append(1, '\x1f').append(r.scheme).append(1, '\x1f').append(VerdictName(r.verdict));
-    key.append(1, '\x1f').append(r.op, 0, r.op.find('>'));
-    groups.push_back(&kept_[key]);
-    keep = keep || *groups.back() < max_per_group_;
+  key.assign(r.engine).append(1, '\x1f').append(r.scheme).append(1, '\x1f').append(VerdictName(r.verdict));
+  return key.append(1, '\x1f').append(r.op, 0, r.op.find('>'));
+}
+
+bool CaseExampleBound::Keep(int64_t index, const std::vector<CaseRow>& rows, bool kept_discrepancies) {
+  std::vector<std::string> groups;
+  for (const CaseRow& r : rows) groups.push_back(Group(r));
+  const bool finding = std::any_of(rows.begin(), rows.end(), [](const CaseRow& r) { return IsFinding(r.verdict); });
+  return Keep(index, groups, finding, kept_discrepancies);
+}
+
+bool CaseExampleBound::Keep(int64_t index, const std::vector<std::string>& groups, bool finding,
+                            bool kept_discrepancies) {
+  bool keep = index < all_rows_cases_ || kept_discrepancies || finding;
+  std::vector<int64_t*> counts;  // node-based map: the pointers stay valid while it grows
+  for (const std::string& group : groups) {
+    counts.push_back(&kept_[group]);
+    keep = keep || *counts.back() < max_per_group_;
   }
   if (!keep) return false;
-  for (int64_t* n : groups) ++*n;
+  for (int64_t* n : counts) ++*n;
   return true;
 }
 

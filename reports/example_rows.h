@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -26,15 +25,26 @@ namespace qdiff {
 inline constexpr int64_t kDefaultMaxExampleRows = 20;  // `qdiff run --max-example-rows`
 inline constexpr int64_t kDefaultAllRowsCases = 2000;   // `qdiff run --all-rows-cases`
 
+// The fields of a discrepancy row that ExampleRowBound decides by (a campaign worker sends
+// them beside the row's CSV line, so the coordinator need not parse the row).
+struct ExampleRowKey {
+  std::string engine, layer_op, scheme;
+  DiffClass cls = DiffClass::kUnexplained;
+  int64_t layer = 0, index = 0;
+};
+ExampleRowKey ExampleKeyOf(const DiscrepancyRow& row);
+
 class ExampleRowBound {
  public:
   explicit ExampleRowBound(int64_t max_per_group) : max_per_group_(max_per_group) {}
   // Whether `row` is written; counts it if so.
-  bool Keep(const DiscrepancyRow& row);
+  bool Keep(const DiscrepancyRow& row) { return Keep(row.case_id, ExampleKeyOf(row)); }
+  bool Keep(const std::string& case_id, const ExampleRowKey& key);
 
  private:
   int64_t max_per_group_;
-  std::map<std::tuple<std::string, std::string, std::string, DiffClass>, int64_t> kept_;
+  std::unordered_map<std::string, int64_t> kept_;  // "engine\x1flayer_op\x1fscheme\x1fclass" → rows
+  std::string key_;                                // reused: a hit allocates nothing
   std::string bug_case_;  // the case whose libtorch_bug elements bug_elements_ holds
   std::set<std::tuple<std::string, int64_t, int64_t>> bug_elements_;  // (engine, layer, index)
 };
@@ -61,6 +71,10 @@ class CaseExampleBound {
       : all_rows_cases_(all_rows_cases), max_per_group_(max_per_group) {}
   // Whether the case at `index` with these rows is written; counts its groups if so.
   bool Keep(int64_t index, const std::vector<CaseRow>& rows, bool kept_discrepancies);
+  // The same from each row's Group and whether a row is a finding (IsFinding of its verdict).
+  bool Keep(int64_t index, const std::vector<std::string>& groups, bool finding, bool kept_discrepancies);
+  // A row's group: "engine\x1fscheme\x1fverdict\x1ffirst layer op".
+  static std::string Group(const CaseRow& row);
 
  private:
   int64_t all_rows_cases_, max_per_group_;

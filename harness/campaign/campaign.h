@@ -114,7 +114,12 @@ CampaignResult RunCampaign(const CampaignSettings& settings);
 ReportFinding ToReportFinding(const Finding& f, const std::string& kernel_path);
 
 // The worker side (`qdiff __worker ...`): reads "case I" / "shrink I PREV SIGNATURE" lines on
-// stdin, answers one JSON line each on stdout. Test-only fault injection: QDIFF_FAULT_INJECTION=
+// stdin, answers one line each on stdout, and ends the process at "quit" or the end of its input.
+// A case's answer (harness/campaign/answer.h) carries its rows as the CSV lines the coordinator
+// writes, beside what the run's bounds and counts need (PackRows, harness/campaign/rows.h), so
+// the coordinator parses only the rows it keeps; a shrink's answer is a JSON "finding" record.
+// The coordinator ignores any other line (the task stays in flight until its worker answers,
+// dies or times out). Test-only fault injection: QDIFF_FAULT_INJECTION=
 // "segfault:I,abort:I,hang:I,throw:I" makes the worker fail that way on case index I;
 // "hang_shrink:I" hangs the shrink of case I's finding (I = -1: every shrink).
 int RunCampaignWorker(const CampaignSettings& settings);

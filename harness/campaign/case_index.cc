@@ -9,11 +9,8 @@
 
 #include "harness/case/provenance.h"
 #include "harness/torch/libtorch_runner.h"  // LibTorchVersion
-#include "reports/schema.h"
 
 namespace qdiff {
-
-using nlohmann::json;
 
 std::string CaseId(uint64_t campaign_seed, int64_t index) {
   char buf[64];
@@ -85,13 +82,6 @@ int64_t RssKb() {
   long long pages = 0, resident = 0;
   if (std::sscanf(buf, "%lld %lld", &pages, &resident) != 2) return 0;
   return resident * page_kb;
-}
-
-json RowsJson(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& d) {
-  json c = json::array(), r = json::array();
-  for (const CaseRow& row : cases) c.push_back(CaseToFields(row));
-  for (const DiscrepancyRow& row : d) r.push_back(DiscrepancyToFields(row));
-  return json{{"cases", c}, {"discrepancies", r}};
 }
 
 }  // namespace qdiff

@@ -7,11 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "harness/campaign/campaign.h"
 #include "harness/case/case.h"
-#include "reports/rows.h"
 
 namespace qdiff {
 
@@ -23,7 +20,5 @@ Case CaseForIndex(const CampaignSettings& s, int64_t index, std::vector<std::str
 std::string FormatCornerTable(const std::map<std::string, int64_t>& counts, int64_t total);
 // The resident set size of this process, KiB.
 int64_t RssKb();
-// One case's rows as the worker protocol carries them: {"cases": [fields...], "discrepancies": ...}.
-nlohmann::json RowsJson(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& d);
 
 }  // namespace qdiff

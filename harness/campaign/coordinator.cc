@@ -27,6 +27,7 @@
 
 #include "harness/evaluation/case_evaluation.h"
 #include "harness/case/case_json.h"
+#include "harness/campaign/answer.h"
 #include "harness/campaign/case_index.h"
 #include "harness/torch/libtorch_runner.h"
 #include "harness/case/provenance.h"
@@ -233,42 +234,31 @@ class Coordinator {
     for (const json& record : after) journal_->Append(record);
   }
 
-  // A case's result from a worker (or a dead worker's rows): counted, and its rows to the sink.
-  // False when the case was already taken.
-  bool TakeCaseResult(const json& j) {
-    const int64_t index = j.at("index");
-    if (Taken(index)) return false;
+  // A case's result from a worker (or a dead worker's rows, `journal` holding its crash and file):
+  // counted, and its rows to the sink. False when the case was already taken.
+  bool TakeCaseResult(CaseAnswer a, json journal = json::object()) {
+    if (Taken(a.index)) return false;
     CaseRows d;
-    int64_t line = 0;
-    for (const json& f : j.at("cases")) {
-      d.cases.push_back(CaseFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
-    }
-    for (const json& f : j.at("discrepancies")) {
-      d.discrepancies.push_back(DiscrepancyFromFields(f.get<std::vector<std::string>>(), "worker", ++line));
-    }
     // What the journal keeps besides the rows: what findings and crashes need.
-    const json signatures = j.value("signatures", json::array());
-    if (!signatures.empty()) {
-      d.journal["signatures"] = signatures;
-      d.journal["previous"] = j.value("previous", int64_t{-1});
+    d.journal = std::move(journal);
+    if (!a.signatures.empty()) {
+      d.journal["signatures"] = a.signatures;
+      d.journal["previous"] = a.previous;
     }
-    for (const char* key : {"crash", "file"}) {
-      if (j.contains(key)) d.journal[key] = j.at(key);
-    }
-    r_.worker_seconds += j.value("total_s", 0.0);
-    r_.libtorch_seconds += j.value("libtorch_s", 0.0);
-    d.corners = j.at("corners").get<std::vector<std::string>>();
-    done_.insert(index);
-    AccountFindings(index, d.journal);
+    r_.worker_seconds += a.total_s;
+    r_.libtorch_seconds += a.libtorch_s;
+    d.corners = std::move(a.corners);
+    d.rows = std::move(a.rows);
+    done_.insert(a.index);
+    AccountFindings(a.index, d.journal);
     ++cases_received_;
-    const int64_t rss = j.value("rss_kb", int64_t{0});
-    if (rss > 0) {
-      if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = rss;
-      if (cases_received_ == 1000) r_.worker_rss_1000_kb = rss;  // after warm-up
-      r_.worker_rss_last_kb = rss;
-      r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, rss);
+    if (a.rss_kb > 0) {
+      if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = a.rss_kb;
+      if (cases_received_ == 1000) r_.worker_rss_1000_kb = a.rss_kb;  // after warm-up
+      r_.worker_rss_last_kb = a.rss_kb;
+      r_.worker_rss_max_kb = std::max(r_.worker_rss_max_kb, a.rss_kb);
     }
-    sink_->Add(index, std::move(d));
+    sink_->Add(a.index, std::move(d));
     done_.erase(done_.begin(), done_.lower_bound(sink_->next_index()));  // Taken knows them
     return true;
   }
@@ -279,9 +269,7 @@ class Coordinator {
   // Counts case `index` as its rows are written (RowSink::Written, in index order), so the
   // counters a checkpoint records cover exactly the cases behind it; journals its findings.
   void Count(int64_t index, const CaseRows& d) {
-    for (const CaseRow& row : d.cases) {
-      if (row.verdict == Verdict::kUnexplained) ++r_.unexplained_cases;
-    }
+    r_.unexplained_cases += d.rows.unexplained;
     const std::string crash = d.journal.value("crash", std::string());
     if (crash == "crashed") ++r_.crashed;
     if (crash == "timeout") ++r_.timeouts;
@@ -379,14 +367,12 @@ class Coordinator {
         rows.push_back(row);
       }
     }
-    json j = RowsJson(rows, {});
-    j["type"] = "case";
-    j["index"] = task.index;
-    j["corners"] = corners;
-    j["crash"] = VerdictName(verdict);
-    j["signatures"] = json::array({op + "/*/*/" + VerdictName(verdict)});
-    j["file"] = file;
-    TakeCaseResult(j);
+    CaseAnswer a;
+    a.index = task.index;
+    a.corners = std::move(corners);
+    a.signatures = {op + "/*/*/" + VerdictName(verdict)};
+    a.rows = PackRows(std::move(rows), {});
+    TakeCaseResult(std::move(a), json{{"crash", VerdictName(verdict)}, {"file", file}});
   }
 
   bool NextCase(Task* t) {
@@ -435,7 +421,14 @@ class Coordinator {
     w.task = Task{};
   }
 
-  void HandleLine(WorkerSlot& w, const std::string& line) {
+  // A case's answer goes to `answers`, to be taken once the worker has its next task.
+  void HandleLine(WorkerSlot& w, const std::string& line, std::vector<CaseAnswer>* answers) {
+    if (std::optional<CaseAnswer> a = ParseCaseAnswer(line)) {  // journaled when its rows are written
+      w.last_index = a->index;
+      answers->push_back(std::move(*a));
+      w.task = Task{};
+      return;
+    }
     json j;
     try {
       j = json::parse(line);
@@ -443,16 +436,9 @@ class Coordinator {
       return;  // not a protocol line (something else wrote to the worker's stdout)
     }
     if (!j.is_object()) return;
-    const std::string type = j.value("type", "");
-    if (type == "case") {  // journaled when its rows are written (RowSink::Written)
-      TakeCaseResult(j);
-      w.last_index = j.value("index", int64_t{-1});
-    } else if (type == "finding") {
-      journal_->Append(j);
-      TakeFinding(j);
-    } else {
-      return;  // the task is still in flight
-    }
+    if (j.value("type", "") != "finding") return;  // the task is still in flight
+    journal_->Append(j);
+    TakeFinding(j);
     w.task = Task{};
   }
 
@@ -473,17 +459,23 @@ class Coordinator {
       if (fds.empty()) break;  // nothing in flight and nothing left to assign
       poll(fds.data(), fds.size(), 200);
       const auto now = std::chrono::steady_clock::now();
+      std::vector<CaseAnswer> answers;
       for (size_t i = 0; i < fds.size(); ++i) {
         WorkerSlot& w = *polled[i];
         if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
           const bool alive = w.process->ReadAvailable();
           std::string line;
-          while (w.process->NextLine(&line)) HandleLine(w, line);
+          while (w.process->NextLine(&line)) HandleLine(w, line, &answers);
           if (!alive) WorkerDied(w, false);
         } else if (now > w.deadline) {
           WorkerDied(w, true);
         }
       }
+      // The workers run their next cases while this process takes their answers.
+      for (WorkerSlot& w : slots_) {
+        if (w.task.kind == Task::kNone && w.process) Assign(w);
+      }
+      for (CaseAnswer& a : answers) TakeCaseResult(std::move(a));
       if (Elapsed() >= next_flush) {
         const std::clock_t start = std::clock();
         Flush(false);

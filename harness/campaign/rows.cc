@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <tuple>
 
@@ -97,6 +98,45 @@ std::string SummaryText(const std::vector<SummaryRow>& rows) {
 
 }  // namespace
 
+void CountKey(std::string* key, const std::string& op, const std::string& engine, const std::string& scheme,
+              const std::string& kind, const std::string& name) {
+  key->assign(op).append(1, '\x1f').append(engine).append(1, '\x1f').append(scheme);
+  key->append(1, '\x1f').append(kind).append(1, '\x1f').append(name);
+}
+
+PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies) {
+  std::sort(cases.begin(), cases.end(), [](const CaseRow& a, const CaseRow& b) {
+    return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
+  });
+  PackedRows p;
+  p.case_id = cases.empty() ? "" : cases.front().case_id;
+  std::string key;
+  const auto into = [&key](std::vector<std::pair<std::string, int64_t>>* counts) {
+    return [&key, counts](const std::string& op, const std::string& engine, const std::string& scheme,
+                          const char* kind, const char* name, int64_t n) {
+      CountKey(&key, op, engine, scheme, kind, name);
+      counts->emplace_back(key, n);
+    };
+  };
+  for (const CaseRow& r : cases) {
+    std::string line = FormatCsvLine(CaseToFields(r));
+    line.pop_back();  // its '\n'
+    p.cases.push_back(std::move(line));
+    p.case_groups.push_back(CaseExampleBound::Group(r));
+    p.finding = p.finding || IsFinding(r.verdict);
+    p.unexplained += r.verdict == Verdict::kUnexplained;
+    CaseRowCounts(r, into(&p.summary));
+    CaseRowLayerCounts(r, into(&p.layer_summary));
+  }
+  for (const DiscrepancyRow& r : discrepancies) {
+    std::string line = FormatCsvLine(DiscrepancyToFields(r));
+    line.pop_back();
+    p.discrepancies.push_back(std::move(line));
+    p.discrepancy_keys.push_back(ExampleKeyOf(r));
+  }
+  return p;
+}
+
 RowSink::RowSink(std::string dir, int64_t first_index, int64_t step, int64_t all_rows_cases,
                  int64_t max_example_rows, Written written)
     : dir_(std::move(dir)), next_(first_index), step_(step), all_rows_cases_(all_rows_cases),
@@ -150,8 +190,12 @@ std::optional<Checkpoint> RowSink::Resume(const Untrusted& untrusted, const Chec
       *text = std::move(*prefix);
     }
     Counts summary, layers;
-    for (auto [counts, key] : {std::pair{&summary, "summary"}, {&layers, "ops"}}) {
-      for (const SummaryRow& r : ReadCountsFile(dir_, meta->at("counts").at(key))) AddCount(counts, r);
+    std::string key;
+    for (auto [counts, name] : {std::pair{&summary, "summary"}, {&layers, "ops"}}) {
+      for (const SummaryRow& r : ReadCountsFile(dir_, meta->at("counts").at(name))) {
+        CountKey(&key, r.op, r.engine, r.scheme, r.kind, r.name);
+        AddCount(counts, key, r.count);
+      }
     }
     // The written rows behind the checkpoint, case by case: bounds and sample as when written.
     std::vector<CaseRow> case_rows = ParseRows<CaseRow>(cases_text, cases.path, &CaseFromFields);
@@ -159,18 +203,23 @@ std::optional<Checkpoint> RowSink::Resume(const Untrusted& untrusted, const Chec
         ParseRows<DiscrepancyRow>(discrepancies_text, discrepancies.path, &DiscrepancyFromFields);
     size_t d = 0;
     for (size_t c = 0; c < case_rows.size();) {
-      CaseRows one;
+      const size_t c0 = c, d0 = d;
       const std::string id = case_rows[c].case_id;
-      while (c < case_rows.size() && case_rows[c].case_id == id) one.cases.push_back(std::move(case_rows[c++]));
-      while (d < discrepancy_rows.size() && discrepancy_rows[d].case_id == id) {
-        one.discrepancies.push_back(std::move(discrepancy_rows[d++]));
-      }
-      for (const DiscrepancyRow& row : one.discrepancies) bound_.Keep(row);
+      while (c < case_rows.size() && case_rows[c].case_id == id) ++c;
+      while (d < discrepancy_rows.size() && discrepancy_rows[d].case_id == id) bound_.Keep(discrepancy_rows[d++]);
+      std::vector<CaseRow> one(std::make_move_iterator(case_rows.begin() + c0),
+                               std::make_move_iterator(case_rows.begin() + c));
       const int64_t index = CaseIndexOfId(id);
-      if (index < 0 || !case_bound_.Keep(index, one.cases, !one.discrepancies.empty())) {
+      if (index < 0 || !case_bound_.Keep(index, one, d > d0)) {
         throw std::invalid_argument(cases.path + ": case " + id + " is not one the run writes");
       }
-      Sample(one);
+      const bool finding = std::any_of(one.begin(), one.end(), [](const CaseRow& r) { return IsFinding(r.verdict); });
+      if (Sampled(one.size(), d - d0, finding)) {
+        sample_.cases.insert(sample_.cases.end(), std::make_move_iterator(one.begin()),
+                             std::make_move_iterator(one.end()));
+        sample_.discrepancies.insert(sample_.discrepancies.end(), discrepancy_rows.begin() + d0,
+                                     discrepancy_rows.begin() + d);
+      }
     }
     if (d != discrepancy_rows.size()) {
       throw std::invalid_argument(discrepancies.path + ": case " + discrepancy_rows[d].case_id +
@@ -223,42 +272,38 @@ void RowSink::WriteWaiting() {
   }
 }
 
-void RowSink::Write(int64_t index, CaseRows& d) {
-  if (written_) written_(index, d);
-  std::sort(d.cases.begin(), d.cases.end(), [](const CaseRow& a, const CaseRow& b) {
-    return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
-  });
-  Account(d);  // every row counts; only examples are written
-  KeepExampleRows(&d.discrepancies, &bound_);
-  if (!case_bound_.Keep(index, d.cases, !d.discrepancies.empty())) d.cases.clear();
-  std::string case_text, discrepancy_text;
-  for (const CaseRow& row : d.cases) case_text += FormatCsvLine(CaseToFields(row));
-  for (const DiscrepancyRow& row : d.discrepancies) discrepancy_text += FormatCsvLine(DiscrepancyToFields(row));
+void RowSink::Write(int64_t index, const CaseRows& rows) {
+  if (written_) written_(index, rows);
+  const PackedRows& d = rows.rows;
+  for (const auto& [key, n] : d.summary) AddCount(&summary_, key, n);  // every row counts
+  for (const auto& [key, n] : d.layer_summary) AddCount(&layer_summary_, key, n);
+  std::string case_text, discrepancy_text;  // only examples are written
+  std::vector<const std::string*> kept;     // discrepancy lines
+  for (size_t i = 0; i < d.discrepancies.size(); ++i) {
+    if (bound_.Keep(d.case_id, d.discrepancy_keys[i])) kept.push_back(&d.discrepancies[i]);
+  }
+  const bool keep_case = case_bound_.Keep(index, d.case_groups, d.finding, !kept.empty());
+  for (const std::string* line : kept) discrepancy_text.append(*line).append(1, '\n');
+  if (keep_case) {
+    for (const std::string& line : d.cases) case_text.append(line).append(1, '\n');
+  }
   Append(&cases_, case_text, kCasesFile);
   Append(&discrepancies_, discrepancy_text, kDiscrepanciesFile);
-  Sample(d);
-}
-
-void RowSink::Account(const CaseRows& d) {
-  std::string key;  // reused: a hit allocates nothing
-  const auto into = [&key](Counts* counts) {
-    return [&key, counts](const std::string& op, const std::string& engine, const std::string& scheme,
-                          const char* kind, const char* name, int64_t n) {
-      key.assign(op).append(1, '\x1f').append(engine).append(1, '\x1f').append(scheme);
-      key.append(1, '\x1f').append(kind).append(1, '\x1f').append(name);
-      const auto it = counts->find(key);
-      if (it == counts->end()) counts->emplace(key, n);
-      else it->second += n;
-    };
-  };
-  for (const CaseRow& r : d.cases) {
-    CaseRowCounts(r, into(&summary_));
-    CaseRowLayerCounts(r, into(&layer_summary_));
+  if (!Sampled(keep_case ? d.cases.size() : 0, kept.size(), d.finding)) return;
+  // Rows are objects only here: the sample's (junit.xml, report.html, --baseline).
+  int64_t line = 0;
+  for (const std::string& text : d.cases) {
+    sample_.cases.push_back(CaseFromFields(SplitCsvLine(text), "worker", ++line));
+  }
+  for (const std::string* text : kept) {
+    sample_.discrepancies.push_back(DiscrepancyFromFields(SplitCsvLine(*text), "worker", ++line));
   }
 }
 
-void RowSink::AddCount(Counts* counts, const SummaryRow& r) {
-  (*counts)[r.op + '\x1f' + r.engine + '\x1f' + r.scheme + '\x1f' + r.kind + '\x1f' + r.name] += r.count;
+void RowSink::AddCount(Counts* counts, const std::string& key, int64_t n) {
+  const auto it = counts->find(key);  // a hit allocates nothing
+  if (it == counts->end()) counts->emplace(key, n);
+  else it->second += n;
 }
 
 std::vector<SummaryRow> RowSink::Rows(const Counts& counts) {
@@ -284,22 +329,15 @@ std::vector<SummaryRow> RowSink::Rows(const Counts& counts) {
   return rows;
 }
 
-void RowSink::Sample(const CaseRows& d) {
-  case_rows_ += static_cast<int64_t>(d.cases.size());
-  discrepancy_rows_ += static_cast<int64_t>(d.discrepancies.size());
-  if (d.cases.empty()) {
-    sample_complete_ = false;  // a case whose rows were not written
-    return;
-  }
-  const bool finding = std::any_of(d.cases.begin(), d.cases.end(), [](const CaseRow& r) { return IsFinding(r.verdict); });
-  if (sampled_cases_ < kSampleCases || (finding && sampled_findings_ < kSampleCases)) {
+bool RowSink::Sampled(size_t case_rows, size_t discrepancy_rows, bool finding) {
+  case_rows_ += static_cast<int64_t>(case_rows);
+  discrepancy_rows_ += static_cast<int64_t>(discrepancy_rows);
+  if (case_rows > 0 && (sampled_cases_ < kSampleCases || (finding && sampled_findings_ < kSampleCases))) {
     (finding ? sampled_findings_ : sampled_cases_) += 1;
-    sample_.cases.insert(sample_.cases.end(), d.cases.begin(), d.cases.end());
-    sample_.discrepancies.insert(sample_.discrepancies.end(), d.discrepancies.begin(),
-                                 d.discrepancies.end());
-  } else {
-    sample_complete_ = false;
+    return true;
   }
+  sample_complete_ = false;  // a case whose rows were not written, or beyond the sample
+  return false;
 }
 
 void RowSink::Append(Stream* s, const std::string& text, const char* name) {

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,11 +32,33 @@
 
 namespace qdiff {
 
+// One case's rows as a campaign worker sends them (PackRows): formatted, with what the sink's
+// bounds and counts need computed beside them, so the coordinator parses only the rows it writes.
+struct PackedRows {
+  std::string case_id;
+  std::vector<std::string> cases;        // CSV lines without '\n', sorted by (engine, scheme)
+  std::vector<std::string> case_groups;  // CaseExampleBound::Group of each
+  bool finding = false;                  // a row's verdict is a finding (IsFinding)
+  int64_t unexplained = 0;               // rows with verdict unexplained
+  std::vector<std::string> discrepancies;         // CSV lines without '\n', in file order
+  std::vector<ExampleRowKey> discrepancy_keys;    // ExampleKeyOf each
+  // What the case adds to summary.csv (CaseRowCounts) and ops.csv (CaseRowLayerCounts): count
+  // key (CountKey) → count, a key possibly repeated.
+  std::vector<std::pair<std::string, int64_t>> summary, layer_summary;
+};
+
+// `discrepancies` in file order, as KeepExampleRows leaves them; the case rows in any order.
+PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies);
+
+// A summary count's key: "op\x1fengine\x1fscheme\x1fkind\x1fname". No field holds a byte below
+// \x1f, so the keys sort in (op, engine, scheme, kind, name) order.
+void CountKey(std::string* key, const std::string& op, const std::string& engine, const std::string& scheme,
+              const std::string& kind, const std::string& name);
+
 // One case's report rows, and what its journal record holds (signatures, crash, file, previous;
 // see the coordinator; empty for most cases).
 struct CaseRows {
-  std::vector<CaseRow> cases;
-  std::vector<DiscrepancyRow> discrepancies;
+  PackedRows rows;
   nlohmann::json journal = nlohmann::json::object();
   std::vector<std::string> corners;  // the case's corner keys (the corner table)
 };
@@ -101,11 +124,9 @@ class RowSink {
     uint64_t hash = 0;
   };
   void WriteWaiting();
-  void Write(int64_t index, CaseRows& rows);
-  // Counts a case's rows (all of them) in the summaries.
-  void Account(const CaseRows& rows);
-  // The written rows of one case: row counts, sample, bounds (when read back).
-  void Sample(const CaseRows& written);
+  void Write(int64_t index, const CaseRows& rows);
+  // A written case of these many rows: counted; true if the sample takes its rows.
+  bool Sampled(size_t case_rows, size_t discrepancy_rows, bool finding);
   void Append(Stream* s, const std::string& text, const char* name);
   // Writes the counts files and then checkpoint.json; `final` names summary.csv and ops.csv.
   void WriteCheckpoint(const nlohmann::json& state, bool final);
@@ -120,11 +141,9 @@ class RowSink {
   Stream cases_, discrepancies_;
   int64_t case_rows_ = 0, discrepancy_rows_ = 0;
   int64_t generation_ = 0;                  // of the checkpoint's counts files
-  // "op\x1fengine\x1fscheme\x1fkind\x1fname" → count: one string per key (hashed once, no
-  // allocation on a hit); sorted when read, which is (op, engine, scheme, kind, name) order as no
-  // field holds a byte below \x1f.
+  // CountKey → count (hashed once, no allocation on a hit); sorted when read.
   using Counts = std::unordered_map<std::string, int64_t>;
-  static void AddCount(Counts* counts, const SummaryRow& row);
+  static void AddCount(Counts* counts, const std::string& key, int64_t n);
   static std::vector<SummaryRow> Rows(const Counts& counts);
   Counts summary_, layer_summary_;
   // Up to kSampleCases written cases, and up to kSampleCases written cases with findings.

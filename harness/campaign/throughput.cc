@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "harness/campaign/answer.h"
 #include "harness/campaign/case_index.h"
 #include "harness/evaluation/case_evaluation.h"
 #include "harness/evaluation/engines.h"
@@ -41,7 +42,9 @@ void FullCheck(const Case& c, Engine engine, const std::vector<Scheme>& schemes,
   t0 = Clock::now();
   ExampleRowBound case_bound(kDefaultMaxExampleRows);  // as a campaign worker (worker.cc)
   KeepExampleRows(&ev.discrepancies, &case_bound);
-  const std::string rows = RowsJson(ev.case_rows, ev.discrepancies).dump();
+  CaseAnswer answer;  // as a campaign worker sends it (worker.cc)
+  answer.rows = PackRows(ev.case_rows, ev.discrepancies);
+  const std::string rows = FormatCaseAnswer(answer);
   if (rows.empty()) std::abort();  // keeps the serialisation from being optimised away
   if (stages) {
     stages->check_libtorch_s += runs.libtorch_seconds;

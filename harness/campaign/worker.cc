@@ -1,5 +1,5 @@
 // The worker side of a campaign (`qdiff __worker`): reads "case I" and "shrink I PREV SIGNATURE"
-// lines on stdin and answers one JSON line each on stdout (harness/campaign/campaign.h).
+// lines on stdin and answers one line each on stdout (harness/campaign/campaign.h).
 #include <malloc.h>
 
 #include <chrono>
@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/campaign/answer.h"
 #include "harness/campaign/campaign.h"
 #include "harness/campaign/case_index.h"
 #include "harness/campaign/fresh_process.h"
@@ -134,33 +135,30 @@ int RunCampaignWorker(const CampaignSettings& s) {
     int64_t index = -1;
     in >> cmd >> index;
     if (cmd == "quit") break;
-    json out;
+    std::string out;
     if (cmd == "case") {
       if (auto f = faults.find(index); f != faults.end()) InjectFault(f->second);
       const auto t0 = std::chrono::steady_clock::now();
-      std::vector<std::string> corners;
-      const Case c = CaseForIndex(s, index, &corners);
+      CaseAnswer a;
+      a.index = index;
+      a.previous = previous;
+      const Case c = CaseForIndex(s, index, &a.corners);
       const CaseRuns runs = RunCase(c, s.engines, s.schemes, k);
       CaseEvaluation ev = EvaluateRuns(c, runs);
       ExampleRowBound case_bound(s.max_example_rows);  // the coordinator keeps a subset of these
       KeepExampleRows(&ev.discrepancies, &case_bound);
-      out = RowsJson(ev.case_rows, ev.discrepancies);
-      out["type"] = "case";
-      out["index"] = index;
-      out["previous"] = previous;
-      out["corners"] = corners;
-      json signatures = json::array();
-      for (const FailureSignature& sig : AllFindings(ev)) signatures.push_back(sig.ToString());
-      out["signatures"] = signatures;
-      if (!signatures.empty()) {  // every failing case is saved at once, as found
+      for (const FailureSignature& sig : AllFindings(ev)) a.signatures.push_back(sig.ToString());
+      a.rows = PackRows(std::move(ev.case_rows), ev.discrepancies);
+      if (!a.signatures.empty()) {  // every failing case is saved at once, as found
         Case saved = c;
-        saved.description = "unexplained difference(s) " + signatures.dump() + " found by a campaign";
+        saved.description = "unexplained difference(s) " + json(a.signatures).dump() + " found by a campaign";
         SaveCaseFile(saved, s.out_dir + "/findings/" + c.id + ".json");
       }
-      out["size"] = CaseSize(c);
-      out["libtorch_s"] = runs.libtorch_seconds;
-      out["total_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      out["rss_kb"] = RssKb();
+      a.size = CaseSize(c);
+      a.libtorch_s = runs.libtorch_seconds;
+      a.total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      a.rss_kb = RssKb();
+      out = FormatCaseAnswer(a);
       previous = index;
     } else if (cmd == "shrink") {
       int64_t prev = -1;
@@ -171,13 +169,15 @@ int RunCampaignWorker(const CampaignSettings& s) {
       for (int64_t key : {index, int64_t{-1}}) {  // -1: every shrink
         if (auto f = faults.find(key); f != faults.end() && f->second == "hang_shrink") InjectFault("hang");
       }
-      out = ShrinkAndConfirm(s, k, index, prev, *sig);
+      out = ShrinkAndConfirm(s, k, index, prev, *sig).dump();
     } else {
       continue;
     }
-    std::cout << out.dump() << "\n" << std::flush;
+    std::cout << out << "\n" << std::flush;
   }
-  return 0;
+  // Every answer is written and every file closed: the worker ends without LibTorch's static
+  // destructors, which took ~90 ms while the coordinator waited for it.
+  std::_Exit(0);
 }
 
 }  // namespace qdiff

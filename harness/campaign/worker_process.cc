@@ -73,10 +73,14 @@ bool WorkerProcess::ReadAvailable() {
 }
 
 bool WorkerProcess::NextLine(std::string* line) {
-  const size_t nl = buffer_.find('\n');
-  if (nl == std::string::npos) return false;
-  *line = buffer_.substr(0, nl);
+  const size_t nl = buffer_.find('\n', scanned_);
+  if (nl == std::string::npos) {
+    scanned_ = buffer_.size();  // a long line arrives in several reads: each byte is scanned once
+    return false;
+  }
+  line->assign(buffer_, 0, nl);
   buffer_.erase(0, nl + 1);
+  scanned_ = 0;
   return true;
 }
 

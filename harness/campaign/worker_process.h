@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ class WorkerProcess {
   int in_fd_ = -1;   // worker's stdin
   int out_fd_ = -1;  // worker's stdout
   std::string buffer_;
+  size_t scanned_ = 0;  // buffer_ holds no '\n' before this
   std::string ended_;
 };
 
