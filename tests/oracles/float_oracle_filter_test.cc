@@ -8,22 +8,16 @@
 #include <rapidcheck/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <random>
 
 #include "oracles/float_oracle.h"
+#include "tests/support/double_bits.h"
 #include "oracles/integer_pipeline.h"
 #include "oracles/layer_products.h"
 #include "properties/case_generator.h"
 
 namespace qdiff {
 namespace {
-
-uint64_t Bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof b);
-  return b;
-}
 
 // The float oracle computed the plain way: each layer's real outputs by ForEachProduct with
 // DequantizeElement, fed with its own quantized outputs. Returns the reals; `outs` the outputs.

@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include <cstring>
 
 #include "oracles/float_oracle.h"
+#include "tests/support/double_bits.h"
 #include "oracles/integer_pipeline.h"
 #include "oracles/layer_gemm.h"
 #include "oracles/layer_products.h"
@@ -18,12 +18,6 @@
 
 namespace qdiff {
 namespace {
-
-uint64_t Bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof b);
-  return b;
-}
 
 RC_GTEST_PROP(LayerGemm, EqualsTheProductLoopBitForBit, ()) {
   GeneratorSettings settings;
