@@ -319,7 +319,8 @@ void DrawRealSizeShapes(Layer* layer, std::vector<int64_t>* in_shape, std::vecto
 // A convolution or linear model (a chain of `depth` layers of that op) aimed at the
 // requantization corners; conv2d and linear at the sizes of real models in
 // `real_size_percent` of the cases.
-void DrawGemmModel(ModelDraft* draft, CaseTags& tags, OpKind op, int depth, int real_size_percent) {
+void DrawGemmModel(ModelDraft* draft, CaseTags& tags, OpKind op, int depth, int real_size_percent,
+                   SharedValues<int64_t>* first_layer_acc) {
   Layer layer;
   layer.op = op;
   layer.relu = Chance(50);
@@ -387,9 +388,10 @@ void DrawGemmModel(ModelDraft* draft, CaseTags& tags, OpKind op, int depth, int 
     const double factor = Pick<double>({{6, 1.0}, {2, 0.5}, {2, 2.0}});
     DeriveOutputQParams(&layer, m.input, factor, tags.scale_kind == "power_of_two", &acc);
   }
-  m.layers.push_back(std::move(layer));
   tags.large_accumulator = std::any_of(acc.begin(), acc.end(),
                                        [](int64_t a) { return std::llabs(a) > (1 << 24); });
+  if (m.layers.empty()) *first_layer_acc = std::move(acc);  // the final input and weights
+  m.layers.push_back(std::move(layer));
   while (static_cast<int>(m.layers.size()) < depth) AppendLayer(draft, tags, op, false);
 }
 
@@ -505,7 +507,7 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
   const OpKind focus = DrawFocus(settings.ops);
   ModelDraft draft(&g.model);
   if (IsGemmOp(focus)) {
-    DrawGemmModel(&draft, tags, focus, depth, settings.real_size_percent);
+    DrawGemmModel(&draft, tags, focus, depth, settings.real_size_percent, &g.first_layer_acc);
     if (!tags.real_size && Chance(Mix::kOpTailAfterGemm)) AppendOpTail(&draft, settings, tags, Draw(1, 2));
   } else {
     DrawOpModel(&draft, tags, focus, settings, depth);

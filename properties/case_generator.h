@@ -13,6 +13,7 @@
 #include <rapidcheck.h>
 
 #include "oracles/model.h"
+#include "oracles/shared_values.h"
 
 namespace qdiff {
 
@@ -46,6 +47,9 @@ struct CaseTags {
 struct GeneratedModel {
   Model model;
   CaseTags tags;
+  // LayerAccumulators of layer 0 on the model input when layer 0 is a conv/linear layer (the draw
+  // computes them to derive its output qparams), else empty: RunCase need not compute them again.
+  SharedValues<int64_t> first_layer_acc;
 };
 
 rc::Gen<GeneratedModel> GenModel(const GeneratorSettings& settings);

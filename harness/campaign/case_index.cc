@@ -56,10 +56,12 @@ std::vector<std::string> CornerKeys(const GeneratedModel& g) {
 
 }  // namespace
 
-Case CaseForIndex(const CampaignSettings& s, int64_t index, std::vector<std::string>* corners) {
+Case CaseForIndex(const CampaignSettings& s, int64_t index, std::vector<std::string>* corners,
+                  SharedValues<int64_t>* first_layer_acc) {
   const uint64_t seed = CaseSeed(s.seed, static_cast<uint64_t>(index));
   GeneratedModel g = GenerateModel(seed, s.generator);
   if (corners) *corners = CornerKeys(g);
+  if (first_layer_acc) *first_layer_acc = g.first_layer_acc;
   Case c;
   c.id = CaseId(s.seed, index);
   c.seed = seed;

@@ -142,8 +142,9 @@ int RunCampaignWorker(const CampaignSettings& s) {
       CaseAnswer a;
       a.index = index;
       a.previous = previous;
-      const Case c = CaseForIndex(s, index, &a.corners);
-      const CaseRuns runs = RunCase(c, s.engines, s.schemes, k);
+      SharedValues<int64_t> first_layer_acc;
+      const Case c = CaseForIndex(s, index, &a.corners, &first_layer_acc);
+      const CaseRuns runs = RunCase(c, s.engines, s.schemes, k, std::move(first_layer_acc));
       CaseEvaluation ev = EvaluateRuns(c, runs);
       ExampleRowBound case_bound(s.max_example_rows);  // the coordinator keeps a subset of these
       KeepExampleRows(&ev.discrepancies, &case_bound);

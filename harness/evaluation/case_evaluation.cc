@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <stdexcept>
 
 #include "harness/evaluation/classifier.h"
 #include "reports/schema.h"  // FormatLayerClassCounts
@@ -82,7 +83,8 @@ std::vector<Scheme> CaseSchemes(const Case& c) {
 }
 
 CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
-                 const std::vector<Scheme>& schemes, const KernelColumn* kernel) {
+                 const std::vector<Scheme>& schemes, const KernelColumn* kernel,
+                 SharedValues<int64_t> first_layer_acc) {
   CaseRuns runs;
   runs.kernel = kernel;
   runs.engines = engines;
@@ -93,6 +95,22 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::vector<DType> dtypes = NodeDTypes(c.model);
   const size_t feeds = std::max<size_t>(engines.size(), 1);
+  // The GEMM terms of the layers that read only graph inputs, shared by every engine's pipelines.
+  std::vector<std::optional<SharedLayerWork::Terms>> graph_input_gemm(c.model.layers.size());
+  std::vector<bool> reads_graph_inputs(c.model.layers.size());
+  for (size_t l = 0; l < c.model.layers.size(); ++l) {
+    const std::vector<int> ids = LayerInputIds(c.model, l);
+    reads_graph_inputs[l] = std::all_of(ids.begin(), ids.end(), [](int id) { return id < 0; });
+  }
+  if (!first_layer_acc.empty()) {
+    const Layer& layer = c.model.layers.at(0);
+    const QTensor& x = c.model.input;
+    if (!IsGemmOp(layer.op) || !reads_graph_inputs[0] ||
+        static_cast<int64_t>(first_layer_acc.size()) != ShapeElements(LayerOutputShape(layer, x.shape))) {
+      throw std::logic_error("RunCase: the given accumulators are not those of layer 0 of " + c.id);
+    }
+    graph_input_gemm[0] = SharedLayerWork::Terms{std::move(first_layer_acc), LayerChannelTerms(layer, x.scales[0])};
+  }
   for (size_t e = 0; e < feeds; ++e) {
     std::vector<std::optional<QTensor>> fed(c.model.layers.size());
     if (e < engines.size() && !runs.libtorch[e].rejected) {
@@ -102,10 +120,15 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
     }
     std::vector<std::vector<LayerTrace>> per_scheme;
     SharedLayerWork shared;  // accumulators and op outputs once per layer, not once per scheme
+    shared.layers.resize(c.model.layers.size());
+    for (size_t l = 0; l < c.model.layers.size(); ++l) shared.layers[l].gemm = graph_input_gemm[l];
     for (Scheme s : schemes) {
       PipelineRecipe recipe = SchemePipelineRecipe(s);
       recipe.gemm = ApplyDefect(recipe.gemm, c.injected_defect);
       per_scheme.push_back(RunIntegerPipelineFed(c.model, recipe, fed, &shared));
+    }
+    for (size_t l = 0; l < c.model.layers.size(); ++l) {
+      if (reads_graph_inputs[l]) graph_input_gemm[l] = shared.layers[l].gemm;
     }
     if (kernel && e < engines.size() && !per_scheme.empty()) {
       runs.kernel_runs.push_back(kernel->Run(c, engines[e], per_scheme[0]));
@@ -117,13 +140,8 @@ CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
   // The float oracle reads the model input like every pipeline: the accumulators of the layers
   // that read only graph inputs are the pipelines'.
   std::vector<const std::vector<int64_t>*> known_acc(c.model.layers.size(), nullptr);
-  for (size_t l = 0; !runs.pipeline.empty() && !runs.pipeline[0].empty() && l < c.model.layers.size(); ++l) {
-    const std::vector<int> ids = LayerInputIds(c.model, l);
-    const bool graph_inputs = std::all_of(ids.begin(), ids.end(), [](int id) { return id < 0; });
-    const std::vector<LayerTrace>& traces = runs.pipeline[0][0];
-    if (graph_inputs && IsGemmOp(c.model.layers[l].op) && l < traces.size() && !traces[l].acc.empty()) {
-      known_acc[l] = &traces[l].acc.get();
-    }
+  for (size_t l = 0; l < c.model.layers.size(); ++l) {
+    if (graph_input_gemm[l]) known_acc[l] = &graph_input_gemm[l]->acc.get();
   }
   runs.float_oracle = RunFloatOracle(c.model, known_acc);
   return runs;

@@ -33,8 +33,12 @@ struct CaseRuns {
   std::vector<std::vector<KernelLayerRun>> kernel_runs;
 };
 
+// Layers that read only graph inputs have the same accumulators under every engine: they are
+// computed once per case, or taken from `first_layer_acc` (layer 0's, as the generator computed
+// them: GeneratedModel::first_layer_acc) when given.
 CaseRuns RunCase(const Case& c, const std::vector<Engine>& engines,
-                 const std::vector<Scheme>& schemes, const KernelColumn* kernel = nullptr);
+                 const std::vector<Scheme>& schemes, const KernelColumn* kernel = nullptr,
+                 SharedValues<int64_t> first_layer_acc = {});
 
 struct CaseEvaluation {
   std::vector<CaseRow> case_rows;              // one per engine × scheme
