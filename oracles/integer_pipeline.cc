@@ -16,18 +16,21 @@ std::vector<int64_t> LayerAccumulators(const Layer& layer, const QTensor& x,
   // Operands with their zero points subtracted: |x − z_x|, |w − z_w| ≤ 255 for 8-bit values.
   const QTensor& w = layer.weight;
   std::vector<int16_t> xs(x.values.size()), ws(w.values.size());
-  bool fits = true;
-  const auto centre = [&fits](int32_t v, int32_t z) {
-    const int32_t d = v - z;
-    fits = fits && d >= -255 && d <= 255;
-    return static_cast<int16_t>(d);
+  int32_t least = 0, most = 0;  // of every v − z: min/max reductions, no branch (vectorised)
+  const auto centre = [&least, &most](const int32_t* v, int32_t z, int64_t n, int16_t* out) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t d = v[i] - z;
+      least = std::min(least, d);
+      most = std::max(most, d);
+      out[i] = static_cast<int16_t>(d);  // kept only if every d fits
+    }
   };
-  for (size_t i = 0; i < xs.size(); ++i) xs[i] = centre(x.values[i], x.zero_points[0]);
+  centre(x.values.data(), x.zero_points[0], static_cast<int64_t>(xs.size()), xs.data());
   w.ForEachQuantRun([&](int64_t q, int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) ws[k] = centre(w.values[k], w.ZeroPoint(q));
+    centre(w.values.data() + begin, w.ZeroPoint(q), end - begin, ws.data() + begin);
   });
   std::vector<int64_t> acc;
-  if (fits) {
+  if (least >= -255 && most <= 255) {
     LayerProductSums(layer, x.shape, out_shape, xs, ws, &acc);
     return acc;
   }

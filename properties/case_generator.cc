@@ -67,11 +67,18 @@ QTensor DrawWeight(const std::vector<int64_t>& shape, const std::string& scale_k
 }
 
 // Standard-normal-ish float data from a seeded engine (bulk data is not shrunk value by value).
+// Three outputs per value, in order (as a loop of calls would draw them).
 std::vector<float> FloatData(SplitMix64& rng, int64_t n, double sigma, double mean) {
   std::vector<float> v(static_cast<size_t>(n));
-  for (float& f : v) {
-    const double u = ((rng() >> 11) + (rng() >> 11) + (rng() >> 11)) * 0x1.0p-53 - 1.5;  // ~N(0, 1/4)
-    f = static_cast<float>(mean + 2.0 * sigma * u);
+  constexpr int64_t kBlock = 256;
+  uint64_t x[3 * kBlock];
+  for (int64_t begin = 0; begin < n; begin += kBlock) {
+    const int64_t count = std::min(kBlock, n - begin);
+    rng.Fill(x, 3 * count);
+    for (int64_t i = 0; i < count; ++i) {
+      const double u = ((x[3 * i] >> 11) + (x[3 * i + 1] >> 11) + (x[3 * i + 2] >> 11)) * 0x1.0p-53 - 1.5;  // ~N(0, 1/4)
+      v[begin + i] = static_cast<float>(mean + 2.0 * sigma * u);
+    }
   }
   return v;
 }
@@ -117,7 +124,7 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags, std::vector<in
   const int64_t oc = w.shape[0], per_oc = w.NumElements() / oc;
   const double bound = 1.0 / std::sqrt(static_cast<double>(per_oc));
   std::vector<float> wf(static_cast<size_t>(w.NumElements()));
-  for (float& f : wf) f = static_cast<float>(((rng() >> 11) * 0x1.0p-53 * 2 - 1) * bound);
+  FillSymmetricUniform(rng, bound, wf.data(), w.NumElements());
   w.axis = per_channel ? 0 : -1;
   w.scales.clear();
   w.zero_points.clear();
@@ -133,7 +140,7 @@ void CalibrateWithQConfig(Model* m, Layer* layer, CaseTags* tags, std::vector<in
     QuantizeValues(wf.data() + begin, count, w.Scale(c), 0, DType::kQInt8, w.values.data() + begin);
   }
   if (layer->bias) {
-    for (float& b : *layer->bias) b = static_cast<float>(((rng() >> 11) * 0x1.0p-53 * 2 - 1) * bound);
+    FillSymmetricUniform(rng, bound, layer->bias->data(), static_cast<int64_t>(layer->bias->size()));
   }
   // The output observer sees the layer's real outputs.
   const auto [ylo, yhi] = RealOutputRange(*layer, m->input, acc);

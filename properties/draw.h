@@ -23,15 +23,24 @@ inline int Draw(int lo, int hi) { return *rc::gen::inRange(lo, hi + 1); }  // in
 struct SplitMix64 {
   using result_type = uint64_t;
   uint64_t state;
+  static constexpr uint64_t kGamma = 0x9E3779B97F4A7C15ull;
   static constexpr uint64_t min() { return 0; }
   static constexpr uint64_t max() { return UINT64_MAX; }
-  uint64_t operator()() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  static uint64_t Mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   }
+  uint64_t operator()() { return Mix(state += kGamma); }
+  // The next n outputs, exactly as n calls would give them (output k is Mix(state + k·γ)), in a
+  // loop built per ISA and vectorised.
+  void Fill(uint64_t* out, int64_t n);
 };
+
+// Floats f32((2u − 1)·bound) for uniform u = (x >> 11)·2^-53 in [0, 1), one output x each, in
+// order: the same floats as a loop of calls.
+void FillSymmetricUniform(SplitMix64& rng, double bound, float* out, int64_t n);
+
 inline bool Chance(int percent) { return Draw(0, 99) < percent; }
 
 template <typename T>
@@ -64,27 +73,8 @@ inline double DrawScale(const std::string& kind, int lo_exp, int hi_exp) {
 // (zp ± 3), "same_sign_extremes" (mostly qmax, so that products add up without cancelling) or
 // "constant". One RapidCheck draw per tensor (a seed, plus the constant), expanded by SplitMix64:
 // a case replays from its seed as before, and drawing stays cheap for tensors of 10^5 values.
-inline std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
-  std::vector<int32_t> v(static_cast<size_t>(n));
-  if (kind == "constant") {
-    std::fill(v.begin(), v.end(), Draw(r.qmin, r.qmax));
-    return v;
-  }
-  SplitMix64 next{*rc::gen::inRange<uint64_t>(0, UINT64_MAX)};
-  // [lo, hi] from the top 32 bits (multiply-shift; bias below 2^-24 for these ranges)
-  const auto in_range = [&next](int32_t lo, int32_t hi) {
-    return lo + static_cast<int32_t>(((next() >> 32) * static_cast<uint64_t>(hi - lo + 1)) >> 32);
-  };
-  if (kind == "same_sign_extremes") {
-    for (int32_t& x : v) x = in_range(0, 99) < 85 ? r.qmax : in_range(r.qmin, r.qmax);
-  } else if (kind == "extremes") {
-    for (int32_t& x : v) x = (next() >> 63) ? r.qmin : r.qmax;
-  } else if (kind == "near_zero_point") {
-    for (int32_t& x : v) x = std::clamp(zp + in_range(-3, 3), r.qmin, r.qmax);
-  } else {
-    for (int32_t& x : v) x = in_range(r.qmin, r.qmax);
-  }
-  return v;
-}
+std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r, int32_t zp);
+// The values of a kind other than "constant" that DrawValues gives for the SplitMix64 seed `seed`.
+std::vector<int32_t> ExpandValues(uint64_t seed, int64_t n, const std::string& kind, QuantRange r, int32_t zp);
 
 }  // namespace qdiff

@@ -1,0 +1,68 @@
+#include "properties/draw.h"
+
+#include "oracles/multiversion.h"
+
+namespace qdiff {
+
+namespace {
+
+QDIFF_MULTIVERSION
+void SplitMix64Outputs(uint64_t state, uint64_t* out, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) out[k] = SplitMix64::Mix(state + static_cast<uint64_t>(k + 1) * SplitMix64::kGamma);
+}
+
+constexpr int64_t kBlock = 512;  // outputs drawn at a time (4 KiB on the stack)
+
+// [lo, hi] from the top 32 bits of x (multiply-shift; bias below 2^-24 for these ranges).
+int32_t InRange(uint64_t x, int32_t lo, int32_t hi) {
+  return lo + static_cast<int32_t>(((x >> 32) * static_cast<uint64_t>(hi - lo + 1)) >> 32);
+}
+
+}  // namespace
+
+void SplitMix64::Fill(uint64_t* out, int64_t n) {
+  SplitMix64Outputs(state, out, n);
+  state += static_cast<uint64_t>(n) * kGamma;
+}
+
+void FillSymmetricUniform(SplitMix64& rng, double bound, float* out, int64_t n) {
+  uint64_t x[kBlock];
+  for (int64_t begin = 0; begin < n; begin += kBlock) {
+    const int64_t count = std::min(kBlock, n - begin);
+    rng.Fill(x, count);
+    for (int64_t i = 0; i < count; ++i) {
+      out[begin + i] = static_cast<float>(((x[i] >> 11) * 0x1.0p-53 * 2 - 1) * bound);
+    }
+  }
+}
+
+std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
+  if (kind == "constant") return std::vector<int32_t>(static_cast<size_t>(n), Draw(r.qmin, r.qmax));
+  return ExpandValues(*rc::gen::inRange<uint64_t>(0, UINT64_MAX), n, kind, r, zp);
+}
+
+std::vector<int32_t> ExpandValues(uint64_t seed, int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
+  std::vector<int32_t> v(static_cast<size_t>(n));
+  SplitMix64 rng{seed};
+  if (kind == "same_sign_extremes") {  // one or two outputs per value
+    for (int32_t& x : v) x = InRange(rng(), 0, 99) < 85 ? r.qmax : InRange(rng(), r.qmin, r.qmax);
+    return v;
+  }
+  uint64_t x[kBlock];
+  for (int64_t begin = 0; begin < n; begin += kBlock) {  // one output per value
+    const int64_t count = std::min(kBlock, n - begin);
+    rng.Fill(x, count);
+    int32_t* out = v.data() + begin;
+    if (kind == "extremes") {
+      // qmin when the top bit is set, else qmax (arithmetic: a branch here is mispredicted half the time)
+      for (int64_t i = 0; i < count; ++i) out[i] = r.qmax - static_cast<int32_t>(x[i] >> 63) * (r.qmax - r.qmin);
+    } else if (kind == "near_zero_point") {
+      for (int64_t i = 0; i < count; ++i) out[i] = std::clamp(zp + InRange(x[i], -3, 3), r.qmin, r.qmax);
+    } else {
+      for (int64_t i = 0; i < count; ++i) out[i] = InRange(x[i], r.qmin, r.qmax);
+    }
+  }
+  return v;
+}
+
+}  // namespace qdiff
