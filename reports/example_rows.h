@@ -50,10 +50,12 @@ class ExampleRowBound {
 };
 
 // One case's discrepancy rows in file order (engine, scheme, layer, index; stable), then only
-// those `bound` keeps. A campaign worker applies it with a fresh bound per case before it sends
-// the rows, and the coordinator again with the run's: a row the run's bound keeps has fewer rows
-// of its group before it in the case than in the run, and a repeated libtorch_bug element is
-// dropped by both, so the coordinator writes the same rows as from the unfiltered case.
+// those `bound` keeps. A campaign worker applies it with a fresh bound per case (it reads the
+// case's findings from those rows), then with one over all its cases (WorkerRows,
+// harness/campaign/rows.h) before it sends the rows, and the coordinator again with the run's: a
+// row the run's bound keeps has fewer rows of its group before it in the case, or in the
+// worker's cases, than in the run, and a repeated libtorch_bug element is dropped by all, so the
+// coordinator writes the same rows as from the unfiltered case.
 void KeepExampleRows(std::vector<DiscrepancyRow>* rows, ExampleRowBound* bound);
 
 // Which cases cases.csv keeps (all of a case's rows or none), applied in case-index order after

@@ -101,9 +101,19 @@ std::vector<SummaryRow> RowsFromCounts(
 
 }  // namespace
 
+std::string SummaryChain(const std::string& op_chain) {
+  size_t end = std::string::npos;  // the '>' after op number `ops`
+  for (int ops = 1; ops <= kSummaryChainOps; ++ops) {
+    end = op_chain.find('>', end + 1);  // npos + 1 == 0
+    if (end == std::string::npos) return op_chain;
+  }
+  return op_chain.substr(0, end) + ">...";
+}
+
 void CaseRowCounts(const CaseRow& c, const AddCount& add) {
-  add(c.op, c.engine, c.scheme, "verdict", VerdictName(c.verdict), 1);
-  for (const ClassCount& k : ParseClassCounts(c.classes)) add(c.op, c.engine, c.scheme, "class", DiffClassName(k.cls), k.count);
+  const std::string op = SummaryChain(c.op);
+  add(op, c.engine, c.scheme, "verdict", VerdictName(c.verdict), 1);
+  for (const ClassCount& k : ParseClassCounts(c.classes)) add(op, c.engine, c.scheme, "class", DiffClassName(k.cls), k.count);
 }
 
 void CaseRowLayerCounts(const CaseRow& c, const AddCount& add) {

@@ -14,7 +14,15 @@
 
 namespace qdiff {
 
-// Per (op, engine, scheme): kind "verdict" rows = number of cases per verdict; kind "class" rows =
+// summary.csv's op: a case's op chain up to its first kSummaryChainOps ops, then ">..." when the
+// chain has more ("conv2d>relu>..."). Chains of any length keep appearing in a campaign, their
+// prefixes do not: the keys, and summary.csv, stay within (op names)^2 however long it runs.
+// Every layer is judged on the inputs LibTorch gave it, so the op before it is the context that
+// counts; ops.csv counts every layer by its own op.
+inline constexpr int kSummaryChainOps = 2;
+std::string SummaryChain(const std::string& op_chain);
+
+// Per (op, engine, scheme), op the SummaryChain of the case's chain: kind "verdict" rows = number of cases per verdict; kind "class" rows =
 // number of differing elements per class, from the case rows' exact `classes` counts; each
 // discrepancy row is only checked to join a case row by (case_id, engine, scheme). Only non-zero counts. Sorted by op, engine, scheme,
 // kind, name. Throws ReportError if a discrepancy has no case row, or if two case rows with the

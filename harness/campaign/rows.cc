@@ -104,7 +104,8 @@ void CountKey(std::string* key, const std::string& op, const std::string& engine
   key->append(1, '\x1f').append(kind).append(1, '\x1f').append(name);
 }
 
-PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies) {
+PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies,
+                    bool case_lines) {
   std::sort(cases.begin(), cases.end(), [](const CaseRow& a, const CaseRow& b) {
     return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
   });
@@ -119,8 +120,11 @@ PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow
     };
   };
   for (const CaseRow& r : cases) {
-    std::string line = FormatCsvLine(CaseToFields(r));
-    line.pop_back();  // its '\n'
+    std::string line;
+    if (case_lines) {
+      line = FormatCsvLine(CaseToFields(r));
+      line.pop_back();  // its '\n'
+    }
     p.cases.push_back(std::move(line));
     p.case_groups.push_back(CaseExampleBound::Group(r));
     p.finding = p.finding || IsFinding(r.verdict);
@@ -135,6 +139,12 @@ PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow
     p.discrepancy_keys.push_back(ExampleKeyOf(r));
   }
   return p;
+}
+
+PackedRows WorkerRows::Pack(int64_t index, std::vector<CaseRow> cases, std::vector<DiscrepancyRow> discrepancies) {
+  KeepExampleRows(&discrepancies, &discrepancies_);
+  const bool lines = cases_.Keep(index, cases, !discrepancies.empty());
+  return PackRows(std::move(cases), discrepancies, lines);
 }
 
 RowSink::RowSink(std::string dir, int64_t first_index, int64_t step, int64_t all_rows_cases,
@@ -283,6 +293,9 @@ void RowSink::Write(int64_t index, const CaseRows& rows) {
     if (bound_.Keep(d.case_id, d.discrepancy_keys[i])) kept.push_back(&d.discrepancies[i]);
   }
   const bool keep_case = case_bound_.Keep(index, d.case_groups, d.finding, !kept.empty());
+  if (keep_case && std::any_of(d.cases.begin(), d.cases.end(), [](const std::string& l) { return l.empty(); })) {
+    throw std::logic_error("case " + d.case_id + ": the run keeps a case whose rows the worker did not send");
+  }
   for (const std::string* line : kept) discrepancy_text.append(*line).append(1, '\n');
   if (keep_case) {
     for (const std::string& line : d.cases) case_text.append(line).append(1, '\n');

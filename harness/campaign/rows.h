@@ -48,7 +48,29 @@ struct PackedRows {
 };
 
 // `discrepancies` in file order, as KeepExampleRows leaves them; the case rows in any order.
-PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies);
+// Without `case_lines` the case rows' lines are left empty (WorkerRows: the run will not write
+// them); their groups and counts are there all the same.
+PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies,
+                    bool case_lines = true);
+
+// A campaign worker's side of the example bounds (reports/example_rows.h): the same bounds as the
+// run's, over the cases this worker runs, which reach it in increasing index order. Like a shard,
+// it keeps a superset of what the run keeps among its cases: a row or case the run keeps has no
+// more kept rows or cases of its group before it in the worker's cases than in the run's (a case
+// the worker keeps and the run does not came when the run's group was full already). So a
+// worker sends only the discrepancy rows its bound keeps, and a case's lines only when its case
+// bound keeps the case; the run's sink checks that it never keeps a case without its lines.
+// The groups of the first cases fill at once: after them most cases send counts only.
+class WorkerRows {
+ public:
+  WorkerRows(int64_t all_rows_cases, int64_t max_example_rows)
+      : discrepancies_(max_example_rows), cases_(all_rows_cases, max_example_rows) {}
+  PackedRows Pack(int64_t index, std::vector<CaseRow> cases, std::vector<DiscrepancyRow> discrepancies);
+
+ private:
+  ExampleRowBound discrepancies_;
+  CaseExampleBound cases_;
+};
 
 // A summary count's key: "op\x1fengine\x1fscheme\x1fkind\x1fname". No field holds a byte below
 // \x1f, so the keys sort in (op, engine, scheme, kind, name) order.

@@ -11,6 +11,7 @@
 #include "harness/campaign/case_index.h"
 #include "harness/evaluation/case_evaluation.h"
 #include "harness/evaluation/engines.h"
+#include "harness/evaluation/shrink.h"
 #include "harness/torch/libtorch_runner.h"
 #include "reports/example_rows.h"
 
@@ -30,10 +31,18 @@ int64_t OutputElements(const EngineResult& r) {
   return n;
 }
 
-// What a worker does for a case once it is drawn: run (with the accumulators the draw computed,
-// if any), evaluate, serialise the rows. Adds the time of each stage to `stages` when given.
-void FullCheck(const Case& c, const SharedValues<int64_t>& first_layer_acc, Engine engine,
-               const std::vector<Scheme>& schemes, CheckCost* stages) {
+// What a worker keeps across the cases it checks: the bounds of the rows it sends (WorkerRows),
+// one per check (every scheme; the engine's own), as in the steady state of a long campaign (past
+// its first --all-rows-cases cases, which send every row).
+struct WorkerState {
+  WorkerRows all{0, kDefaultMaxExampleRows}, own{0, kDefaultMaxExampleRows};
+};
+
+// What a worker does for case `index` once it is drawn (worker.cc): run (with the accumulators
+// the draw computed, if any), evaluate, read its findings, serialise the rows it sends. Adds the
+// time of each stage to `stages` when given.
+void FullCheck(const Case& c, const SharedValues<int64_t>& first_layer_acc, int64_t index, Engine engine,
+               const std::vector<Scheme>& schemes, WorkerRows* worker_rows, CheckCost* stages) {
   Clock::time_point t0 = Clock::now();
   const CaseRuns runs = RunCase(c, {engine}, schemes, nullptr, first_layer_acc);
   const double run_s = SecondsSince(t0);
@@ -41,10 +50,11 @@ void FullCheck(const Case& c, const SharedValues<int64_t>& first_layer_acc, Engi
   CaseEvaluation ev = EvaluateRuns(c, runs);
   const double evaluate_s = SecondsSince(t0);
   t0 = Clock::now();
-  ExampleRowBound case_bound(kDefaultMaxExampleRows);  // as a campaign worker (worker.cc)
+  ExampleRowBound case_bound(kDefaultMaxExampleRows);
   KeepExampleRows(&ev.discrepancies, &case_bound);
-  CaseAnswer answer;  // as a campaign worker sends it (worker.cc)
-  answer.rows = PackRows(ev.case_rows, ev.discrepancies);
+  CaseAnswer answer;
+  for (const FailureSignature& sig : AllFindings(ev)) answer.signatures.push_back(sig.ToString());
+  answer.rows = worker_rows->Pack(index, std::move(ev.case_rows), std::move(ev.discrepancies));
   const std::string rows = FormatCaseAnswer(answer);
   if (rows.empty()) std::abort();  // keeps the serialisation from being optimised away
   if (stages) {
@@ -58,11 +68,11 @@ void FullCheck(const Case& c, const SharedValues<int64_t>& first_layer_acc, Engi
 // One timed round of a case on an engine: LibTorch alone, the full check with every scheme and
 // the full check with the engine's own (each check plus `draw_s`, the time it took to draw the
 // case). The order rotates with `round`, so that no measurement always pays for a cold start.
-void TimeCase(const Case& c, const SharedValues<int64_t>& first_layer_acc, Engine engine,
-              const std::vector<Scheme>& all, double draw_s, int64_t round, CheckCost* cost) {
+void TimeCase(const Case& c, const SharedValues<int64_t>& first_layer_acc, int64_t index, Engine engine,
+              const std::vector<Scheme>& all, double draw_s, WorkerState* worker, CheckCost* cost) {
   for (int64_t step = 0; step < 3; ++step) {
     const Clock::time_point t0 = Clock::now();
-    switch ((round + step) % 3) {
+    switch ((index + step) % 3) {
       case 0: {
         const EngineResult alone = RunOnLibTorch(c.model, engine);
         cost->libtorch_s += SecondsSince(t0);
@@ -71,12 +81,12 @@ void TimeCase(const Case& c, const SharedValues<int64_t>& first_layer_acc, Engin
         break;
       }
       case 1:
-        FullCheck(c, first_layer_acc, engine, all, cost);
+        FullCheck(c, first_layer_acc, index, engine, all, &worker->all, cost);
         cost->check_all_s += SecondsSince(t0) + draw_s;
         cost->draw_s += draw_s;
         break;
       default:
-        FullCheck(c, first_layer_acc, engine, {EngineOwnScheme(engine)}, nullptr);
+        FullCheck(c, first_layer_acc, index, engine, {EngineOwnScheme(engine)}, &worker->own, nullptr);
         cost->check_own_s += SecondsSince(t0) + draw_s;
     }
   }
@@ -165,15 +175,17 @@ std::vector<CheckCost> MeasureFamilies(const std::vector<Engine>& engines, const
     const Case warm_up = CaseForIndex(s, cases, nullptr);  // not one of the timed cases
     for (Engine e : engines) {
       CheckCost ignored;
-      TimeCase(warm_up, {}, e, all, 0.0, 0, &ignored);
+      WorkerState worker;
+      TimeCase(warm_up, {}, cases, e, all, 0.0, &worker, &ignored);
     }
+    std::vector<WorkerState> workers(engines.size());
     for (int64_t i = 0; i < cases; ++i) {
       const Clock::time_point t0 = Clock::now();
       SharedValues<int64_t> first_layer_acc;
       const Case c = CaseForIndex(s, i, nullptr, &first_layer_acc);
       const double draw_s = SecondsSince(t0);
       for (size_t e = 0; e < engines.size(); ++e) {
-        TimeCase(c, first_layer_acc, engines[e], all, draw_s, i, &rows[first + e]);
+        TimeCase(c, first_layer_acc, i, engines[e], all, draw_s, &workers[e], &rows[first + e]);
       }
     }
   }
@@ -193,9 +205,11 @@ std::vector<CheckCost> MeasureLayers(const std::vector<Engine>& engines, int64_t
       CheckCost cost{EngineName(e), c.id};
       if (repeats > 0) {  // untimed first call, as in MeasureFamilies
         CheckCost ignored;
-        TimeCase(c, {}, e, all, 0.0, 0, &ignored);
+        WorkerState worker;
+        TimeCase(c, {}, 0, e, all, 0.0, &worker, &ignored);
       }
-      for (int64_t r = 0; r < repeats; ++r) TimeCase(c, {}, e, all, 0.0, r, &cost);
+      WorkerState worker;
+      for (int64_t r = 0; r < repeats; ++r) TimeCase(c, {}, r, e, all, 0.0, &worker, &cost);
       rows.push_back(cost);
     }
   }

@@ -128,6 +128,7 @@ int RunCampaignWorker(const CampaignSettings& s) {
   const KernelColumn* k = kernel.get();
   const std::map<int64_t, std::string> faults = FaultsFromEnvironment();
   int64_t previous = -1;
+  WorkerRows worker_rows(s.all_rows_cases, s.max_example_rows);  // the run keeps a subset of what it sends
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in(line);
@@ -146,10 +147,10 @@ int RunCampaignWorker(const CampaignSettings& s) {
       const Case c = CaseForIndex(s, index, &a.corners, &first_layer_acc);
       const CaseRuns runs = RunCase(c, s.engines, s.schemes, k, std::move(first_layer_acc));
       CaseEvaluation ev = EvaluateRuns(c, runs);
-      ExampleRowBound case_bound(s.max_example_rows);  // the coordinator keeps a subset of these
+      ExampleRowBound case_bound(s.max_example_rows);  // findings are read from the case's own examples
       KeepExampleRows(&ev.discrepancies, &case_bound);
       for (const FailureSignature& sig : AllFindings(ev)) a.signatures.push_back(sig.ToString());
-      a.rows = PackRows(std::move(ev.case_rows), ev.discrepancies);
+      a.rows = worker_rows.Pack(index, std::move(ev.case_rows), std::move(ev.discrepancies));
       if (!a.signatures.empty()) {  // every failing case is saved at once, as found
         Case saved = c;
         saved.description = "unexplained difference(s) " + json(a.signatures).dump() + " found by a campaign";

@@ -10,27 +10,10 @@
 #include <vector>
 
 #include "reports/example_rows.h"
+#include "tests/support/example_rows_gen.h"
 
 namespace qdiff {
 namespace {
-
-// Few distinct values per field, so groups fill and libtorch_bug elements repeat across schemes.
-rc::Gen<DiscrepancyRow> GenRow(const std::string& case_id) {
-  return rc::gen::apply(
-      [case_id](int engine, int scheme, int layer, int index, int op, bool bug) {
-        DiscrepancyRow r;
-        r.case_id = case_id;
-        r.engine = engine ? "onednn" : "qnnpack";
-        r.scheme = "s" + std::to_string(scheme);
-        r.layer = layer;
-        r.index = index;
-        r.layer_op = op ? "add" : "conv2d";
-        r.cls = bug ? DiffClass::kLibTorchBug : DiffClass::kTie;
-        return r;
-      },
-      rc::gen::inRange(0, 2), rc::gen::inRange(0, 3), rc::gen::inRange(0, 2), rc::gen::inRange(0, 4),
-      rc::gen::inRange(0, 2), rc::gen::arbitrary<bool>());
-}
 
 using Written = std::vector<std::tuple<std::string, std::string, std::string, int64_t, int64_t>>;
 
@@ -45,7 +28,7 @@ RC_GTEST_PROP(ExampleRows, WorkerBoundThenRunBoundKeepsTheRunBoundsRows, ()) {
   Written direct, after_worker;
   for (int c = 0; c < cases; ++c) {
     const std::string id = "c" + std::to_string(c);
-    std::vector<DiscrepancyRow> rows = *rc::gen::container<std::vector<DiscrepancyRow>>(GenRow(id));
+    std::vector<DiscrepancyRow> rows = *rc::gen::container<std::vector<DiscrepancyRow>>(GenExampleDiscrepancy(id));
     std::vector<DiscrepancyRow> sent = rows;
     ExampleRowBound worker(max_per_group);
     KeepExampleRows(&sent, &worker);

@@ -402,6 +402,22 @@ TEST(ReportsSummaryTest, SummarizeHandMadeTable) {
   EXPECT_EQ(got_fields, want);
 }
 
+// summary.csv keys a case by its chain's first two ops: chains of three or more ops share a key
+// with ">..." (so that the keys stay bounded), shorter ones keep their own.
+TEST(ReportsSummaryTest, SummaryChainKeepsTheFirstTwoOps) {
+  EXPECT_EQ(SummaryChain("conv2d"), "conv2d");
+  EXPECT_EQ(SummaryChain("conv2d_relu>add"), "conv2d_relu>add");
+  EXPECT_EQ(SummaryChain("conv2d>relu>add_relu"), "conv2d>relu>...");
+  EXPECT_EQ(SummaryChain("conv2d>relu>max_pool2d>conv2d>add>adaptive_avg_pool2d>flatten>linear"), "conv2d>relu>...");
+  std::vector<CaseRow> cases = {MakeCase("a", "conv2d>relu>add", "qnnpack", "exact", "exact"),
+                                MakeCase("b", "conv2d>relu>cat>relu", "qnnpack", "exact", "exact"),
+                                MakeCase("c", "conv2d>relu", "qnnpack", "exact", "exact")};
+  const std::vector<SummaryRow> got = Summarize(cases, {});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(SummaryToFields(got[0]), (std::vector<std::string>{"conv2d>relu", "qnnpack", "exact", "verdict", "exact", "1"}));
+  EXPECT_EQ(SummaryToFields(got[1]), (std::vector<std::string>{"conv2d>relu>...", "qnnpack", "exact", "verdict", "exact", "2"}));
+}
+
 // Per layer op (ops.csv): each layer of each case row counts once. Case g1 is
 // conv2d>relu>add_relu: layer 0 has a tie, layer 2 an unexplained element, layer 1 nothing, so
 // conv2d: explained, relu: exact, add_relu: unexplained. Case g2 (relu) was rejected: its one
