@@ -390,14 +390,19 @@ void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const in
   FilteredRun(recipe, terms, acc, n, out);
 }
 
-double ExactRealOutput(const ChannelTerms& terms, int64_t acc) {
-  // v = (acc + B)·M in long double, with FilteredRound's error bound. The double nearest v is d
-  // when no midpoint between d and a neighbour lies within the bound of v (midpoints of normal
-  // doubles are exact in long double's 64-bit significand).
+static_assert(std::numeric_limits<long double>::digits >= 64, "the real-output bound needs x87 long double or wider");
+
+RealOutputApproximation ApproximateRealOutput(const ChannelTerms& terms, int64_t acc) {
   const long double b = terms.quant.bias ? terms.bias_exact_approx : 0;
   const long double m = terms.multiplier_exact_approx;
   const long double v = (static_cast<long double>(acc) + b) * m;
-  const long double err = (std::fabs(v) + std::fabs(b * m)) * 0x1p-58L;
+  return {v, (std::fabs(v) + std::fabs(b * m)) * 0x1p-61L};
+}
+
+double ExactRealOutput(const ChannelTerms& terms, int64_t acc) {
+  // The double nearest v is d when no midpoint between d and a neighbour lies within the bound
+  // of v (midpoints of normal doubles are exact in long double's 64-bit significand).
+  const auto [v, err] = ApproximateRealOutput(terms, acc);
   const double d = static_cast<double>(v);
   if (std::isnormal(d)) {
     const long double below = (static_cast<long double>(d) + std::nextafter(d, -HUGE_VAL)) / 2;

@@ -142,9 +142,19 @@ struct FilterApproximation {
 };
 std::optional<FilterApproximation> ApproximateExact(const Recipe& recipe, const ChannelTerms& terms, int64_t acc);
 
+// (acc + B)·M in long double (64-bit significand), B = b/(s_x·s_w) and M = s_x·s_w/s_y as
+// ChannelTerms hold them (two roundings each: relative error ≤ 2·2^-64), the sum and product
+// rounded once each (2^-64). So |value − (acc + B)·M| ≤ |v|·(2^-64 + 2·2^-64 + 2^-64) +
+// |B·M|·2·2^-64 + O(2^-128) ≤ (|value| + |B·M|)·2^-61 = error, a factor two to spare.
+struct RealOutputApproximation {
+  long double value = 0;
+  long double error = 0;
+};
+RealOutputApproximation ApproximateRealOutput(const ChannelTerms& terms, int64_t acc);
+
 // Exact real output value (acc·s_x·s_w + b)/s_y, correctly rounded to double, + z_y (reports,
-// the generators' observer range): from the long double approximations when their error bound
-// proves the rounding, else from the exact rationals.
+// the generators' observer range): from ApproximateRealOutput when its error bound proves the
+// rounding, else from the exact rationals.
 double ExactRealOutput(const ChannelTerms& terms, int64_t acc);
 
 }  // namespace qdiff
