@@ -44,11 +44,26 @@ std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r
 std::vector<int32_t> ExpandValues(uint64_t seed, int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
   std::vector<int32_t> v(static_cast<size_t>(n));
   SplitMix64 rng{seed};
-  if (kind == "same_sign_extremes") {  // one or two outputs per value
-    for (int32_t& x : v) x = InRange(rng(), 0, 99) < 85 ? r.qmax : InRange(rng(), r.qmin, r.qmax);
+  uint64_t x[kBlock];
+  if (kind == "same_sign_extremes") {
+    // One output per value, and a second for the one in seven that is not qmax: a value is
+    // InRange(x0, 0, 99) < 85 ? qmax : InRange(x1, qmin, qmax), from outputs drawn a block ahead
+    // (the generator is this tensor's alone: what is drawn beyond the last value is never used).
+    int64_t have = 0, at = 0;  // x[at, have): drawn, not used yet
+    for (int32_t& value : v) {
+      if (have - at < 2) {  // keep two ahead: the rest to the front, then draw the block full
+        const int64_t rest = have - at;
+        for (int64_t i = 0; i < rest; ++i) x[i] = x[at + i];
+        rng.Fill(x + rest, kBlock - rest);
+        have = kBlock;
+        at = 0;
+      }
+      const bool second = InRange(x[at], 0, 99) >= 85;
+      value = second ? InRange(x[at + 1], r.qmin, r.qmax) : r.qmax;
+      at += second ? 2 : 1;
+    }
     return v;
   }
-  uint64_t x[kBlock];
   for (int64_t begin = 0; begin < n; begin += kBlock) {  // one output per value
     const int64_t count = std::min(kBlock, n - begin);
     rng.Fill(x, count);

@@ -99,7 +99,8 @@ std::vector<std::string> WorkerArguments(const CampaignSettings& s) {
   std::vector<std::string> args = {"__worker", "--seed", std::to_string(s.seed), "--engines", engines,
                                    "--schemes", schemes, "--ops", ops, "--out", s.out_dir,
                                    "--real-sizes", std::to_string(s.generator.real_size_percent),
-                                   "--max-example-rows", std::to_string(s.max_example_rows)};
+                                   "--max-example-rows", std::to_string(s.max_example_rows),
+                                   "--all-rows-cases", std::to_string(s.all_rows_cases)};
   if (!s.injected_defect.empty()) {
     args.push_back("--inject-defect");
     args.push_back(s.injected_defect);

@@ -334,7 +334,8 @@ CommandDef WorkerCommand() {
   return {"__worker", "", [](CLI::App* worker, const std::string&) -> std::function<int()> {
             struct Flags {
               std::string seed = "1", engines, schemes, ops, out, defect, kernel, real_sizes = "0",
-                          max_example_rows = std::to_string(kDefaultMaxExampleRows);
+                          max_example_rows = std::to_string(kDefaultMaxExampleRows),
+                          all_rows_cases = std::to_string(kDefaultAllRowsCases);
             };
             auto f = std::make_shared<Flags>();
             worker->add_option("--seed", f->seed);
@@ -344,6 +345,7 @@ CommandDef WorkerCommand() {
             worker->add_option("--real-sizes", f->real_sizes);
             worker->add_option("--out", f->out);
             worker->add_option("--max-example-rows", f->max_example_rows);
+            worker->add_option("--all-rows-cases", f->all_rows_cases);
             worker->add_option("--inject-defect", f->defect);
             worker->add_option("--kernel", f->kernel);
             return [f] {
@@ -356,6 +358,7 @@ CommandDef WorkerCommand() {
                   static_cast<int>(ParseInteger(f->real_sizes, "--real-sizes", 0, 100));
               ws.out_dir = f->out;
               ws.max_example_rows = ParseInteger(f->max_example_rows, "--max-example-rows", 0, kMaxExampleRowsFlag);
+              ws.all_rows_cases = ParseInteger(f->all_rows_cases, "--all-rows-cases", 0, kMaxCases);
               ws.injected_defect = f->defect;
               ws.kernel_path = f->kernel;
               return RunCampaignWorker(ws);

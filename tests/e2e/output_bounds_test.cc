@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "harness/campaign/journal.h"
+#include "reports/example_rows.h"
 #include "reports/schema.h"
 #include "reports/summary.h"
 #include "tests/support/qdiff_process.h"
@@ -88,6 +89,19 @@ TEST(OutputBounds, ExampleRowsAreBoundedPerGroupAndEveryCountStaysExact) {
     }
   }
   EXPECT_EQ(from_counts, from_rows);
+}
+
+// --all-rows-cases above its default reaches the workers too (they leave out the lines of cases
+// their own bounds do not keep, harness/campaign/rows.h): every row of every case is written.
+TEST(OutputBounds, AllRowsCasesAboveTheDefaultKeepsEveryRow) {
+  TempDir dir;
+  const int64_t cases = kDefaultAllRowsCases + 100;
+  const Result r = Qdiff("run --cases " + std::to_string(cases) + " --seed 5 --jobs 2 --ops relu --schemes exact" +
+                         " --all-rows-cases " + std::to_string(cases) + " --out " + Quote(dir.path().string()));
+  ASSERT_TRUE(Ran(r)) << r.output;
+  std::set<std::string> ids;
+  for (const CaseRow& c : ReadCases((dir.path() / "cases.csv").string())) ids.insert(c.case_id);
+  EXPECT_EQ(static_cast<int64_t>(ids.size()), cases);
 }
 
 // cases.csv: every row of the cases below --all-rows-cases, then whole example cases (findings,
