@@ -71,9 +71,17 @@ struct Task {
   std::string signature;
 };
 
+// A worker runs its tasks in the order sent. It holds one task, and one case queued behind a
+// case, so that it starts the next case the moment it has answered (not after the coordinator
+// has woken, read the answer and sent another). The deadline is the running task's: it starts
+// when the task is sent to an idle worker, or when the task before it is answered.
 struct WorkerSlot {
   std::unique_ptr<WorkerProcess> process;
-  Task task;
+  Task task;    // running (kNone: idle)
+  Task queued;  // a case sent behind `task` (kNone: none)
+  // A case that was queued behind a task that killed the worker: it never ran, and runs first
+  // in the fresh worker, whose cases then still arrive in increasing index order (WorkerRows).
+  Task retry;
   std::chrono::steady_clock::time_point deadline;
   int64_t last_index = -1;  // the case this worker ran before (state-dependence)
 };
@@ -385,32 +393,61 @@ class Coordinator {
     return true;
   }
 
+  // Gives an idle worker a task (its retry, a shrink, the next case) and then, behind a case, the
+  // next case as well; tops up the queue of a busy one.
   void Assign(WorkerSlot& w) {
-    Task t;
-    if (!shrinks_.empty()) {
-      t = shrinks_.front();
-      shrinks_.pop_front();
-    } else if (!NextCase(&t)) {
-      return;
+    if (w.task.kind == Task::kNone) {
+      Task t;
+      if (w.retry.kind != Task::kNone) {
+        t = w.retry;
+        w.retry = Task{};
+      } else if (!shrinks_.empty()) {
+        t = shrinks_.front();
+        shrinks_.pop_front();
+      } else if (!NextCase(&t)) {
+        return;
+      }
+      if (!w.process) w.process = std::make_unique<WorkerProcess>(WorkerArguments(s_));
+      w.task = t;
+      StartDeadline(w);
+      if (!w.process->Send(TaskLine(t))) {
+        // The idle worker is gone (killed from outside): the task never started; a fresh worker
+        // takes it.
+        w.process->Kill();
+        w.process = std::make_unique<WorkerProcess>(WorkerArguments(s_));
+        if (!w.process->Send(TaskLine(t))) {
+          WorkerDied(w, false);
+          return;
+        }
+      }
     }
-    if (!w.process) w.process = std::make_unique<WorkerProcess>(WorkerArguments(s_));
-    const std::string line = t.kind == Task::kCase
-                                 ? "case " + std::to_string(t.index)
-                                 : "shrink " + std::to_string(t.index) + " " +
-                                       std::to_string(t.previous) + " " + t.signature;
-    w.task = t;
+    // Only cases queue, and only behind a case: a shrink's findings come before the next case's.
+    if (w.task.kind != Task::kCase || w.queued.kind != Task::kNone || !shrinks_.empty()) return;
+    Task next;
+    if (!NextCase(&next)) return;
+    // A worker that is gone has not received it: it runs first in the fresh worker, after the
+    // poll has read what the old one wrote.
+    (w.process->Send(TaskLine(next)) ? w.queued : w.retry) = next;
+  }
+
+  static std::string TaskLine(const Task& t) {
+    return t.kind == Task::kCase ? "case " + std::to_string(t.index)
+                                 : "shrink " + std::to_string(t.index) + " " + std::to_string(t.previous) + " " +
+                                       t.signature;
+  }
+
+  void StartDeadline(WorkerSlot& w) {
     // A shrink evaluates the case many times: it gets ten case timeouts.
     // (bounded: a deadline past the clock's range would wrap into the past)
-    const double seconds = std::min(1e7, s_.case_timeout_seconds * (t.kind == Task::kShrink ? 10 : 1));
-    w.deadline = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-    if (!w.process->Send(line)) {
-      // The idle worker is gone (killed from outside): the task never started; a fresh worker
-      // takes it.
-      w.process->Kill();
-      w.process = std::make_unique<WorkerProcess>(WorkerArguments(s_));
-      if (!w.process->Send(line)) WorkerDied(w, false);
-    }
+    const double seconds = std::min(1e7, s_.case_timeout_seconds * (w.task.kind == Task::kShrink ? 10 : 1));
+    w.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
+
+  // The running task is done: the queued case (already in the worker's input) runs next.
+  void TaskDone(WorkerSlot& w) {
+    w.task = w.queued;
+    w.queued = Task{};
+    if (w.task.kind != Task::kNone) StartDeadline(w);
   }
 
   void WorkerDied(WorkerSlot& w, bool timeout) {
@@ -419,14 +456,17 @@ class Coordinator {
     if (w.task.kind != Task::kNone) RecordCrash(w.task, timeout ? "killed after the case timeout" : how, timeout);
     w.process.reset();
     w.task = Task{};
+    if (w.queued.kind != Task::kNone) w.retry = w.queued;  // never started
+    w.queued = Task{};
   }
 
   // A case's answer goes to `answers`, to be taken once the worker has its next task.
   void HandleLine(WorkerSlot& w, const std::string& line, std::vector<CaseAnswer>* answers) {
     if (std::optional<CaseAnswer> a = ParseCaseAnswer(line)) {  // journaled when its rows are written
+      if (w.task.kind != Task::kCase || a->index != w.task.index) return;  // not the running case's
       w.last_index = a->index;
       answers->push_back(std::move(*a));
-      w.task = Task{};
+      TaskDone(w);
       return;
     }
     json j;
@@ -439,15 +479,13 @@ class Coordinator {
     if (j.value("type", "") != "finding") return;  // the task is still in flight
     journal_->Append(j);
     TakeFinding(j);
-    w.task = Task{};
+    TaskDone(w);
   }
 
   void Loop() {
     double next_flush = s_.flush_seconds, next_progress = 0;
     for (;;) {
-      for (WorkerSlot& w : slots_) {
-        if (w.task.kind == Task::kNone) Assign(w);
-      }
+      for (WorkerSlot& w : slots_) Assign(w);
       std::vector<pollfd> fds;
       std::vector<WorkerSlot*> polled;
       for (WorkerSlot& w : slots_) {
@@ -473,7 +511,7 @@ class Coordinator {
       }
       // The workers run their next cases while this process takes their answers.
       for (WorkerSlot& w : slots_) {
-        if (w.task.kind == Task::kNone && w.process) Assign(w);
+        if (w.process) Assign(w);
       }
       for (CaseAnswer& a : answers) TakeCaseResult(std::move(a));
       if (Elapsed() >= next_flush) {
