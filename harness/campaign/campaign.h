@@ -89,6 +89,11 @@ struct CampaignResult {
   int64_t resumed_cases = 0;         // cases taken from the checkpoint (--resume)
   int64_t journal_lines_dropped = 0; // journal lines not trusted (checksum, index) on --resume
   double wall_seconds = 0;
+  // When the first and the last workers' answers of this run arrived (seconds into the run): the
+  // cases between them over that time is the rate once workers are up, without their start-up
+  // and the final reports.
+  double first_answer_seconds = -1, last_answer_seconds = -1;
+  int64_t answers = 0;               // workers' case answers taken in this run
   double worker_seconds = 0;         // time workers spent on cases
   double libtorch_seconds = 0;       // of which inside LibTorch
   int64_t worker_rss_first_kb = 0;   // a worker's RSS after its first case

@@ -71,17 +71,19 @@ struct Task {
   std::string signature;
 };
 
-// A worker runs its tasks in the order sent. It holds one task, and one case queued behind a
-// case, so that it starts the next case the moment it has answered (not after the coordinator
-// has woken, read the answer and sent another). The deadline is the running task's: it starts
-// when the task is sent to an idle worker, or when the task before it is answered.
+// A worker runs its tasks in the order sent. It holds one task, and up to kQueuedCases cases
+// queued behind a case, so that it starts the next case the moment it has answered, and goes on
+// while the coordinator is busy elsewhere (a flush). The deadline is the running task's: it
+// starts when the task is sent to an idle worker, or when the task before it is answered.
+constexpr size_t kQueuedCases = 2;
+
 struct WorkerSlot {
   std::unique_ptr<WorkerProcess> process;
-  Task task;    // running (kNone: idle)
-  Task queued;  // a case sent behind `task` (kNone: none)
-  // A case that was queued behind a task that killed the worker: it never ran, and runs first
+  Task task;                 // running (kNone: idle)
+  std::deque<Task> queued;   // cases sent behind `task`, in order
+  // Cases that were queued behind a task that killed the worker: they never ran, and run first
   // in the fresh worker, whose cases then still arrive in increasing index order (WorkerRows).
-  Task retry;
+  std::deque<Task> retry;
   std::chrono::steady_clock::time_point deadline;
   int64_t last_index = -1;  // the case this worker ran before (state-dependence)
 };
@@ -398,9 +400,9 @@ class Coordinator {
   void Assign(WorkerSlot& w) {
     if (w.task.kind == Task::kNone) {
       Task t;
-      if (w.retry.kind != Task::kNone) {
-        t = w.retry;
-        w.retry = Task{};
+      if (!w.retry.empty()) {
+        t = w.retry.front();
+        w.retry.pop_front();
       } else if (!shrinks_.empty()) {
         t = shrinks_.front();
         shrinks_.pop_front();
@@ -422,12 +424,22 @@ class Coordinator {
       }
     }
     // Only cases queue, and only behind a case: a shrink's findings come before the next case's.
-    if (w.task.kind != Task::kCase || w.queued.kind != Task::kNone || !shrinks_.empty()) return;
-    Task next;
-    if (!NextCase(&next)) return;
-    // A worker that is gone has not received it: it runs first in the fresh worker, after the
-    // poll has read what the old one wrote.
-    (w.process->Send(TaskLine(next)) ? w.queued : w.retry) = next;
+    while (w.task.kind == Task::kCase && w.queued.size() < kQueuedCases && shrinks_.empty()) {
+      // A retry goes first; a worker that is gone has not received the case: it runs in the
+      // fresh worker, after the poll has read what the old one wrote.
+      Task next;
+      if (!w.retry.empty()) {
+        next = w.retry.front();
+        w.retry.pop_front();
+      } else if (!NextCase(&next)) {
+        return;
+      }
+      if (!w.process->Send(TaskLine(next))) {
+        w.retry.push_front(next);
+        return;
+      }
+      w.queued.push_back(next);
+    }
   }
 
   static std::string TaskLine(const Task& t) {
@@ -445,9 +457,11 @@ class Coordinator {
 
   // The running task is done: the queued case (already in the worker's input) runs next.
   void TaskDone(WorkerSlot& w) {
-    w.task = w.queued;
-    w.queued = Task{};
-    if (w.task.kind != Task::kNone) StartDeadline(w);
+    w.task = Task{};
+    if (w.queued.empty()) return;
+    w.task = w.queued.front();
+    w.queued.pop_front();
+    StartDeadline(w);
   }
 
   void WorkerDied(WorkerSlot& w, bool timeout) {
@@ -456,8 +470,9 @@ class Coordinator {
     if (w.task.kind != Task::kNone) RecordCrash(w.task, timeout ? "killed after the case timeout" : how, timeout);
     w.process.reset();
     w.task = Task{};
-    if (w.queued.kind != Task::kNone) w.retry = w.queued;  // never started
-    w.queued = Task{};
+    // never started; they precede the retries (cases sent after them)
+    w.retry.insert(w.retry.begin(), w.queued.begin(), w.queued.end());
+    w.queued.clear();
   }
 
   // A case's answer goes to `answers`, to be taken once the worker has its next task.
@@ -512,6 +527,11 @@ class Coordinator {
       // The workers run their next cases while this process takes their answers.
       for (WorkerSlot& w : slots_) {
         if (w.process) Assign(w);
+      }
+      if (!answers.empty()) {
+        r_.last_answer_seconds = Elapsed();
+        if (r_.answers == 0) r_.first_answer_seconds = r_.last_answer_seconds;
+        r_.answers += static_cast<int64_t>(answers.size());
       }
       for (CaseAnswer& a : answers) TakeCaseResult(std::move(a));
       if (Elapsed() >= next_flush) {

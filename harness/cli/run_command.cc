@@ -227,8 +227,8 @@ int CommandThroughput(int64_t cases, int64_t repeats, int64_t campaign_cases, ui
   if (campaign_cases == 0) return kExitOk;
   std::printf("\nThe default campaign (%lld cases, every op, engine and scheme) at --jobs 1 and 2:\n",
               static_cast<long long>(campaign_cases));
-  std::printf("%6s %8s %10s %10s %12s %14s\n", "jobs", "cases", "seconds", "cases/s", "LibTorch %",
-              "worker RSS KiB");
+  std::printf("%6s %8s %10s %10s %10s %12s %14s\n", "jobs", "cases", "seconds", "cases/s", "steady c/s",
+              "LibTorch %", "worker RSS KiB");
   for (int64_t jobs : {1, 2}) {
     CampaignSettings s;
     s.cases = campaign_cases;
@@ -241,8 +241,11 @@ int CommandThroughput(int64_t cases, int64_t repeats, int64_t campaign_cases, ui
                  ("qdiff-throughput-" + std::to_string(getpid()) + "-j" + std::to_string(jobs))).string();
     const CampaignResult r = RunCampaign(s);
     std::filesystem::remove_all(s.out_dir);
-    std::printf("%6lld %8lld %10.2f %10.1f %11.0f%% %14lld\n", static_cast<long long>(jobs),
-                static_cast<long long>(r.cases_run), r.wall_seconds, r.cases_run / r.wall_seconds,
+    // steady: the answers after the first, over the time from the first to the last
+    const double span = r.last_answer_seconds - r.first_answer_seconds;
+    const double steady = r.answers > 1 && span > 0 ? (r.answers - 1) / span : 0.0;
+    std::printf("%6lld %8lld %10.2f %10.1f %10.1f %11.0f%% %14lld\n", static_cast<long long>(jobs),
+                static_cast<long long>(r.cases_run), r.wall_seconds, r.cases_run / r.wall_seconds, steady,
                 100.0 * r.libtorch_seconds / std::max(r.worker_seconds, 1e-9),
                 static_cast<long long>(r.worker_rss_max_kb));
   }

@@ -45,6 +45,26 @@ TEST(Throughput, OneRowPerEngineAndWorkloadAndTheStageTable) {
   }
 }
 
+// The campaign table: a row per --jobs with every case run, and a steady rate (the answers after
+// the first over the time to the last) that is there and at least the whole run's.
+TEST(Throughput, CampaignRowsCountEveryCaseAndASteadyRate) {
+  const Result r = Qdiff("throughput --cases 1 --repeats 0 --ops relu --campaign-cases 60");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const size_t table = r.output.find("steady c/s");
+  ASSERT_NE(table, std::string::npos) << r.output;
+  std::istringstream in(r.output.substr(r.output.find('\n', table) + 1));
+  for (int64_t expected_jobs : {1, 2}) {
+    int64_t jobs = 0, cases = 0;
+    double seconds = 0, rate = 0, steady = 0;
+    in >> jobs >> cases >> seconds >> rate >> steady;
+    in.ignore(1 << 20, '\n');
+    EXPECT_EQ(jobs, expected_jobs) << r.output;
+    EXPECT_EQ(cases, 60) << r.output;
+    EXPECT_GT(steady, 0.0) << r.output;
+    EXPECT_GE(steady, rate) << "the start-up and the final reports are outside the steady rate\n" << r.output;
+  }
+}
+
 TEST(Throughput, BadCountsAreUsageErrors) {
   for (const char* args : {"throughput --repeats -1", "throughput --cases 0", "throughput --ops conv9d"}) {
     const Result r = Qdiff(args);
