@@ -527,7 +527,7 @@ std::string FormatHtmlReport(const std::vector<RunData>& runs) {
     s += "<h3>Op \xC3\x97 engine</h3>\n" + OpEngineMatrix(run, cells);
     s += "<h3>|diff| by class</h3>\n" + Histograms(run, RunEngines(run));
     s += "<h3>Findings</h3>\n" + GroupedFindings(run);
-    s += "<details>\n<summary>Tables: per layer op, rejections (per op chain: summary.csv)</summary>\n";
+    s += "<details>\n<summary>Tables: per layer op, rejections (per op chain prefix: summary.csv)</summary>\n";
     s += "<h3>Per layer op \xC3\x97 engine \xC3\x97 scheme (layers)</h3>\n" + SummaryTable(layers);
     s += "<h3>Rejected by LibTorch</h3>\n" + Rejections(run);
     s += "</details>\n</section>\n";

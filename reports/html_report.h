@@ -33,7 +33,7 @@ struct RunData {
 //      explain commands);
 //   5. "Tables", collapsed (<details>): per layer op × engine × scheme (layer verdicts, then
 //      elements per class), and per engine × LibTorch message the rejected cases with example op
-//      chains. Nothing on the page grows with the number of cases (per op chain: summary.csv).
+//      chains. Nothing on the page grows with the number of cases (per op chain prefix: summary.csv).
 // All text is escaped (XmlEscape, junit.h); the output is well-formed XML after <!DOCTYPE html>.
 // No scripts, links or external resources. Deterministic. Throws ReportError if a discrepancy has
 // no case row in its run (as Summarize does).

@@ -537,8 +537,8 @@ class Coordinator {
       if (Elapsed() >= next_flush) {
         const std::clock_t start = std::clock();
         Flush(false);
-        // The checkpoint grows with the op chains seen: at most 5% of the coordinator's CPU time
-        // goes to it (its fsyncs wait without it).
+        // At most 5% of the coordinator's CPU time goes to the checkpoint (its fsyncs wait
+        // without it).
         const double cpu = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
         next_flush = Elapsed() + std::max(s_.flush_seconds, 20 * cpu);
       }
@@ -568,7 +568,7 @@ class Coordinator {
   void Flush(bool finished) {
     journal_->Sync();
     sink_->Flush(finished, State());
-    if (finished) r_.summary = sink_->Summary();  // one row per op chain: grows with the run
+    if (finished) r_.summary = sink_->Summary();  // a row per op chain prefix (SummaryChain)
     r_.layer_summary = sink_->LayerSummary();
     r_.findings.clear();
     for (const std::string& sig : finding_order_) r_.findings.push_back(findings_.at(sig));

@@ -389,8 +389,9 @@ void RowSink::Flush(bool finished, const json& state) {
 
 void RowSink::WriteCheckpoint(const json& state, bool finished) {
   namespace fs = std::filesystem;
-  // summary.csv has a row per op chain and the chains keep coming (7 MB after 3 minutes of a
-  // default run): while the run goes on it is the checkpoint's, under a generation's name.
+  // summary.csv (a row per op chain prefix, engine, scheme and count name; 4 MB after a
+  // 30-minute default run): while the run goes on it is the checkpoint's, under a generation's
+  // name.
   const std::string summary = SummaryText(Summary()), layers = SummaryText(LayerSummary());
   WriteFileAtomically(dir_ + "/" + kOpsFile, layers);
   const std::string prefix = "checkpoint." + std::to_string(generation_) + ".";

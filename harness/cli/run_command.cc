@@ -26,7 +26,7 @@
 namespace qdiff {
 
 // The run's console tables: per layer op on each engine's own scheme (ops.csv holds every
-// scheme), then per scheme summed over ops (summary.csv holds every op chain).
+// scheme), then per scheme summed over ops (summary.csv holds them per op chain prefix).
 std::string FormatRunTables(const std::vector<SummaryRow>& summary,
                             const std::vector<SummaryRow>& layer_summary, const std::string& scheme) {
   // The scheme of each engine's rows: the engine's own, or the one asked for.
@@ -50,7 +50,7 @@ std::string FormatRunTables(const std::vector<SummaryRow>& summary,
   return "Per op (every layer of every case once; " +
          (scheme.empty() ? std::string("each engine against its own recipes") : "against " + scheme) +
          "; all schemes in ops.csv):\n" + FormatSummaryTable(own) + rates.str() +
-         "\nPer scheme (all ops; per op chain in summary.csv):\n" +
+         "\nPer scheme (all ops; per op chain prefix in summary.csv):\n" +
          FormatSummaryTable(SumOverOps(summary));
 }
 

@@ -90,14 +90,16 @@ Rational RationalRealValue(const ChannelQuant& q, int64_t acc) {
 
 double RationalRealOutput(const ChannelQuant& q, int64_t acc) { return RationalRealValue(q, acc).ToDouble() + q.z_y; }
 
-ChannelQuant RandomChannel(std::mt19937_64& rng) {
+// Full-precision scales 2^-(exponents − 1) .. 2, z_y in [0, 255], and in three channels of four a
+// bias of (−10000 .. 10000)·bias_step.
+ChannelQuant RandomChannel(std::mt19937_64& rng, int exponents = 20, double bias_step = 1e-3) {
   ChannelQuant q;
-  auto scale = [&] { return std::ldexp(1.0 + (rng() >> 11) * 0x1.0p-53, -static_cast<int>(rng() % 20)); };
+  auto scale = [&] { return std::ldexp(1.0 + (rng() >> 11) * 0x1.0p-53, -static_cast<int>(rng() % exponents)); };
   q.s_x = scale();
   q.s_w = scale();
   q.s_y = scale();
   q.z_y = static_cast<int32_t>(rng() % 256);
-  if (rng() % 4) q.bias = static_cast<float>((static_cast<double>(rng() % 20001) - 10000) * 1e-3);
+  if (rng() % 4) q.bias = static_cast<float>((static_cast<double>(rng() % 20001) - 10000) * bias_step);
   return q;
 }
 
@@ -125,8 +127,8 @@ TEST(RecipeFilter, RealOutputApproximationStaysWithinItsErrorBound) {
 }
 
 // ExactRealOutput rounds a long double when its error bound allows: the same double as the
-// rationals on random channels (about one value in 150 lies near enough to a midpoint to take
-// the rational path), on huge accumulators and on values exactly halfway between two doubles.
+// rationals on random channels (some lie near enough to a midpoint to take the rational path),
+// on huge accumulators and on values exactly halfway between two doubles.
 TEST(RecipeFilter, ExactRealOutputEqualsTheRationalRounding) {
   std::mt19937_64 rng(11);
   int64_t checked = 0;
@@ -169,13 +171,7 @@ TEST(RecipeFilter, ApproximationStaysWithinItsErrorBound) {
     const Recipe& r = scheme->recipe;
     if (r.arithmetic != Arithmetic::kExact || r.rounding == Rounding::kDoubleRoundingQ31) continue;
     for (int c = 0; c < 300; ++c) {
-      ChannelQuant q;
-      auto scale = [&] { return std::ldexp(1.0 + (rng() >> 11) * 0x1.0p-53, -static_cast<int>(rng() % 16)); };
-      q.s_x = scale();
-      q.s_w = scale();
-      q.s_y = scale();
-      q.z_y = static_cast<int32_t>(rng() % 256);
-      if (rng() % 4) q.bias = static_cast<float>((static_cast<double>(rng() % 20001) - 10000) * 1.37e-3);
+      const ChannelQuant q = RandomChannel(rng, 16, 1.37e-3);
       const ChannelTerms t = PrepareChannel(q);
       // B and M as the recipe's forms hold them (recipe.h), exactly.
       Rational b = Rational::FromInt(0);
