@@ -260,7 +260,6 @@ class Coordinator {
     d.corners = std::move(a.corners);
     d.rows = std::move(a.rows);
     done_.insert(a.index);
-    AccountFindings(a.index, d.journal);
     ++cases_received_;
     if (a.rss_kb > 0) {
       if (r_.worker_rss_first_kb == 0) r_.worker_rss_first_kb = a.rss_kb;
@@ -279,6 +278,9 @@ class Coordinator {
   // Counts case `index` as its rows are written (RowSink::Written, in index order), so the
   // counters a checkpoint records cover exactly the cases behind it; journals its findings.
   void Count(int64_t index, const CaseRows& d) {
+    // In index order, not as answers arrive (workers run cases ahead): a finding's first case,
+    // the one shrunk, is the same in every run and in merged shards.
+    AccountFindings(index, d.journal);
     r_.unexplained_cases += d.rows.unexplained;
     const std::string crash = d.journal.value("crash", std::string());
     if (crash == "crashed") ++r_.crashed;
