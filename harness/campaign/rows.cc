@@ -104,11 +104,16 @@ void CountKey(std::string* key, const std::string& op, const std::string& engine
   key->append(1, '\x1f').append(kind).append(1, '\x1f').append(name);
 }
 
-PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies,
-                    bool case_lines) {
-  std::sort(cases.begin(), cases.end(), [](const CaseRow& a, const CaseRow& b) {
+namespace {
+
+void SortByEngineAndScheme(std::vector<CaseRow>* cases) {
+  std::sort(cases->begin(), cases->end(), [](const CaseRow& a, const CaseRow& b) {
     return std::tie(a.engine, a.scheme) < std::tie(b.engine, b.scheme);
   });
+}
+
+// PackRows of case rows already sorted, their lines left empty.
+PackedRows PackWithoutCaseLines(const std::vector<CaseRow>& cases, const std::vector<DiscrepancyRow>& discrepancies) {
   PackedRows p;
   p.case_id = cases.empty() ? "" : cases.front().case_id;
   std::string key;
@@ -120,12 +125,7 @@ PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow
     };
   };
   for (const CaseRow& r : cases) {
-    std::string line;
-    if (case_lines) {
-      line = FormatCsvLine(CaseToFields(r));
-      line.pop_back();  // its '\n'
-    }
-    p.cases.push_back(std::move(line));
+    p.cases.emplace_back();
     p.case_groups.push_back(CaseExampleBound::Group(r));
     p.finding = p.finding || IsFinding(r.verdict);
     p.unexplained += r.verdict == Verdict::kUnexplained;
@@ -141,10 +141,29 @@ PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow
   return p;
 }
 
+// The lines of the (sorted) case rows `p` was packed from.
+void FormatCaseLines(const std::vector<CaseRow>& cases, PackedRows* p) {
+  for (size_t i = 0; i < cases.size(); ++i) {
+    p->cases[i] = FormatCsvLine(CaseToFields(cases[i]));
+    p->cases[i].pop_back();  // its '\n'
+  }
+}
+
+}  // namespace
+
+PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies) {
+  SortByEngineAndScheme(&cases);
+  PackedRows p = PackWithoutCaseLines(cases, discrepancies);
+  FormatCaseLines(cases, &p);
+  return p;
+}
+
 PackedRows WorkerRows::Pack(int64_t index, std::vector<CaseRow> cases, std::vector<DiscrepancyRow> discrepancies) {
   KeepExampleRows(&discrepancies, &discrepancies_);
-  const bool lines = cases_.Keep(index, cases, !discrepancies.empty());
-  return PackRows(std::move(cases), discrepancies, lines);
+  SortByEngineAndScheme(&cases);
+  PackedRows p = PackWithoutCaseLines(cases, discrepancies);
+  if (cases_.Keep(index, p.case_groups, p.finding, !discrepancies.empty())) FormatCaseLines(cases, &p);
+  return p;
 }
 
 RowSink::RowSink(std::string dir, int64_t first_index, int64_t step, int64_t all_rows_cases,

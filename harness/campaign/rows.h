@@ -48,10 +48,7 @@ struct PackedRows {
 };
 
 // `discrepancies` in file order, as KeepExampleRows leaves them; the case rows in any order.
-// Without `case_lines` the case rows' lines are left empty (WorkerRows: the run will not write
-// them); their groups and counts are there all the same.
-PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies,
-                    bool case_lines = true);
+PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow>& discrepancies);
 
 // A campaign worker's side of the example bounds (reports/example_rows.h): the same bounds as the
 // run's, over the cases this worker runs, which reach it in increasing index order. Like a shard,
@@ -59,7 +56,8 @@ PackedRows PackRows(std::vector<CaseRow> cases, const std::vector<DiscrepancyRow
 // more kept rows or cases of its group before it in the worker's cases than in the run's (a case
 // the worker keeps and the run does not came when the run's group was full already). So a
 // worker sends only the discrepancy rows its bound keeps, and a case's lines only when its case
-// bound keeps the case; the run's sink checks that it never keeps a case without its lines.
+// bound keeps the case (else the lines are empty; groups and counts are there all the same); the
+// run's sink checks that it never keeps a case without its lines.
 // The groups of the first cases fill at once: after them most cases send counts only.
 class WorkerRows {
  public:
