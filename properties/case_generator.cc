@@ -4,6 +4,9 @@
 #include <cmath>
 #include <tuple>
 
+#include <rapidcheck/detail/ImplicitParam.h>
+#include <rapidcheck/gen/detail/GenerationHandler.h>
+
 #include "oracles/integer_pipeline.h"
 #include "oracles/layer_products.h"
 #include "oracles/observers.h"
@@ -583,8 +586,34 @@ uint64_t CaseSeed(uint64_t campaign_seed, uint64_t index) {
   return z ^ (z >> 31);
 }
 
+namespace {
+
+// What rc::gen::exec's handler does for each `*gen` inside the callable (RapidCheck's
+// src/gen/detail/ExecHandler.cpp): generate from the next split of the handler's Random at the
+// exec's size, in a fresh implicit scope. The same values in the same order, without the recipe
+// of every generated Shrinkable that only shrinking needs (a tenth of a small case's draw).
+class DrawOnlyHandler : public rc::gen::detail::GenerationHandler {
+ public:
+  DrawOnlyHandler(const rc::Random& random, int size) : random_(random), size_(size) {}
+  rc::detail::Any onGenerate(const rc::Gen<rc::detail::Any>& gen) override {
+    rc::detail::ImplicitScope scope;
+    const rc::Random random = random_.split();
+    return gen(random, size_).value();
+  }
+
+ private:
+  rc::Random random_;
+  int size_;
+};
+
+}  // namespace
+
 GeneratedModel GenerateModel(uint64_t seed, const GeneratorSettings& settings) {
-  return GenModel(settings)(rc::Random(seed), rc::kNominalSize).value();
+  // = GenModel(settings)(rc::Random(seed), rc::kNominalSize).value(): exec starts its handler
+  // from the Random and size it is generated with.
+  DrawOnlyHandler handler(rc::Random(seed), rc::kNominalSize);
+  rc::detail::ImplicitParam<rc::gen::detail::param::CurrentHandler> let_handler(&handler);
+  return DrawModel(settings);
 }
 
 }  // namespace qdiff
