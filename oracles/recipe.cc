@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "oracles/fixed_point.h"
 #include "oracles/kernel_accumulators.h"
@@ -271,6 +272,21 @@ const Rational& ChannelTerms::multiplier_exact() const {
   return *multiplier_exact_;
 }
 
+namespace {
+
+// Bits of the integer |x|·2^k that has no trailing zero bit (0 for x = 0): a product of values
+// with a and b such bits has at most a + b.
+int SignificantBits(double x) {
+  if (x == 0 || !std::isfinite(x)) return x == 0 ? 0 : 64;
+  int exponent = 0;
+  // in [2^52, 2^53): bits 52 down to its lowest set bit are significant
+  const uint64_t significand = static_cast<uint64_t>(std::ldexp(std::frexp(std::fabs(x), &exponent), 53));
+  const uint64_t lowest_bit = significand & (~significand + 1);
+  return 53 - std::ilogb(static_cast<double>(lowest_bit));
+}
+
+}  // namespace
+
 ChannelTerms PrepareChannel(const ChannelQuant& q) {
   ChannelTerms t;
   t.quant = q;
@@ -290,6 +306,11 @@ ChannelTerms PrepareChannel(const ChannelQuant& q) {
   t.multiplier_onednn = dst_s / bias_scale;
 
   t.multiplier_exact_approx = static_cast<long double>(q.s_x) * q.s_w / q.s_y;
+  // acc·s_x·s_w is exact in a 64-bit significand when |acc| < 2^(64 − bits(s_x) − bits(s_w)).
+  const int product_bits = SignificantBits(q.s_x) + SignificantBits(q.s_w);
+  if (SignificantBits(q.s_y) == 1 && product_bits < 64) {
+    t.exact_product_acc_bound = product_bits <= 1 ? INT64_MAX : int64_t{1} << (64 - product_bits);
+  }
   if (q.bias) {
     const float b = *q.bias;
     t.bias_exact_approx = static_cast<long double>(b) / (static_cast<long double>(q.s_x) * q.s_w);
@@ -392,7 +413,30 @@ void EvaluateRecipeRun(const Recipe& recipe, const ChannelTerms& terms, const in
 
 static_assert(std::numeric_limits<long double>::digits >= 64, "the real-output bound needs x87 long double or wider");
 
+namespace {
+
+// (acc·(s_x·s_w) + b)/s_y = (acc + B)·M with one rounding at most, and that rounding's error
+// exactly, for |acc| below terms.exact_product_acc_bound (PrepareChannel): there s_x·s_w and
+// acc·s_x·s_w are exact in long double and s_y is a power of two (the division is exact), so
+// only the sum rounds, and Knuth's TwoSum gives its error e exactly (x87 arithmetic, round to
+// nearest): |value − exact| = |e|/s_y is the error. This covers the generators' observer range,
+// whose calls have s_y = 1 and lie exactly halfway between doubles too often for the general
+// bound (acc·s_x·s_w has up to 62 significant bits).
+std::optional<RealOutputApproximation> ShortScalesRealOutput(const ChannelTerms& terms, int64_t acc) {
+  if (!(acc < terms.exact_product_acc_bound && acc > -terms.exact_product_acc_bound)) return std::nullopt;
+  const ChannelQuant& q = terms.quant;
+  const long double product = static_cast<long double>(acc) * (static_cast<long double>(q.s_x) * q.s_w);
+  const long double b = q.bias ? *q.bias : 0.0f;
+  const long double sum = product + b;
+  const long double b_virtual = sum - product;
+  const long double sum_error = (product - (sum - b_virtual)) + (b - b_virtual);
+  return RealOutputApproximation{sum / q.s_y, std::fabs(sum_error) / q.s_y};
+}
+
+}  // namespace
+
 RealOutputApproximation ApproximateRealOutput(const ChannelTerms& terms, int64_t acc) {
+  if (const auto exact_steps = ShortScalesRealOutput(terms, acc)) return *exact_steps;
   const long double b = terms.quant.bias ? terms.bias_exact_approx : 0;
   const long double m = terms.multiplier_exact_approx;
   const long double v = (static_cast<long double>(acc) + b) * m;
@@ -403,7 +447,8 @@ double ExactRealOutput(const ChannelTerms& terms, int64_t acc) {
   // The double nearest v is d when no midpoint between d and a neighbour lies within the bound
   // of v (midpoints of normal doubles are exact in long double's 64-bit significand).
   const auto [v, err] = ApproximateRealOutput(terms, acc);
-  const double d = static_cast<double>(v);
+  const double d = static_cast<double>(v);  // rounded to nearest, ties to even
+  if (err == 0) return d + terms.quant.z_y;   // v is exact
   if (std::isnormal(d)) {
     const long double below = (static_cast<long double>(d) + std::nextafter(d, -HUGE_VAL)) / 2;
     const long double above = (static_cast<long double>(d) + std::nextafter(d, HUGE_VAL)) / 2;

@@ -104,6 +104,9 @@ struct ChannelTerms {
   // for the exact-arithmetic filter in EvaluateRecipe.
   long double bias_exact_approx = 0;
   long double multiplier_exact_approx = 0;
+  // For |acc| below it, acc·s_x·s_w is exact in long double and s_y is a power of two (0: never),
+  // so ApproximateRealOutput needs only one rounding, whose error it knows exactly.
+  int64_t exact_product_acc_bound = 0;
 
  private:
   mutable std::optional<Rational> bias_exact_, multiplier_exact_;

@@ -126,6 +126,61 @@ TEST(RecipeFilter, RealOutputApproximationStaysWithinItsErrorBound) {
   EXPECT_GT(worst, 0.01L);  // the approximations are not all exact: the bound is exercised
 }
 
+// The channels of the generators' observer range: float scales (24-bit significands) s_x and s_w,
+// s_y a power of two (1 in a third: RealOutputRange's calls), a float bias in three of four.
+// ApproximateRealOutput computes these with one rounding and knows its error exactly.
+ChannelQuant ShortScalesChannel(std::mt19937_64& rng) {
+  ChannelQuant q;
+  auto float_scale = [&] { return static_cast<double>(static_cast<float>(std::ldexp(1.0 + (rng() >> 11) * 0x1.0p-53, -static_cast<int>(rng() % 16)))); };
+  q.s_x = float_scale();
+  q.s_w = rng() % 8 == 0 ? std::ldexp(1.0, -static_cast<int>(rng() % 12)) : float_scale();
+  q.s_y = rng() % 3 == 0 ? 1.0 : std::ldexp(1.0, static_cast<int>(rng() % 20) - 14);
+  q.z_y = static_cast<int32_t>(rng() % 256);
+  if (rng() % 4) q.bias = static_cast<float>(std::ldexp(static_cast<double>(rng() % 2000001) - 1000000, -static_cast<int>(rng() % 30)));
+  return q;
+}
+
+// An accumulator below the channel's exact-product bound, or at most twice past it (where
+// the product may need 65 bits: the bound must not admit those).
+int64_t AccAroundExactBound(std::mt19937_64& rng, const ChannelTerms& t, int i) {
+  const int64_t bound = std::min<int64_t>(t.exact_product_acc_bound, int64_t{1} << 52);
+  const int64_t span = i % 5 == 4 ? 2 * bound : i % 5 == 3 ? bound : 1 << 16;
+  const int64_t acc = static_cast<int64_t>(rng() % static_cast<uint64_t>(span));
+  return rng() % 2 ? acc : -acc;
+}
+
+TEST(RecipeFilter, ShortScalesRealOutputIsExactButForOneRoundingItMeasures) {
+  std::mt19937_64 rng(23);
+  int64_t short_path = 0, inexact = 0, exact = 0;
+  for (int c = 0; c < 3000; ++c) {
+    const ChannelQuant q = ShortScalesChannel(rng);
+    const ChannelTerms t = PrepareChannel(q);
+    ASSERT_GT(t.exact_product_acc_bound, int64_t{1} << 15) << "channel " << c;
+    for (int i = 0; i < 40; ++i) {
+      const int64_t acc = AccAroundExactBound(rng, t, i);
+      const RealOutputApproximation a = ApproximateRealOutput(t, acc);
+      const double hi = static_cast<double>(a.value);
+      const double lo = static_cast<double>(a.value - hi);
+      const Rational distance = RationalRealValue(q, acc) - Rational::FromDouble(hi) - Rational::FromDouble(lo);
+      const long double d = std::fabs(static_cast<long double>(distance.ToDouble()));
+      ASSERT_LE(d, a.error) << "channel " << c << " acc " << acc;
+      ASSERT_EQ(ExactRealOutput(t, acc), RationalRealOutput(q, acc)) << "channel " << c << " acc " << acc;
+      if (std::llabs(acc) < t.exact_product_acc_bound) {
+        ++short_path;
+        (a.error == 0 ? exact : inexact) += 1;
+        // the error is the sum's rounding error exactly, not a bound on it
+        const double error_hi = static_cast<double>(a.error);
+        const Rational error = Rational::FromDouble(error_hi) + Rational::FromDouble(static_cast<double>(a.error - error_hi));
+        const Rational magnitude = distance.Sign() < 0 ? -distance : distance;
+        ASSERT_EQ(Rational::Compare(magnitude, error), 0) << "channel " << c << " acc " << acc;
+      }
+    }
+  }
+  EXPECT_GT(exact, 10000);    // no bias, or a sum that fits: no rounding at all
+  EXPECT_GT(inexact, 10000);  // the sum rounded, by the error given
+  EXPECT_GT(short_path, 100000);
+}
+
 // ExactRealOutput rounds a long double when its error bound allows: the same double as the
 // rationals on random channels (some lie near enough to a midpoint to take the rational path),
 // on huge accumulators and on values exactly halfway between two doubles.
