@@ -113,6 +113,24 @@ void RoundRun(const int64_t* acc, int64_t n, double m, double b, double bound, d
   }
 }
 
+bool IsPowerOfTwo(double s) {
+  int exponent = 0;
+  return std::frexp(s, &exponent) == 0.5;
+}
+
+// Whether GemmReal's float64 sums are exact: with power-of-two scales s_x and s_w[c] (normal in
+// binary32) and |x − z_x|, |w − z_w| ≤ 2^16, every dequantized value (q − z)·s is exact in float, every product an integer
+// multiple of s_x·s_w[c], and every partial sum one of at most K·max|x − z_x|·max|w − z_w| < 2^53
+// such units, exact in double. GemmReal's sum is then acc·s_x·s_w[c] exactly, and its real
+// value, bias added, acc·s_x·s_w[c] + bias rounded once, as computed from acc below.
+bool ExactProducts(float s_x, const std::vector<double>& s_w, double k_max_x, const std::vector<int32_t>& max_w) {
+  if (!IsPowerOfTwo(s_x)) return false;
+  for (size_t c = 0; c < s_w.size(); ++c) {
+    if (!IsPowerOfTwo(s_w[c]) || max_w[c] > 65536 || !(k_max_x * max_w[c] < 0x1p53)) return false;
+  }
+  return true;
+}
+
 // The output of a GEMM layer (see RunFloatOracle in the header).
 std::vector<int32_t> GemmOut(const Layer& layer, const QTensor& x, const std::vector<int64_t>& shape,
                              const std::vector<int64_t>* known_acc, const OutputQParams& q, int32_t lo, int32_t hi) {
@@ -151,17 +169,32 @@ std::vector<int32_t> GemmOut(const Layer& layer, const QTensor& x, const std::ve
   for (int64_t c = 0; c < channels; ++c) max_w[c] = max_by_quant[WeightQuantIndex(layer, c)];
   if (max_x > 65536) return everything();
   const double k = static_cast<double>(per_channel);
+  std::vector<int64_t> computed;
+  const auto accumulators = [&]() -> const std::vector<int64_t>& {
+    return known_acc ? *known_acc : (computed = LayerAccumulators(layer, x, shape));
+  };
+  int64_t inner = 1;  // a channel's outputs are runs of the spatial extent
+  for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
+  if (ExactProducts(s_x, s_w, k * max_x, max_w)) {
+    const std::vector<int64_t>& acc = accumulators();
+    std::vector<int32_t> out(acc.size());
+    for (int64_t begin = 0; begin < static_cast<int64_t>(acc.size()) && inner > 0; begin += inner) {
+      const int64_t c = (begin / inner) % channels;
+      const double unit = double{s_x} * s_w[c];
+      for (int64_t o = begin; o < begin + inner; ++o) {
+        out[o] = QuantizeReal(static_cast<double>(acc[o]) * unit + bias[c], q, lo, hi);
+      }
+    }
+    return out;
+  }
   for (int64_t c = 0; c < channels; ++c) {
     if (max_w[c] > 65536) return everything();
     // s_x·s_w·A·(2^-22 + K·2^-52) / s_y with A ≤ K·max|x − z_x|·max|w − z_w| (2^-22.9 and
     // K·2^-52.9 would do)
     bound[c] = double{s_x} * s_w[c] * k * max_x * max_w[c] * (0x1p-22 + k * 0x1p-52) / q.scale;
   }
-  std::vector<int64_t> computed;
-  const std::vector<int64_t>& acc = known_acc ? *known_acc : (computed = LayerAccumulators(layer, x, shape));
+  const std::vector<int64_t>& acc = accumulators();
   std::vector<int32_t> out(acc.size());
-  int64_t inner = 1;
-  for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
   for (int64_t begin = 0; begin < static_cast<int64_t>(acc.size()) && inner > 0; begin += inner) {
     const int64_t c = (begin / inner) % channels;
     RoundRun(acc.data() + begin, inner, double{s_x} * s_w[c] / q.scale, bias[c] / q.scale, bound[c], q.zero_point,

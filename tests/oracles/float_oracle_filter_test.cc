@@ -85,21 +85,25 @@ RC_GTEST_PROP(FloatOracleFilter, EqualsThePlainSumsOnGeneratedModels, ()) {
   RC_ASSERT(!::testing::Test::HasFailure());
 }
 
-// A linear layer 64 → 16 with power-of-two scales, so the float64 sums are exact and the
-// real/s_y = acc·2^-shift: with shift 4 one output in sixteen sits exactly on a tie (the
-// element path), with shift 1 one in two (more than one in eight: the whole-layer path).
-Model TieModel(int shift, uint64_t seed) {
+// A linear layer 64 → 16 with s_w = 1/8 and s_x = 3/16 or 1/4, so the float64 sums are exact
+// and real/s_y = acc·2^-shift: with shift 4 one output in sixteen sits exactly on a tie, with
+// shift 1 one in two. With s_x = 3/16 the oracle takes the element path for the first and the
+// whole-layer path for the second (more than one in eight); with the power of two 1/4, neither:
+// it proves the sums exact and computes them from the accumulators.
+Model TieModel(int shift, uint64_t seed, double s_x) {
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int32_t> u8(0, 255), s8(-127, 127);
+  // values near the zero points: |acc| ≤ 64·4·4, so that outputs acc·2^-shift + 128 stay
+  // inside [0, 255] and a tie rounded the wrong way shows
+  std::uniform_int_distribution<int32_t> u8(124, 132), s8(-4, 4);
   Model m;
   std::vector<int32_t> xs(4 * 64), ws(16 * 64);
   for (int32_t& v : xs) v = u8(rng);
   for (int32_t& v : ws) v = s8(rng);
-  m.input = PerTensorQTensor(DType::kQUInt8, {4, 64}, xs, 0.25, 128);
+  m.input = PerTensorQTensor(DType::kQUInt8, {4, 64}, xs, s_x, 128);
   Layer l;
   l.op = OpKind::kLinear;
   l.weight = PerTensorQTensor(DType::kQInt8, {16, 64}, ws, 0.125, 0);
-  l.out_scale = std::ldexp(0.25 * 0.125, shift);
+  l.out_scale = std::ldexp(s_x * 0.125, shift);
   l.out_zero_point = 128;
   l.out_dtype = DType::kQUInt8;
   m.layers.push_back(l);
@@ -107,15 +111,20 @@ Model TieModel(int shift, uint64_t seed) {
 }
 
 TEST(FloatOracleFilter, ExactTiesTakeThePlainSums) {
+  for (double s_x : {0.1875, 0.25}) {
   for (int shift : {4, 1}) {
     for (uint64_t seed = 1; seed <= 5; ++seed) {
-      const Model m = TieModel(shift, seed);
+      const Model m = TieModel(shift, seed, s_x);
       const std::vector<int64_t> acc = LayerAccumulators(m.layers[0], m.input, {4, 16});
       int64_t ties = 0;
-      for (int64_t a : acc) ties += (std::abs(a) % (int64_t{1} << shift)) == (int64_t{1} << (shift - 1));
+      for (int64_t a : acc) {
+        const bool tie = (std::abs(a) % (int64_t{1} << shift)) == (int64_t{1} << (shift - 1));
+        ties += tie && std::abs(a) >> shift < 127;  // and not clamped
+      }
       EXPECT_GT(ties, 0) << "shift " << shift;  // the case reaches the tie path
       EXPECT_EQ(ExpectPlain(m), 64);
     }
+  }
   }
 }
 
