@@ -13,9 +13,26 @@ void SplitMix64Outputs(uint64_t state, uint64_t* out, int64_t n) {
 
 constexpr int64_t kBlock = 512;  // outputs drawn at a time (4 KiB on the stack)
 
-// [lo, hi] from the top 32 bits of x (multiply-shift; bias below 2^-24 for these ranges).
-int32_t InRange(uint64_t x, int32_t lo, int32_t hi) {
-  return lo + static_cast<int32_t>(((x >> 32) * static_cast<uint64_t>(hi - lo + 1)) >> 32);
+// [lo, hi] from the top 32 bits of x (multiply-shift; bias below 2^-24 for these ranges), as a
+// 32×32 → 64-bit product, which vectorises.
+QDIFF_INLINE inline int32_t InRange(uint64_t x, int32_t lo, int32_t hi) {
+  const uint64_t top = static_cast<uint32_t>(x >> 32), span = static_cast<uint32_t>(hi - lo + 1);
+  return lo + static_cast<int32_t>((top * span) >> 32);
+}
+
+enum class ValueKind { kUniform, kExtremes, kNearZeroPoint };
+
+// out[i] for the SplitMix64 outputs x[i], i < n: one value per output.
+QDIFF_MULTIVERSION
+void ValuesFromOutputs(ValueKind kind, const uint64_t* x, int64_t n, QuantRange r, int32_t zp, int32_t* out) {
+  if (kind == ValueKind::kExtremes) {
+    // qmin when the top bit is set, else qmax (arithmetic: a branch here is mispredicted half the time)
+    for (int64_t i = 0; i < n; ++i) out[i] = r.qmax - static_cast<int32_t>(x[i] >> 63) * (r.qmax - r.qmin);
+  } else if (kind == ValueKind::kNearZeroPoint) {
+    for (int64_t i = 0; i < n; ++i) out[i] = std::clamp(zp + InRange(x[i], -3, 3), r.qmin, r.qmax);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = InRange(x[i], r.qmin, r.qmax);
+  }
 }
 
 }  // namespace
@@ -64,18 +81,13 @@ std::vector<int32_t> ExpandValues(uint64_t seed, int64_t n, const std::string& k
     }
     return v;
   }
+  const ValueKind value_kind = kind == "extremes"          ? ValueKind::kExtremes
+                              : kind == "near_zero_point" ? ValueKind::kNearZeroPoint
+                                                          : ValueKind::kUniform;
   for (int64_t begin = 0; begin < n; begin += kBlock) {  // one output per value
     const int64_t count = std::min(kBlock, n - begin);
     rng.Fill(x, count);
-    int32_t* out = v.data() + begin;
-    if (kind == "extremes") {
-      // qmin when the top bit is set, else qmax (arithmetic: a branch here is mispredicted half the time)
-      for (int64_t i = 0; i < count; ++i) out[i] = r.qmax - static_cast<int32_t>(x[i] >> 63) * (r.qmax - r.qmin);
-    } else if (kind == "near_zero_point") {
-      for (int64_t i = 0; i < count; ++i) out[i] = std::clamp(zp + InRange(x[i], -3, 3), r.qmin, r.qmax);
-    } else {
-      for (int64_t i = 0; i < count; ++i) out[i] = InRange(x[i], r.qmin, r.qmax);
-    }
+    ValuesFromOutputs(value_kind, x, count, r, zp, v.data() + begin);
   }
   return v;
 }

@@ -28,6 +28,15 @@ struct WorkloadFamily {
 // without weights that keep or map one input.
 std::vector<WorkloadFamily> ThroughputFamilies();
 
+// Where a full check spends its time, summed over cases (the stages add up to the check's time).
+struct CheckStages {
+  double draw_s = 0;       // drawing the case from the generators
+  double libtorch_s = 0;   // LibTorch, inside the check
+  double pipelines_s = 0;  // the schemes' integer pipelines and the float oracle
+  double evaluate_s = 0;   // comparison and classification
+  double rows_s = 0;       // serialising the report rows
+};
+
 struct CheckCost {
   std::string engine;
   std::string workload;    // an op family, or a fixed layer's name
@@ -37,12 +46,7 @@ struct CheckCost {
   double check_all_s = 0;  // full check, every scheme
   double check_own_s = 0;  // full check, the engine's own scheme only
   int64_t rejected = 0;    // cases LibTorch rejected (still timed: the check handles them too)
-  // Where the full check with every scheme spends its time (their sum is check_all_s):
-  double draw_s = 0;            // drawing the case from the generators
-  double check_libtorch_s = 0;  // LibTorch, inside the check
-  double pipelines_s = 0;       // every scheme's integer pipeline and the float oracle
-  double evaluate_s = 0;        // comparison and classification
-  double rows_s = 0;            // serialising the report rows
+  CheckStages all_stages, own_stages;  // of check_all_s and check_own_s
 };
 
 // `cases` generated cases per family and engine (seed `seed`), each family restricted to the
@@ -57,7 +61,7 @@ std::vector<Case> ThroughputLayers(uint64_t seed);
 std::vector<CheckCost> MeasureLayers(const std::vector<Engine>& engines, int64_t repeats, uint64_t seed);
 
 // The table: engine, workload, cases, elements, and per column cases/s, elements/s and
-// rate(check)/rate(LibTorch alone); then the full check's time per stage, µs per case.
+// rate(check)/rate(LibTorch alone); then each full check's time per stage, µs per case.
 std::string FormatCheckCosts(const std::vector<CheckCost>& rows);
 
 }  // namespace qdiff

@@ -39,6 +39,11 @@ TEST(Throughput, OneRowPerEngineAndWorkloadAndTheStageTable) {
     for (const char* family : {"conv2d+linear", "conv2d+linear real", "add/mul/cat"}) {
       EXPECT_GT(Elements(r.output, engine, family), 0) << engine << " " << family << "\n" << r.output;
     }
+    // the stage table has both checks, every scheme and the engine's own
+    for (const char* check : {"all", "own"}) {
+      EXPECT_TRUE(std::regex_search(r.output, std::regex(engine + R"(\s+conv2d\+linear\s+)" + check + R"(\s+\d+)")))
+          << engine << " " << check << "\n" << r.output;
+    }
     // One call of each fixed layer: 32·28·28 outputs of the conv, 8·1024 of the linear.
     EXPECT_EQ(Elements(r.output, engine, "conv2d 32x28x28 k3"), 32 * 28 * 28) << r.output;
     EXPECT_EQ(Elements(r.output, engine, "linear 1024x1024 b8"), 8 * 1024) << r.output;
