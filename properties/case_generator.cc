@@ -274,7 +274,7 @@ int64_t RealChannels(int64_t max) {
   for (int64_t w : kWidths) {
     if (w <= max) fitting.push_back(w);
   }
-  const int64_t base = *rc::gen::elementOf(fitting);
+  const int64_t base = DrawFrom(rc::gen::elementOf(fitting));
   return std::clamp<int64_t>(base + Pick<int64_t>({{14, 0}, {3, -1}, {3, 1}}), 1, max);
 }
 
@@ -422,7 +422,7 @@ void AppendOpTail(ModelDraft* draft, const GeneratorSettings& settings, const Ca
   for (int i = 0; i < count && !ops.empty(); ++i) {
     for (int tries = 0; tries < 4; ++tries) {
       const int last = static_cast<int>(m.layers.size()) - 1;
-      if (AppendOpLayer(draft, *rc::gen::elementOf(ops), last, tags.scale_kind)) break;
+      if (AppendOpLayer(draft, DrawFrom(rc::gen::elementOf(ops)), last, tags.scale_kind)) break;
     }
   }
   // (quint8 only: ONEDNN rejects qint8 activations for linear, and qdiff's output qparams
@@ -485,7 +485,7 @@ bool IsConvVariant(OpKind op) { return IsConvOp(op) && op != OpKind::kConv2d; }
 // conv_transpose2d weigh less than the others when listed with them (Mix::kFocusConvVariant).
 // Lists without them draw exactly as before these ops existed (same cases for the same seeds).
 OpKind DrawFocus(const std::vector<OpKind>& ops) {
-  if (std::none_of(ops.begin(), ops.end(), IsConvVariant)) return *rc::gen::elementOf(ops);
+  if (std::none_of(ops.begin(), ops.end(), IsConvVariant)) return DrawFrom(rc::gen::elementOf(ops));
   auto weight = [](OpKind op) { return IsConvVariant(op) ? Mix::kFocusConvVariant : Mix::kFocusOther; };
   int total = 0;
   for (OpKind op : ops) total += weight(op);
@@ -511,7 +511,7 @@ GeneratedModel DrawModel(const GeneratorSettings& settings) {
       {{Mix::kBiasNone, "none"}, {Mix::kBiasRandom, "random"}, {Mix::kBiasHalfLsb, "half_lsb"}});
   // Depth grows with RapidCheck's size (widths do through inRange): 1 layer below size 30,
   // up to 2 below 60, up to 3 beyond (campaigns draw at the nominal size 100).
-  const int size = *rc::gen::withSize([](int sz) { return rc::gen::just(sz); });
+  const int size = DrawFrom(rc::gen::withSize([](int sz) { return rc::gen::just(sz); }));
   const int depth = std::min(1 + size / 30,
                              Pick<int>({{Mix::kDepth1, 1}, {Mix::kDepth2, 2}, {Mix::kDepth3, 3}}));
   const OpKind focus = DrawFocus(settings.ops);
@@ -591,19 +591,18 @@ namespace {
 // What rc::gen::exec's handler does for each `*gen` inside the callable (RapidCheck's
 // src/gen/detail/ExecHandler.cpp): generate from the next split of the handler's Random at the
 // exec's size, in a fresh implicit scope. The same values in the same order, without the recipe
-// of every generated Shrinkable that only shrinking needs (a tenth of a small case's draw).
+// of every generated Shrinkable that only shrinking needs. The generators' own draws (DrawFrom)
+// take the same next split without coming here; this serves any other `*gen`.
 class DrawOnlyHandler : public rc::gen::detail::GenerationHandler {
  public:
-  DrawOnlyHandler(const rc::Random& random, int size) : random_(random), size_(size) {}
+  explicit DrawOnlyHandler(DirectDraws* draws) : draws_(*draws) {}
   rc::detail::Any onGenerate(const rc::Gen<rc::detail::Any>& gen) override {
     rc::detail::ImplicitScope scope;
-    const rc::Random random = random_.split();
-    return gen(random, size_).value();
+    return gen(draws_.Next(), draws_.size).value();
   }
 
  private:
-  rc::Random random_;
-  int size_;
+  DirectDraws& draws_;
 };
 
 }  // namespace
@@ -611,8 +610,14 @@ class DrawOnlyHandler : public rc::gen::detail::GenerationHandler {
 GeneratedModel GenerateModel(uint64_t seed, const GeneratorSettings& settings) {
   // = GenModel(settings)(rc::Random(seed), rc::kNominalSize).value(): exec starts its handler
   // from the Random and size it is generated with.
-  DrawOnlyHandler handler(rc::Random(seed), rc::kNominalSize);
+  DirectDraws draws{rc::Random(seed), rc::kNominalSize};
+  DrawOnlyHandler handler(&draws);
   rc::detail::ImplicitParam<rc::gen::detail::param::CurrentHandler> let_handler(&handler);
+  struct Current {  // DirectDraws::current while drawing, restored on any exit
+    DirectDraws* before = DirectDraws::current;
+    explicit Current(DirectDraws* d) { DirectDraws::current = d; }
+    ~Current() { DirectDraws::current = before; }
+  } current(&draws);
   return DrawModel(settings);
 }
 

@@ -4,6 +4,8 @@
 
 namespace qdiff {
 
+thread_local DirectDraws* DirectDraws::current = nullptr;
+
 namespace {
 
 QDIFF_MULTIVERSION
@@ -55,7 +57,7 @@ void FillSymmetricUniform(SplitMix64& rng, double bound, float* out, int64_t n) 
 
 std::vector<int32_t> DrawValues(int64_t n, const std::string& kind, QuantRange r, int32_t zp) {
   if (kind == "constant") return std::vector<int32_t>(static_cast<size_t>(n), Draw(r.qmin, r.qmax));
-  return ExpandValues(*rc::gen::inRange<uint64_t>(0, UINT64_MAX), n, kind, r, zp);
+  return ExpandValues(DrawFrom(rc::gen::inRange<uint64_t>(0, UINT64_MAX)), n, kind, r, zp);
 }
 
 std::vector<int32_t> ExpandValues(uint64_t seed, int64_t n, const std::string& kind, QuantRange r, int32_t zp) {

@@ -16,7 +16,25 @@
 
 namespace qdiff {
 
-inline int Draw(int lo, int hi) { return *rc::gen::inRange(lo, hi + 1); }  // inclusive
+// The Random and size GenerateModel draws from (it runs the generators outside rc::gen::exec;
+// case_generator.cc), current while it draws; none inside exec (property tests, shrinking).
+struct DirectDraws {
+  rc::Random random;
+  int size = 0;
+  rc::Random Next() { return random.split(); }  // what exec's handler gives each draw
+  static thread_local DirectDraws* current;
+};
+
+// `*gen`: one RapidCheck draw. While GenerateModel draws, generated here from the next split of
+// its Random at its size, as exec's handler would generate it, but without the handler's
+// type-erased copy of the generator and value (several heap allocations per draw).
+template <typename T>
+T DrawFrom(const rc::Gen<T>& gen) {
+  if (DirectDraws* direct = DirectDraws::current) return gen(direct->Next(), direct->size).value();
+  return *gen;
+}
+
+inline int Draw(int lo, int hi) { return DrawFrom(rc::gen::inRange(lo, hi + 1)); }  // inclusive
 
 // Bulk data that is not shrunk value by value (tensor values, float calibration data) comes from
 // SplitMix64 seeded by one RapidCheck draw: cheap, and the same on every platform.
@@ -45,7 +63,7 @@ inline bool Chance(int percent) { return Draw(0, 99) < percent; }
 
 template <typename T>
 T Pick(std::initializer_list<std::pair<std::size_t, T>> weighted) {
-  return *rc::gen::weightedElement(weighted);
+  return DrawFrom(rc::gen::weightedElement(weighted));
 }
 
 // The zero point that puts the real `lo` (≤ 0) at the bottom of range r for scale s:
