@@ -119,14 +119,15 @@ bool IsPowerOfTwo(double s) {
 }
 
 // Whether GemmReal's float64 sums are exact: with power-of-two scales s_x and s_w[c] (normal in
-// binary32) and |x − z_x|, |w − z_w| ≤ 2^16, every dequantized value (q − z)·s is exact in float, every product an integer
-// multiple of s_x·s_w[c], and every partial sum one of at most K·max|x − z_x|·max|w − z_w| < 2^53
-// such units, exact in double. GemmReal's sum is then acc·s_x·s_w[c] exactly, and its real
-// value, bias added, acc·s_x·s_w[c] + bias rounded once, as computed from acc below.
+// binary32) and |x − z_x|, |w − z_w| ≤ 2^16, every dequantized value (q − z)·s is exact in
+// float, every product an integer multiple of s_x·s_w[c], and every partial sum one of at most
+// K·max|x − z_x|·max|w − z_w| < 2^53 such units, exact in double. GemmReal's sum is then
+// acc·s_x·s_w[c] exactly, and its real value, bias added, acc·s_x·s_w[c] + bias rounded once,
+// as computed from acc below. The caller has checked the 2^16 bounds.
 bool ExactProducts(float s_x, const std::vector<double>& s_w, double k_max_x, const std::vector<int32_t>& max_w) {
   if (!IsPowerOfTwo(s_x)) return false;
   for (size_t c = 0; c < s_w.size(); ++c) {
-    if (!IsPowerOfTwo(s_w[c]) || max_w[c] > 65536 || !(k_max_x * max_w[c] < 0x1p53)) return false;
+    if (!IsPowerOfTwo(s_w[c]) || !(k_max_x * max_w[c] < 0x1p53)) return false;
   }
   return true;
 }
@@ -167,7 +168,7 @@ std::vector<int32_t> GemmOut(const Layer& layer, const QTensor& x, const std::ve
     max_by_quant[quant] = m;
   });
   for (int64_t c = 0; c < channels; ++c) max_w[c] = max_by_quant[WeightQuantIndex(layer, c)];
-  if (max_x > 65536) return everything();
+  if (max_x > 65536 || *std::max_element(max_w.begin(), max_w.end()) > 65536) return everything();
   const double k = static_cast<double>(per_channel);
   std::vector<int64_t> computed;
   const auto accumulators = [&]() -> const std::vector<int64_t>& {
@@ -188,7 +189,6 @@ std::vector<int32_t> GemmOut(const Layer& layer, const QTensor& x, const std::ve
     return out;
   }
   for (int64_t c = 0; c < channels; ++c) {
-    if (max_w[c] > 65536) return everything();
     // s_x·s_w·A·(2^-22 + K·2^-52) / s_y with A ≤ K·max|x − z_x|·max|w − z_w| (2^-22.9 and
     // K·2^-52.9 would do)
     bound[c] = double{s_x} * s_w[c] * k * max_x * max_w[c] * (0x1p-22 + k * 0x1p-52) / q.scale;
